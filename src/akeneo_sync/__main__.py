@@ -1,0 +1,3 @@
+from akeneo_sync.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The bundled Akeneo PIM emulator: documented endpoints, seeded products, fault injection."""

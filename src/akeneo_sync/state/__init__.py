@@ -1,0 +1,1 @@
+"""The Redis state store: tenants, encrypted tokens, catalogs, checkpoints, digests, locks."""

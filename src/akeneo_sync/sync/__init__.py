@@ -1,0 +1,1 @@
+"""The sync engine: full, incremental, by-UUIDs and reconcile runs. It never imports dramatiq."""

@@ -1,0 +1,1 @@
+"""The web side: OAuth activation, Event Platform receiver, enqueue/status API, health."""

@@ -1,0 +1,1 @@
+"""Dramatiq side: broker setup, thin actors, the scheduler."""
