@@ -1,5 +1,6 @@
 // Type-check Grafana dashboard JSON against @grafana/schema's Dashboard with tsc.
-// Each dashboard becomes `export const d = (<json>) satisfies Dashboard;` in .build/, so tsc's
+// Each dashboard becomes `export const d = (<json>) satisfies Dashboard;` in a fresh .build-*
+// directory here (tsc resolves @grafana/schema from this node_modules), so tsc's
 // excess-property and literal-type checks apply (importing the JSON would widen its strings).
 //   node dashboards.mjs grafana/dashboards/*.json
 import { execFileSync } from "node:child_process";
@@ -8,9 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const build = path.join(here, ".build");
-fs.rmSync(build, { recursive: true, force: true });
-fs.mkdirSync(build);
+// One directory per run: concurrent runs (a pytest on a broken copy) do not collide.
+const build = fs.mkdtempSync(path.join(here, ".build-"));
 
 const files = [];
 for (const [i, src] of process.argv.slice(2).entries()) {
@@ -35,4 +35,5 @@ try {
   console.log(`dashboards: tsc found errors (files under ${build}; the first line of each names its source)`);
   process.exit(1);
 }
+fs.rmSync(build, { recursive: true, force: true });
 console.log(`${files.length} dashboards satisfy @grafana/schema Dashboard`);
