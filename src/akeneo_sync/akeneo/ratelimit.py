@@ -48,16 +48,20 @@ __all__ = ["FairUseLimiter", "FairUsePolicy", "InProcessFairUseLimiter", "RedisF
 
 _log = get_logger(__name__)
 _KEY_PREFIX: Final = "akeneo-sync:fair-use"
+# Epoch seconds near 1.7e9 have a resolution of ~0.24 us; without a tolerance a wait of a few ulps
+# would be slept, come back still "too early", and spin.
+_EPSILON_S: Final = 1e-5
 
 # KEYS[1] leases of one connection (ZSET holder -> expiry); KEYS[2] GCRA state of one PIM.
-# ARGV: now, holder, lease_ttl_s, max_concurrent, emission_interval_s, burst, poll_s.
+# ARGV: now, holder, lease_ttl_s, max_concurrent, emission_interval_s, burst, poll_s, epsilon_s.
 # Returns {"ok", "0"} or {"concurrency" | "rate", seconds to wait}. Numbers travel as strings
 # because Redis truncates Lua numbers to integers on the way out.
 _ACQUIRE_LUA: Final = """
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[3])
 local interval = tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local epsilon = tonumber(ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now + epsilon)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   local wait = math.min(tonumber(oldest[2]) - now, tonumber(ARGV[7]))
@@ -66,7 +70,7 @@ end
 local tat = tonumber(redis.call('GET', KEYS[2]) or now)
 if tat < now then tat = now end
 local allowed_at = tat - (tonumber(ARGV[6]) - 1) * interval
-if allowed_at > now then
+if allowed_at > now + epsilon then
   return {'rate', string.format('%.6f', allowed_at - now)}
 end
 local next_tat = tat + interval
@@ -176,6 +180,7 @@ class RedisFairUseLimiter:
             repr(1.0 / policy.max_per_s),
             policy.burst,
             repr(policy.poll_s),
+            repr(_EPSILON_S),
         ]
         try:
             verdict, wait = self._script(keys=[self.leases_key, self.rate_key], args=args)
@@ -220,13 +225,13 @@ class InProcessFairUseLimiter:
         policy = self._policy
         now = self._clock.now()
         with self._lock:
-            self._leases = {h: expiry for h, expiry in self._leases.items() if expiry > now}
+            self._leases = {h: expiry for h, expiry in self._leases.items() if expiry > now + _EPSILON_S}
             if len(self._leases) >= policy.max_concurrent:
                 return "concurrency", min(min(self._leases.values()) - now, policy.poll_s)
             interval = 1.0 / policy.max_per_s
             tat = max(self._tat, now)
             allowed_at = tat - (policy.burst - 1) * interval
-            if allowed_at > now:
+            if allowed_at > now + _EPSILON_S:
                 return "rate", allowed_at - now
             self._tat = tat + interval
             self._leases[holder] = now + policy.lease_ttl_s

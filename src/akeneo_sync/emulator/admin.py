@@ -6,6 +6,7 @@ import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -250,7 +251,11 @@ async def delete_subscriber(request: Request) -> Response:
 
 
 async def list_events(request: Request) -> Response:
-    return json_response({"deliveries": emulator_of(request).events.deliveries()})
+    """Deliveries so far; `?wait_s=N` first waits (off the event loop) until none is pending."""
+    events = emulator_of(request).events
+    wait_s = float(request.query_params.get("wait_s", "0") or 0)
+    idle = await run_in_threadpool(events.wait_idle, min(wait_s, 60.0)) if wait_s > 0 else True
+    return json_response({"deliveries": events.deliveries(), "idle": idle})
 
 
 def routes() -> list[Route]:

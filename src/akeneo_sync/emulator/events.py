@@ -83,6 +83,7 @@ class EventDispatcher:
         self._timeout_s = timeout_s
         self._rng = random.Random(f"events:{seed}")  # noqa: S311 - reproducible ids
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._subscriber: Subscriber | None = None
         self._deliveries: list[Delivery] = []
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
@@ -99,6 +100,16 @@ class EventDispatcher:
         with self._lock:
             self._subscriber = None
             self._deliveries = []
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until no delivery is pending (True) or `timeout_s` passed (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: all(d.outcome != "pending" for d in self._deliveries), timeout_s)
+
+    def _settle(self, delivery: Delivery, outcome: str) -> None:
+        with self._idle:
+            delivery.outcome = outcome
+            self._idle.notify_all()
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every event emitted since the last reset, with its delivery outcome."""
@@ -155,7 +166,7 @@ class EventDispatcher:
         with self._lock:
             subscriber = self._subscriber
         if subscriber is None:
-            delivery.outcome = "dropped"
+            self._settle(delivery, "dropped")
             return
         body = json.dumps(delivery.event, separators=(",", ":")).encode()
         headers = {
@@ -169,15 +180,16 @@ class EventDispatcher:
         delays = subscriber.retry_delays_s if subscriber.retry_delays_s is not None else self._retry_delays_s
         for attempt in range(len(delays) + 1):
             if attempt and self._stopping.wait(delays[attempt - 1]):
+                self._settle(delivery, "dropped")
                 return
-            delivery.attempts += 1
             try:
-                status = client.post(subscriber.url, content=body, headers=headers).status_code
+                status: int | str = client.post(subscriber.url, content=body, headers=headers).status_code
             except httpx.HTTPError as exc:
-                delivery.statuses.append(type(exc).__name__)
-                continue
-            delivery.statuses.append(status)
-            if 200 <= status < 300:
-                delivery.outcome = "delivered"
+                status = type(exc).__name__
+            with self._lock:
+                delivery.attempts += 1
+                delivery.statuses.append(status)
+            if isinstance(status, int) and 200 <= status < 300:
+                self._settle(delivery, "delivered")
                 return
-        delivery.outcome = "dropped"
+        self._settle(delivery, "dropped")

@@ -23,8 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from akeneo_sync.clock import Clock
 from akeneo_sync.emulator.stats import Stats, endpoint_of, token_key
 
-__all__ = ["FairUse", "FaultMiddleware", "Faults", "RandomFaults", "ScriptedFault", "ScriptedFaults"]
+__all__ = ["RAW_SEND_KEY", "FairUse", "FaultMiddleware", "Faults", "RandomFaults", "ScriptedFault", "ScriptedFaults"]
 
+# Where `EmulatorApp` keeps the server's own `send` for dropping connections.
+RAW_SEND_KEY: Final = "akeneo_sync.emulator.raw_send"
 THROTTLE_MESSAGE: Final = "You have exceeded the limit of API requests per second."
 _REASONS: Final[dict[int, str]] = {
     408: "Request Timeout", 429: THROTTLE_MESSAGE, 500: "Internal Server Error", 502: "Bad Gateway",
@@ -223,7 +225,7 @@ class FaultMiddleware:
             else:
                 if decision.throttled:
                     stats.throttled()
-                await _apply(decision, send, recording_send)
+                await _apply(decision, scope.get(RAW_SEND_KEY, send), recording_send)
         finally:
             stats.end(token, status[0] if status else None)
 

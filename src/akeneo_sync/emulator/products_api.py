@@ -185,9 +185,10 @@ def routes() -> list[Route]:
     """The product routes of a catalog."""
     base = f"{API_PREFIX}/catalogs/{{id}}"
     return [
-        Route(base + "/product-uuids", product_uuids, methods=["GET"]),
-        Route(base + "/products", products, methods=["GET"]),
-        Route(base + "/products/{uuid}", product, methods=["GET"]),
-        Route(base + "/mapped-products", mapped_products, methods=["GET"]),
-        Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"]),
+        Route(base + "/product-uuids", product_uuids, methods=["GET"], name="get_app_catalog_product_uuids"),
+        Route(base + "/products", products, methods=["GET"], name="get_app_catalog_products"),
+        Route(base + "/products/{uuid}", product, methods=["GET"], name="get_app_catalog_products_uuid"),
+        Route(base + "/mapped-products", mapped_products, methods=["GET"], name="get_app_catalog_mapped_products"),
+        Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"],
+              name="get_app_catalog_mapped_product_uuid"),
     ]
