@@ -14,13 +14,23 @@ from typing import Final
 
 from redis.client import Pipeline
 
+from akeneo_sync import metrics
 from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.clock import Clock
 from akeneo_sync.state import Counters, NewDeadLetter, Slot, StateStore
 from akeneo_sync.sync.digest import batch_fingerprint
 from akeneo_sync.sync.validate import InvalidProduct, ProductValidator, ValidProduct, validate_product
-from akeneo_sync.targets.base import BatchResult
+from akeneo_sync.targets.base import BatchContext, BatchResult, Target
 
-__all__ = ["INVALID_PRODUCT", "TARGET_REJECTED", "PreparedPage", "prepare_page", "stage_page_result"]
+__all__ = [
+    "INVALID_PRODUCT",
+    "TARGET_REJECTED",
+    "PreparedPage",
+    "apply_batch",
+    "dead_letters_for",
+    "prepare_page",
+    "stage_page_result",
+]
 
 # Dead-letter reason codes (a bounded set: they label `dead_letters_total`).
 INVALID_PRODUCT: Final = "invalid_product"
@@ -122,3 +132,13 @@ def _by_reason(letters: Sequence[NewDeadLetter]) -> dict[str, int]:
     for letter in letters:
         counts[letter.reason] = counts.get(letter.reason, 0) + 1
     return counts
+
+
+def apply_batch(
+    target: Target, clock: Clock, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]
+) -> BatchResult:
+    """Push one batch and time it (`target_push_duration_seconds`)."""
+    started = clock.monotonic()
+    result = target.apply(batch, upserts, deletes)
+    metrics.TARGET_PUSH_DURATION.labels(target=target.kind).observe(clock.monotonic() - started)
+    return result

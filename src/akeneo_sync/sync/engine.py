@@ -19,7 +19,15 @@ from akeneo_sync.clock import Clock, to_utc_datetime
 from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, StateError
 from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, NewDeadLetter, Phase, RunMode, Slot, StateStore
 from akeneo_sync.state.digests import is_canonical_uuid
-from akeneo_sync.sync.batch import TARGET_REJECTED, PreparedPage, dead_letters_for, prepare_page, stage_page_result
+from akeneo_sync.sync.batch import (
+    TARGET_REJECTED,
+    PreparedPage,
+    apply_batch,
+    dead_letters_for,
+    prepare_page,
+    stage_page_result,
+)
+from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
 from akeneo_sync.sync.checkpoint import plan_run
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
@@ -97,8 +105,8 @@ class SyncEngine:
         self.clock = clock
         self.tenant = tenant
         self.options = options or EngineOptions()
-        self._validator = validator
-        self._new_run_id = new_run_id
+        self.validator = validator
+        self.new_run_id = new_run_id
 
     def full_sync(self, catalog_id: str, control: RunControl | None = None) -> RunSummary:
         """Push every product of the catalog, then delete downstream what left it."""
@@ -112,6 +120,35 @@ class SyncEngine:
         """Page the catalog's product UUIDs and delete downstream every known product not listed."""
         return self.run(catalog_id, RunMode.RECONCILE, control)
 
+    def sync_uuids(self, catalog_id: str, uuids: Iterable[str]) -> RunSummary:
+        """Fetch each product by UUID and push it; those no longer in the catalog are deleted downstream."""
+        started = self.clock.monotonic()
+        run_id = self.new_run_id()
+        checkpoint = Checkpoint(run_id, RunMode.UUIDS, Phase.PAGES, self.clock.now())
+        run = _Run(catalog_id, Slot.SYNC, checkpoint, RunControl())
+        unique = list(dict.fromkeys(uuids))
+        size = self.options.uuid_batch
+        try:
+            for number, start in enumerate(range(0, len(unique), size)):
+                result = sync_uuid_batch(self, catalog_id, unique[start : start + size], run_id=run_id, batch=number)
+                run.checkpoint = run.checkpoint.evolve(
+                    pages=number + 1, counters=run.checkpoint.counters.add(result.counters)
+                )
+                self.count_products(catalog_id, result.counters, result.dead_letters)
+            outcome = Outcome.SUCCESS
+        except (CatalogDisabledError, CatalogNotFoundError) as exc:
+            outcome = self._catalog_gone(run, exc)
+        except Exception as exc:
+            record_summary(self._summary(run, outcome_for_error(exc), started, resumed=False))
+            raise
+        summary = self._summary(run, outcome, started, resumed=False)
+        record_summary(summary)
+        return summary
+
+    def replay_dead_letters(self, catalog_id: str | None = None, *, limit: int = 1000) -> ReplayReport:
+        """Sync again the products behind dead letters; see `by_uuid.replay_dead_letters`."""
+        return replay_dead_letters(self, catalog_id, limit=limit)
+
     def run(self, catalog_id: str, mode: RunMode, control: RunControl | None = None) -> RunSummary:
         """Run (or resume) a checkpointed run of `mode` on one catalog."""
         started = self.clock.monotonic()
@@ -122,7 +159,7 @@ class SyncEngine:
             mode,
             now=self.clock.now(),
             overlap_s=self.options.overlap_s,
-            new_run_id=self._new_run_id,
+            new_run_id=self.new_run_id,
         )
         run = _Run(catalog_id, plan.slot, plan.checkpoint, control or RunControl())
         self._begin(run, plan.discard, fresh=not plan.resumed)
@@ -189,7 +226,7 @@ class SyncEngine:
                     self._between_pages(run)
 
     def _push_page(self, run: _Run, page: Page[MappedProduct], last_phase: Phase, seen_slot: Slot | None) -> None:
-        prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self._validator)
+        prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self.validator)
         result, next_batch = self._push_products(run, prepared)
         pipe = self.state.transaction()
         counters, letters = stage_page_result(
@@ -213,7 +250,7 @@ class SyncEngine:
         self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
         self.state.commit(pipe)
         run.checkpoint = checkpoint
-        self._count(run.catalog, counters, letters)
+        self.count_products(run.catalog, counters, letters)
 
     def _push_products(self, run: _Run, prepared: PreparedPage) -> tuple[BatchResult, int]:
         """Push the changed products; returns the result and the next batch number."""
@@ -277,7 +314,7 @@ class SyncEngine:
         self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
         self.state.commit(pipe)
         run.checkpoint = checkpoint
-        self._count(run.catalog, counters, {TARGET_REJECTED: len(rejected)} if rejected else {})
+        self.count_products(run.catalog, counters, {TARGET_REJECTED: len(rejected)} if rejected else {})
 
     def _finish(self, run: _Run) -> None:
         checkpoint = run.checkpoint
@@ -309,10 +346,7 @@ class SyncEngine:
 
     def _apply(self, run: _Run, number: int, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         batch = BatchContext(tenant=self.tenant, catalog=run.catalog, run_id=run.checkpoint.run_id, page=number)
-        started = self.clock.monotonic()
-        result = self.target.apply(batch, upserts, deletes)
-        metrics.TARGET_PUSH_DURATION.labels(target=self.target.kind).observe(self.clock.monotonic() - started)
-        return result
+        return apply_batch(self.target, self.clock, batch, upserts, deletes)
 
     def _between_pages(self, run: _Run) -> None:
         if run.control.should_stop():
@@ -362,7 +396,7 @@ class SyncEngine:
         with contextlib.suppress(StateError):
             self._set_status(run, CatalogStatus.FAILED, outcome)
 
-    def _count(self, catalog: str, counters: Counters, letters: dict[str, int]) -> None:
+    def count_products(self, catalog: str, counters: Counters, letters: dict[str, int]) -> None:
         record_products(self.tenant, catalog, counters)
         for reason, count in letters.items():
             metrics.DEAD_LETTERS.labels(reason=reason).inc(count)
