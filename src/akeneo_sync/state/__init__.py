@@ -1,1 +1,26 @@
 """The Redis state store: tenants, encrypted tokens, catalogs, checkpoints, digests, locks."""
+
+from akeneo_sync.state.catalogs import CatalogRecord, CatalogStatus
+from akeneo_sync.state.checkpoints import Checkpoint, Counters, Phase, RunMode, Slot
+from akeneo_sync.state.crypto import TokenCipher
+from akeneo_sync.state.deadletters import DeadLetter, NewDeadLetter
+from akeneo_sync.state.store import StateStore
+from akeneo_sync.state.tenants import StoredToken, Tenant, TenantStatus, TokenKind
+
+__all__ = [
+    "CatalogRecord",
+    "CatalogStatus",
+    "Checkpoint",
+    "Counters",
+    "DeadLetter",
+    "NewDeadLetter",
+    "Phase",
+    "RunMode",
+    "Slot",
+    "StateStore",
+    "StoredToken",
+    "Tenant",
+    "TenantStatus",
+    "TokenCipher",
+    "TokenKind",
+]

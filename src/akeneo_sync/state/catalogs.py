@@ -1,0 +1,160 @@
+"""Catalog records: what the app knows about each catalog and its last run.
+
+One HASH per catalog plus a per-tenant set of catalog ids. The watermark is the start time (epoch
+seconds, UTC) of the last successful full or incremental run: the next incremental asks the PIM
+for products updated after it, minus an overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import redis
+from redis.client import Pipeline
+
+from akeneo_sync.clock import Clock
+from akeneo_sync.state._codec import Fields, as_float, as_int, as_str, decode_hash
+from akeneo_sync.state._redis import translate_errors
+from akeneo_sync.state.keys import Keys
+
+__all__ = ["COUNT_FIELDS", "CatalogRecord", "CatalogStatus", "CatalogStore"]
+
+COUNT_FIELDS = ("upserted", "skipped", "deleted", "failed")
+
+
+class CatalogStatus(StrEnum):
+    """Where a catalog stands in its lifecycle."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRecord:
+    """A catalog as stored."""
+
+    tenant: str
+    id: str
+    name: str
+    enabled: bool
+    status: CatalogStatus
+    watermark: float | None = None
+    last_run_id: str | None = None
+    last_run_at: float | None = None
+    last_outcome: str | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    updated_at: float = 0.0
+
+
+class CatalogStore:
+    """Reads and writes catalog records."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, clock: Clock) -> None:
+        self._redis = client
+        self._keys = keys
+        self._clock = clock
+
+    @translate_errors
+    def upsert(self, tenant: str, catalog_id: str, *, name: str, enabled: bool) -> CatalogRecord:
+        """Create the record (status idle) or update its name and enabled flag."""
+        key = self._keys.catalog(tenant, catalog_id)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hsetnx(key, "status", CatalogStatus.IDLE.value)
+        pipe.hset(
+            key, mapping={"name": name, "enabled": "1" if enabled else "0", "updated_at": str(self._clock.now())}
+        )
+        pipe.sadd(self._keys.catalogs(tenant), catalog_id)
+        pipe.execute()
+        return self.require(tenant, catalog_id)
+
+    @translate_errors
+    def get(self, tenant: str, catalog_id: str) -> CatalogRecord | None:
+        """The record, or None when unknown."""
+        raw = self._redis.hgetall(self._keys.catalog(tenant, catalog_id))
+        if not raw:
+            return None
+        fields = decode_hash(raw)
+        return CatalogRecord(
+            tenant=tenant,
+            id=catalog_id,
+            name=fields.get("name", ""),
+            enabled=fields.get("enabled", "1") == "1",
+            status=CatalogStatus(fields.get("status", CatalogStatus.IDLE.value)),
+            watermark=as_float(fields, "watermark"),
+            last_run_id=as_str(fields, "last_run_id"),
+            last_run_at=as_float(fields, "last_run_at"),
+            last_outcome=as_str(fields, "last_outcome"),
+            counts={name: as_int(fields, f"count_{name}") for name in COUNT_FIELDS},
+            updated_at=as_float(fields, "updated_at") or 0.0,
+        )
+
+    def require(self, tenant: str, catalog_id: str) -> CatalogRecord:
+        """The record, created (unnamed, enabled) when missing: runs may start before a poll."""
+        record = self.get(tenant, catalog_id)
+        if record is None:
+            return self.upsert(tenant, catalog_id, name="", enabled=True)
+        return record
+
+    @translate_errors
+    def list(self, tenant: str) -> list[CatalogRecord]:
+        """Every catalog of a tenant, sorted by id."""
+        members = self._redis.smembers(self._keys.catalogs(tenant))
+        ids = sorted(m.decode() if isinstance(m, bytes) else m for m in members)
+        return [record for record in (self.get(tenant, cid) for cid in ids) if record is not None]
+
+    @translate_errors
+    def set_status(self, tenant: str, catalog_id: str, status: CatalogStatus, *, enabled: bool | None = None) -> None:
+        """Record a lifecycle change (and the enabled flag when it is known)."""
+        self.stage_status(self._redis.pipeline(transaction=True), tenant, catalog_id, status, enabled=enabled).execute()
+
+    def stage_status(
+        self, pipe: Pipeline, tenant: str, catalog_id: str, status: CatalogStatus, *, enabled: bool | None = None
+    ) -> Pipeline:
+        """Queue a status change on `pipe` (part of a larger transaction)."""
+        fields: Fields = {"status": status.value, "updated_at": str(self._clock.now())}
+        if enabled is not None:
+            fields["enabled"] = "1" if enabled else "0"
+        pipe.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
+        pipe.sadd(self._keys.catalogs(tenant), catalog_id)
+        return pipe
+
+    def stage_run_result(
+        self,
+        pipe: Pipeline,
+        tenant: str,
+        catalog_id: str,
+        *,
+        run_id: str,
+        outcome: str,
+        status: CatalogStatus,
+        counts: Mapping[str, int],
+        watermark: float | None = None,
+    ) -> Pipeline:
+        """Queue the end of a run on `pipe`; the watermark moves only when one is given."""
+        fields: Fields = {
+            "status": status.value,
+            "last_run_id": run_id,
+            "last_run_at": str(self._clock.now()),
+            "last_outcome": outcome,
+            "updated_at": str(self._clock.now()),
+            **{f"count_{name}": str(counts.get(name, 0)) for name in COUNT_FIELDS},
+        }
+        if watermark is not None:
+            fields["watermark"] = repr(watermark)
+        pipe.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
+        pipe.sadd(self._keys.catalogs(tenant), catalog_id)
+        return pipe
+
+    @translate_errors
+    def delete(self, tenant: str, catalog_id: str) -> None:
+        """Forget the record entirely."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(self._keys.catalog(tenant, catalog_id))
+        pipe.srem(self._keys.catalogs(tenant), catalog_id)
+        pipe.execute()

@@ -1,0 +1,157 @@
+"""Run checkpoints: where an interrupted run resumes.
+
+A catalog has two checkpoint slots: `sync` (the running full or incremental run) and `reconcile`.
+A checkpoint is one JSON string, written in the same transaction as the page's digests, so after
+a crash the digests and the resume point always agree. It carries the batch number still in flight
+(`pending_*`) so a page re-sent after a crash reuses its idempotency key only when the batch is the
+same one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Final
+
+import redis
+from redis.client import Pipeline
+
+from akeneo_sync.errors import StateError
+from akeneo_sync.state._redis import translate_errors
+from akeneo_sync.state.keys import Keys
+
+__all__ = ["CHECKPOINT_TTL_S", "Checkpoint", "CheckpointStore", "Counters", "Phase", "RunMode", "Slot"]
+
+# A checkpoint older than this is abandoned: a fresh full run is cheaper than trusting it.
+CHECKPOINT_TTL_S: Final = 7 * 24 * 3600
+
+
+class RunMode(StrEnum):
+    """What a run does."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    RECONCILE = "reconcile"
+    UUIDS = "uuids"
+
+
+class Phase(StrEnum):
+    """Where a run stands: paging the PIM, deleting what was not seen, or recording the end."""
+
+    PAGES = "pages"
+    DIFF = "diff"
+    FINISH = "finish"
+
+
+class Slot(StrEnum):
+    """Which checkpoint a run uses: full and incremental share one, reconcile has its own."""
+
+    SYNC = "sync"
+    RECONCILE = "reconcile"
+
+    @classmethod
+    def for_mode(cls, mode: RunMode) -> Slot:
+        return cls.RECONCILE if mode is RunMode.RECONCILE else cls.SYNC
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Products handled by a run, per action."""
+
+    upserted: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: int = 0
+
+    def add(self, other: Counters) -> Counters:
+        """The sum of two counters."""
+        return Counters(
+            self.upserted + other.upserted,
+            self.skipped + other.skipped,
+            self.deleted + other.deleted,
+            self.failed + other.failed,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The resume point of a run.
+
+    `batch` is the number the next batch pushed to the target will carry (its idempotency key is
+    `run_id:batch`); `pending_fingerprint` / `pending_deletes` describe the batch that was being
+    pushed under that number when the run stopped, if any.
+    """
+
+    run_id: str
+    mode: RunMode
+    phase: Phase
+    started_at: float
+    next_url: str | None = None
+    pages: int = 0
+    batch: int = 0
+    counters: Counters = field(default_factory=Counters)
+    updated_after: float | None = None
+    pending_fingerprint: str | None = None
+    pending_deletes: tuple[str, ...] = ()
+
+    def evolve(self, **changes: Any) -> Checkpoint:
+        """A copy with `changes` applied."""
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["pending_deletes"] = list(self.pending_deletes)
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Checkpoint:
+        try:
+            data = json.loads(text)
+            return cls(
+                run_id=str(data["run_id"]),
+                mode=RunMode(data["mode"]),
+                phase=Phase(data["phase"]),
+                started_at=float(data["started_at"]),
+                next_url=data.get("next_url"),
+                pages=int(data.get("pages", 0)),
+                batch=int(data.get("batch", 0)),
+                counters=Counters(**data.get("counters", {})),
+                updated_after=data.get("updated_after"),
+                pending_fingerprint=data.get("pending_fingerprint"),
+                pending_deletes=tuple(data.get("pending_deletes", ())),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StateError(f"unreadable checkpoint: {exc}") from exc
+
+
+class CheckpointStore:
+    """Loads and saves checkpoints, one per catalog and slot."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self._redis = client
+        self._keys = keys
+
+    @translate_errors
+    def load(self, tenant: str, catalog: str, slot: Slot) -> Checkpoint | None:
+        """The slot's checkpoint, or None when no run is in flight."""
+        raw = self._redis.get(self._keys.checkpoint(tenant, catalog, slot))
+        return None if raw is None else Checkpoint.from_json(raw)
+
+    @translate_errors
+    def save(self, tenant: str, catalog: str, slot: Slot, checkpoint: Checkpoint) -> None:
+        """Write the checkpoint on its own."""
+        self._redis.set(self._keys.checkpoint(tenant, catalog, slot), checkpoint.to_json(), ex=CHECKPOINT_TTL_S)
+
+    def stage_save(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, checkpoint: Checkpoint) -> Pipeline:
+        """Queue a checkpoint write on `pipe`."""
+        pipe.set(self._keys.checkpoint(tenant, catalog, slot), checkpoint.to_json(), ex=CHECKPOINT_TTL_S)
+        return pipe
+
+    def stage_clear(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
+        """Queue the removal of a checkpoint on `pipe`."""
+        pipe.delete(self._keys.checkpoint(tenant, catalog, slot))
+        return pipe

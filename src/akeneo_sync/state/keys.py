@@ -1,0 +1,57 @@
+"""Key naming: every key the state store writes lives under one namespace prefix.
+
+Catalog-scoped keys share a `{tenant}:{catalog}` infix so one catalog's state can be listed with a
+single `SCAN MATCH` when debugging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["DEFAULT_PREFIX", "Keys"]
+
+DEFAULT_PREFIX: Final = "akeneo-sync"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Builds Redis key names under `prefix`."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    def tenant(self, tenant: str) -> str:
+        return f"{self.prefix}:tenant:{tenant}"
+
+    def tenants(self) -> str:
+        return f"{self.prefix}:tenants"
+
+    def subscription(self, subscription_id: str) -> str:
+        return f"{self.prefix}:subscription:{subscription_id}"
+
+    def catalog(self, tenant: str, catalog: str) -> str:
+        return f"{self.prefix}:catalog:{tenant}:{catalog}"
+
+    def catalogs(self, tenant: str) -> str:
+        return f"{self.prefix}:catalogs:{tenant}"
+
+    def checkpoint(self, tenant: str, catalog: str, slot: str) -> str:
+        return f"{self.prefix}:checkpoint:{tenant}:{catalog}:{slot}"
+
+    def digests(self, tenant: str, catalog: str) -> str:
+        return f"{self.prefix}:digests:{tenant}:{catalog}"
+
+    def seen(self, tenant: str, catalog: str, slot: str) -> str:
+        return f"{self.prefix}:seen:{tenant}:{catalog}:{slot}"
+
+    def lock(self, tenant: str, catalog: str) -> str:
+        return f"{self.prefix}:lock:{tenant}:{catalog}"
+
+    def rerun(self, tenant: str, catalog: str) -> str:
+        return f"{self.prefix}:rerun:{tenant}:{catalog}"
+
+    def dedupe(self, event_id: str) -> str:
+        return f"{self.prefix}:event:{event_id}"
+
+    def dead_letters(self, tenant: str) -> str:
+        return f"{self.prefix}:dead-letters:{tenant}"

@@ -1,0 +1,94 @@
+"""Per-run "seen" sets: the product UUIDs the PIM listed during a full sync or a reconciliation.
+
+At the end of the run, every known digest whose UUID is not in the set is deleted downstream. The
+set lives in Redis (packed 16-byte members) so a worker's memory does not grow with the catalog,
+and survives a crash so a resumed run still knows what it saw before. A set always holds an empty
+sentinel member, so "a run is diffing this catalog" is simply `EXISTS`: product events synced
+while a run is in flight add their UUIDs, so a product created after the run paged past it is
+not mistaken for a deleted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+import redis
+from redis.client import Pipeline
+
+from akeneo_sync.state._redis import translate_errors
+from akeneo_sync.state.checkpoints import CHECKPOINT_TTL_S, Slot
+from akeneo_sync.state.digests import pack_uuid
+from akeneo_sync.state.keys import Keys
+
+__all__ = ["SeenStore"]
+
+SENTINEL: Final = b""
+
+# KEYS: the seen sets that may be active; ARGV: packed UUIDs. Adds only to sets that exist.
+_ADD_IF_ACTIVE: Final = """
+local added = 0
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    for j = 1, #ARGV do redis.call('SADD', KEYS[i], ARGV[j]) end
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+class SeenStore:
+    """The UUIDs seen by the in-flight full sync or reconciliation of each catalog."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self._redis = client
+        self._keys = keys
+        self._add_if_active = client.register_script(_ADD_IF_ACTIVE)
+
+    def stage_start(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
+        """Queue the creation of an empty set (dropping any earlier one)."""
+        key = self._keys.seen(tenant, catalog, slot)
+        pipe.delete(key)
+        pipe.sadd(key, SENTINEL)
+        pipe.expire(key, CHECKPOINT_TTL_S)
+        return pipe
+
+    def stage_add(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, uuids: Iterable[str]) -> Pipeline:
+        """Queue additions to the set."""
+        packed = [pack_uuid(u) for u in uuids]
+        if packed:
+            pipe.sadd(self._keys.seen(tenant, catalog, slot), *packed)
+        return pipe
+
+    def stage_drop(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
+        """Queue the removal of the set."""
+        pipe.delete(self._keys.seen(tenant, catalog, slot))
+        return pipe
+
+    @translate_errors
+    def missing(self, tenant: str, catalog: str, slot: Slot, uuids: Sequence[str]) -> list[str]:
+        """Those of `uuids` that are not in the set."""
+        if not uuids:
+            return []
+        flags = self._redis.smismember(self._keys.seen(tenant, catalog, slot), [pack_uuid(u) for u in uuids])
+        return [u for u, present in zip(uuids, flags, strict=True) if not present]
+
+    @translate_errors
+    def is_active(self, tenant: str, catalog: str, slot: Slot) -> bool:
+        """Whether a run of this slot is collecting UUIDs."""
+        return bool(self._redis.exists(self._keys.seen(tenant, catalog, slot)))
+
+    @translate_errors
+    def add_if_active(self, tenant: str, catalog: str, uuids: Sequence[str]) -> None:
+        """Mark UUIDs seen in whichever runs are collecting (a product event was synced)."""
+        pipe = self._redis.pipeline(transaction=True)
+        self.stage_add_if_active(pipe, tenant, catalog, uuids)
+        pipe.execute()
+
+    def stage_add_if_active(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Sequence[str]) -> Pipeline:
+        """Queue `add_if_active` on `pipe`."""
+        if uuids:
+            keys = [self._keys.seen(tenant, catalog, slot) for slot in Slot]
+            self._add_if_active(keys=keys, args=[pack_uuid(u) for u in uuids], client=pipe)
+        return pipe

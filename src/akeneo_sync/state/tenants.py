@@ -1,0 +1,212 @@
+"""Tenants: one PIM connection each, with its token encrypted at rest.
+
+A tenant is a HASH; the set of tenant ids and the subscription id -> tenant map make them
+listable and routable (Event Platform events carry the subscription id as `subject`). Tokens are
+stored only as Fernet ciphertext; `token()` decrypts on demand and nothing else returns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import redis
+
+from akeneo_sync.clock import Clock
+from akeneo_sync.errors import StateError
+from akeneo_sync.state._codec import Fields, as_float, as_str, decode_hash
+from akeneo_sync.state._redis import translate_errors
+from akeneo_sync.state.crypto import TokenCipher
+from akeneo_sync.state.keys import Keys
+
+__all__ = ["StoredToken", "Tenant", "TenantStatus", "TenantStore", "TokenKind"]
+
+
+class TokenKind(StrEnum):
+    """How the tenant's token behaves: app tokens never expire, connection tokens are refreshed."""
+
+    APP = "app"
+    CONNECTION = "connection"
+
+
+class TenantStatus(StrEnum):
+    """Whether the tenant's work may run."""
+
+    ACTIVE = "active"
+    DISCONNECTED = "disconnected"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """A tenant as stored, without its token."""
+
+    id: str
+    pim_url: str
+    token_kind: TokenKind
+    status: TenantStatus
+    subscription_id: str | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is TenantStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    """The decrypted credentials of a tenant (never logged, never stored in clear)."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"StoredToken(access_token='***', expires_at={self.expires_at!r})"
+
+
+class TenantStore:
+    """Reads and writes tenants."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, cipher: TokenCipher, clock: Clock) -> None:
+        self._redis = client
+        self._keys = keys
+        self._cipher = cipher
+        self._clock = clock
+
+    @translate_errors
+    def save(
+        self,
+        tenant_id: str,
+        *,
+        pim_url: str,
+        token: StoredToken,
+        token_kind: TokenKind = TokenKind.APP,
+        subscription_id: str | None = None,
+    ) -> Tenant:
+        """Create or update a tenant (status back to active), keeping its creation time."""
+        key = self._keys.tenant(tenant_id)
+        now = self._clock.now()
+        created = self._redis.hget(key, "created_at")
+        fields: Fields = {
+            "pim_url": pim_url,
+            "token_kind": token_kind.value,
+            "status": TenantStatus.ACTIVE.value,
+            "created_at": created.decode() if isinstance(created, bytes) else str(created or now),
+            "updated_at": str(now),
+            **self._token_fields(token),
+        }
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=fields)
+        if token.refresh_token is None:
+            pipe.hdel(key, "refresh_token")
+        pipe.sadd(self._keys.tenants(), tenant_id)
+        if subscription_id:
+            pipe.hset(key, "subscription_id", subscription_id)
+            pipe.set(self._keys.subscription(subscription_id), tenant_id)
+        pipe.execute()
+        tenant = self.get(tenant_id)
+        if tenant is None:  # pragma: no cover - written in the transaction just above
+            raise StateError(f"tenant {tenant_id} vanished while being saved", tenant=tenant_id)
+        return tenant
+
+    @translate_errors
+    def get(self, tenant_id: str) -> Tenant | None:
+        """The tenant, or None when unknown."""
+        raw = self._redis.hgetall(self._keys.tenant(tenant_id))
+        if not raw:
+            return None
+        fields = decode_hash(raw)
+        return Tenant(
+            id=tenant_id,
+            pim_url=fields.get("pim_url", ""),
+            token_kind=TokenKind(fields.get("token_kind", TokenKind.APP.value)),
+            status=TenantStatus(fields.get("status", TenantStatus.ACTIVE.value)),
+            subscription_id=as_str(fields, "subscription_id"),
+            created_at=as_float(fields, "created_at") or 0.0,
+            updated_at=as_float(fields, "updated_at") or 0.0,
+        )
+
+    def require(self, tenant_id: str) -> Tenant:
+        """The tenant; `StateError` when unknown."""
+        tenant = self.get(tenant_id)
+        if tenant is None:
+            raise StateError(f"unknown tenant {tenant_id}", tenant=tenant_id)
+        return tenant
+
+    @translate_errors
+    def list(self) -> list[Tenant]:
+        """Every tenant, sorted by id."""
+        ids = sorted(_text(member) for member in self._redis.smembers(self._keys.tenants()))
+        return [tenant for tenant in (self.get(tenant_id) for tenant_id in ids) if tenant is not None]
+
+    @translate_errors
+    def token(self, tenant_id: str) -> StoredToken:
+        """The tenant's decrypted credentials; `StateError` when it has none."""
+        raw = self._redis.hmget(self._keys.tenant(tenant_id), ["access_token", "refresh_token", "expires_at"])
+        access, refresh, expires = (_as_bytes(value) for value in raw)
+        if access is None:
+            raise StateError(f"tenant {tenant_id} has no stored token", tenant=tenant_id)
+        return StoredToken(
+            access_token=self._cipher.decrypt(access),
+            refresh_token=self._cipher.decrypt(refresh) if refresh else None,
+            expires_at=float(expires) if expires else None,
+        )
+
+    @translate_errors
+    def set_token(self, tenant_id: str, token: StoredToken) -> None:
+        """Replace the tenant's credentials (after a refresh or a re-activation)."""
+        key = self._keys.tenant(tenant_id)
+        pipe = self._redis.pipeline(transaction=True)
+        fields = self._token_fields(token)
+        fields["updated_at"] = str(self._clock.now())
+        pipe.hset(key, mapping=fields)
+        if token.refresh_token is None:
+            pipe.hdel(key, "refresh_token")
+        pipe.execute()
+
+    @translate_errors
+    def set_status(self, tenant_id: str, status: TenantStatus) -> None:
+        """Mark the tenant active, disconnected (token revoked) or deleted."""
+        self._redis.hset(
+            self._keys.tenant(tenant_id), mapping={"status": status.value, "updated_at": str(self._clock.now())}
+        )
+
+    @translate_errors
+    def set_subscription(self, tenant_id: str, subscription_id: str) -> None:
+        """Route Event Platform events with this subject to the tenant."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(self._keys.tenant(tenant_id), "subscription_id", subscription_id)
+        pipe.set(self._keys.subscription(subscription_id), tenant_id)
+        pipe.execute()
+
+    @translate_errors
+    def tenant_for_subscription(self, subscription_id: str) -> str | None:
+        """The tenant id an event's `subject` routes to, or None."""
+        value = self._redis.get(self._keys.subscription(subscription_id))
+        return _text(value) if value is not None else None
+
+    @translate_errors
+    def forget_token(self, tenant_id: str) -> None:
+        """Drop the stored credentials (tenant deleted: keep nothing secret)."""
+        self._redis.hdel(self._keys.tenant(tenant_id), "access_token", "refresh_token", "expires_at")
+
+    def _token_fields(self, token: StoredToken) -> Fields:
+        fields: Fields = {
+            "access_token": self._cipher.encrypt(token.access_token),
+            "expires_at": "" if token.expires_at is None else str(token.expires_at),
+        }
+        if token.refresh_token is not None:
+            fields["refresh_token"] = self._cipher.encrypt(token.refresh_token)
+        return fields
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    if value is None or value in (b"", ""):
+        return None
+    return value.encode() if isinstance(value, str) else value
