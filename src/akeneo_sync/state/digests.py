@@ -60,18 +60,22 @@ class DigestStore:
         """How many products are known for the catalog."""
         return int(self._redis.hlen(self._keys.digests(tenant, catalog)))
 
-    @translate_errors
     def scan(self, tenant: str, catalog: str, *, chunk: int = 1000) -> Iterator[list[str]]:
         """Every known UUID, in chunks of about `chunk` (HSCAN: a UUID may come twice)."""
-        key = self._keys.digests(tenant, catalog)
         cursor = 0
         while True:
-            # NOVALUES needs Redis 7.4; the 16-byte values are cheap to carry along.
-            cursor, fields = self._redis.hscan(key, cursor, count=chunk)
-            if fields:
-                yield [unpack_uuid(f) for f in fields if isinstance(f, bytes)]
+            cursor, uuids = self.scan_step(tenant, catalog, cursor, chunk=chunk)
+            if uuids:
+                yield uuids
             if cursor == 0:
                 return
+
+    @translate_errors
+    def scan_step(self, tenant: str, catalog: str, cursor: int, *, chunk: int = 1000) -> tuple[int, list[str]]:
+        """One HSCAN step: the next cursor (0 at the end) and the UUIDs it returned."""
+        # NOVALUES needs Redis 7.4; the 16-byte values are cheap to carry along.
+        cursor, fields = self._redis.hscan(self._keys.digests(tenant, catalog), cursor, count=chunk)
+        return int(cursor), [unpack_uuid(f) for f in fields if isinstance(f, bytes)]
 
     def stage_set(self, pipe: Pipeline, tenant: str, catalog: str, digests: Mapping[str, bytes]) -> Pipeline:
         """Queue digest writes on `pipe`."""

@@ -82,7 +82,13 @@ class SeenStore:
     @translate_errors
     def add_if_active(self, tenant: str, catalog: str, uuids: Sequence[str]) -> None:
         """Mark UUIDs seen in whichever runs are collecting (a product event was synced)."""
-        if not uuids:
-            return
-        keys = [self._keys.seen(tenant, catalog, slot) for slot in Slot]
-        self._add_if_active(keys=keys, args=[pack_uuid(u) for u in uuids])
+        pipe = self._redis.pipeline(transaction=True)
+        self.stage_add_if_active(pipe, tenant, catalog, uuids)
+        pipe.execute()
+
+    def stage_add_if_active(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Sequence[str]) -> Pipeline:
+        """Queue `add_if_active` on `pipe`."""
+        if uuids:
+            keys = [self._keys.seen(tenant, catalog, slot) for slot in Slot]
+            self._add_if_active(keys=keys, args=[pack_uuid(u) for u in uuids], client=pipe)
+        return pipe

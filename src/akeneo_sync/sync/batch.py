@@ -1,0 +1,144 @@
+"""Turning a page of mapped products into one target batch and one Redis transaction.
+
+`prepare_page` validates, digests and drops what did not change; the caller pushes the rest in a
+single `Target.apply` and then `stage_page_result` queues everything the page changes in Redis
+(digests of accepted products, seen UUIDs, dead letters) on the transaction that also saves the
+checkpoint, so a crash can never separate "pushed" from "recorded".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from redis.client import Pipeline
+
+from akeneo_sync import metrics
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.clock import Clock
+from akeneo_sync.state import Counters, NewDeadLetter, Slot, StateStore
+from akeneo_sync.sync.digest import batch_fingerprint
+from akeneo_sync.sync.validate import InvalidProduct, ProductValidator, ValidProduct, validate_product
+from akeneo_sync.targets.base import BatchContext, BatchResult, Target
+
+__all__ = [
+    "INVALID_PRODUCT",
+    "TARGET_REJECTED",
+    "PreparedPage",
+    "apply_batch",
+    "dead_letters_for",
+    "prepare_page",
+    "stage_page_result",
+]
+
+# Dead-letter reason codes (a bounded set: they label `dead_letters_total`).
+INVALID_PRODUCT: Final = "invalid_product"
+TARGET_REJECTED: Final = "target_rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPage:
+    """A page after validation and the digest check."""
+
+    changed: tuple[ValidProduct, ...]
+    invalid: tuple[InvalidProduct, ...]
+    present: tuple[str, ...]
+    skipped: int
+    fingerprint: str = field(default="")
+
+    @property
+    def upserts(self) -> list[MappedProduct]:
+        return [product.body for product in self.changed]
+
+
+def prepare_page(
+    state: StateStore,
+    tenant: str,
+    catalog: str,
+    items: Iterable[object],
+    validator: ProductValidator | None = None,
+) -> PreparedPage:
+    """Validate a page, and keep only products whose digest differs from the one last pushed."""
+    valid: dict[str, ValidProduct] = {}
+    invalid: list[InvalidProduct] = []
+    for item in items:
+        checked = validate_product(item, validator)
+        if isinstance(checked, ValidProduct):
+            # A UUID twice in one page: the later copy wins, and the batch carries it once.
+            valid[checked.uuid] = checked
+        else:
+            invalid.append(checked)
+    known = state.digests.get_many(tenant, catalog, list(valid))
+    changed = tuple(product for product in valid.values() if known.get(product.uuid) != product.digest)
+    present = tuple(valid) + tuple(bad.uuid for bad in invalid if bad.uuid is not None)
+    return PreparedPage(
+        changed=changed,
+        invalid=tuple(invalid),
+        present=present,
+        skipped=len(valid) - len(changed),
+        fingerprint=batch_fingerprint((p.uuid, p.digest) for p in changed) if changed else "",
+    )
+
+
+def stage_page_result(
+    state: StateStore,
+    pipe: Pipeline,
+    *,
+    tenant: str,
+    catalog: str,
+    run_id: str,
+    page: PreparedPage,
+    result: BatchResult,
+    seen_slot: Slot | None,
+) -> tuple[Counters, dict[str, int]]:
+    """Queue the page's digests, seen UUIDs and dead letters; return its counters and dead letters by reason."""
+    rejected = {rejection.uuid: rejection.reason for rejection in result.rejected}
+    accepted = {p.uuid: p.digest for p in page.changed if p.uuid not in rejected}
+    state.digests.stage_set(pipe, tenant, catalog, accepted)
+    if seen_slot is not None:
+        state.seen.stage_add(pipe, tenant, catalog, seen_slot, page.present)
+    else:
+        state.seen.stage_add_if_active(pipe, tenant, catalog, list(accepted))
+    letters = dead_letters_for(catalog, run_id, page.invalid, rejected, {p.uuid: p.body for p in page.changed})
+    for letter in letters:
+        state.dead_letters.stage_add(pipe, tenant, letter)
+    counters = Counters(upserted=len(accepted), skipped=page.skipped, failed=len(letters))
+    return counters, _by_reason(letters)
+
+
+def dead_letters_for(
+    catalog: str,
+    run_id: str,
+    invalid: Sequence[InvalidProduct],
+    rejected: Mapping[str, str],
+    bodies: Mapping[str, object],
+    *,
+    attempt: int = 1,
+) -> list[NewDeadLetter]:
+    """The dead letters for a page's invalid products and target rejections."""
+    letters = [
+        NewDeadLetter(catalog, INVALID_PRODUCT, bad.detail, bad.payload, bad.uuid, run_id, attempt) for bad in invalid
+    ]
+    letters.extend(
+        NewDeadLetter(catalog, TARGET_REJECTED, reason, bodies.get(uuid), uuid, run_id, attempt)
+        for uuid, reason in rejected.items()
+    )
+    return letters
+
+
+def _by_reason(letters: Sequence[NewDeadLetter]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for letter in letters:
+        counts[letter.reason] = counts.get(letter.reason, 0) + 1
+    return counts
+
+
+def apply_batch(
+    target: Target, clock: Clock, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]
+) -> BatchResult:
+    """Push one batch and time it (`target_push_duration_seconds`)."""
+    started = clock.monotonic()
+    result = target.apply(batch, upserts, deletes)
+    metrics.TARGET_PUSH_DURATION.labels(target=target.kind).observe(clock.monotonic() - started)
+    return result

@@ -1,0 +1,121 @@
+"""Syncing named products (Event Platform events, dead-letter replays).
+
+Each product is fetched by UUID: one the PIM no longer has in the catalog is deleted downstream,
+the others go through the same validate -> digest -> push path as pages. These runs are not
+checkpointed: a redelivered message simply does the (idempotent) work again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.state import Counters, NewDeadLetter
+from akeneo_sync.state.digests import is_canonical_uuid
+from akeneo_sync.sync.batch import (
+    INVALID_PRODUCT,
+    apply_batch,
+    dead_letters_for,
+    prepare_page,
+)
+from akeneo_sync.targets.base import BatchContext
+
+if TYPE_CHECKING:
+    from akeneo_sync.sync.engine import SyncEngine
+
+__all__ = ["ReplayReport", "UuidBatchResult", "replay_dead_letters", "sync_uuid_batch"]
+
+# Product fetches run a few at a time; the client's fleet-wide limiter has the final say.
+FETCH_THREADS: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class UuidBatchResult:
+    """What one batch of named products did."""
+
+    counters: Counters
+    failed: frozenset[str]
+    dead_letters: dict[str, int]
+
+
+def sync_uuid_batch(
+    engine: SyncEngine, catalog: str, uuids: Sequence[str], *, run_id: str, batch: int, attempt: int = 1
+) -> UuidBatchResult:
+    """Fetch, push and record one batch of products named by UUID."""
+    state, tenant = engine.state, engine.tenant
+    wanted = [u for u in dict.fromkeys(uuids) if is_canonical_uuid(u)]
+    malformed = [u for u in dict.fromkeys(uuids) if not is_canonical_uuid(u)]
+    fetched = _fetch(engine, catalog, wanted)
+    gone = [u for u in wanted if fetched[u] is None]
+    prepared = prepare_page(state, tenant, catalog, [p for p in fetched.values() if p is not None], engine.validator)
+    rejected: dict[str, str] = {}
+    if prepared.changed or gone:
+        context = BatchContext(tenant=tenant, catalog=catalog, run_id=run_id, page=batch)
+        result = apply_batch(engine.target, engine.clock, context, prepared.upserts, gone)
+        rejected = {r.uuid: r.reason for r in result.rejected}
+    accepted = {p.uuid: p.digest for p in prepared.changed if p.uuid not in rejected}
+    deleted = [u for u in gone if u not in rejected]
+    letters = dead_letters_for(
+        catalog, run_id, prepared.invalid, rejected, {p.uuid: p.body for p in prepared.changed}, attempt=attempt
+    )
+    letters.extend(
+        NewDeadLetter(catalog, INVALID_PRODUCT, "not a canonical UUID", {"uuid": u}, None, run_id, attempt)
+        for u in malformed
+    )
+    pipe = state.transaction()
+    state.digests.stage_set(pipe, tenant, catalog, accepted)
+    state.digests.stage_delete(pipe, tenant, catalog, deleted)
+    # A full sync or reconciliation in flight may have paged past these products already.
+    state.seen.stage_add_if_active(pipe, tenant, catalog, list(accepted))
+    for letter in letters:
+        state.dead_letters.stage_add(pipe, tenant, letter)
+    state.commit(pipe)
+    by_reason: dict[str, int] = {}
+    for letter in letters:
+        by_reason[letter.reason] = by_reason.get(letter.reason, 0) + 1
+    failed = frozenset(rejected) | {bad.uuid for bad in prepared.invalid if bad.uuid} | set(malformed)
+    counters = Counters(upserted=len(accepted), skipped=prepared.skipped, deleted=len(deleted), failed=len(letters))
+    return UuidBatchResult(counters, frozenset(failed), by_reason)
+
+
+def _fetch(engine: SyncEngine, catalog: str, uuids: Sequence[str]) -> dict[str, MappedProduct | None]:
+    if len(uuids) <= 1:
+        return {u: engine.source.get_mapped_product(catalog, u) for u in uuids}
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(uuids)), thread_name_prefix="uuid-fetch") as pool:
+        products = pool.map(lambda u: engine.source.get_mapped_product(catalog, u), uuids)
+        return dict(zip(uuids, products, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What a dead-letter replay did."""
+
+    replayed: int
+    failed_again: int
+    kept: int
+
+
+def replay_dead_letters(engine: SyncEngine, catalog_id: str | None = None, *, limit: int = 1000) -> ReplayReport:
+    """Sync again the products behind dead letters; a letter is deleted once its product went through.
+
+    A product that fails again gets a new letter (attempt + 1) in place of the old one; letters
+    without a UUID (malformed payloads) cannot be fetched again and stay.
+    """
+    replayed = failed = kept = 0
+    for letter in engine.state.dead_letters.list(engine.tenant, count=limit, catalog=catalog_id):
+        if letter.uuid is None:
+            kept += 1
+            continue
+        result = sync_uuid_batch(
+            engine, letter.catalog, [letter.uuid], run_id=engine.new_run_id(), batch=0, attempt=letter.attempt + 1
+        )
+        engine.count_products(letter.catalog, result.counters, result.dead_letters)
+        engine.state.dead_letters.delete(engine.tenant, letter.id)
+        if letter.uuid in result.failed:
+            failed += 1
+        else:
+            replayed += 1
+    return ReplayReport(replayed=replayed, failed_again=failed, kept=kept)

@@ -1,0 +1,425 @@
+"""`SyncEngine`: full, incremental, by-UUID and reconciliation runs of one tenant's catalogs.
+
+Every page goes: fetch (one page ahead, in a thread) -> validate and digest -> skip unchanged ->
+one `Target.apply` -> one Redis transaction with the digests, the seen UUIDs, the dead letters and
+the checkpoint. A run that dies anywhere resumes from its checkpoint; at most the page in flight
+is fetched and pushed again, under the same idempotency key when it is the same batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from akeneo_sync import metrics
+from akeneo_sync.akeneo.types import MappedProduct, Page
+from akeneo_sync.clock import Clock, to_utc_datetime
+from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, StateError
+from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, NewDeadLetter, Phase, RunMode, Slot, StateStore
+from akeneo_sync.state.digests import is_canonical_uuid
+from akeneo_sync.sync.batch import (
+    TARGET_REJECTED,
+    PreparedPage,
+    apply_batch,
+    dead_letters_for,
+    prepare_page,
+    stage_page_result,
+)
+from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
+from akeneo_sync.sync.checkpoint import plan_run
+from akeneo_sync.sync.pages import PagePrefetcher
+from akeneo_sync.sync.ports import CatalogSource
+from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
+from akeneo_sync.sync.validate import ProductValidator
+from akeneo_sync.targets.base import BatchContext, BatchResult, Target
+
+__all__ = ["EngineOptions", "RunControl", "SyncEngine"]
+
+
+def _never() -> bool:
+    return False
+
+
+def _always() -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class RunControl:
+    """Checked between pages: `should_stop` (SIGTERM) ends the run cleanly; a False `heartbeat`
+    (the catalog lock was lost) aborts it."""
+
+    should_stop: Callable[[], bool] = _never
+    heartbeat: Callable[[], bool] = _always
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Tuning knobs; the defaults follow Akeneo's page size limits."""
+
+    page_size: int = 100
+    uuid_page_size: int = 1000
+    diff_chunk: int = 1000
+    uuid_batch: int = 100
+    overlap_s: float = 300.0
+    prefetch: bool = True
+
+
+@dataclass(slots=True)
+class _Run:
+    """The mutable state of the run being driven (internal)."""
+
+    catalog: str
+    slot: Slot
+    checkpoint: Checkpoint
+    control: RunControl
+    pages_fetched: int = 0
+
+
+class _Stop(Exception):  # noqa: N818 -- internal control flow, never leaves the engine
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.value)
+        self.outcome = outcome
+
+
+class SyncEngine:
+    """Syncs one tenant's catalogs from a `CatalogSource` into a `Target`."""
+
+    def __init__(
+        self,
+        source: CatalogSource,
+        target: Target,
+        state: StateStore,
+        clock: Clock,
+        *,
+        tenant: str,
+        options: EngineOptions | None = None,
+        validator: ProductValidator | None = None,
+        new_run_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.state = state
+        self.clock = clock
+        self.tenant = tenant
+        self.options = options or EngineOptions()
+        self.validator = validator
+        self.new_run_id = new_run_id
+
+    def full_sync(self, catalog_id: str, control: RunControl | None = None) -> RunSummary:
+        """Push every product of the catalog, then delete downstream what left it."""
+        return self.run(catalog_id, RunMode.FULL, control)
+
+    def incremental_sync(self, catalog_id: str, control: RunControl | None = None) -> RunSummary:
+        """Push products updated since the watermark (minus the overlap); full when there is none."""
+        return self.run(catalog_id, RunMode.INCREMENTAL, control)
+
+    def reconcile(self, catalog_id: str, control: RunControl | None = None) -> RunSummary:
+        """Page the catalog's product UUIDs and delete downstream every known product not listed."""
+        return self.run(catalog_id, RunMode.RECONCILE, control)
+
+    def sync_uuids(self, catalog_id: str, uuids: Iterable[str]) -> RunSummary:
+        """Fetch each product by UUID and push it; those no longer in the catalog are deleted downstream."""
+        started = self.clock.monotonic()
+        run_id = self.new_run_id()
+        checkpoint = Checkpoint(run_id, RunMode.UUIDS, Phase.PAGES, self.clock.now())
+        run = _Run(catalog_id, Slot.SYNC, checkpoint, RunControl())
+        unique = list(dict.fromkeys(uuids))
+        size = self.options.uuid_batch
+        try:
+            for number, start in enumerate(range(0, len(unique), size)):
+                result = sync_uuid_batch(self, catalog_id, unique[start : start + size], run_id=run_id, batch=number)
+                run.checkpoint = run.checkpoint.evolve(
+                    pages=number + 1, counters=run.checkpoint.counters.add(result.counters)
+                )
+                self.count_products(catalog_id, result.counters, result.dead_letters)
+            outcome = Outcome.SUCCESS
+        except (CatalogDisabledError, CatalogNotFoundError) as exc:
+            outcome = self._catalog_gone(run, exc)
+        except Exception as exc:
+            record_summary(self._summary(run, outcome_for_error(exc), started, resumed=False))
+            raise
+        summary = self._summary(run, outcome, started, resumed=False)
+        record_summary(summary)
+        return summary
+
+    def replay_dead_letters(self, catalog_id: str | None = None, *, limit: int = 1000) -> ReplayReport:
+        """Sync again the products behind dead letters; see `by_uuid.replay_dead_letters`."""
+        return replay_dead_letters(self, catalog_id, limit=limit)
+
+    def run(self, catalog_id: str, mode: RunMode, control: RunControl | None = None) -> RunSummary:
+        """Run (or resume) a checkpointed run of `mode` on one catalog."""
+        started = self.clock.monotonic()
+        plan = plan_run(
+            self.state,
+            self.tenant,
+            catalog_id,
+            mode,
+            now=self.clock.now(),
+            overlap_s=self.options.overlap_s,
+            new_run_id=self.new_run_id,
+        )
+        run = _Run(catalog_id, plan.slot, plan.checkpoint, control or RunControl())
+        self._begin(run, plan.discard, fresh=not plan.resumed)
+        try:
+            outcome = self._drive(run)
+        except (CatalogDisabledError, CatalogNotFoundError) as exc:
+            outcome = self._catalog_gone(run, exc)
+        except Exception as exc:
+            # Recorded, then re-raised untouched: the actor decides on retries from `retryable`.
+            outcome = outcome_for_error(exc)
+            self._record_failure(run, outcome)
+            record_summary(self._summary(run, outcome, started, plan.resumed))
+            raise
+        summary = self._summary(run, outcome, started, plan.resumed)
+        record_summary(summary)
+        return summary
+
+    # -- phases -------------------------------------------------------------------------------
+
+    def _begin(self, run: _Run, discard: Iterable[Slot], *, fresh: bool) -> None:
+        pipe = self.state.transaction()
+        for slot in discard:
+            self.state.checkpoints.stage_clear(pipe, self.tenant, run.catalog, slot)
+            self.state.seen.stage_drop(pipe, self.tenant, run.catalog, slot)
+        if fresh:
+            if run.checkpoint.mode in (RunMode.FULL, RunMode.RECONCILE):
+                self.state.seen.stage_start(pipe, self.tenant, run.catalog, run.slot)
+            self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)
+        self.state.catalogs.stage_status(pipe, self.tenant, run.catalog, CatalogStatus.RUNNING)
+        self.state.commit(pipe)
+
+    def _drive(self, run: _Run) -> Outcome:
+        try:
+            if run.checkpoint.phase is Phase.PAGES:
+                if run.checkpoint.mode is RunMode.RECONCILE:
+                    self._page_uuids(run)
+                else:
+                    self._page_products(run)
+            if run.checkpoint.phase is Phase.DIFF:
+                self._diff(run)
+        except _Stop as stop:
+            self._set_status(run, CatalogStatus.IDLE, stop.outcome)
+            return stop.outcome
+        self._finish(run)
+        return Outcome.SUCCESS
+
+    def _page_products(self, run: _Run) -> None:
+        updated_after = run.checkpoint.updated_after
+        after = to_utc_datetime(updated_after) if updated_after is not None else None
+
+        def fetch(url: str | None) -> Page[MappedProduct]:
+            return self.source.mapped_products_page(
+                run.catalog, next_url=url, updated_after=after, limit=self.options.page_size
+            )
+
+        last_phase = Phase.DIFF if run.checkpoint.mode is RunMode.FULL else Phase.FINISH
+        seen_slot = run.slot if run.checkpoint.mode is RunMode.FULL else None
+        start = run.checkpoint.next_url
+        with PagePrefetcher(fetch, start, prefetch=self.options.prefetch) as pages:
+            for page in pages:
+                run.pages_fetched += 1
+                self._push_page(run, page, last_phase, seen_slot)
+                if page.next_url is not None:
+                    self._between_pages(run)
+
+    def _push_page(self, run: _Run, page: Page[MappedProduct], last_phase: Phase, seen_slot: Slot | None) -> None:
+        prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self.validator)
+        result, next_batch = self._push_products(run, prepared)
+        pipe = self.state.transaction()
+        counters, letters = stage_page_result(
+            self.state,
+            pipe,
+            tenant=self.tenant,
+            catalog=run.catalog,
+            run_id=run.checkpoint.run_id,
+            page=prepared,
+            result=result,
+            seen_slot=seen_slot,
+        )
+        checkpoint = run.checkpoint.evolve(
+            next_url=page.next_url,
+            phase=Phase.PAGES if page.next_url is not None else last_phase,
+            pages=run.checkpoint.pages + 1,
+            batch=next_batch,
+            pending_fingerprint=None,
+            counters=run.checkpoint.counters.add(counters),
+        )
+        self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
+        self.state.commit(pipe)
+        run.checkpoint = checkpoint
+        self.count_products(run.catalog, counters, letters)
+
+    def _push_products(self, run: _Run, prepared: PreparedPage) -> tuple[BatchResult, int]:
+        """Push the changed products; returns the result and the next batch number."""
+        checkpoint = run.checkpoint
+        pending = checkpoint.pending_fingerprint
+        if not prepared.changed:
+            # A batch that was in flight under this number may have reached the target: retire it.
+            return BatchResult(), checkpoint.batch + (1 if pending else 0)
+        number = checkpoint.batch if pending in (None, prepared.fingerprint) else checkpoint.batch + 1
+        if pending != prepared.fingerprint:
+            run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint)
+            self.state.checkpoints.save(self.tenant, run.catalog, run.slot, run.checkpoint)
+        return self._apply(run, number, prepared.upserts, ()), number + 1
+
+    def _page_uuids(self, run: _Run) -> None:
+        def fetch(url: str | None) -> Page[str]:
+            return self.source.product_uuids_page(run.catalog, next_url=url, limit=self.options.uuid_page_size)
+
+        with PagePrefetcher(fetch, run.checkpoint.next_url, prefetch=self.options.prefetch) as pages:
+            for page in pages:
+                run.pages_fetched += 1
+                pipe = self.state.transaction()
+                self.state.seen.stage_add(pipe, self.tenant, run.catalog, run.slot, _canonical(page.items))
+                checkpoint = run.checkpoint.evolve(
+                    next_url=page.next_url,
+                    phase=Phase.PAGES if page.next_url is not None else Phase.DIFF,
+                    pages=run.checkpoint.pages + 1,
+                )
+                self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
+                self.state.commit(pipe)
+                run.checkpoint = checkpoint
+                if page.next_url is not None:
+                    self._between_pages(run)
+
+    def _diff(self, run: _Run) -> None:
+        """Delete downstream every known product the run did not see, chunk by chunk."""
+        if run.checkpoint.pending_deletes:
+            self._delete(run, list(run.checkpoint.pending_deletes))
+        for chunk in self.state.digests.scan(self.tenant, run.catalog, chunk=self.options.diff_chunk):
+            missing = self.state.seen.missing(self.tenant, run.catalog, run.slot, chunk)
+            if missing:
+                # Saved before the push, so a resumed run re-sends exactly this batch under its key.
+                run.checkpoint = run.checkpoint.evolve(pending_deletes=tuple(missing))
+                self.state.checkpoints.save(self.tenant, run.catalog, run.slot, run.checkpoint)
+                self._delete(run, missing)
+            self._between_pages(run)
+
+    def _delete(self, run: _Run, uuids: Sequence[str]) -> None:
+        result = self._apply(run, run.checkpoint.batch, (), uuids)
+        rejected = {r.uuid: r.reason for r in result.rejected}
+        deleted = [u for u in uuids if u not in rejected]
+        pipe = self.state.transaction()
+        self.state.digests.stage_delete(pipe, self.tenant, run.catalog, deleted)
+        letters = _rejection_letters(run, rejected)
+        for letter in letters:
+            self.state.dead_letters.stage_add(pipe, self.tenant, letter)
+        counters = Counters(deleted=len(deleted), failed=len(rejected))
+        checkpoint = run.checkpoint.evolve(
+            batch=run.checkpoint.batch + 1, pending_deletes=(), counters=run.checkpoint.counters.add(counters)
+        )
+        self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
+        self.state.commit(pipe)
+        run.checkpoint = checkpoint
+        self.count_products(run.catalog, counters, {TARGET_REJECTED: len(rejected)} if rejected else {})
+
+    def _finish(self, run: _Run) -> None:
+        checkpoint = run.checkpoint
+        moves_watermark = checkpoint.mode in (RunMode.FULL, RunMode.INCREMENTAL)
+        pipe = self.state.transaction()
+        self.state.catalogs.stage_run_result(
+            pipe,
+            self.tenant,
+            run.catalog,
+            run_id=checkpoint.run_id,
+            outcome=Outcome.SUCCESS.value,
+            status=CatalogStatus.IDLE,
+            counts=checkpoint.counters.as_dict(),
+            # The run's start: anything changed while it ran is picked up by the next increment.
+            watermark=checkpoint.started_at if moves_watermark else None,
+        )
+        self.state.checkpoints.stage_clear(pipe, self.tenant, run.catalog, run.slot)
+        self.state.seen.stage_drop(pipe, self.tenant, run.catalog, run.slot)
+        self.state.commit(pipe)
+        now = self.clock.now()
+        labels = {"tenant": metrics.tenant_label(self.tenant), "catalog": run.catalog}
+        metrics.LAST_SUCCESS_TIMESTAMP.labels(**labels).set(now)
+        metrics.CATALOG_ENABLED.labels(**labels).set(1)
+        watermark = self.state.catalogs.require(self.tenant, run.catalog).watermark
+        if watermark is not None:
+            metrics.CATALOG_LAG_SECONDS.labels(**labels).set(max(0.0, now - watermark))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _apply(self, run: _Run, number: int, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
+        batch = BatchContext(tenant=self.tenant, catalog=run.catalog, run_id=run.checkpoint.run_id, page=number)
+        return apply_batch(self.target, self.clock, batch, upserts, deletes)
+
+    def _between_pages(self, run: _Run) -> None:
+        if run.control.should_stop():
+            raise _Stop(Outcome.INTERRUPTED)
+        if not run.control.heartbeat():
+            raise _Stop(Outcome.LOCK_LOST)
+
+    def _catalog_gone(self, run: _Run, exc: Exception) -> Outcome:
+        """Disabled or deleted mid-run: drop the run entirely; a later enable starts a full sync."""
+        disabled = isinstance(exc, CatalogDisabledError)
+        outcome = Outcome.DISABLED if disabled else Outcome.DELETED
+        pipe = self.state.transaction()
+        for slot in Slot:
+            self.state.checkpoints.stage_clear(pipe, self.tenant, run.catalog, slot)
+            self.state.seen.stage_drop(pipe, self.tenant, run.catalog, slot)
+        self.state.catalogs.stage_run_result(
+            pipe,
+            self.tenant,
+            run.catalog,
+            run_id=run.checkpoint.run_id,
+            outcome=outcome.value,
+            status=CatalogStatus.DISABLED if disabled else CatalogStatus.DELETED,
+            counts=run.checkpoint.counters.as_dict(),
+        )
+        self.state.catalogs.stage_status(
+            pipe, self.tenant, run.catalog, CatalogStatus.DISABLED if disabled else CatalogStatus.DELETED, enabled=False
+        )
+        self.state.commit(pipe)
+        metrics.CATALOG_ENABLED.labels(tenant=metrics.tenant_label(self.tenant), catalog=run.catalog).set(0)
+        return outcome
+
+    def _set_status(self, run: _Run, status: CatalogStatus, outcome: Outcome) -> None:
+        pipe = self.state.transaction()
+        self.state.catalogs.stage_run_result(
+            pipe,
+            self.tenant,
+            run.catalog,
+            run_id=run.checkpoint.run_id,
+            outcome=outcome.value,
+            status=status,
+            counts=run.checkpoint.counters.as_dict(),
+        )
+        self.state.commit(pipe)
+
+    def _record_failure(self, run: _Run, outcome: Outcome) -> None:
+        # Best effort: when Redis itself failed, this fails too and the original error wins.
+        with contextlib.suppress(StateError):
+            self._set_status(run, CatalogStatus.FAILED, outcome)
+
+    def count_products(self, catalog: str, counters: Counters, letters: dict[str, int]) -> None:
+        record_products(self.tenant, catalog, counters)
+        for reason, count in letters.items():
+            metrics.DEAD_LETTERS.labels(reason=reason).inc(count)
+
+    def _summary(self, run: _Run, outcome: Outcome, started: float, resumed: bool) -> RunSummary:
+        return RunSummary(
+            tenant=self.tenant,
+            catalog=run.catalog,
+            run_id=run.checkpoint.run_id,
+            mode=run.checkpoint.mode,
+            outcome=outcome,
+            counters=run.checkpoint.counters,
+            pages=run.checkpoint.pages,
+            pages_fetched=run.pages_fetched,
+            duration_s=self.clock.monotonic() - started,
+            resumed=resumed,
+        )
+
+
+def _canonical(uuids: Iterable[str]) -> list[str]:
+    # Only canonical UUIDs can be in the digest set, so only they matter to the diff.
+    return [u for u in uuids if isinstance(u, str) and is_canonical_uuid(u)]
+
+
+def _rejection_letters(run: _Run, rejected: dict[str, str]) -> list[NewDeadLetter]:
+    return dead_letters_for(run.catalog, run.checkpoint.run_id, (), rejected, {})
