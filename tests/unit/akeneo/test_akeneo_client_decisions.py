@@ -159,6 +159,13 @@ def test_a_next_link_to_another_host_is_refused_so_the_token_never_leaves(make_k
     assert len(kit.pim.requests) == 1
 
 
+def test_a_resumed_next_url_off_the_pim_is_refused_before_any_request(make_kit: MakeKit) -> None:
+    kit = make_kit(page([]))
+    with pytest.raises(PimError, match="another host"):
+        kit.client.mapped_products_page("c1", next_url="http://169.254.169.254/latest/meta-data")
+    assert kit.pim.requests == []
+
+
 def test_a_next_link_pointing_at_the_same_page_stops_the_iteration(make_kit: MakeKit) -> None:
     kit = make_kit(page(["u1"], UUIDS + "?limit=1000"))
     with pytest.raises(PimError, match="same page"):
