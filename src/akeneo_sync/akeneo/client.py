@@ -104,8 +104,8 @@ class AkeneoClient:
 
     def catalogs_page(self, *, next_url: str | None = None, limit: int = 100) -> Page[CatalogInfo]:
         """The first page of this app's catalogs, or the page at `next_url`."""
-        params = None if next_url else {"limit": limit}
-        response = self._send("GET", "catalogs", next_url or self._url("/catalogs"), params=params)
+        url = self._on_pim(next_url) if next_url else self._url("/catalogs")
+        response = self._send("GET", "catalogs", url, params=None if next_url else {"limit": limit})
         page = self._parse(CatalogListPage, response, "catalogs")
         items = [item.to_info() for item in page.embedded.items]
         return Page(items=items, next_url=self._next(page.links), url=str(response.request.url))
@@ -250,7 +250,7 @@ class AkeneoClient:
         next_url: str | None,
         query: ListQuery,
     ) -> tuple[_ModelT, str]:
-        url = next_url or self._catalog_url(catalog_id, f"/{endpoint}")
+        url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
         params = None if next_url else query.params()
         response = self._send("GET", endpoint, url, params=params, catalog=catalog_id)
         data = self._json(response, endpoint, catalog_id)
@@ -279,10 +279,13 @@ class AkeneoClient:
     def _next(self, links: Links) -> str | None:
         if links.next is None:
             return None
-        resolved = urljoin(self._base + "/", links.next.href)
-        if _origin(resolved) != _origin(self._base):
-            raise PimError("the PIM's next link points to another host", endpoint="pagination")
-        return resolved
+        return self._on_pim(urljoin(self._base + "/", links.next.href))
+
+    def _on_pim(self, url: str) -> str:
+        # A next link (or a checkpointed one) is followed only on the PIM: it gets the bearer token.
+        if _origin(url) != _origin(self._base):
+            raise PimError("a next-page link points to another host than the PIM", endpoint="pagination")
+        return url
 
     def _json(self, response: httpx.Response, endpoint: str, catalog: str | None = None) -> object:
         try:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from akeneo_sync.clock import Clock
 from akeneo_sync.emulator.catalog_data import new_uuid
 
-__all__ = ["Delivery", "EventDispatcher", "Subscriber", "Subscription"]
+__all__ = ["Delivery", "EventDispatcher", "Secrets", "Subscriber", "sign"]
 
 _DATASCHEMA: Final = "https://event.prd.sdk.akeneo.cloud/spec/{type}.schema.json"
 
@@ -49,9 +49,6 @@ class Subscriber(BaseModel):
     source: str = "pim"
     # Hours of waiting compressed into fractions of seconds for tests and demos.
     retry_delays_s: tuple[float, ...] | None = None
-
-
-Subscription = Subscriber
 
 
 @dataclass(slots=True)

@@ -154,14 +154,16 @@ class Faults:
             return self._draw(faults), faults.latency_s
 
     def _throttle(self, in_flight: int) -> _Decision | None:
+        limits = self._fair_use
+        if not limits.enforce:
+            return None
+        # A sliding one-second window of arrivals for the whole instance (throttled ones count:
+        # a client hammering through 429s is still overusing the PIM).
         now = self._clock.monotonic()
         arrivals = self._arrivals
         while arrivals and arrivals[0] <= now - 1.0:
             arrivals.popleft()
         arrivals.append(now)
-        limits = self._fair_use
-        if not limits.enforce:
-            return None
         if in_flight > limits.max_concurrent_per_token or len(arrivals) > limits.max_requests_per_s:
             headers = () if limits.retry_after_s is None else (("retry-after", str(limits.retry_after_s)),)
             return _Decision(status=429, headers=headers, throttled=True)

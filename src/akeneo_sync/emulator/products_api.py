@@ -108,9 +108,8 @@ async def product_uuids(request: Request) -> Response:
     """GET /catalogs/{id}/product-uuids: limit 1..1000, optional `with_count`."""
     catalog = _catalog(request)
     query, echo = _query(request, 1000)
+    # Not echoed into links: only limit and the dates are (IMPL-ONLY), and a count is a full scan.
     with_count = request.query_params.get("with_count", "false").lower() in ("1", "true")
-    if with_count:
-        echo["with_count"] = "true"
     if not catalog.enabled:
         return json_response({"error": _disabled_list(catalog)})
     store = emulator_of(request).store

@@ -65,7 +65,7 @@ def test_two_processes_sharing_redis_never_exceed_the_pims_concurrency_per_token
     admin.put("/_emulator/fair-use", json={"max_concurrent_per_token": LIMIT, "enforce": True}).raise_for_status()
     admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
     admin.post("/_emulator/stats/reset").raise_for_status()
-    # When two processes × 4 threads page through it with one token
+    # When two processes of 4 threads each page through it with one token
     args = [sys.executable, "-c", WORKER, live_pim.base_url, token, catalog, "redis://127.0.0.1:6379/2", str(LIMIT)]
     with subprocess.Popen(args) as first, subprocess.Popen(args) as second:
         assert first.wait(timeout=60) == 0

@@ -222,3 +222,12 @@ def test_unknown_routes_answer_json_404(pim: EmulatorHandle, api: httpx.Client) 
 
     assert response.status_code == 404
     assert response.json()["code"] == 404
+
+
+def test_an_accept_header_other_than_json_is_406(api: httpx.Client) -> None:
+    refused = api.get(f"{API}/catalogs", headers={"Accept": "text/html"})
+    negotiated = api.get(f"{API}/catalogs", headers={"Accept": "text/html, application/json;q=0.9"})
+
+    assert refused.status_code == 406
+    assert refused.json()["code"] == 406
+    assert negotiated.status_code == 200

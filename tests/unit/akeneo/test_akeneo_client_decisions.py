@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from akeneo_sync.akeneo.http import backoff_delay
 from akeneo_sync.errors import (
@@ -158,6 +159,13 @@ def test_a_next_link_to_another_host_is_refused_so_the_token_never_leaves(make_k
     assert len(kit.pim.requests) == 1
 
 
+def test_a_resumed_next_url_off_the_pim_is_refused_before_any_request(make_kit: MakeKit) -> None:
+    kit = make_kit(page([]))
+    with pytest.raises(PimError, match="another host"):
+        kit.client.mapped_products_page("c1", next_url="http://169.254.169.254/latest/meta-data")
+    assert kit.pim.requests == []
+
+
 def test_a_next_link_pointing_at_the_same_page_stops_the_iteration(make_kit: MakeKit) -> None:
     kit = make_kit(page(["u1"], UUIDS + "?limit=1000"))
     with pytest.raises(PimError, match="same page"):
@@ -221,3 +229,26 @@ def test_catalog_ids_are_path_escaped(make_kit: MakeKit) -> None:
     kit = make_kit(httpx.Response(404, json={"code": 404, "message": "x"}))
     assert kit.client.get_mapped_product("../c1", "u/1") is None
     assert kit.pim.requests[0].url.raw_path.startswith(b"/api/rest/v1/catalogs/..%2Fc1/mapped-products/u%2F1")
+
+
+def test_retries_are_logged_without_the_token(make_kit: MakeKit) -> None:
+    kit = make_kit(throttled("1"), httpx.Response(503), page(["u1"]))
+    with capture_logs() as logs:
+        kit.client.product_uuids_page("c1")
+    retries = [entry for entry in logs if entry["event"] == "pim_retry"]
+    assert [entry["status"] for entry in retries] == [429, 503]
+    assert "app-token" not in repr(logs)
+    assert "app-token" not in repr(kit.client)
+
+
+def test_each_request_is_counted_and_timed_by_endpoint_template(
+    make_kit: MakeKit, metric: Callable[..., float]
+) -> None:
+    kit = make_kit(httpx.Response(503), page([]))
+    ok = metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="200")
+    failed = metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="503")
+    timed = metric("akeneo_sync_pim_request_duration_seconds_count", endpoint="mapped-products")
+    kit.client.mapped_products_page("c1")
+    assert metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="200") == ok + 1
+    assert metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="503") == failed + 1
+    assert metric("akeneo_sync_pim_request_duration_seconds_count", endpoint="mapped-products") == timed + 2

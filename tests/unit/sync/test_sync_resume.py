@@ -173,9 +173,7 @@ def test_a_catalog_disabled_mid_run_stops_cleanly_and_a_reenable_syncs_in_full(
     assert REGISTRY.get_sample_value("akeneo_sync_catalog_enabled", {"tenant": TENANT, "catalog": CATALOG}) == 1
 
 
-def test_a_deleted_catalog_is_recorded_as_deleted(
-    engine: SyncEngine, source: MemorySource, state: StateStore
-) -> None:
+def test_a_deleted_catalog_is_recorded_as_deleted(engine: SyncEngine, source: MemorySource, state: StateStore) -> None:
     source.exists = False
 
     summary = engine.full_sync(CATALOG)
