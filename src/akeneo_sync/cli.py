@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from akeneo_sync import __version__
+from akeneo_sync.commands import add_commands
 from akeneo_sync.errors import ConfigError
 from akeneo_sync.settings import Settings, load_settings
 
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=1, help="seed of the product generator")
     emulator.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API call")
     emulator.set_defaults(handler=_cmd_emulator)
+
+    add_commands(commands)
     return parser
 
 

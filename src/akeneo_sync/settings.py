@@ -131,6 +131,12 @@ class Settings(BaseSettings):
             env = ", ".join(f"AKENEO_SYNC_{name.upper()}" for name in missing)
             raise ConfigError(f"missing required settings: {env}")
 
+    def secret(self, name: str) -> str:
+        """The value of a required secret setting; `ConfigError` naming it when empty."""
+        self.require(name)
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; a validation failure becomes a `ConfigError`."""

@@ -20,7 +20,7 @@ import redis
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import AkeneoSyncError, StateError
 from akeneo_sync.logging import get_logger
-from akeneo_sync.worker.leader import RedisLease
+from akeneo_sync.worker.lease import RedisLease
 
 __all__ = ["Cadence", "ScheduleSource", "Scheduler", "SyncEnqueuer"]
 
