@@ -42,6 +42,15 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Run the embedded demo (emulator, in-process broker and Redis, SQLite target)."""
+    from pathlib import Path
+
+    from akeneo_sync.demo import DemoOptions, run_demo
+
+    return run_demo(DemoOptions(products=args.products, database=Path(args.database)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="akeneo-sync", description=__doc__)
     parser.add_argument("--version", action="version", version=f"akeneo-sync {__version__}")
@@ -57,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=1, help="seed of the product generator")
     emulator.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API call")
     emulator.set_defaults(handler=_cmd_emulator)
+
+    demo = commands.add_parser("demo", help="run the whole product in one process on the bundled emulator")
+    demo.add_argument("--products", type=int, default=10_000)
+    demo.add_argument("--database", default="akeneo-sync-demo.db", help="where the SQLite target is written")
+    demo.set_defaults(handler=_cmd_demo)
 
     add_commands(commands)
     return parser
