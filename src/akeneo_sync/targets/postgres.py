@@ -112,9 +112,13 @@ class PostgresTarget:
             "page": batch.page,
             "written_at": self._clock.now(),
         }
-        with self._lock:
-            refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
-        TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        try:
+            refused: list[Rejection] = []
+            if storable or encoded.deletes:
+                with self._lock:
+                    refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
         return BatchResult(rejected=tuple(rejected + refused))
 
     def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]:
@@ -133,14 +137,13 @@ class PostgresTarget:
         # A second go only when a *reused* connection turned out dead (a restarted server, an idle
         # connection cut by a proxy): the work is idempotent, so redoing it is safe.
         for attempt in (1, 2):
-            is_fresh = self._conn is None
+            is_reused = self._is_usable()
             try:
-                conn = self._connection()
-                return work(conn)
+                return work(self._connection())
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                is_dead = self._conn is None or self._conn.broken or self._conn.closed
+                is_dead = not self._is_usable()
                 self._discard()
-                if attempt == 1 and is_dead and not is_fresh:
+                if attempt == 1 and is_reused and is_dead:
                     continue
                 raise TargetUnavailableError(
                     f"PostgreSQL target unavailable: {trim(str(exc))}", tenant=tenant, catalog=catalog
@@ -151,8 +154,11 @@ class PostgresTarget:
                 raise TargetError(message, tenant=tenant, catalog=catalog) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _is_usable(self) -> bool:
+        return self._conn is not None and not self._conn.closed and not self._conn.broken
+
     def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+        if self._conn is not None and self._is_usable():
             return self._conn
         self._discard()
         conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout_s)

@@ -98,6 +98,15 @@ class SqliteTarget:
             (batch.tenant, batch.catalog, p.uuid, p.body, batch.run_id, batch.page, written_at) for p in encoded.upserts
         ]
         keys = [(batch.tenant, batch.catalog, uuid) for uuid in encoded.deletes]
+        try:
+            self._write(batch, rows, keys)
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        return BatchResult(rejected=encoded.rejected)
+
+    def _write(
+        self, batch: BatchContext, rows: Sequence[tuple[object, ...]], keys: Sequence[tuple[str, str, str]]
+    ) -> None:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -111,8 +120,6 @@ class SqliteTarget:
                 if isinstance(exc, sqlite3.Error):
                     raise _translate(exc, batch) from exc
                 raise
-        TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
-        return BatchResult(rejected=encoded.rejected)
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):

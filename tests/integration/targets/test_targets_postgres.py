@@ -129,3 +129,18 @@ def test_threads_sharing_one_target_all_land(postgres_target: PostgresTarget) ->
         thread.join(timeout=30)
 
     assert len(postgres_target.products("t1", "c1")) == 4 * 5 * 20
+
+
+def test_a_write_blocked_past_the_statement_timeout_is_unavailable_not_stuck(pg_url: str) -> None:
+    """dramatiq's TimeLimit cannot interrupt a blocked socket read, so the database must give up."""
+    target = PostgresTarget(pg_url, statement_timeout_s=0.2)
+    target.apply(BATCH, [{"uuid": "u1"}], [])
+    with psycopg.connect(pg_url) as holder:
+        holder.execute("SELECT * FROM akeneo_sync_products WHERE uuid = 'u1' FOR UPDATE")
+
+        with pytest.raises(TargetUnavailableError, match="statement timeout"):
+            target.apply(BatchContext("t1", "c1", "run-1", 2), [{"uuid": "u1", "v": 2}], [])
+
+    target.apply(BatchContext("t1", "c1", "run-1", 2), [{"uuid": "u1", "v": 2}], [])
+    assert target.products("t1", "c1") == {"u1": {"uuid": "u1", "v": 2}}
+    target.close()
