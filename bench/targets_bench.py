@@ -29,7 +29,7 @@ import psycopg
 from akeneo_sync.targets.base import BatchContext, Target
 from akeneo_sync.targets.factory import build_target
 
-SECRET = "bench-secret"
+SECRET = "bench-secret"  # noqa: S105 -- the fixed key of a local benchmark server
 
 
 def mapped_product(i: int, version: int) -> dict[str, Any]:

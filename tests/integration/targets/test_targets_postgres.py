@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,7 +20,12 @@ BATCH = BatchContext(tenant="t1", catalog="c1", run_id="run-1", page=1)
 
 
 def test_a_nul_character_is_rejected_and_the_rest_of_the_batch_applies(postgres_target: PostgresTarget) -> None:
-    upserts = [{"uuid": "u1"}, {"uuid": "u-nul", "name": "bad\x00name"}, {"uuid": "u3", "k\x00": 1}, {"uuid": "u4"}]
+    upserts: list[dict[str, Any]] = [
+        {"uuid": "u1"},
+        {"uuid": "u-nul", "name": "bad\x00name"},
+        {"uuid": "u3", "k\x00": 1},
+        {"uuid": "u4"},
+    ]
 
     result = postgres_target.apply(BATCH, upserts, [])
 

@@ -35,7 +35,7 @@ def test_every_refused_item_is_reported_with_its_place_and_the_rest_is_kept() ->
     ]
     upserts[3]["self"] = upserts[3]  # type: ignore[index]
 
-    encoded = encode_batch(upserts, ["gone", None, ""])  # type: ignore[list-item]
+    encoded = encode_batch(upserts, ["gone", None, ""])
 
     assert [p.uuid for p in encoded.upserts] == ["ok"]
     assert encoded.deletes == ("gone",)
