@@ -37,6 +37,7 @@ def test_the_body_is_the_wire_format_and_its_signature_verifies_with_the_secret(
         "deletes": ["u0"],
     }
     assert request.headers["content-type"] == "application/json"
+    assert request.headers["user-agent"].startswith("akeneo-sync/")
     expected = hmac.new(Platform.SECRET.encode(), request.body, hashlib.sha256).hexdigest()
     assert request.headers["x-akeneo-sync-signature"] == f"sha256={expected}"
     assert platform.bad_signatures == 0

@@ -189,3 +189,9 @@ def test_the_request_carries_explicit_timeouts(scripted_target: Build) -> None:
     scripted_target([record]).apply(BATCH, [{"uuid": "u1"}], [])
 
     assert seen == [{"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}]
+
+
+@pytest.mark.parametrize("policy", [{"max_attempts": 0}, {"base_backoff_s": -1.0}, {"max_retry_after_s": -5.0}])
+def test_a_retry_policy_that_could_never_send_or_waits_negative_time_is_refused(policy: dict[str, float]) -> None:
+    with pytest.raises(ConfigError, match="retry policy"):
+        HttpRetryPolicy(**policy)  # type: ignore[arg-type]
