@@ -150,3 +150,26 @@ def test_a_write_blocked_past_the_statement_timeout_is_unavailable_not_stuck(pg_
     target.apply(BatchContext("t1", "c1", "run-1", 2), [{"uuid": "u1", "v": 2}], [])
     assert target.products("t1", "c1") == {"u1": {"uuid": "u1", "v": 2}}
     target.close()
+
+
+def test_a_batch_that_fails_half_way_leaves_nothing_applied(postgres_target: PostgresTarget, pg_url: str) -> None:
+    postgres_target.apply(BATCH, [{"uuid": "u1"}, {"uuid": "keep"}], [])
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION keep_forever() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN IF old.uuid = 'keep' THEN RAISE EXCEPTION 'keep is protected'; END IF; RETURN old; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER keep_forever BEFORE DELETE ON akeneo_sync_products "
+            "FOR EACH ROW EXECUTE FUNCTION keep_forever()"
+        )
+    try:
+        with pytest.raises(TargetError, match="keep is protected") as caught:
+            postgres_target.apply(BatchContext("t1", "c1", "run-1", 2), [{"uuid": "u2"}], ["u1", "keep"])
+        assert not caught.value.retryable
+
+        assert set(postgres_target.products("t1", "c1")) == {"u1", "keep"}, "the upsert of u2 was rolled back"
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER keep_forever ON akeneo_sync_products")
+            conn.execute("DROP FUNCTION keep_forever()")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from akeneo_sync.errors import ConfigError, TargetUnavailableError
+from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
 from akeneo_sync.targets.base import BatchContext
 from akeneo_sync.targets.sqlite import SqliteTarget
 
@@ -91,3 +96,60 @@ def test_a_relative_path_is_relative_to_the_working_directory(tmp_path: Path, mo
     target.close()
 
     assert (tmp_path / "relative.db").is_file()
+
+
+def test_a_batch_that_fails_half_way_leaves_nothing_applied(sqlite_target: SqliteTarget) -> None:
+    sqlite_target.apply(BATCH, [{"uuid": "u1"}, {"uuid": "keep"}], [])
+    with sqlite3.connect(sqlite_target.path) as conn:
+        conn.execute(
+            "CREATE TRIGGER keep_forever BEFORE DELETE ON akeneo_sync_products WHEN old.uuid = 'keep' "
+            "BEGIN SELECT RAISE(ABORT, 'keep is protected'); END"
+        )
+
+    with pytest.raises(TargetError, match="keep is protected"):
+        sqlite_target.apply(BatchContext("t1", "c1", "run-1", 2), [{"uuid": "u2"}], ["u1", "keep"])
+
+    assert set(sqlite_target.products("t1", "c1")) == {"u1", "keep"}, "the upsert of u2 was rolled back"
+    sqlite_target.apply(BatchContext("t1", "c1", "run-1", 3), [{"uuid": "u3"}], [])
+    assert set(sqlite_target.products("t1", "c1")) == {"u1", "keep", "u3"}
+
+
+_WRITER = """
+import sys
+from akeneo_sync.targets.base import BatchContext
+from akeneo_sync.targets.sqlite import SqliteTarget
+
+target = SqliteTarget(sys.argv[1])
+for page in range(10_000):
+    batch = BatchContext("t1", "c1", "run-1", page)
+    target.apply(batch, [{"uuid": f"p{page}-{i}", "pad": "x" * 200} for i in range(200)], [])
+"""
+
+
+def test_a_writer_killed_mid_batch_leaves_only_whole_pages(tmp_path: Path) -> None:
+    """SIGKILL can land inside a transaction: WAL must keep every page all-or-nothing."""
+    path = tmp_path / "killed.db"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, f"sqlite:///{path}"])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _pages(path) < 3:
+            time.sleep(0.05)  # bounded poll for the child's progress, not a wait for time to pass
+        writer.send_signal(signal.SIGKILL)
+    finally:
+        writer.wait(timeout=10)
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        counts = conn.execute("SELECT page, count(*) FROM akeneo_sync_products GROUP BY page").fetchall()
+    assert len(counts) >= 3
+    assert {count for _, count in counts} == {200}
+
+
+def _pages(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=1)) as conn:
+            return int(conn.execute("SELECT count(DISTINCT page) FROM akeneo_sync_products").fetchone()[0])
+    except sqlite3.OperationalError:  # the child has not created the table yet
+        return 0
