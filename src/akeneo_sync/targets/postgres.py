@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from akeneo_sync.akeneo.types import MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
@@ -82,10 +83,24 @@ class PostgresTarget:
         if not url.startswith(SCHEMES):
             # The URL is not echoed: it may carry a password.
             raise ConfigError("AKENEO_SYNC_TARGET_URL: a PostgreSQL target starts with postgresql:// or postgres://")
-        self._url = url
+        try:
+            given = conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            # `from None`: libpq's message quotes the URL, password included.
+            raise ConfigError("AKENEO_SYNC_TARGET_URL is not a valid PostgreSQL URL") from None
+        # statement_timeout is enforced by the server, which cannot help when the network itself is
+        # gone: TCP keepalives and a user timeout make a silent peer fail the socket instead.
+        defaults: dict[str, str | int | None] = {
+            "connect_timeout": connect_timeout_s,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 60_000,
+        }
+        self._conninfo = make_conninfo("", **{**defaults, **given})
         self._clock = clock or SystemClock()
         self._max_body_bytes = max_body_bytes
-        self._connect_timeout_s = connect_timeout_s
         # A blocked socket read cannot be interrupted by dramatiq's TimeLimit: bound it here.
         self._statement_timeout_ms = int(statement_timeout_s * 1000)
         self._lock = threading.Lock()
@@ -163,7 +178,7 @@ class PostgresTarget:
         if self._conn is not None and self._is_usable():
             return self._conn
         self._discard()
-        conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout_s)
+        conn = psycopg.connect(self._conninfo, autocommit=True)
         try:
             conn.execute(f"SET statement_timeout = {self._statement_timeout_ms}")
             with conn.transaction():

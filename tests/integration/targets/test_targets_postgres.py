@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from akeneo_sync.clock import ManualClock
-from akeneo_sync.errors import TargetError, TargetUnavailableError
+from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
 from akeneo_sync.targets.base import BatchContext
 from akeneo_sync.targets.postgres import PostgresTarget
 
@@ -173,3 +173,22 @@ def test_a_batch_that_fails_half_way_leaves_nothing_applied(postgres_target: Pos
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("DROP TRIGGER keep_forever ON akeneo_sync_products")
             conn.execute("DROP FUNCTION keep_forever()")
+
+
+def test_an_invalid_url_is_a_config_error_that_does_not_quote_the_password() -> None:
+    with pytest.raises(ConfigError, match="AKENEO_SYNC_TARGET_URL") as caught:
+        PostgresTarget("postgresql://shop:hunter2@db.example.com/shop?bogus=1")
+
+    assert caught.value.__cause__ is None
+    assert "hunter2" not in str(caught.value)
+
+
+def test_options_in_the_url_win_over_the_targets_defaults(pg_url: str) -> None:
+    target = PostgresTarget(f"{pg_url}?keepalives_idle=7&application_name=shop-sync")
+
+    target.apply(BATCH, [{"uuid": "u1"}], [])
+
+    with psycopg.connect(pg_url) as conn:
+        names = conn.execute("SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")
+        assert ("shop-sync",) in names.fetchall()
+    target.close()
