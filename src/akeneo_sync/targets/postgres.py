@@ -169,6 +169,10 @@ class PostgresTarget:
                 # A missing privilege or a table altered by hand: retrying will not help.
                 message = f"PostgreSQL target failed: {trim(str(exc))}"
                 raise TargetError(message, tenant=tenant, catalog=catalog) from exc
+            except BaseException:
+                # dramatiq's TimeLimit/Shutdown can land mid-protocol: never reuse that connection.
+                self._discard()
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _is_usable(self) -> bool:
