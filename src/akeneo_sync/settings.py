@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     pim_timeout_s: float = Field(default=30.0, gt=0)
     pim_max_attempts: int = Field(default=6, gt=0)
     pim_retry_deadline_s: float = Field(default=120.0, gt=0)
+    catalog_lock_ttl_s: float = Field(default=15.0, ge=1)
+    broker_heartbeat_timeout_s: float = Field(default=15.0, ge=1)
 
     @field_validator("scopes", mode="before")
     @classmethod

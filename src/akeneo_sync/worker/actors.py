@@ -119,7 +119,7 @@ def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
         raise retry_later(exc) from exc
     if result.coalesced:
         if jobs.arm_watchdog(runtime, tenant, catalog):
-            catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(jobs.WATCHDOG_DELAY_S * 1000))
+            catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(jobs.watchdog_delay_s(runtime) * 1000))
     elif result.interrupted:
         # The worker is shutting down: the run checkpointed; resume it on another worker.
         sync_catalog.send(tenant, catalog, result.summaries[-1].mode.value)

@@ -20,7 +20,7 @@ from akeneo_sync.state import StateStore
 __all__ = ["LOCK_TTL_S", "CatalogRunLock"]
 
 log = get_logger(__name__)
-LOCK_TTL_S: Final = 30.0
+LOCK_TTL_S: Final = 15.0
 
 
 class CatalogRunLock:

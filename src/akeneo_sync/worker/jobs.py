@@ -22,7 +22,7 @@ from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Tenant, TenantStatus
 from akeneo_sync.sync.engine import EngineOptions, RunControl, SyncEngine
 from akeneo_sync.sync.summary import Outcome, RunSummary
-from akeneo_sync.worker.catalog_lock import LOCK_TTL_S, CatalogRunLock
+from akeneo_sync.worker.catalog_lock import CatalogRunLock
 from akeneo_sync.worker.lease import RedisLease
 from akeneo_sync.worker.runtime import Runtime
 
@@ -40,6 +40,7 @@ __all__ = [
     "sync_catalog_locked",
     "sync_products",
     "tenant_session",
+    "watchdog_delay_s",
 ]
 
 log = get_logger(__name__)
@@ -186,7 +187,7 @@ def sync_catalog_locked(runtime: Runtime, tenant: Tenant, catalog: str, mode: Ru
     When the lock is held, the trigger is recorded as a rerun for the holder and nothing runs
     here (never two runs of one catalog at once, never a trigger dropped).
     """
-    lock = CatalogRunLock(runtime.state, tenant.id, catalog)
+    lock = CatalogRunLock(runtime.state, tenant.id, catalog, ttl_s=runtime.settings.catalog_lock_ttl_s)
     if not lock.acquire(rerun_mode=mode.value):
         log.info("sync_coalesced", catalog=catalog, mode=mode.value)
         return CatalogRunResult(coalesced=True)
@@ -225,7 +226,9 @@ def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[Ru
     return summaries
 
 
-WATCHDOG_DELAY_S: Final = LOCK_TTL_S + 5.0
+def watchdog_delay_s(runtime: Runtime) -> float:
+    """How long after a coalesced trigger the watchdog checks its rerun flag was honoured."""
+    return runtime.settings.catalog_lock_ttl_s + 2.0
 
 
 def arm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> bool:
@@ -236,7 +239,7 @@ def arm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> bool:
     consumed, and runs it otherwise.
     """
     key = f"akeneo-sync:watchdog:{tenant}:{catalog}"
-    ttl_ms = int(WATCHDOG_DELAY_S * 2000)
+    ttl_ms = int(watchdog_delay_s(runtime) * 2000)
     try:
         return bool(runtime.redis.set(key, "1", nx=True, px=ttl_ms))
     except redis.RedisError as exc:

@@ -22,7 +22,11 @@ configure_logging(settings.log_format, settings.log_level)
 set_tenant_labels(settings.metrics_tenant_labels)
 stop = StopFlag()
 client = redis.Redis.from_url(settings.redis_url)
-broker = install_broker(build_broker(client, middleware=[stop, Prometheus()]))
+broker = install_broker(
+    build_broker(
+        client, middleware=[stop, Prometheus()], heartbeat_timeout_s=settings.broker_heartbeat_timeout_s
+    )
+)
 runtime = install_runtime(build_runtime(settings, client, clock=SystemClock(), stop=stop))
 
 from akeneo_sync.worker import actors  # noqa: E402 -- after the broker, see the module docstring
