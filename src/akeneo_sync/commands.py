@@ -13,11 +13,9 @@ from pathlib import Path
 from types import FrameType
 
 import dramatiq
-from prometheus_client import start_http_server
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.logging import configure_logging, get_logger
-from akeneo_sync.metrics import QUEUE_DEPTH, set_tenant_labels
 from akeneo_sync.operator import ControlPlane, print_table
 from akeneo_sync.settings import Settings, load_settings
 from akeneo_sync.worker.broker import DEFAULT_QUEUE
@@ -29,6 +27,10 @@ log = get_logger(__name__)
 
 
 def _settings() -> Settings:
+    # Imported late: prometheus_client picks its multiprocess mode on first import, and the
+    # worker command must set PROMETHEUS_MULTIPROC_DIR up before that (see worker/process.py).
+    from akeneo_sync.metrics import set_tenant_labels
+
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
     set_tenant_labels(settings.metrics_tenant_labels)
@@ -52,6 +54,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     """Run the scheduler; with two replicas one leads and the other stands by."""
+    from prometheus_client import start_http_server
+
+    from akeneo_sync.metrics import QUEUE_DEPTH
     from akeneo_sync.worker.enqueue import ActorEnqueuer, StateScheduleSource
     from akeneo_sync.worker.scheduler import Cadence, Scheduler
 

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     pim_retry_deadline_s: float = Field(default=120.0, gt=0)
     catalog_lock_ttl_s: float = Field(default=15.0, ge=1)
     broker_heartbeat_timeout_s: float = Field(default=15.0, ge=1)
+    broker_maintenance_chance: int = Field(default=50_000, ge=1, le=1_000_000)
 
     @field_validator("scopes", mode="before")
     @classmethod

@@ -24,7 +24,10 @@ stop = StopFlag()
 client = redis.Redis.from_url(settings.redis_url)
 broker = install_broker(
     build_broker(
-        client, middleware=[stop, Prometheus()], heartbeat_timeout_s=settings.broker_heartbeat_timeout_s
+        client,
+        middleware=[stop, Prometheus()],
+        heartbeat_timeout_s=settings.broker_heartbeat_timeout_s,
+        maintenance_chance=settings.broker_maintenance_chance,
     )
 )
 runtime = install_runtime(build_runtime(settings, client, clock=SystemClock(), stop=stop))
