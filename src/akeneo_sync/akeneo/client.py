@@ -35,8 +35,8 @@ from akeneo_sync.akeneo.models import (
     Links,
     ListQuery,
     MappedProductsPage,
-    ProductsPage,
     ProductUuidsPage,
+    SearchAfterPage,
     disabled_reason,
 )
 from akeneo_sync.akeneo.ratelimit import FairUseLimiter
@@ -175,8 +175,7 @@ class AkeneoClient:
     ) -> Page[str]:
         """The first page of product UUIDs for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
-        page, url = self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
-        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+        return self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
 
     def mapped_products_page(
         self,
@@ -189,8 +188,7 @@ class AkeneoClient:
     ) -> Page[MappedProduct]:
         """The first page of mapped products for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
-        page, url = self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
-        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+        return self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
 
     def products_page(
         self,
@@ -203,28 +201,21 @@ class AkeneoClient:
     ) -> Page[dict[str, Any]]:
         """The first page of standard-format products for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
-        page, url = self._list(ProductsPage, "products", catalog_id, next_url, query)
-        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+        return self._list(MappedProductsPage, "products", catalog_id, next_url, query)
 
     def iter_product_uuids(
         self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 1000
     ) -> Iterator[str]:
         """Every product UUID of the catalog, page by page."""
-        return _follow(
-            lambda next_url: self.product_uuids_page(
-                catalog_id, next_url=next_url, updated_after=updated_after, limit=limit
-            )
-        )
+        page = self.product_uuids_page
+        return _follow(lambda next_url: page(catalog_id, next_url=next_url, updated_after=updated_after, limit=limit))
 
     def iter_mapped_products(
         self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 100
     ) -> Iterator[MappedProduct]:
         """Every mapped product of the catalog, page by page."""
-        return _follow(
-            lambda next_url: self.mapped_products_page(
-                catalog_id, next_url=next_url, updated_after=updated_after, limit=limit
-            )
-        )
+        page = self.mapped_products_page
+        return _follow(lambda next_url: page(catalog_id, next_url=next_url, updated_after=updated_after, limit=limit))
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         """One mapped product, or None when it is not (or no longer) in the catalog."""
@@ -243,19 +234,15 @@ class AkeneoClient:
         return self._url(f"/catalogs/{quote(catalog_id, safe='')}{suffix}")
 
     def _list(
-        self,
-        model: type[_ModelT],
-        endpoint: str,
-        catalog_id: str,
-        next_url: str | None,
-        query: ListQuery,
-    ) -> tuple[_ModelT, str]:
+        self, model: type[SearchAfterPage], endpoint: str, catalog_id: str, next_url: str | None, query: ListQuery
+    ) -> Page[Any]:
         url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
         params = None if next_url else query.params()
         response = self._send("GET", endpoint, url, params=params, catalog=catalog_id)
         data = self._json(response, endpoint, catalog_id)
         self._raise_if_disabled(data, endpoint, catalog_id, single=False)
-        return self._validate(model, data, endpoint, catalog_id), str(response.request.url)
+        page = self._validate(model, data, endpoint, catalog_id)
+        return Page(items=page.item_list(), next_url=self._next(page.links), url=str(response.request.url))
 
     def _single(self, endpoint: str, catalog_id: str, suffix: str) -> dict[str, Any] | None:
         try:
@@ -401,12 +388,8 @@ class AkeneoClient:
 
 
 def _catalog_body(name: str, currencies: list[str] | None, locales: list[str] | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name}
-    if currencies is not None:
-        body["managed_currencies"] = currencies
-    if locales is not None:
-        body["managed_locales"] = locales
-    return body
+    optional = {"managed_currencies": currencies, "managed_locales": locales}
+    return {"name": name} | {key: value for key, value in optional.items() if value is not None}
 
 
 def _follow(fetch: Callable[[str | None], Page[_T]]) -> Iterator[_T]:

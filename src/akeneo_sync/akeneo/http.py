@@ -202,8 +202,8 @@ def status_error(
     attempts: int,
     retry_after_s: float | None,
     endpoint: str,
-    tenant: str,
-    catalog: str | None,
+    tenant: str | None = None,
+    catalog: str | None = None,
 ) -> PimError:
     """The error for a final error answer, with the PIM's messages and a trimmed body."""
     status = response.status_code
