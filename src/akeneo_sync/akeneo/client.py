@@ -1,8 +1,9 @@
 """`AkeneoClient`: the Catalogs for Apps API with retries, fair use and cursor pagination.
 
-This module is the only place that catches `httpx` exceptions on API calls; it applies the one
-status table of `akeneo.http` (retry or not, which `PimError`), and every error carries endpoint,
-status and a trimmed body, never the token.
+Every call goes through `akeneo.http.PimSender` (fair-use slot, token, retries, typed errors);
+this module builds the requests and turns the answers into typed values, raising
+`CatalogDisabledError` for the 200-with-`error` body and a retryable `PimUnavailableError` for a
+2xx body it cannot read.
 
 Pages are followed through `_links.next.href` only (the cursor is opaque), resolved against the
 PIM's base URL because some PIM versions send path-only links, and refused if they point at
@@ -21,14 +22,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from akeneo_sync.akeneo.auth import TokenProvider
-from akeneo_sync.akeneo.http import (
-    TRANSPORT_RULE,
-    StatusRule,
-    backoff_delay,
-    parse_retry_after,
-    rule_for_status,
-    status_error,
-)
+from akeneo_sync.akeneo.http import HttpClientPool, PimSender, RetryPolicy
 from akeneo_sync.akeneo.models import (
     CatalogListPage,
     CatalogModel,
@@ -49,7 +43,7 @@ from akeneo_sync.errors import (
     PimUnavailableError,
 )
 from akeneo_sync.logging import get_logger
-from akeneo_sync.metrics import BACKOFF_SECONDS, PIM_REQUEST_DURATION, PIM_REQUESTS, RATE_LIMITED, tenant_label
+from akeneo_sync.settings import Settings
 
 if TYPE_CHECKING:
     from akeneo_sync.sync.ports import CatalogSource
@@ -86,16 +80,42 @@ class AkeneoClient:
         backoff_cap_s: float = 30.0,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._http = http
-        self._tokens = tokens
-        self._limiter = limiter
-        self._clock = clock
-        self._rng = rng
-        self._max_attempts = max_attempts
-        self._deadline_s = deadline_s
         self._tenant = tenant
-        self._backoff_base_s = backoff_base_s
-        self._backoff_cap_s = backoff_cap_s
+        self._send = PimSender(
+            http,
+            tokens=tokens,
+            limiter=limiter,
+            clock=clock,
+            rng=rng,
+            policy=RetryPolicy(max_attempts, deadline_s, backoff_base_s, backoff_cap_s),
+            tenant=tenant,
+        ).send
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        pim_url: str,
+        *,
+        pool: HttpClientPool,
+        tokens: TokenProvider,
+        limiter: FairUseLimiter,
+        clock: Clock,
+        rng: random.Random,
+        tenant: str,
+    ) -> AkeneoClient:
+        """A client on the process's shared connection pool, with the retry budget from settings."""
+        return cls(
+            pim_url,
+            http=pool.get(pim_url),
+            tokens=tokens,
+            limiter=limiter,
+            clock=clock,
+            rng=rng,
+            max_attempts=settings.pim_max_attempts,
+            deadline_s=settings.pim_retry_deadline_s,
+            tenant=tenant,
+        )
 
     def __repr__(self) -> str:
         return f"AkeneoClient({self._base!r}, tenant={self._tenant!r})"
@@ -295,96 +315,6 @@ class AkeneoClient:
         self, model: type[_ModelT], response: httpx.Response, endpoint: str, catalog: str | None = None
     ) -> _ModelT:
         return self._validate(model, self._json(response, endpoint, catalog), endpoint, catalog)
-
-    def _send(
-        self,
-        method: str,
-        endpoint: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        body: dict[str, Any] | None = None,
-        catalog: str | None = None,
-    ) -> httpx.Response:
-        """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
-        started = self._clock.monotonic()
-        attempt = 0
-        reauthenticated = False
-        while True:
-            attempt += 1
-            token = self._tokens.token()
-            response, failure = self._attempt(
-                method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
-            )
-            retry_after: float | None = None
-            if response is None:
-                rule = TRANSPORT_RULE
-            elif response.is_success:
-                return response
-            elif response.status_code == 401 and not reauthenticated and self._tokens.on_unauthorized(token):
-                reauthenticated = True
-                continue
-            else:
-                rule = rule_for_status(response.status_code)
-                if response.status_code == 429:
-                    RATE_LIMITED.labels(tenant=tenant_label(self._tenant)).inc()
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
-            if rule.retry:
-                wait, reason = self._wait_for(rule, attempt, retry_after)
-                spent = self._clock.monotonic() - started
-                if attempt < self._max_attempts and spent + wait <= self._deadline_s:
-                    status = "error" if response is None else response.status_code
-                    _log.warning("pim_retry", endpoint=endpoint, status=status, attempt=attempt, wait_s=wait)
-                    BACKOFF_SECONDS.labels(reason=reason).inc(wait)
-                    self._clock.sleep(wait)
-                    continue
-            if response is None:
-                raise PimUnavailableError(
-                    f"{endpoint}: no answer after {attempt} attempts ({type(failure).__name__})",
-                    endpoint=endpoint,
-                    tenant=self._tenant,
-                    catalog=catalog,
-                ) from failure
-            raise status_error(
-                rule,
-                response,
-                attempts=attempt,
-                retry_after_s=retry_after,
-                endpoint=endpoint,
-                tenant=self._tenant,
-                catalog=catalog,
-            )
-
-    def _wait_for(self, rule: StatusRule, attempt: int, retry_after: float | None) -> tuple[float, str]:
-        if retry_after is not None:
-            return retry_after, "retry_after"
-        delay = backoff_delay(attempt, self._rng, base_s=self._backoff_base_s, cap_s=self._backoff_cap_s)
-        return delay, rule.backoff_reason
-
-    def _attempt(
-        self,
-        *,
-        method: str,
-        endpoint: str,
-        url: str,
-        params: Mapping[str, str | int] | None,
-        body: dict[str, Any] | None,
-        token: str,
-    ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
-        headers = {"Authorization": f"Bearer {token}"}
-        with self._limiter.acquire():
-            started = self._clock.monotonic()
-            try:
-                response = self._http.request(method, url, params=params, json=body, headers=headers)
-            except httpx.TransportError as exc:
-                PIM_REQUESTS.labels(endpoint=endpoint, status="error").inc()
-                return None, exc
-            except httpx.HTTPError as exc:
-                raise PimError(f"{endpoint}: unusable answer ({type(exc).__name__})", endpoint=endpoint) from exc
-            finally:
-                PIM_REQUEST_DURATION.labels(endpoint=endpoint).observe(self._clock.monotonic() - started)
-        PIM_REQUESTS.labels(endpoint=endpoint, status=str(response.status_code)).inc()
-        return response, None
 
 
 def _catalog_body(name: str, currencies: list[str] | None, locales: list[str] | None) -> dict[str, Any]:
