@@ -319,12 +319,13 @@ class PimSender:
             if rule.retry:
                 wait, reason = self._wait_for(rule, attempt, retry_after)
                 spent = self._clock.monotonic() - started
+                status = type(failure).__name__ if response is None else response.status_code
                 if attempt < self._policy.max_attempts and spent + wait <= self._policy.deadline_s:
-                    status = "error" if response is None else response.status_code
                     _log.warning("pim_retry", endpoint=endpoint, status=status, attempt=attempt, wait_s=wait)
                     BACKOFF_SECONDS.labels(reason=reason).inc(wait)
                     self._clock.sleep(wait)
                     continue
+                _log.error("pim_gave_up", endpoint=endpoint, status=status, attempts=attempt, spent_s=spent)
             if response is None:
                 raise PimUnavailableError(
                     f"{endpoint}: no answer after {attempt} attempts ({type(failure).__name__})",

@@ -152,6 +152,14 @@ def test_the_next_link_is_followed_verbatim_not_rebuilt(make_kit: MakeKit) -> No
     assert str(kit.pim.requests[1].url) == cursor
 
 
+def test_giving_up_is_logged_once_with_the_attempts_spent(make_kit: MakeKit) -> None:
+    kit = make_kit(httpx.ConnectError("refused"), max_attempts=3)
+    with capture_logs() as logs, pytest.raises(PimUnavailableError):
+        kit.client.get_catalog("c1")
+    gave_up = [entry for entry in logs if entry["event"] == "pim_gave_up"]
+    assert [(entry["status"], entry["attempts"]) for entry in gave_up] == [("ConnectError", 3)]
+
+
 def test_a_next_link_to_another_host_is_refused_so_the_token_never_leaves(make_kit: MakeKit) -> None:
     kit = make_kit(page(["u1"], "https://evil.example.com/steal?search_after=u1"))
     with pytest.raises(PimError, match="another host"):
@@ -237,6 +245,7 @@ def test_retries_are_logged_without_the_token(make_kit: MakeKit) -> None:
         kit.client.product_uuids_page("c1")
     retries = [entry for entry in logs if entry["event"] == "pim_retry"]
     assert [entry["status"] for entry in retries] == [429, 503]
+    assert not [entry for entry in logs if entry["event"] == "pim_gave_up"]
     assert "app-token" not in repr(logs)
     assert "app-token" not in repr(kit.client)
 
