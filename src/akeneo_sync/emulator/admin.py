@@ -103,8 +103,14 @@ async def mint_token(request: Request) -> Response:
 
 async def revoke_token(request: Request) -> Response:
     body = await _body(request, RevokeIn)
-    if not emulator_of(request).auth.revoke(body.access_token):
+    emulator = emulator_of(request)
+    token = emulator.auth.revoke(body.access_token)
+    if token is None:
         raise ApiError(404, "Unknown access token.")
+    if token.expires_at is None:
+        # An app token is revoked when the user removes the app, which revokes its event
+        # subscriptions too (docs: content/event-platform/faq.md).
+        emulator.event_platform.revoke_client(token.client_id)
     return Response(status_code=204)
 
 
@@ -181,7 +187,8 @@ async def create_product(request: Request) -> Response:
                                                 enabled=body.enabled, uuid=body.uuid)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR)
+    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR,
+                                    created.values.get("sku"))
     return json_response({"uuid": created.uuid}, 201)
 
 
@@ -193,18 +200,20 @@ async def update_product(request: Request) -> Response:
                                                 categories=body.categories, enabled=body.enabled)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR)
+    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR,
+                                    updated.values.get("sku"))
     return json_response({"uuid": updated.uuid, "updated": updated.updated})
 
 
 async def delete_product(request: Request) -> Response:
     emulator = emulator_of(request)
     uuid = request.path_params["uuid"].lower()
+    doomed = emulator.store.get_product(uuid)
     try:
         emulator.store.delete_product(uuid)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("deleted", uuid, _DEFAULT_AUTHOR)
+    emulator.events.product_changed("deleted", uuid, _DEFAULT_AUTHOR, doomed.values.get("sku") if doomed else None)
     return Response(status_code=204)
 
 
@@ -250,6 +259,17 @@ async def delete_subscriber(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def system_suspend(request: Request) -> Response:
+    """Suspend a subscription as the platform would after too many failures."""
+    emulator = emulator_of(request)
+    try:
+        body = emulator.event_platform.set_status(request.path_params["id"], "suspended",
+                                                  "Success rate below 90 % over the last hour.", by_system=True)
+    except KeyError as exc:
+        raise ApiError(404, "Unknown subscription.") from exc
+    return json_response(body)
+
+
 async def list_events(request: Request) -> Response:
     """Deliveries so far; `?wait_s=N` first waits (off the event loop) until none is pending."""
     events = emulator_of(request).events
@@ -284,4 +304,5 @@ def routes() -> list[Route]:
         Route(f"{r}/event-subscriber", put_subscriber, methods=["PUT"]),
         Route(f"{r}/event-subscriber", delete_subscriber, methods=["DELETE"]),
         Route(f"{r}/events", list_events, methods=["GET"]),
+        Route(r + "/event-platform/subscriptions/{id}/suspend", system_suspend, methods=["POST"]),
     ]
