@@ -42,28 +42,33 @@ def render_error(_request: Request, exc: Exception) -> Response:
 
 
 async def create_subscriber(request: Request) -> Response:
+    """POST /subscribers: 201, one per PIM and client."""
     client_id, pim_url = _caller(request)
     spec: SubscriberIn = parse(SubscriberIn, await request.body())
     return json_response(emulator_of(request).event_platform.create_subscriber(client_id, pim_url, spec), 201)
 
 
 async def list_subscribers(request: Request) -> Response:
+    """GET /subscribers: the caller's subscribers."""
     client_id, _ = _caller(request)
     return json_response(emulator_of(request).event_platform.list_subscribers(client_id))
 
 
 async def get_subscriber(request: Request) -> Response:
+    """GET /subscribers/{id}."""
     client_id, _ = _caller(request)
     return json_response(emulator_of(request).event_platform.get_subscriber(request.path_params["sub"], client_id))
 
 
 async def delete_subscriber(request: Request) -> Response:
+    """DELETE /subscribers/{id}: 204, its subscriptions go too."""
     client_id, _ = _caller(request)
     emulator_of(request).event_platform.delete_subscriber(request.path_params["sub"], client_id)
     return Response(status_code=204)
 
 
 async def create_subscription(request: Request) -> Response:
+    """POST /subscribers/{id}/subscriptions: 201, active at once."""
     client_id, _ = _caller(request)
     spec: SubscriptionIn = parse(SubscriptionIn, await request.body())
     registry = emulator_of(request).event_platform
@@ -71,18 +76,21 @@ async def create_subscription(request: Request) -> Response:
 
 
 async def list_subscriptions(request: Request) -> Response:
+    """GET /subscribers/{id}/subscriptions."""
     client_id, _ = _caller(request)
     registry = emulator_of(request).event_platform
     return json_response(registry.list_subscriptions(request.path_params["sub"], client_id))
 
 
 async def get_subscription(request: Request) -> Response:
+    """GET /subscribers/{id}/subscriptions/{id}."""
     client_id, _ = _caller(request)
     registry = emulator_of(request).event_platform
     return json_response(registry.get_subscription(request.path_params["sub"], request.path_params["id"], client_id))
 
 
 async def delete_subscription(request: Request) -> Response:
+    """DELETE a subscription: 204."""
     client_id, _ = _caller(request)
     registry = emulator_of(request).event_platform
     registry.user_action(request.path_params["sub"], request.path_params["id"], client_id, "delete")
