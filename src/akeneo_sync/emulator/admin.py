@@ -159,6 +159,15 @@ async def set_enabled(request: Request) -> Response:
     return json_response(catalog.as_json())
 
 
+async def invalidate(request: Request) -> Response:
+    """Break a catalog's selection: the next product read disables it (Akeneo's read-time check)."""
+    emulator = emulator_of(request)
+    catalog = _admin_catalog(emulator, request)
+    with emulator.store.lock:
+        catalog.invalid = True
+    return json_response(catalog.as_json())
+
+
 async def set_selection(request: Request) -> Response:
     """Replace a catalog's product selection."""
     body = await _body(request, SelectionIn)
@@ -332,6 +341,7 @@ def routes() -> list[Route]:
         Route(f"{r}/connections", add_connection, methods=["POST"]),
         Route(r + "/catalogs/{id}/enable", set_enabled, methods=["POST"]),
         Route(r + "/catalogs/{id}/disable", set_enabled, methods=["POST"]),
+        Route(r + "/catalogs/{id}/invalidate", invalidate, methods=["POST"]),
         Route(r + "/catalogs/{id}/selection", set_selection, methods=["PUT"]),
         Route(r + "/catalogs/{id}/product-mapping", set_product_mapping, methods=["PUT"]),
         Route(r + "/catalogs/{id}/expected", expected_content, methods=["GET"]),

@@ -61,6 +61,9 @@ class Catalog:
     # Explicit target -> source overrides; absent targets use the default mapping, None unmaps.
     product_mapping: dict[str, str | None] = field(default_factory=dict)
     selection: Selection = field(default_factory=Selection)
+    # Set when a selected category/attribute "was deleted": the next product read disables the
+    # catalog, as Akeneo does at read time (akeneo-api.md §3.6), while GET /catalogs still says enabled.
+    invalid: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The documented catalog object."""

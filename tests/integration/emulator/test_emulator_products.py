@@ -126,6 +126,8 @@ def test_an_unencoded_plus_in_a_date_arrives_as_a_space_and_is_refused(
 def test_updated_after_and_before_select_strictly_inside_the_window(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
+    # A smaller selection keeps the standard-format pages light.
+    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection", json={"families": ["books", "shoes"]})
     products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
                 for p in page["_embedded"]["items"]]
     dates = sorted({p["updated"] for p in products})
@@ -221,3 +223,18 @@ def test_a_product_read_by_uuid_equals_its_list_entry(api: httpx.Client, enabled
 
     assert single.status_code == 200
     assert single.json() == listed
+
+
+def test_an_invalidated_catalog_is_disabled_by_the_next_product_read(
+    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
+) -> None:
+    pim.admin.post(f"/_emulator/catalogs/{enabled_catalog}/invalidate").raise_for_status()
+
+    before = api.get(f"{API}/catalogs/{enabled_catalog}").json()
+    read = api.get(f"{API}/catalogs/{enabled_catalog}/product-uuids")
+    after = api.get(f"{API}/catalogs/{enabled_catalog}").json()
+
+    assert before["enabled"] is True
+    assert read.status_code == 200
+    assert set(read.json()) == {"error"}
+    assert after["enabled"] is False
