@@ -263,6 +263,12 @@ class Store:
             unbounded = ProductQuery(limit=1, updated_after=query.updated_after, updated_before=query.updated_before)
             return sum(1 for i in range(len(self._data.uuids)) if self._matches(i, catalog.selection, unbounded))
 
+    def selected_uuids(self, catalog: Catalog) -> list[str]:
+        """The UUIDs of every product the catalog selects, without building their values."""
+        with self._lock:
+            uuids, sel = self._data.uuids, catalog.selection
+            return [uuids[i] for i in range(len(uuids)) if self._matches(i, sel, None)]
+
     def selected(self, catalog: Catalog) -> Iterator[Product]:
         """Every product of the catalog (a snapshot taken under the lock)."""
         with self._lock:

@@ -127,7 +127,8 @@ def test_updated_after_and_before_select_strictly_inside_the_window(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
     # A smaller selection keeps the standard-format pages light.
-    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection", json={"families": ["books", "shoes"]})
+    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection",
+                  json={"families": ["books", "shoes"]}).raise_for_status()
     products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
                 for p in page["_embedded"]["items"]]
     dates = sorted({p["updated"] for p in products})
@@ -238,3 +239,13 @@ def test_an_invalidated_catalog_is_disabled_by_the_next_product_read(
     assert read.status_code == 200
     assert set(read.json()) == {"error"}
     assert after["enabled"] is False
+
+
+def test_the_ground_truth_without_mapped_products_lists_the_same_uuids(
+    pim: EmulatorHandle, enabled_catalog: str
+) -> None:
+    full = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected").json()
+    light = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected", params={"mapped": "false"}).json()
+
+    assert light == {"uuids": full["uuids"], "mapped_products": {}}
+    assert full["uuids"] == seeded_selection(pim)
