@@ -105,7 +105,8 @@ class Store:
     def __init__(self, config: EmulatorConfig) -> None:
         self._config = config
         self._lock = threading.RLock()
-        self._seed_data = generate_dataset(config.products, config.seed, config.dataset_until(), config.history_s)
+        self.until_s = config.dataset_until()
+        self._seed_data = generate_dataset(config.products, config.seed, self.until_s, config.history_s)
         self.reset()
 
     @property

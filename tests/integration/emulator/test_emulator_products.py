@@ -11,7 +11,6 @@ import pytest
 from emulator_support import API, PRODUCTS, SEED
 
 from akeneo_sync.emulator.catalog_data import generate_dataset
-from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle
 
 pytestmark = pytest.mark.integration
@@ -29,8 +28,7 @@ def follow(api: httpx.Client, url: str, params: dict[str, Any] | None = None) ->
 
 def seeded_selection(pim: EmulatorHandle) -> list[str]:
     """The UUIDs a default catalog selects, recomputed from the generator (enabled products)."""
-    config = pim.emulator.config
-    data = generate_dataset(PRODUCTS, SEED, config.dataset_until(), config.history_s)
+    data = generate_dataset(PRODUCTS, SEED, pim.emulator.store.until_s, pim.emulator.config.history_s)
     return [u for i, u in enumerate(data.uuids) if data.enabled[i]]
 
 
@@ -206,7 +204,7 @@ def test_products_use_the_standard_format_with_atom_dates(api: httpx.Client, ena
 def test_a_product_outside_the_catalog_is_404_with_the_combined_message(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
-    data = generate_dataset(PRODUCTS, SEED, pim.emulator.config.dataset_until(), EmulatorConfig().history_s)
+    data = generate_dataset(PRODUCTS, SEED, pim.emulator.store.until_s, pim.emulator.config.history_s)
     disabled = next(u for i, u in enumerate(data.uuids) if not data.enabled[i])
 
     response = api.get(f"{API}/catalogs/{enabled_catalog}/products/{disabled}")
