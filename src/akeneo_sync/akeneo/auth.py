@@ -118,7 +118,12 @@ class ConnectionTokenProvider:
             else:
                 TOKEN_REFRESHES.labels(result="refreshed").inc()
                 return self._store(fresh)
-        fresh = self._request({"grant_type": "password", "username": self._username, "password": self._password})
+        try:
+            fresh = self._request({"grant_type": "password", "username": self._username, "password": self._password})
+        except PimValidationError as exc:
+            # Akeneo answers 422 for a wrong client id, secret, user or password: like a revoked
+            # app token, only a human can fix it, so the tenant must stop rather than retry.
+            raise TokenRevokedError(f"connection credentials refused: {exc.message}", endpoint="token") from exc
         TOKEN_REFRESHES.labels(result="password").inc()
         return self._store(fresh)
 
