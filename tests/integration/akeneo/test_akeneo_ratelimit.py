@@ -8,14 +8,17 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
 import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import RateLimitedError
 
@@ -136,7 +139,7 @@ def test_keys_never_contain_the_connection_id_and_expire_when_idle(
 HOLD_AND_WAIT = textwrap.dedent(
     """
     import sys, redis
-    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
     from akeneo_sync.clock import SystemClock
     client = redis.Redis.from_url(sys.argv[1])
     policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0)
@@ -178,7 +181,7 @@ def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client
 CALLER = textwrap.dedent(
     """
     import sys, threading, time, redis
-    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
     from akeneo_sync.clock import SystemClock
     url, threads, calls, limit, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     client = redis.Redis.from_url(url)
@@ -216,3 +219,60 @@ def test_two_processes_sharing_redis_never_exceed_the_concurrency_per_connection
     assert int(redis_client.get(f"{key_prefix}:calls") or 0) == 2 * threads * calls
     assert int(redis_client.get(f"{key_prefix}:max") or 0) == limit
     assert int(redis_client.get(f"{key_prefix}:current") or 0) == 0
+
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("call"), st.just(0.0)),
+        st.tuples(st.just("hold"), st.just(0.0)),
+        st.tuples(st.just("release"), st.just(0.0)),
+        st.tuples(st.just("advance"), st.floats(min_value=0.0, max_value=0.5)),
+    ),
+    min_size=3,
+    max_size=25,
+)
+
+
+def _replay(limiter: FairUseLimiter, clock: ManualClock, ops: list[tuple[str, float]]) -> list[float]:
+    with ExitStack() as stack:
+        held: list[ExitStack] = []
+        for op, value in ops:
+            if op == "advance":
+                clock.advance(value)
+            elif op == "call":
+                with limiter.acquire():
+                    pass
+            elif op == "hold":
+                lease = ExitStack()
+                lease.enter_context(limiter.acquire())
+                held.append(lease)
+                stack.push(lease)
+            elif held:
+                held.pop(0).close()
+    return clock.sleeps
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_the_redis_script_and_the_in_process_limiter_make_the_same_decisions(
+    redis_client: redis.Redis, ops: list[tuple[str, float]]
+) -> None:
+    # One algorithm, two homes: any sequence of calls, held slots, releases and elapsed time
+    # must produce the same waits in both.
+    policy = FairUsePolicy(max_concurrent=2, max_per_s=10, burst=2, lease_ttl_s=1.0, poll_s=0.1)
+    prefix = f"test-{uuid.uuid4().hex[:12]}:fair-use"
+    redis_clock, local_clock = ManualClock(), ManualClock()
+    fleet = RedisFairUseLimiter(
+        redis_client,
+        pim_url="https://pim.example.com",
+        connection="c",
+        policy=policy,
+        clock=redis_clock,
+        key_prefix=prefix,
+    )
+    local = InProcessFairUseLimiter(policy=policy, clock=local_clock)
+    try:
+        assert _replay(fleet, redis_clock, ops) == pytest.approx(_replay(local, local_clock, ops), abs=1e-5)
+    finally:
+        for key in redis_client.scan_iter(match=f"{prefix}*"):
+            redis_client.delete(key)
