@@ -243,3 +243,13 @@ def test_a_pool_and_client_built_from_settings_use_its_timeouts_and_retry_budget
     finally:
         pool.close()
     assert len(seen) == 2
+
+
+def test_the_package_exports_exactly_its_sorted_public_names() -> None:
+    import akeneo_sync.akeneo as package
+
+    assert package.__all__ == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
+    public = {name for name in vars(package) if not name.startswith("_")}
+    modules = {"auth", "client", "http", "models", "oauth", "ratelimit", "types"}
+    assert public - modules == set(package.__all__)
