@@ -187,7 +187,11 @@ def disabled_reason(body: object, *, single: bool) -> str | None:
 
 
 def atom(moment: datetime) -> str:
-    """A PHP `DATE_ATOM` timestamp in UTC (`2022-06-24T12:54:58+00:00`); naive values are taken as UTC."""
+    """A PHP `DATE_ATOM` timestamp in UTC (`2022-06-24T12:54:58+00:00`); naive values are taken as UTC.
+
+    ATOM has whole seconds: the fraction is dropped, so an `updated_after` bound only moves
+    earlier (a product is re-read, never missed).
+    """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds")

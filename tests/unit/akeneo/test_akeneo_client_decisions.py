@@ -11,7 +11,10 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+from akeneo_sync.akeneo.auth import AppTokenProvider
+from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import backoff_delay
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.errors import (
     CatalogDisabledError,
     PimError,
@@ -261,3 +264,26 @@ def test_each_request_is_counted_and_timed_by_endpoint_template(
     assert metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="200") == ok + 1
     assert metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="503") == failed + 1
     assert metric("akeneo_sync_pim_request_duration_seconds_count", endpoint="mapped-products") == timed + 2
+
+
+def test_a_503_with_retry_after_waits_what_the_pim_asked(make_kit: MakeKit, metric: Callable[..., float]) -> None:
+    kit = make_kit(httpx.Response(503, headers={"Retry-After": "5"}), page([]))
+    before = metric("akeneo_sync_backoff_seconds_total", reason="retry_after")
+    kit.client.product_uuids_page("c1")
+    assert kit.clock.sleeps == [5.0]
+    assert metric("akeneo_sync_backoff_seconds_total", reason="retry_after") == before + 5
+
+
+def test_no_fair_use_slot_in_time_is_rate_limited_before_any_request(make_kit: MakeKit) -> None:
+    kit = make_kit(page([]))
+    # Swap in a tight limiter whose only slot is held elsewhere for longer than the caller may wait.
+    tight = InProcessFairUseLimiter(
+        policy=FairUsePolicy(max_concurrent=1, lease_ttl_s=600, max_wait_s=5, poll_s=1), clock=kit.clock
+    )
+    client = AkeneoClient(
+        PIM, http=kit.http, tokens=AppTokenProvider("t"), limiter=tight, clock=kit.clock, rng=random.Random(1)
+    )
+    with tight.acquire(), pytest.raises(RateLimitedError) as caught:
+        client.product_uuids_page("c1")
+    assert kit.pim.requests == []
+    assert caught.value.retryable
