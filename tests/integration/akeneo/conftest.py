@@ -1,4 +1,4 @@
-"""Fixtures for the client's integration tests: Redis DB 2 (flushed around each test) and the emulator."""
+"""Fixtures for the client's integration tests: Redis DB 2 (per-test key prefixes) and the emulator."""
 
 from __future__ import annotations
 
