@@ -299,10 +299,17 @@ class PimSender:
         reauthenticated = False
         while True:
             attempt += 1
-            token = self._tokens.token()
-            response, failure = self._attempt(
-                method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
-            )
+            token = ""
+            failure: Exception | None
+            try:
+                token = self._tokens.token()
+            except PimUnavailableError as exc:
+                # A connection token's endpoint hiccuped: retried under the same budget as the call.
+                response, failure = None, exc
+            else:
+                response, failure = self._attempt(
+                    method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
+                )
             retry_after: float | None = None
             if response is None:
                 rule = TRANSPORT_RULE

@@ -62,7 +62,7 @@ def make_limiter(request: pytest.FixtureRequest, redis_client: redis.Redis, key_
     """Build either limiter with the same policy, so one test body checks both."""
 
     def make(clock: Clock, connection: str = "tenant-1", **policy: float) -> FairUseLimiter:
-        rules = FairUsePolicy(**policy)  # type: ignore[arg-type]
+        rules = FairUsePolicy(**policy)
         if request.param == "redis":
             return RedisFairUseLimiter(
                 redis_client,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from akeneo_sync.akeneo.auth import AppTokenProvider
+from akeneo_sync.akeneo.auth import AppTokenProvider, ConnectionTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import backoff_delay
 from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
@@ -287,3 +287,22 @@ def test_no_fair_use_slot_in_time_is_rate_limited_before_any_request(make_kit: M
         client.product_uuids_page("c1")
     assert kit.pim.requests == []
     assert caught.value.retryable
+
+
+def test_a_token_endpoint_hiccup_is_retried_under_the_calls_budget(make_kit: MakeKit, clock: Any) -> None:
+    token_answers = [httpx.Response(503), httpx.Response(200, json={"access_token": "a1", "expires_in": 3600})]
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        return token_answers.pop(0)
+
+    token_http = httpx.Client(transport=httpx.MockTransport(token_endpoint))
+    tokens = ConnectionTokenProvider(
+        token_http, PIM, client_id="c", secret="s", username="u", password="p", clock=clock
+    )
+    kit = make_kit(page(["u1"]), tokens=tokens)
+    try:
+        assert kit.client.product_uuids_page("c1").items == ["u1"]
+    finally:
+        token_http.close()
+    assert len(kit.clock.sleeps) == 1
+    assert kit.pim.requests[0].headers["authorization"] == "Bearer a1"
