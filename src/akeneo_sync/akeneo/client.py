@@ -81,7 +81,7 @@ class AkeneoClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._tenant = tenant
-        self._send = PimSender(
+        self._sender = PimSender(
             http,
             tokens=tokens,
             limiter=limiter,
@@ -89,7 +89,7 @@ class AkeneoClient:
             rng=rng,
             policy=RetryPolicy(max_attempts, deadline_s, backoff_base_s, backoff_cap_s),
             tenant=tenant,
-        ).send
+        )
 
     @classmethod
     def from_settings(
@@ -125,7 +125,7 @@ class AkeneoClient:
     def catalogs_page(self, *, next_url: str | None = None, limit: int = 100) -> Page[CatalogInfo]:
         """The first page of this app's catalogs, or the page at `next_url`."""
         url = self._on_pim(next_url) if next_url else self._url("/catalogs")
-        response = self._send("GET", "catalogs", url, params=None if next_url else {"limit": limit})
+        response = self._sender.send("GET", "catalogs", url, params=None if next_url else {"limit": limit})
         page = self._parse(CatalogListPage, response, "catalogs")
         items = [item.to_info() for item in page.embedded.items]
         return Page(items=items, next_url=self._next(page.links), url=str(response.request.url))
@@ -139,12 +139,12 @@ class AkeneoClient:
     ) -> CatalogInfo:
         """Create a catalog (the PIM creates it disabled)."""
         body = _catalog_body(name, managed_currencies, managed_locales)
-        response = self._send("POST", "catalogs", self._url("/catalogs"), body=body)
+        response = self._sender.send("POST", "catalogs", self._url("/catalogs"), body=body)
         return self._parse(CatalogModel, response, "catalogs").to_info()
 
     def get_catalog(self, catalog_id: str) -> CatalogInfo:
         """The catalog's current description."""
-        response = self._send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
+        response = self._sender.send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
         return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
 
     def update_catalog(
@@ -157,22 +157,24 @@ class AkeneoClient:
     ) -> CatalogInfo:
         """PATCH a catalog (the PIM requires `name` even when only currencies or locales change)."""
         body = _catalog_body(name, managed_currencies, managed_locales)
-        response = self._send("PATCH", "catalog", self._catalog_url(catalog_id), body=body, catalog=catalog_id)
+        response = self._sender.send("PATCH", "catalog", self._catalog_url(catalog_id), body=body, catalog=catalog_id)
         return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
 
     def delete_catalog(self, catalog_id: str) -> None:
         """Delete a catalog."""
-        self._send("DELETE", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
+        self._sender.send("DELETE", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
 
     def put_mapping_schema(self, catalog_id: str, schema: Mapping[str, Any]) -> None:
         """Push the product mapping schema; any 2xx is success (docs say 201, Akeneo answers 204)."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        self._send("PUT", "mapping-schema", url, body=dict(schema), catalog=catalog_id)
+        self._sender.send("PUT", "mapping-schema", url, body=dict(schema), catalog=catalog_id)
 
     def get_mapping_schema(self, catalog_id: str) -> dict[str, Any]:
         """The product mapping schema stored for the catalog."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        data = self._json(self._send("GET", "mapping-schema", url, catalog=catalog_id), "mapping-schema", catalog_id)
+        data = self._json(
+            self._sender.send("GET", "mapping-schema", url, catalog=catalog_id), "mapping-schema", catalog_id
+        )
         if not isinstance(data, dict):
             raise self._malformed("mapping-schema", catalog_id, "a schema that is not a JSON object")
         return data
@@ -180,7 +182,7 @@ class AkeneoClient:
     def delete_mapping_schema(self, catalog_id: str) -> None:
         """Remove the product mapping schema."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        self._send("DELETE", "mapping-schema", url, catalog=catalog_id)
+        self._sender.send("DELETE", "mapping-schema", url, catalog=catalog_id)
 
     # -- catalog products ---------------------------------------------------------------------
 
@@ -258,7 +260,7 @@ class AkeneoClient:
     ) -> Page[Any]:
         url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
         params = None if next_url else query.params()
-        response = self._send("GET", endpoint, url, params=params, catalog=catalog_id)
+        response = self._sender.send("GET", endpoint, url, params=params, catalog=catalog_id)
         data = self._json(response, endpoint, catalog_id)
         self._raise_if_disabled(data, endpoint, catalog_id, single=False)
         page = self._validate(model, data, endpoint, catalog_id)
@@ -266,7 +268,7 @@ class AkeneoClient:
 
     def _single(self, endpoint: str, catalog_id: str, suffix: str) -> dict[str, Any] | None:
         try:
-            response = self._send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
+            response = self._sender.send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
         except CatalogNotFoundError:
             return None
         data = self._json(response, endpoint, catalog_id)
