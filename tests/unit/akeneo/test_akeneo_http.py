@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
@@ -253,3 +256,34 @@ def test_the_package_exports_exactly_its_sorted_public_names() -> None:
     public = {name for name in vars(package) if not name.startswith("_")}
     modules = {"auth", "client", "http", "models", "oauth", "ratelimit", "types"}
     assert public - modules == set(package.__all__)
+
+
+def test_threads_asking_the_pool_at_once_share_a_single_client() -> None:
+    pool = HttpClientPool()
+    start = threading.Barrier(8)
+    seen: list[httpx.Client] = []
+
+    def ask() -> None:
+        start.wait()
+        seen.append(pool.get("https://pim.example.com"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len({id(client) for client in seen}) == 1
+    finally:
+        pool.close()
+
+
+@given(seconds=st.integers(min_value=0, max_value=10**6))
+def test_any_delay_seconds_value_is_read_exactly(seconds: int) -> None:
+    assert parse_retry_after(str(seconds), NOW) == seconds
+
+
+@given(offset=st.integers(min_value=-10**6, max_value=10**6))
+def test_any_http_date_becomes_a_non_negative_wait_from_now(offset: int) -> None:
+    when = datetime.fromtimestamp(NOW + offset, tz=UTC)
+    assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == max(0, offset)
