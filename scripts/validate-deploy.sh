@@ -5,7 +5,8 @@
 #   k8s        kubectl kustomize of base and every overlay; kubernetes-validate --strict on the
 #              output; the @kubernetes-models schemas for the CRDs (ScaledObject, *Monitor, PrometheusRule)
 #   rules      PrometheusRule spec.groups extracted; promtool check rules + promtool test rules
-#   dashboards tsc: every dashboard JSON `satisfies Dashboard` from @grafana/schema
+#   dashboards tsc: every dashboard JSON `satisfies Dashboard` from @grafana/schema; every query
+#              parsed by Prometheus's own parser (as recording rules, promtool check rules)
 #   docker     hadolint Dockerfile
 # Installs what it needs on first use (pip into .venv, npm ci into scripts/deploy-check, apt for
 # promtool), then runs every check and exits 1 if any failed.
@@ -59,7 +60,7 @@ if wants k8s || wants dashboards; then
     (cd "$CHECK" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
   fi
 fi
-if wants rules && ! have promtool; then
+if { wants rules || wants dashboards; } && ! have promtool; then
   echo "validate-deploy: installing promtool (Debian prometheus)"
   apt_install prometheus || exit 1
 fi
@@ -128,6 +129,10 @@ if wants rules; then
 fi
 if wants dashboards; then
   step "dashboards satisfy @grafana/schema (tsc)" node "$CHECK/dashboards.mjs" "$ROOT"/grafana/dashboards/*.json
+  if step "dashboard queries as recording rules" \
+    "$PY" "$CHECK/dashboard_rules.py" "$TMP/dashboard-rules.yaml" "$ROOT"/grafana/dashboards/*.json; then
+    step "dashboard queries parse (promtool)" promtool check rules "$TMP/dashboard-rules.yaml"
+  fi
 fi
 if wants docker; then
   step "hadolint Dockerfile" "$VENV/bin/hadolint" "$ROOT/Dockerfile"

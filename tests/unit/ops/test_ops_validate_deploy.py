@@ -70,8 +70,9 @@ def test_broken_manifests_rules_dashboards_and_dockerfile_fail_their_checks(tree
     assert status["kustomize prod"] == "ok"
 
 
-def test_an_unrendered_overlay_a_drifted_rule_and_a_failing_rule_test_fail(tree: Path) -> None:
+def test_an_unrendered_overlay_a_bad_query_and_a_failing_rule_test_fail(tree: Path) -> None:
     _replace(tree / "deploy/overlays/dev/kustomization.yaml", "  - redis.yaml", "  - missing.yaml")
+    _replace(tree / "grafana/dashboards/akeneo-sync-tenant.json", "(rate(akeneo_sync_products_total", "(rate(")
     # Hand-editing generated output drifts from the source, and the promtool tests notice too.
     _replace(tree / "deploy/base/prometheus-rules.yaml", "* 60 > 6", "* 60 > 60")
 
@@ -82,6 +83,7 @@ def test_an_unrendered_overlay_a_drifted_rule_and_a_failing_rule_test_fail(tree:
     assert status["kustomize dev"] == "FAIL"
     assert status["generated files match their source"] == "FAIL"
     assert status["promtool test rules"] == "FAIL"
+    assert status["dashboard queries parse (promtool)"] == "FAIL"
     assert "AkeneoSyncRateLimited" in result.stdout
     for check in ("kustomize prod", "promtool check rules", "hadolint Dockerfile", "yamllint -s deploy grafana",
                   "dashboards satisfy @grafana/schema (tsc)"):
