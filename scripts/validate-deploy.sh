@@ -30,6 +30,7 @@ VENV=${VENV:-$REPO/.venv}
 PY=$VENV/bin/python
 CHECK=$REPO/scripts/deploy-check
 K8S_VERSION=1.30.0
+KUBECTL=${KUBECTL:-kubectl}  # KUBECTL=none exercises the fallback renderer
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -81,8 +82,8 @@ step() {  # step NAME CMD...: run quietly, print the output only when it fails
 }
 
 render() {  # render KUSTOMIZATION_DIR OUT
-  if have kubectl; then
-    kubectl kustomize "$1" >"$2"
+  if have "$KUBECTL"; then
+    "$KUBECTL" kustomize "$1" >"$2"
   else
     "$PY" "$CHECK/render_fallback.py" "$1" >"$2"
   fi
@@ -108,7 +109,7 @@ if wants yaml; then
   step "yamllint -s deploy grafana" "$VENV/bin/yamllint" -s -c "$REPO/.yamllint" "$ROOT/deploy" "$ROOT/grafana"
 fi
 if wants k8s; then
-  have kubectl || echo "  NOTE  kubectl not found: overlays are concatenated, patches/replicas/images NOT applied"
+  have "$KUBECTL" || echo "  NOTE  kubectl not found: overlays are concatenated, patches/replicas/images NOT applied"
   rendered=()
   for dir in "$ROOT/deploy/base" "$ROOT"/deploy/overlays/*/; do
     name=$(basename "$dir")
