@@ -166,9 +166,10 @@ def overview() -> dict[str, Any]:
                   "s", width=12),
             Graph("429 answers by tenant", "Rate-limited answers per second; sustained means over fair use.",
                   (q(f"sum by (tenant) (rate(akeneo_sync_rate_limited_total[{RATE}]))", "{{tenant}}"),), "reqps"),
-            Graph("Back-off by reason", "Seconds spent waiting before retries, per second of wall time.",
+            Graph("Back-off by reason", "Seconds spent waiting before retries per second, fleet-wide: 3 means"
+                  " three worker threads back off all the time.",
                   (q(f"sum by (reason) (rate(akeneo_sync_backoff_seconds_total[{RATE}]))", "{{reason}}"),),
-                  "percentunit"),
+                  "short"),
             Graph("Token refreshes and revocations", "Connection-token refreshes by result; tenants revoked.",
                   (q(f"sum by (result) (increase(akeneo_sync_token_refreshes_total[{RATE}]))", "refresh {{result}}"),
                    q(f"sum(increase(akeneo_sync_tenants_revoked_total[{RATE}]))", "tenants revoked")), "short"),
