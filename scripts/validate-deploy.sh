@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validate every deploy artifact with the ecosystem's own tools (see ../shared/TOOLING.md §3):
-#   generated  committed rules/dashboards match their generator; ruff on the generator
+#   generated  committed rules/dashboards match their generator; ruff and mypy on the generator
 #   yaml       yamllint -s on deploy/ and grafana/
 #   k8s        kubectl kustomize of base and every overlay; kubernetes-validate --strict on the
 #              output; the @kubernetes-models schemas for the CRDs (ScaledObject, *Monitor, PrometheusRule)
@@ -103,7 +103,13 @@ PY
 echo "validate-deploy: checking $ROOT"
 if wants generated; then
   step "generated files match their source" "$PY" "$CHECK/generate.py" --check --root "$ROOT"
+  # The generator is Python like src/: the same linters (present once make has installed .[dev]).
   if [ -x "$VENV/bin/ruff" ]; then step "ruff scripts/deploy-check" "$VENV/bin/ruff" check --quiet "$CHECK"; fi
+  if [ -x "$VENV/bin/mypy" ]; then
+    # PyYAML ships no type stubs: --ignore-missing-imports (yaml is Any, marked where it matters).
+    step "mypy --strict scripts/deploy-check" "$VENV/bin/mypy" --strict --ignore-missing-imports \
+      --cache-dir "$REPO/.mypy_cache" "$CHECK"
+  fi
 fi
 if wants yaml; then
   step "yamllint -s deploy grafana" "$VENV/bin/yamllint" -s -c "$REPO/.yamllint" "$ROOT/deploy" "$ROOT/grafana"
