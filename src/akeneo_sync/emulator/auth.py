@@ -118,14 +118,13 @@ class AuthRegistry:
             self._state.tokens[token.value] = token
         return token
 
-    def revoke(self, access_token: str) -> bool:
-        """Revoke a token; False when it was unknown."""
+    def revoke(self, access_token: str) -> Token | None:
+        """Revoke a token; returns it, or None when it was unknown."""
         with self._lock:
             token = self._state.tokens.get(access_token)
-            if token is None:
-                return False
-            token.revoked = True
-            return True
+            if token is not None:
+                token.revoked = True
+            return token
 
     def authenticate(self, access_token: str) -> Token:
         """The live token for a bearer value; `AuthError` (401) when unknown, revoked or expired."""

@@ -67,7 +67,11 @@ def standard_product(product: Product) -> dict[str, Any]:
 def _catalog(request: Request) -> Catalog:
     token = authenticate(request)
     require_scopes(token, _SCOPES, "access products")
-    return catalog_or_404(request, token)
+    catalog = catalog_or_404(request, token)
+    with emulator_of(request).store.lock:
+        if catalog.invalid:
+            catalog.enabled, catalog.invalid = False, False
+    return catalog
 
 
 def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:

@@ -34,7 +34,7 @@ def test_threads_never_hold_more_slots_than_the_limit() -> None:
                     inside += 1
                     highest = max(highest, inside)
                 # Give other threads a chance to pile up while the slot is held.
-                threading.Event().wait(0.0005)
+                threading.Event().wait(0.002)
                 with lock:
                     inside -= 1
 

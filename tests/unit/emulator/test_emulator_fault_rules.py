@@ -103,3 +103,15 @@ def test_fair_use_refuses_concurrency_above_the_limit_and_bursts_within_one_seco
     assert burst[3] is not None
     assert burst[3].status == 429
     assert after is None
+
+
+def test_fair_use_also_caps_concurrency_across_the_instance() -> None:
+    faults = Faults(ManualClock())
+    faults.set_fair_use(FairUse(max_concurrent_per_token=4, max_concurrent_per_instance=10, enforce=True))
+
+    within, _ = faults.decide("/a", 1, 10)
+    over, _ = faults.decide("/a", 1, 11)
+
+    assert within is None
+    assert over is not None
+    assert over.status == 429

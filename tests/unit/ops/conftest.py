@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ops_support import DRAMATIQ_METRICS, ROOT, exposed_names, load_alert_rules, load_dashboards, load_yaml_docs
+from ops_support import (
+    DRAMATIQ_LABELS,
+    DRAMATIQ_METRICS,
+    ROOT,
+    TARGET_LABELS,
+    exposed_labels,
+    exposed_names,
+    load_alert_rules,
+    load_dashboards,
+    load_yaml_docs,
+)
 
 from akeneo_sync.metrics import ALL_METRICS
 
@@ -16,6 +26,15 @@ def known_metrics() -> frozenset[str]:
     """Every metric name a dashboard or alert may select."""
     ours = set().union(*(exposed_names(m) for m in ALL_METRICS))
     return frozenset(ours | DRAMATIQ_METRICS | {"up"})
+
+
+@pytest.fixture(scope="session")
+def known_labels() -> dict[str, frozenset[str]]:
+    """Metric name -> the labels its series can carry (its own, `le` on buckets, target labels)."""
+    out = {name: labels for m in ALL_METRICS for name, labels in exposed_labels(m).items()}
+    out |= {name: DRAMATIQ_LABELS | ({"le"} if name.endswith("_bucket") else set()) for name in DRAMATIQ_METRICS}
+    out["up"] = frozenset()
+    return {name: labels | TARGET_LABELS for name, labels in out.items()}
 
 
 @pytest.fixture(scope="session")

@@ -102,3 +102,31 @@ def dashboard_targets() -> list[tuple[str, str]]:
             for target in panel.get("targets", []):
                 out.append((f"{file}: {panel['title']} / {target['refId']}", target["expr"]))
     return out
+
+
+# Labels Prometheus (and the Prometheus Operator's monitors) attach to every scraped series.
+TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "container", "endpoint", "service"})
+DRAMATIQ_LABELS = frozenset({"queue_name", "actor_name"})
+
+
+def exposed_labels(metric: object) -> dict[str, frozenset[str]]:
+    """Exposed series name -> its label names, for one prometheus_client metric object."""
+    labels = frozenset(metric._labelnames)  # type: ignore[attr-defined]  # no public accessor
+    return {name: labels | {"le"} if name.endswith("_bucket") else labels for name in exposed_names(metric)}
+
+
+def label_uses(expr: str) -> list[tuple[set[str], set[str]]]:
+    """(metrics, labels) pairs: each selector's matcher labels, and each `by (...)` clause's labels
+    with the metrics aggregated under it."""
+    uses: list[tuple[set[str], set[str]]] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names = {m.name for m in node.matchers.matchers} - {"__name__"}
+            uses.append((selected_metrics(str(node)), names))
+        elif isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None:
+            by = node.modifier.type == promql_parser.AggModifierType.By
+            uses.append((selected_metrics(str(node.expr)), set(node.modifier.labels) if by else set()))
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return uses

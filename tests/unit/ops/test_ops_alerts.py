@@ -14,6 +14,7 @@ REQUIRED = {
     "AkeneoSyncDeadLettersGrowing",
     "AkeneoSyncRateLimited",  # 429 back-off sustained
     "AkeneoSyncWorkerDown",
+    "AkeneoSyncNoWorkers",  # worker down, when no worker is a scrape target at all
     "AkeneoSyncQueueGrowing",
 }
 

@@ -48,6 +48,10 @@ def test_the_tenant_dashboard_has_tenant_and_catalog_variables(dashboards: dict[
     # The catalog list follows the chosen tenant.
     assert "$tenant" in variables["catalog"]["query"]["query"]
     assert variables["tenant"]["datasource"]["uid"] == DS_UID
+    # A drill-down shows one tenant; within it, any set of catalogs.
+    assert variables["tenant"]["multi"] is False
+    assert variables["catalog"]["multi"] is True
+    assert variables["catalog"]["allValue"] == ".*"
 
 
 def test_tenant_dashboard_queries_on_tenant_metrics_filter_by_tenant(dashboards: dict[str, dict[str, Any]]) -> None:

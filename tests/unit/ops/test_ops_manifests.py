@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from akeneo_sync.settings import Settings
+from akeneo_sync.errors import ConfigError
+from akeneo_sync.settings import Settings, load_settings
 
 Doc = dict[str, Any]
 WORKER_SHUTDOWN_TIMEOUT_S = 60
@@ -117,10 +119,37 @@ def test_dev_adds_a_single_redis(manifests: dict[str, list[Doc]]) -> None:
     assert _find(manifests, "overlays/dev/redis.yaml", "Service", "redis")["spec"]["ports"][0]["port"] == 6379
 
 
-@pytest.mark.parametrize("path", ["base/kustomization.yaml", "overlays/dev/kustomization.yaml",
-                                  "overlays/prod/kustomization.yaml"])
-def test_kustomizations_pin_the_image_tag(manifests: dict[str, list[Doc]], path: str) -> None:
+@pytest.mark.parametrize("path", ["base/kustomization.yaml", "overlays/prod/kustomization.yaml"])
+def test_kustomizations_pin_a_versioned_image_tag(manifests: dict[str, list[Doc]], path: str) -> None:
     (k,) = manifests[path]
     (image,) = k["images"]
     assert image["name"] == "ghcr.io/example/akeneo-sync"
-    assert image["newTag"]
+    assert image["newTag"] not in {"", "latest"}
+
+
+def test_the_configmap_and_example_secret_load_as_valid_settings(
+    manifests: dict[str, list[Doc]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _find(manifests, "base/configmap.yaml", "ConfigMap", "akeneo-sync")["data"]
+    secrets = _find(manifests, "overlays/dev/secret.example.yaml", "Secret", "akeneo-sync")["stringData"]
+    for name, value in {**data, **secrets}.items():
+        monkeypatch.setenv(name, value)
+    # The placeholder is not a Fernet key (on purpose: it must be replaced); use a real one here.
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", Fernet.generate_key().decode())
+
+    settings = load_settings()
+
+    assert settings.metrics_port == 9191
+    assert settings.redis_url == "redis://redis:6379/0"
+    assert settings.scopes == ("read_catalogs", "write_catalogs", "delete_catalogs", "read_products")
+    assert settings.allow_private_pim is False
+
+
+def test_the_example_encryption_key_is_rejected_until_replaced(
+    manifests: dict[str, list[Doc]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = _find(manifests, "overlays/dev/secret.example.yaml", "Secret", "akeneo-sync")["stringData"]
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", secrets["AKENEO_SYNC_ENCRYPTION_KEY"])
+
+    with pytest.raises(ConfigError, match="AKENEO_SYNC_ENCRYPTION_KEY"):
+        load_settings()
