@@ -172,8 +172,11 @@ def _replay(settings: Settings, plane: ControlPlane, tenants: list[str], catalog
             tenant = plane.state.tenants.get(tenant_id)
             if tenant is None or not tenant.is_active:
                 continue
-            report = jobs.build_engine(runtime, tenant).replay_dead_letters(catalog)
-            print(f"{tenant_id}: " + ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(report).items()))
+            engines = [catalog] if catalog else [r.id for r in plane.state.catalogs.list(tenant_id)]
+            for catalog_id in engines:
+                report = jobs.build_engine(runtime, tenant, catalog_id).replay_dead_letters(catalog_id)
+                summary = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(report).items())
+                print(f"{tenant_id}/{catalog_id}: {summary}")
         broker = dramatiq.get_broker()
         for message in plane.dead_message_rows():
             # A copy of the message, retries reset; the dead one is forgotten once re-sent.

@@ -19,7 +19,8 @@ from akeneo_sync.errors import ConfigError
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
-from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker, install_broker
+from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
+from akeneo_sync.worker.embedded import bind_actors
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
 
 __all__ = ["ControlPlane", "print_table"]
@@ -35,11 +36,11 @@ class ControlPlane:
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> ControlPlane:
-        """Connect to `REDIS_URL` and install the broker so actors can be sent."""
+        """Connect to `REDIS_URL` and bind the actors to a broker on it, so they can be sent."""
         cipher = TokenCipher(settings.secret("encryption_key"))
         client = redis.Redis.from_url(settings.redis_url)
         state = StateStore(client, cipher=cipher, clock=clock or SystemClock())
-        install_broker(build_broker(client))
+        bind_actors(build_broker(client))
         return cls(settings=settings, redis=client, state=state)
 
     def add_tenant(self, pim_url: str, token: str, *, subscription_id: str | None, tenant_id: str | None) -> str:

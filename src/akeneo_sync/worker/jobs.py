@@ -18,10 +18,12 @@ from structlog.contextvars import bound_contextvars
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.errors import StateError, TokenRevokedError
 from akeneo_sync.logging import get_logger
+from akeneo_sync.mapping import schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Tenant, TenantStatus
 from akeneo_sync.sync.engine import EngineOptions, RunControl, SyncEngine
 from akeneo_sync.sync.summary import Outcome, RunSummary
+from akeneo_sync.sync.validate import ProductValidator
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
 from akeneo_sync.worker.lease import RedisLease
 from akeneo_sync.worker.runtime import Runtime
@@ -148,8 +150,12 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
 _NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED})
 
 
-def build_engine(runtime: Runtime, tenant: Tenant) -> SyncEngine:
-    """The sync engine for one tenant, on the process's shared client pool and target."""
+def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -> SyncEngine:
+    """The sync engine for one tenant, on the process's shared client pool and target.
+
+    With `catalog`, products are also checked against the mapping schema configured for that
+    catalog (matched by name), so a product missing a required target becomes a dead letter.
+    """
     return SyncEngine(
         runtime.client_for(tenant),
         runtime.target,
@@ -157,7 +163,16 @@ def build_engine(runtime: Runtime, tenant: Tenant) -> SyncEngine:
         runtime.clock,
         tenant=tenant.id,
         options=EngineOptions(overlap_s=float(runtime.settings.watermark_overlap_s)),
+        validator=_validator_for(runtime, tenant.id, catalog) if catalog else None,
     )
+
+
+def _validator_for(runtime: Runtime, tenant: str, catalog: str) -> ProductValidator | None:
+    record = runtime.state.catalogs.get(tenant, catalog)
+    for spec in runtime.settings.catalogs:
+        if record is not None and spec.name == record.name:
+            return schema_validator(spec.load_schema())
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +208,7 @@ def sync_catalog_locked(runtime: Runtime, tenant: Tenant, catalog: str, mode: Ru
         return CatalogRunResult(coalesced=True)
     summaries: list[RunSummary] = []
     with lock, bound_contextvars(catalog=catalog):
-        engine = build_engine(runtime, tenant)
+        engine = build_engine(runtime, tenant, catalog)
         control = RunControl(should_stop=runtime.stop.is_set, heartbeat=lock.still_held)
         while True:
             summary = engine.run(catalog, mode, control)
@@ -218,11 +233,10 @@ def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[Ru
     A product that is gone from the PIM or left a catalog is deleted downstream by the by-UUID
     path, so deletions and updates share this one job.
     """
-    engine = build_engine(runtime, tenant)
     summaries: list[RunSummary] = []
     for record in runtime.state.catalogs.list(tenant.id):
         if record.enabled and record.status not in _NOT_LIVE:
-            summaries.append(engine.sync_uuids(record.id, uuids))
+            summaries.append(build_engine(runtime, tenant, record.id).sync_uuids(record.id, uuids))
     return summaries
 
 

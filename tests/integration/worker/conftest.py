@@ -45,6 +45,8 @@ def stack(redis_client: redis.Redis, tmp_path: Path) -> Iterator[Stack]:
         allow_private_pim=True,
         client_id=CLIENT_ID,
         catalogs=(CatalogSpec(name="Store EU"),),
+        # Short, so the watchdog of a coalesced trigger fires within seconds in tests.
+        catalog_lock_ttl_s=2,
     )
     with running_emulator(products=300, seed=7) as pim:
         pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": "s3cret"}).raise_for_status()
