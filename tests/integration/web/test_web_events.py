@@ -6,12 +6,12 @@ import json
 
 import pytest
 from prometheus_client import REGISTRY
+from web_support import PRIMARY, SECONDARY, SUBSCRIPTION, TENANT, Post, TestClient, product_event, signed
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, StoredToken, TenantStatus
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
-from conftest import PRIMARY, SECONDARY, SUBSCRIPTION, TENANT, Post, TestClient, product_event, signed
 
 pytestmark = pytest.mark.integration
 UUID = "6a9f8486-0000-0000-0000-000000000001"
