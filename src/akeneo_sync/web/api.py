@@ -19,6 +19,8 @@ _log = get_logger(__name__)
 _ID_PATTERN: Final = r"^[A-Za-z0-9._~-]{1,128}$"
 TenantId = Annotated[str, Path(pattern=_ID_PATTERN, description="tenant id")]
 CatalogId = Annotated[str, Path(pattern=_ID_PATTERN, description="the PIM's catalog id")]
+# Module level: FastAPI resolves the (postponed) annotations below in this module's globals.
+_BEARER: Final = HTTPBearer(auto_error=False, description="the API_KEY setting")
 _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     401: {"model": ProblemResponse, "description": "missing or wrong API key"},
     404: {"model": ProblemResponse, "description": "unknown tenant or catalog"},
@@ -27,10 +29,9 @@ _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
 
 def build_router(ctx: WebContext) -> APIRouter:
     """The `/v1/tenants/...` routes."""
-    bearer = HTTPBearer(auto_error=False, description="the API_KEY setting")
     expected = ctx.config.api_key.encode()
 
-    def require_api_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    def require_api_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
         provided = credentials.credentials.encode("utf-8", errors="replace") if credentials else b""
         # An empty API_KEY would otherwise match an empty bearer: refuse everything instead.
         if not expected or not hmac.compare_digest(provided, expected):
