@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from web_support import (
 )
 
 from akeneo_sync.clock import ManualClock
+from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.web import WebConfig, create_app
 from akeneo_sync.web.batching import ProductBatcher
@@ -108,3 +110,34 @@ def post_event(client: TestClient) -> Post:
         return client.post(path, content=body, headers=signed(body, secret))
 
     return post
+
+
+@pytest.fixture(scope="session")
+def _emulator_server() -> Iterator[EmulatorHandle]:
+    with running_emulator(products=20, seed=5) as handle:
+        yield handle
+
+
+@pytest.fixture
+def pim(_emulator_server: EmulatorHandle) -> Iterator[EmulatorHandle]:
+    """The PIM emulator over a real socket, reset, with our app registered (callback on the TestClient)."""
+    admin = _emulator_server.admin
+    admin.post("/_emulator/reset").raise_for_status()
+    admin.post("/_emulator/apps", json={
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "callback_url": "http://testserver/callback",
+        "scopes": ["read_catalogs", "write_catalogs", "delete_catalogs", "read_products"],
+    }).raise_for_status()
+    yield _emulator_server
+    admin.post("/_emulator/reset").raise_for_status()
+
+
+@pytest.fixture
+def dev_app(config: WebConfig, store: StateStore, enqueuer: RecordingEnqueuer, clock: ManualClock) -> FastAPI:
+    """The app with ALLOW_PRIVATE_PIM, as in development against the emulator on loopback."""
+    return create_app(replace(config, allow_private_pim=True), store=store, enqueuer=enqueuer, clock=clock)
+
+
+@pytest.fixture
+def dev_client(dev_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(dev_app, follow_redirects=False) as test_client:
+        yield test_client
