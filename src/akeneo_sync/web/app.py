@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from akeneo_sync import __version__
@@ -89,6 +90,14 @@ def create_app(
                   description="Akeneo app back end: activation, Event Platform receiver, sync API.")
     for module in (activation, events, notifications, api, health):
         app.include_router(module.build_router(ctx))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes each offending `input`; a JSON `Infinity` there cannot be
+        # serialised back (a 500), and echoing request data is needless anyway.
+        errors = [{"type": str(err.get("type", "")), "loc": [str(part) for part in err.get("loc", ())],
+                   "msg": str(err.get("msg", ""))} for err in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(StateError)
     async def state_unavailable(_request: Request, exc: StateError) -> JSONResponse:
