@@ -104,7 +104,14 @@ class EventPlatformClient:
         who = PimIdentity(pim_url=pim_url.rstrip("/"), token=token, client_id=client_id)
         destination = f"{public_url.rstrip('/')}/events"
         subscribers = [s for s in self.list_subscribers(who) if s.status == "active"]
-        subscriber = subscribers[0] if subscribers else self.create_subscriber(who)
+        # Status notifications go to our webhook, signed with the primary secret (the platform
+        # requires 16-256 characters; a shorter secret leaves the e-mail default).
+        notify = 16 <= len(secrets[0]) <= 256
+        subscriber = subscribers[0] if subscribers else self.create_subscriber(
+            who,
+            notification_url=f"{public_url.rstrip('/')}/events/notifications" if notify else None,
+            notification_secret=secrets[0] if notify else None,
+        )
         for subscription in self.list_subscriptions(who, subscriber.id):
             if subscription.url == destination and subscription.status in _REUSABLE:
                 if subscription.status == "suspended":

@@ -121,14 +121,14 @@ class ProductBatcher:
             )
         except redis.RedisError as exc:
             raise StateError(f"cannot read pending event batches: {type(exc).__name__}") from exc
-        flushed = 0
+        batches = []
         for member in due:
             batch = _Batch.parse(member)
             if batch is None:
                 self._redis.zrem(self._keys.batches_pending(), member if isinstance(member, bytes) else str(member))
-                continue
-            flushed += self._flush(batch)
-        return flushed
+            else:
+                batches.append(batch)
+        return sum(self._flush(batch) for batch in _in_event_order(batches))
 
     def flush_all(self) -> int:
         """Flush every pending batch regardless of its window (shutdown, tests)."""
@@ -137,7 +137,7 @@ class ProductBatcher:
         except redis.RedisError as exc:
             raise StateError(f"cannot read pending event batches: {type(exc).__name__}") from exc
         batches = [batch for batch in (_Batch.parse(member) for member in members) if batch is not None]
-        return sum(self._flush(batch) for batch in batches)
+        return sum(self._flush(batch) for batch in _in_event_order(batches))
 
     def _flush(self, batch: _Batch) -> int:
         lock_key = self._keys.flush_lock(batch.kind, batch.tenant)
@@ -167,3 +167,12 @@ class ProductBatcher:
         if batch.kind is BatchKind.SYNC:
             return self._enqueuer.sync_products
         return self._enqueuer.delete_products
+
+
+def _in_event_order(batches: list[_Batch]) -> list[_Batch]:
+    """Syncs before deletes: a product created then deleted within one window ends up deleted.
+
+    Workers may still run the two messages in either order; a by-UUID sync of a product that is
+    gone deletes it downstream, so both orders converge.
+    """
+    return sorted(batches, key=lambda batch: batch.kind is not BatchKind.SYNC)
