@@ -108,6 +108,8 @@ class ConnectionTokenProvider:
         return True
 
     def _renew(self) -> TokenGrant:
+        # Expiry counts from before the request: the PIM starts the clock when it issues the token.
+        requested_at = self._clock.monotonic()
         grant = self._grant
         if grant is not None and grant.refresh_token:
             try:
@@ -117,14 +119,19 @@ class ConnectionTokenProvider:
                 _log.info("connection_refresh_token_refused")
             else:
                 TOKEN_REFRESHES.labels(result="refreshed").inc()
-                return self._store(fresh)
-        fresh = self._request({"grant_type": "password", "username": self._username, "password": self._password})
+                return self._store(fresh, requested_at)
+        try:
+            fresh = self._request({"grant_type": "password", "username": self._username, "password": self._password})
+        except PimValidationError as exc:
+            # Akeneo answers 422 for a wrong client id, secret, user or password: like a revoked
+            # app token, only a human can fix it, so the tenant must stop rather than retry.
+            raise TokenRevokedError(f"connection credentials refused: {exc.message}", endpoint="token") from exc
         TOKEN_REFRESHES.labels(result="password").inc()
-        return self._store(fresh)
+        return self._store(fresh, requested_at)
 
-    def _store(self, grant: TokenGrant) -> TokenGrant:
+    def _store(self, grant: TokenGrant, requested_at: float) -> TokenGrant:
         self._grant = grant
-        self._expires_at = self._clock.monotonic() + (grant.expires_in_s or _DEFAULT_EXPIRES_IN_S)
+        self._expires_at = requested_at + (grant.expires_in_s or _DEFAULT_EXPIRES_IN_S)
         return grant
 
     def _request(self, body: dict[str, str]) -> TokenGrant:

@@ -1,8 +1,9 @@
 """`AkeneoClient`: the Catalogs for Apps API with retries, fair use and cursor pagination.
 
-This module is the only place that catches `httpx` exceptions on API calls; it applies the one
-status table of `akeneo.http` (retry or not, which `PimError`), and every error carries endpoint,
-status and a trimmed body, never the token.
+Every call goes through `akeneo.http.PimSender` (fair-use slot, token, retries, typed errors);
+this module builds the requests and turns the answers into typed values, raising
+`CatalogDisabledError` for the 200-with-`error` body and a retryable `PimUnavailableError` for a
+2xx body it cannot read.
 
 Pages are followed through `_links.next.href` only (the cursor is opaque), resolved against the
 PIM's base URL because some PIM versions send path-only links, and refused if they point at
@@ -21,22 +22,15 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from akeneo_sync.akeneo.auth import TokenProvider
-from akeneo_sync.akeneo.http import (
-    TRANSPORT_RULE,
-    StatusRule,
-    backoff_delay,
-    parse_retry_after,
-    rule_for_status,
-    status_error,
-)
+from akeneo_sync.akeneo.http import HttpClientPool, PimSender, RetryPolicy
 from akeneo_sync.akeneo.models import (
     CatalogListPage,
     CatalogModel,
     Links,
     ListQuery,
     MappedProductsPage,
-    ProductsPage,
     ProductUuidsPage,
+    SearchAfterPage,
     disabled_reason,
 )
 from akeneo_sync.akeneo.ratelimit import FairUseLimiter
@@ -49,7 +43,7 @@ from akeneo_sync.errors import (
     PimUnavailableError,
 )
 from akeneo_sync.logging import get_logger
-from akeneo_sync.metrics import BACKOFF_SECONDS, PIM_REQUEST_DURATION, PIM_REQUESTS, RATE_LIMITED, tenant_label
+from akeneo_sync.settings import Settings
 
 if TYPE_CHECKING:
     from akeneo_sync.sync.ports import CatalogSource
@@ -86,16 +80,42 @@ class AkeneoClient:
         backoff_cap_s: float = 30.0,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._http = http
-        self._tokens = tokens
-        self._limiter = limiter
-        self._clock = clock
-        self._rng = rng
-        self._max_attempts = max_attempts
-        self._deadline_s = deadline_s
         self._tenant = tenant
-        self._backoff_base_s = backoff_base_s
-        self._backoff_cap_s = backoff_cap_s
+        self._sender = PimSender(
+            http,
+            tokens=tokens,
+            limiter=limiter,
+            clock=clock,
+            rng=rng,
+            policy=RetryPolicy(max_attempts, deadline_s, backoff_base_s, backoff_cap_s),
+            tenant=tenant,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        pim_url: str,
+        *,
+        pool: HttpClientPool,
+        tokens: TokenProvider,
+        limiter: FairUseLimiter,
+        clock: Clock,
+        rng: random.Random,
+        tenant: str,
+    ) -> AkeneoClient:
+        """A client on the process's shared connection pool, with the retry budget from settings."""
+        return cls(
+            pim_url,
+            http=pool.get(pim_url),
+            tokens=tokens,
+            limiter=limiter,
+            clock=clock,
+            rng=rng,
+            max_attempts=settings.pim_max_attempts,
+            deadline_s=settings.pim_retry_deadline_s,
+            tenant=tenant,
+        )
 
     def __repr__(self) -> str:
         return f"AkeneoClient({self._base!r}, tenant={self._tenant!r})"
@@ -104,8 +124,8 @@ class AkeneoClient:
 
     def catalogs_page(self, *, next_url: str | None = None, limit: int = 100) -> Page[CatalogInfo]:
         """The first page of this app's catalogs, or the page at `next_url`."""
-        params = None if next_url else {"limit": limit}
-        response = self._send("GET", "catalogs", next_url or self._url("/catalogs"), params=params)
+        url = self._on_pim(next_url) if next_url else self._url("/catalogs")
+        response = self._sender.send("GET", "catalogs", url, params=None if next_url else {"limit": limit})
         page = self._parse(CatalogListPage, response, "catalogs")
         items = [item.to_info() for item in page.embedded.items]
         return Page(items=items, next_url=self._next(page.links), url=str(response.request.url))
@@ -119,12 +139,12 @@ class AkeneoClient:
     ) -> CatalogInfo:
         """Create a catalog (the PIM creates it disabled)."""
         body = _catalog_body(name, managed_currencies, managed_locales)
-        response = self._send("POST", "catalogs", self._url("/catalogs"), body=body)
+        response = self._sender.send("POST", "catalogs", self._url("/catalogs"), body=body)
         return self._parse(CatalogModel, response, "catalogs").to_info()
 
     def get_catalog(self, catalog_id: str) -> CatalogInfo:
         """The catalog's current description."""
-        response = self._send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
+        response = self._sender.send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
         return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
 
     def update_catalog(
@@ -137,22 +157,24 @@ class AkeneoClient:
     ) -> CatalogInfo:
         """PATCH a catalog (the PIM requires `name` even when only currencies or locales change)."""
         body = _catalog_body(name, managed_currencies, managed_locales)
-        response = self._send("PATCH", "catalog", self._catalog_url(catalog_id), body=body, catalog=catalog_id)
+        response = self._sender.send("PATCH", "catalog", self._catalog_url(catalog_id), body=body, catalog=catalog_id)
         return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
 
     def delete_catalog(self, catalog_id: str) -> None:
         """Delete a catalog."""
-        self._send("DELETE", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
+        self._sender.send("DELETE", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
 
     def put_mapping_schema(self, catalog_id: str, schema: Mapping[str, Any]) -> None:
         """Push the product mapping schema; any 2xx is success (docs say 201, Akeneo answers 204)."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        self._send("PUT", "mapping-schema", url, body=dict(schema), catalog=catalog_id)
+        self._sender.send("PUT", "mapping-schema", url, body=dict(schema), catalog=catalog_id)
 
     def get_mapping_schema(self, catalog_id: str) -> dict[str, Any]:
         """The product mapping schema stored for the catalog."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        data = self._json(self._send("GET", "mapping-schema", url, catalog=catalog_id), "mapping-schema", catalog_id)
+        data = self._json(
+            self._sender.send("GET", "mapping-schema", url, catalog=catalog_id), "mapping-schema", catalog_id
+        )
         if not isinstance(data, dict):
             raise self._malformed("mapping-schema", catalog_id, "a schema that is not a JSON object")
         return data
@@ -160,7 +182,7 @@ class AkeneoClient:
     def delete_mapping_schema(self, catalog_id: str) -> None:
         """Remove the product mapping schema."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        self._send("DELETE", "mapping-schema", url, catalog=catalog_id)
+        self._sender.send("DELETE", "mapping-schema", url, catalog=catalog_id)
 
     # -- catalog products ---------------------------------------------------------------------
 
@@ -175,8 +197,7 @@ class AkeneoClient:
     ) -> Page[str]:
         """The first page of product UUIDs for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
-        page, url = self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
-        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+        return self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
 
     def mapped_products_page(
         self,
@@ -189,8 +210,7 @@ class AkeneoClient:
     ) -> Page[MappedProduct]:
         """The first page of mapped products for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
-        page, url = self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
-        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+        return self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
 
     def products_page(
         self,
@@ -203,28 +223,21 @@ class AkeneoClient:
     ) -> Page[dict[str, Any]]:
         """The first page of standard-format products for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
-        page, url = self._list(ProductsPage, "products", catalog_id, next_url, query)
-        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+        return self._list(MappedProductsPage, "products", catalog_id, next_url, query)
 
     def iter_product_uuids(
         self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 1000
     ) -> Iterator[str]:
         """Every product UUID of the catalog, page by page."""
-        return _follow(
-            lambda next_url: self.product_uuids_page(
-                catalog_id, next_url=next_url, updated_after=updated_after, limit=limit
-            )
-        )
+        page = self.product_uuids_page
+        return _follow(lambda next_url: page(catalog_id, next_url=next_url, updated_after=updated_after, limit=limit))
 
     def iter_mapped_products(
         self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 100
     ) -> Iterator[MappedProduct]:
         """Every mapped product of the catalog, page by page."""
-        return _follow(
-            lambda next_url: self.mapped_products_page(
-                catalog_id, next_url=next_url, updated_after=updated_after, limit=limit
-            )
-        )
+        page = self.mapped_products_page
+        return _follow(lambda next_url: page(catalog_id, next_url=next_url, updated_after=updated_after, limit=limit))
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         """One mapped product, or None when it is not (or no longer) in the catalog."""
@@ -243,23 +256,19 @@ class AkeneoClient:
         return self._url(f"/catalogs/{quote(catalog_id, safe='')}{suffix}")
 
     def _list(
-        self,
-        model: type[_ModelT],
-        endpoint: str,
-        catalog_id: str,
-        next_url: str | None,
-        query: ListQuery,
-    ) -> tuple[_ModelT, str]:
-        url = next_url or self._catalog_url(catalog_id, f"/{endpoint}")
+        self, model: type[SearchAfterPage], endpoint: str, catalog_id: str, next_url: str | None, query: ListQuery
+    ) -> Page[Any]:
+        url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
         params = None if next_url else query.params()
-        response = self._send("GET", endpoint, url, params=params, catalog=catalog_id)
+        response = self._sender.send("GET", endpoint, url, params=params, catalog=catalog_id)
         data = self._json(response, endpoint, catalog_id)
         self._raise_if_disabled(data, endpoint, catalog_id, single=False)
-        return self._validate(model, data, endpoint, catalog_id), str(response.request.url)
+        page = self._validate(model, data, endpoint, catalog_id)
+        return Page(items=page.item_list(), next_url=self._next(page.links), url=str(response.request.url))
 
     def _single(self, endpoint: str, catalog_id: str, suffix: str) -> dict[str, Any] | None:
         try:
-            response = self._send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
+            response = self._sender.send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
         except CatalogNotFoundError:
             return None
         data = self._json(response, endpoint, catalog_id)
@@ -279,10 +288,13 @@ class AkeneoClient:
     def _next(self, links: Links) -> str | None:
         if links.next is None:
             return None
-        resolved = urljoin(self._base + "/", links.next.href)
-        if _origin(resolved) != _origin(self._base):
-            raise PimError("the PIM's next link points to another host", endpoint="pagination")
-        return resolved
+        return self._on_pim(urljoin(self._base + "/", links.next.href))
+
+    def _on_pim(self, url: str) -> str:
+        # A next link (or a checkpointed one) is followed only on the PIM: it gets the bearer token.
+        if _origin(url) != _origin(self._base):
+            raise PimError("a next-page link points to another host than the PIM", endpoint="pagination")
+        return url
 
     def _json(self, response: httpx.Response, endpoint: str, catalog: str | None = None) -> object:
         try:
@@ -306,104 +318,10 @@ class AkeneoClient:
     ) -> _ModelT:
         return self._validate(model, self._json(response, endpoint, catalog), endpoint, catalog)
 
-    def _send(
-        self,
-        method: str,
-        endpoint: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        body: dict[str, Any] | None = None,
-        catalog: str | None = None,
-    ) -> httpx.Response:
-        """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
-        started = self._clock.monotonic()
-        attempt = 0
-        reauthenticated = False
-        while True:
-            attempt += 1
-            token = self._tokens.token()
-            response, failure = self._attempt(
-                method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
-            )
-            retry_after: float | None = None
-            if response is None:
-                rule = TRANSPORT_RULE
-            elif response.is_success:
-                return response
-            elif response.status_code == 401 and not reauthenticated and self._tokens.on_unauthorized(token):
-                reauthenticated = True
-                continue
-            else:
-                rule = rule_for_status(response.status_code)
-                if response.status_code == 429:
-                    RATE_LIMITED.labels(tenant=tenant_label(self._tenant)).inc()
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
-            if rule.retry:
-                wait, reason = self._wait_for(rule, attempt, retry_after)
-                spent = self._clock.monotonic() - started
-                if attempt < self._max_attempts and spent + wait <= self._deadline_s:
-                    status = "error" if response is None else response.status_code
-                    _log.warning("pim_retry", endpoint=endpoint, status=status, attempt=attempt, wait_s=wait)
-                    BACKOFF_SECONDS.labels(reason=reason).inc(wait)
-                    self._clock.sleep(wait)
-                    continue
-            if response is None:
-                raise PimUnavailableError(
-                    f"{endpoint}: no answer after {attempt} attempts ({type(failure).__name__})",
-                    endpoint=endpoint,
-                    tenant=self._tenant,
-                    catalog=catalog,
-                ) from failure
-            raise status_error(
-                rule,
-                response,
-                attempts=attempt,
-                retry_after_s=retry_after,
-                endpoint=endpoint,
-                tenant=self._tenant,
-                catalog=catalog,
-            )
-
-    def _wait_for(self, rule: StatusRule, attempt: int, retry_after: float | None) -> tuple[float, str]:
-        if retry_after is not None:
-            return retry_after, "retry_after"
-        delay = backoff_delay(attempt, self._rng, base_s=self._backoff_base_s, cap_s=self._backoff_cap_s)
-        return delay, rule.backoff_reason
-
-    def _attempt(
-        self,
-        *,
-        method: str,
-        endpoint: str,
-        url: str,
-        params: Mapping[str, str | int] | None,
-        body: dict[str, Any] | None,
-        token: str,
-    ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
-        headers = {"Authorization": f"Bearer {token}"}
-        with self._limiter.acquire():
-            started = self._clock.monotonic()
-            try:
-                response = self._http.request(method, url, params=params, json=body, headers=headers)
-            except httpx.TransportError as exc:
-                PIM_REQUESTS.labels(endpoint=endpoint, status="error").inc()
-                return None, exc
-            except httpx.HTTPError as exc:
-                raise PimError(f"{endpoint}: unusable answer ({type(exc).__name__})", endpoint=endpoint) from exc
-            finally:
-                PIM_REQUEST_DURATION.labels(endpoint=endpoint).observe(self._clock.monotonic() - started)
-        PIM_REQUESTS.labels(endpoint=endpoint, status=str(response.status_code)).inc()
-        return response, None
-
 
 def _catalog_body(name: str, currencies: list[str] | None, locales: list[str] | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name}
-    if currencies is not None:
-        body["managed_currencies"] = currencies
-    if locales is not None:
-        body["managed_locales"] = locales
-    return body
+    optional = {"managed_currencies": currencies, "managed_locales": locales}
+    return {"name": name} | {key: value for key, value in optional.items() if value is not None}
 
 
 def _follow(fetch: Callable[[str | None], Page[_T]]) -> Iterator[_T]:

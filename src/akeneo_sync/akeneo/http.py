@@ -1,7 +1,8 @@
-"""HTTP to the PIM: one pooled `httpx.Client` per PIM per process, and the retry policy.
+"""HTTP to the PIM: one pooled `httpx.Client` per PIM per process, the retry policy, the sender.
 
 The policy is data: `STATUS_RULES` (plus the 5xx and transport rules) says for every answer
-whether to back off and retry and which `PimError` to raise; `AkeneoClient` applies it.
+whether to back off and retry and which `PimError` to raise; `PimSender` applies it to every
+API call `AkeneoClient` makes (the client itself only builds requests and parses answers).
 
 Every socket operation has a timeout because dramatiq's `TimeLimit` cannot interrupt a blocked
 socket call (TOOLING.md); HTTP/1.1 keep-alive is what the PIM's fair-use rules assume.
@@ -23,7 +24,10 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
+from akeneo_sync.akeneo.auth import TokenProvider
 from akeneo_sync.akeneo.models import ErrorBody
+from akeneo_sync.akeneo.ratelimit import FairUseLimiter
+from akeneo_sync.clock import Clock
 from akeneo_sync.errors import (
     CatalogNotFoundError,
     PimError,
@@ -33,6 +37,9 @@ from akeneo_sync.errors import (
     ScopeError,
     TokenRevokedError,
 )
+from akeneo_sync.logging import get_logger
+from akeneo_sync.metrics import BACKOFF_SECONDS, PIM_REQUEST_DURATION, PIM_REQUESTS, RATE_LIMITED, tenant_label
+from akeneo_sync.settings import Settings
 
 __all__ = [
     "OTHER_STATUS_RULE",
@@ -41,6 +48,8 @@ __all__ = [
     "STATUS_RULES",
     "TRANSPORT_RULE",
     "HttpClientPool",
+    "PimSender",
+    "RetryPolicy",
     "StatusRule",
     "backoff_delay",
     "build_http_client",
@@ -58,6 +67,7 @@ PIM_INSTANCE_MAX_CONCURRENCY: Final = 10
 _CONNECT_TIMEOUT_CAP_S: Final = 5.0
 _KEEPALIVE_EXPIRY_S: Final = 30.0
 _USER_AGENT: Final = "akeneo-sync"
+_log = get_logger(__name__)
 _DELAY_SECONDS: Final = re.compile(r"\d+(\.\d+)?")
 
 
@@ -115,6 +125,15 @@ class HttpClientPool:
         self._transport = transport
         self._clients: dict[str, httpx.Client] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> HttpClientPool:
+        """A pool sized by `PIM_TIMEOUT_S` and `MAX_CONCURRENCY_PER_TOKEN` (`transport`: a test seam)."""
+        return cls(
+            timeout_s=settings.pim_timeout_s,
+            max_concurrency_per_token=settings.max_concurrency_per_token,
+            transport=transport,
+        )
 
     def get(self, base_url: str) -> httpx.Client:
         """The client for this PIM, created on first use."""
@@ -202,8 +221,8 @@ def status_error(
     attempts: int,
     retry_after_s: float | None,
     endpoint: str,
-    tenant: str,
-    catalog: str | None,
+    tenant: str | None = None,
+    catalog: str | None = None,
 ) -> PimError:
     """The error for a final error answer, with the PIM's messages and a trimmed body."""
     status = response.status_code
@@ -226,3 +245,138 @@ def status_error(
     if rule.error is RateLimitedError:
         return RateLimitedError(message, retry_after_s=retry_after_s, **fields)
     return rule.error(message, **fields)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long one logical call may keep trying: attempts, a total deadline, backoff bounds (s)."""
+
+    max_attempts: int = 6
+    deadline_s: float = 120.0
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 30.0
+
+
+class PimSender:
+    """Sends one logical API call to a PIM: fair-use slot, bearer token, bounded retries, typed errors.
+
+    The only place that catches `httpx` exceptions for API calls; it applies the status table
+    above, and every error carries endpoint, status and a trimmed body, never the token.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        tokens: TokenProvider,
+        limiter: FairUseLimiter,
+        clock: Clock,
+        rng: random.Random,
+        policy: RetryPolicy,
+        tenant: str,
+    ) -> None:
+        self._http = http
+        self._tokens = tokens
+        self._limiter = limiter
+        self._clock = clock
+        self._rng = rng
+        self._policy = policy
+        self._tenant = tenant
+
+    def send(
+        self,
+        method: str,
+        endpoint: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: dict[str, Any] | None = None,
+        catalog: str | None = None,
+    ) -> httpx.Response:
+        """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
+        started = self._clock.monotonic()
+        attempt = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            token = ""
+            failure: Exception | None
+            try:
+                token = self._tokens.token()
+            except PimUnavailableError as exc:
+                # A connection token's endpoint hiccuped: retried under the same budget as the call.
+                response, failure = None, exc
+            else:
+                response, failure = self._attempt(
+                    method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
+                )
+            retry_after: float | None = None
+            if response is None:
+                rule = TRANSPORT_RULE
+            elif response.is_success:
+                return response
+            elif response.status_code == 401 and not reauthenticated and self._tokens.on_unauthorized(token):
+                reauthenticated = True
+                continue
+            else:
+                rule = rule_for_status(response.status_code)
+                if response.status_code == 429:
+                    RATE_LIMITED.labels(tenant=tenant_label(self._tenant)).inc()
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
+            if rule.retry:
+                wait, reason = self._wait_for(rule, attempt, retry_after)
+                spent = self._clock.monotonic() - started
+                status = type(failure).__name__ if response is None else response.status_code
+                if attempt < self._policy.max_attempts and spent + wait <= self._policy.deadline_s:
+                    _log.warning("pim_retry", endpoint=endpoint, status=status, attempt=attempt, wait_s=wait)
+                    BACKOFF_SECONDS.labels(reason=reason).inc(wait)
+                    self._clock.sleep(wait)
+                    continue
+                _log.error("pim_gave_up", endpoint=endpoint, status=status, attempts=attempt, spent_s=spent)
+            if response is None:
+                raise PimUnavailableError(
+                    f"{endpoint}: no answer after {attempt} attempts ({type(failure).__name__})",
+                    endpoint=endpoint,
+                    tenant=self._tenant,
+                    catalog=catalog,
+                ) from failure
+            raise status_error(
+                rule,
+                response,
+                attempts=attempt,
+                retry_after_s=retry_after,
+                endpoint=endpoint,
+                tenant=self._tenant,
+                catalog=catalog,
+            )
+
+    def _wait_for(self, rule: StatusRule, attempt: int, retry_after: float | None) -> tuple[float, str]:
+        if retry_after is not None:
+            return retry_after, "retry_after"
+        delay = backoff_delay(attempt, self._rng, base_s=self._policy.backoff_base_s, cap_s=self._policy.backoff_cap_s)
+        return delay, rule.backoff_reason
+
+    def _attempt(
+        self,
+        *,
+        method: str,
+        endpoint: str,
+        url: str,
+        params: Mapping[str, str | int] | None,
+        body: dict[str, Any] | None,
+        token: str,
+    ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
+        headers = {"Authorization": f"Bearer {token}"}
+        with self._limiter.acquire():
+            started = self._clock.monotonic()
+            try:
+                response = self._http.request(method, url, params=params, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                PIM_REQUESTS.labels(endpoint=endpoint, status="error").inc()
+                return None, exc
+            except httpx.HTTPError as exc:
+                raise PimError(f"{endpoint}: unusable answer ({type(exc).__name__})", endpoint=endpoint) from exc
+            finally:
+                PIM_REQUEST_DURATION.labels(endpoint=endpoint).observe(self._clock.monotonic() - started)
+        PIM_REQUESTS.labels(endpoint=endpoint, status=str(response.status_code)).inc()
+        return response, None

@@ -24,7 +24,7 @@ __all__ = [
     "ListQuery",
     "MappedProductsPage",
     "ProductUuidsPage",
-    "ProductsPage",
+    "SearchAfterPage",
     "TokenResponse",
     "atom",
     "disabled_reason",
@@ -87,30 +87,39 @@ class _UuidItems(_Payload):
     items: list[str]
 
 
-class ProductUuidsPage(_Payload):
-    """One search-after page of product UUIDs."""
-
-    links: Links = Field(alias="_links")
-    embedded: _UuidItems = Field(alias="_embedded")
-
-
 class _ObjectItems(_Payload):
     # Raw objects: a malformed item is the engine's to dead-letter, not the page's to fail.
     items: list[dict[str, Any]]
 
 
-class MappedProductsPage(_Payload):
-    """One search-after page of mapped products (items kept as JSON objects)."""
+class SearchAfterPage(_Payload):
+    """The envelope every search-after list shares: `_links` plus `_embedded.items`."""
 
     links: Links = Field(alias="_links")
+
+    def item_list(self) -> list[Any]:
+        """The page's items."""
+        raise NotImplementedError
+
+
+class ProductUuidsPage(SearchAfterPage):
+    """One search-after page of product UUIDs."""
+
+    embedded: _UuidItems = Field(alias="_embedded")
+
+    def item_list(self) -> list[Any]:
+        """The UUID strings."""
+        return list(self.embedded.items)
+
+
+class MappedProductsPage(SearchAfterPage):
+    """One search-after page of mapped products, or of standard-format products (raw objects)."""
+
     embedded: _ObjectItems = Field(alias="_embedded")
 
-
-class ProductsPage(_Payload):
-    """One search-after page of standard-format products (items kept as JSON objects)."""
-
-    links: Links = Field(alias="_links")
-    embedded: _ObjectItems = Field(alias="_embedded")
+    def item_list(self) -> list[Any]:
+        """The product objects, as the PIM sent them."""
+        return list(self.embedded.items)
 
 
 class TokenResponse(_Payload):
@@ -178,7 +187,11 @@ def disabled_reason(body: object, *, single: bool) -> str | None:
 
 
 def atom(moment: datetime) -> str:
-    """A PHP `DATE_ATOM` timestamp in UTC (`2022-06-24T12:54:58+00:00`); naive values are taken as UTC."""
+    """A PHP `DATE_ATOM` timestamp in UTC (`2022-06-24T12:54:58+00:00`); naive values are taken as UTC.
+
+    ATOM has whole seconds: the fraction is dropped, so an `updated_after` bound only moves
+    earlier (a product is re-read, never missed).
+    """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -44,7 +44,7 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import BACKOFF_SECONDS
 from akeneo_sync.settings import Settings
 
-__all__ = ["FairUseLimiter", "FairUsePolicy", "InProcessFairUseLimiter", "RedisFairUseLimiter"]
+__all__ = ["FairUseLimiter", "FairUsePolicy", "InProcessFairUseLimiter", "RedisFairUseLimiter", "build_limiter"]
 
 _log = get_logger(__name__)
 _KEY_PREFIX: Final = "akeneo-sync:fair-use"
@@ -236,3 +236,17 @@ class InProcessFairUseLimiter:
             self._tat = tat + interval
             self._leases[holder] = now + policy.lease_ttl_s
             return "ok", 0.0
+
+
+def build_limiter(
+    settings: Settings, *, pim_url: str, connection: str, clock: Clock, redis_client: redis.Redis | None
+) -> FairUseLimiter:
+    """The fleet-wide Redis limiter, or (no Redis: the embedded demo) an in-process one.
+
+    An in-process limiter only limits the callers that share it: build one per connection
+    and reuse it for every client of that connection in the process.
+    """
+    policy = FairUsePolicy.from_settings(settings)
+    if redis_client is None:
+        return InProcessFairUseLimiter(policy=policy, clock=clock)
+    return RedisFairUseLimiter(redis_client, pim_url=pim_url, connection=connection, policy=policy, clock=clock)

@@ -26,10 +26,14 @@ _DEFAULT_AUTHOR = {"identifier": "emulator-admin", "type": "user"}
 
 
 class _Strict(BaseModel):
+    """Admin bodies refuse unknown keys, so a typo fails loudly instead of doing nothing."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AppIn(_Strict):
+    """An app registration."""
+
     client_id: str = Field(min_length=1)
     client_secret: str = Field(min_length=1)
     scopes: list[str] | None = None
@@ -37,15 +41,21 @@ class AppIn(_Strict):
 
 
 class TokenIn(_Strict):
+    """A direct app-token request."""
+
     client_id: str = Field(min_length=1)
     scopes: list[str] | None = None
 
 
 class RevokeIn(_Strict):
+    """The token to revoke."""
+
     access_token: str
 
 
 class ConnectionIn(_Strict):
+    """A connection's credentials."""
+
     client_id: str = Field(min_length=1)
     secret: str = Field(min_length=1)
     username: str
@@ -54,6 +64,8 @@ class ConnectionIn(_Strict):
 
 
 class SelectionIn(_Strict):
+    """A catalog's product selection."""
+
     enabled_only: bool = True
     families: list[str] | None = None
     categories: list[str] | None = None
@@ -61,6 +73,8 @@ class SelectionIn(_Strict):
 
 
 class ProductIn(_Strict):
+    """A product creation or change."""
+
     uuid: str | None = None
     values: dict[str, Any] = Field(default_factory=dict)
     enabled: bool | None = None
@@ -76,6 +90,15 @@ async def _body(request: Request, model: type[Model]) -> Model:
         raise ApiError(422, "Invalid admin request.", extra={"errors": json.loads(exc.json())}) from exc
 
 
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Accept Akeneo's standard `[{"locale", "scope", "data"}]` lists as well as bare data."""
+    plain: dict[str, Any] = {}
+    for code, value in values.items():
+        is_standard = isinstance(value, list) and value and all(isinstance(v, dict) and "data" in v for v in value)
+        plain[code] = value[0]["data"] if is_standard else value
+    return plain
+
+
 def _admin_catalog(emulator: Emulator, request: Request) -> Catalog:
     catalog = emulator.store.catalog(request.path_params["id"])
     if catalog is None:
@@ -84,11 +107,13 @@ def _admin_catalog(emulator: Emulator, request: Request) -> Catalog:
 
 
 async def reset(request: Request) -> Response:
+    """Back to the seeded state."""
     emulator_of(request).reset()
     return json_response({"reset": True})
 
 
 async def add_app(request: Request) -> Response:
+    """Register an app (client id, secret, optional scopes and callback URL)."""
     body = await _body(request, AppIn)
     scopes = tuple(body.scopes) if body.scopes is not None else None
     emulator_of(request).auth.register_app(App(body.client_id, body.client_secret, scopes, body.callback_url))
@@ -96,19 +121,28 @@ async def add_app(request: Request) -> Response:
 
 
 async def mint_token(request: Request) -> Response:
+    """Mint an app token directly, as a custom app's user copies it from the PIM."""
     body = await _body(request, TokenIn)
     token = emulator_of(request).auth.mint_app_token(body.client_id, body.scopes)
     return json_response({"access_token": token.value, "scope": " ".join(token.scopes)}, 201)
 
 
 async def revoke_token(request: Request) -> Response:
+    """Revoke a token; every later call with it gets 401."""
     body = await _body(request, RevokeIn)
-    if not emulator_of(request).auth.revoke(body.access_token):
+    emulator = emulator_of(request)
+    token = emulator.auth.revoke(body.access_token)
+    if token is None:
         raise ApiError(404, "Unknown access token.")
+    if token.expires_at is None:
+        # An app token is revoked when the user removes the app, which revokes its event
+        # subscriptions too (docs: content/event-platform/faq.md).
+        emulator.event_platform.revoke_client(token.client_id)
     return Response(status_code=204)
 
 
 async def add_connection(request: Request) -> Response:
+    """Register a connection for the password/refresh grants."""
     body = await _body(request, ConnectionIn)
     emulator = emulator_of(request)
     ttl = body.expires_in or emulator.config.connection_token_ttl_s
@@ -117,6 +151,7 @@ async def add_connection(request: Request) -> Response:
 
 
 async def set_enabled(request: Request) -> Response:
+    """Enable or disable a catalog, as a PIM user would."""
     emulator = emulator_of(request)
     catalog = _admin_catalog(emulator, request)
     with emulator.store.lock:
@@ -124,7 +159,17 @@ async def set_enabled(request: Request) -> Response:
     return json_response(catalog.as_json())
 
 
+async def invalidate(request: Request) -> Response:
+    """Break a catalog's selection: the next product read disables it (Akeneo's read-time check)."""
+    emulator = emulator_of(request)
+    catalog = _admin_catalog(emulator, request)
+    with emulator.store.lock:
+        catalog.invalid = True
+    return json_response(catalog.as_json())
+
+
 async def set_selection(request: Request) -> Response:
+    """Replace a catalog's product selection."""
     body = await _body(request, SelectionIn)
     emulator = emulator_of(request)
     catalog = _admin_catalog(emulator, request)
@@ -140,6 +185,7 @@ async def set_selection(request: Request) -> Response:
 
 
 async def set_product_mapping(request: Request) -> Response:
+    """Map targets to attribute codes (null unmaps); other targets keep the default."""
     raw = await request.body()
     try:
         mapping = json.loads(raw or b"{}")
@@ -155,13 +201,20 @@ async def set_product_mapping(request: Request) -> Response:
 
 
 async def expected_content(request: Request) -> Response:
+    """The ground truth of a catalog: selected UUIDs and their mapped products.
+
+    `?mapped=false` skips the mapped products: computing a million of them takes many seconds.
+    """
     emulator = emulator_of(request)
     catalog = _admin_catalog(emulator, request)
+    if request.query_params.get("mapped", "true").lower() in ("false", "0"):
+        return json_response({"uuids": emulator.store.selected_uuids(catalog), "mapped_products": {}})
     with emulator.store.lock:
         return json_response(expected(catalog, list(emulator.store.selected(catalog))))
 
 
 async def create_product(request: Request) -> Response:
+    """Create a product (body: `{"values": ...}` or the values map itself)."""
     emulator = emulator_of(request)
     try:
         payload = json.loads(await request.body() or b"{}")
@@ -177,77 +230,101 @@ async def create_product(request: Request) -> Response:
     except ValidationError as exc:
         raise ApiError(422, "Invalid admin request.", extra={"errors": json.loads(exc.json())}) from exc
     try:
-        created = emulator.store.create_product(body.values, family=body.family, categories=body.categories,
+        created = emulator.store.create_product(_plain(body.values), family=body.family, categories=body.categories,
                                                 enabled=body.enabled, uuid=body.uuid)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR)
+    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR,
+                                    created.values.get("sku"))
     return json_response({"uuid": created.uuid}, 201)
 
 
 async def update_product(request: Request) -> Response:
+    """Change a product's values/family/categories/status; bumps `updated`."""
     body = await _body(request, ProductIn)
     emulator = emulator_of(request)
     try:
-        updated = emulator.store.update_product(request.path_params["uuid"], body.values, family=body.family,
+        updated = emulator.store.update_product(request.path_params["uuid"], _plain(body.values), family=body.family,
                                                 categories=body.categories, enabled=body.enabled)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR)
+    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR,
+                                    updated.values.get("sku"))
     return json_response({"uuid": updated.uuid, "updated": updated.updated})
 
 
 async def delete_product(request: Request) -> Response:
+    """Delete a product."""
     emulator = emulator_of(request)
     uuid = request.path_params["uuid"].lower()
+    doomed = emulator.store.get_product(uuid)
     try:
         emulator.store.delete_product(uuid)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("deleted", uuid, _DEFAULT_AUTHOR)
+    emulator.events.product_changed("deleted", uuid, _DEFAULT_AUTHOR, doomed.values.get("sku") if doomed else None)
     return Response(status_code=204)
 
 
 async def put_faults(request: Request) -> Response:
+    """Replace the random fault configuration."""
     body = await _body(request, RandomFaults)
     emulator_of(request).faults.set_random(body)
     return json_response(emulator_of(request).faults.describe())
 
 
 async def script_faults(request: Request) -> Response:
+    """Queue deterministic answers for the next matching API calls."""
     body = await _body(request, ScriptedFaults)
     emulator_of(request).faults.add_script(body)
     return json_response(emulator_of(request).faults.describe())
 
 
 async def get_faults(request: Request) -> Response:
+    """The current fault configuration."""
     return json_response(emulator_of(request).faults.describe())
 
 
 async def put_fair_use(request: Request) -> Response:
+    """Replace the fair-use limits."""
     body = await _body(request, FairUse)
     emulator_of(request).faults.set_fair_use(body)
     return json_response(body.model_dump())
 
 
 async def get_stats(request: Request) -> Response:
+    """Traffic statistics."""
     return json_response(emulator_of(request).stats.snapshot())
 
 
 async def reset_stats(request: Request) -> Response:
+    """Zero the traffic statistics."""
     emulator_of(request).stats.reset()
     return json_response(emulator_of(request).stats.snapshot())
 
 
 async def put_subscriber(request: Request) -> Response:
+    """Send every product event to one URL (a shortcut past the management API)."""
     body = await _body(request, Subscriber)
     emulator_of(request).events.configure(body)
     return json_response(body.model_dump(exclude={"secrets"}))
 
 
 async def delete_subscriber(request: Request) -> Response:
+    """Stop the shortcut subscriber."""
     emulator_of(request).events.configure(None)
     return Response(status_code=204)
+
+
+async def system_suspend(request: Request) -> Response:
+    """Suspend a subscription as the platform would after too many failures."""
+    emulator = emulator_of(request)
+    try:
+        body = emulator.event_platform.set_status(request.path_params["id"], "suspended",
+                                                  "Success rate below 90 % over the last hour.", by_system=True)
+    except KeyError as exc:
+        raise ApiError(404, "Unknown subscription.") from exc
+    return json_response(body)
 
 
 async def list_events(request: Request) -> Response:
@@ -269,6 +346,7 @@ def routes() -> list[Route]:
         Route(f"{r}/connections", add_connection, methods=["POST"]),
         Route(r + "/catalogs/{id}/enable", set_enabled, methods=["POST"]),
         Route(r + "/catalogs/{id}/disable", set_enabled, methods=["POST"]),
+        Route(r + "/catalogs/{id}/invalidate", invalidate, methods=["POST"]),
         Route(r + "/catalogs/{id}/selection", set_selection, methods=["PUT"]),
         Route(r + "/catalogs/{id}/product-mapping", set_product_mapping, methods=["PUT"]),
         Route(r + "/catalogs/{id}/expected", expected_content, methods=["GET"]),
@@ -284,4 +362,5 @@ def routes() -> list[Route]:
         Route(f"{r}/event-subscriber", put_subscriber, methods=["PUT"]),
         Route(f"{r}/event-subscriber", delete_subscriber, methods=["DELETE"]),
         Route(f"{r}/events", list_events, methods=["GET"]),
+        Route(r + "/event-platform/subscriptions/{id}/suspend", system_suspend, methods=["POST"]),
     ]

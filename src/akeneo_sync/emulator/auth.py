@@ -118,23 +118,23 @@ class AuthRegistry:
             self._state.tokens[token.value] = token
         return token
 
-    def revoke(self, access_token: str) -> bool:
-        """Revoke a token; False when it was unknown."""
+    def revoke(self, access_token: str) -> Token | None:
+        """Revoke a token; returns it, or None when it was unknown."""
         with self._lock:
             token = self._state.tokens.get(access_token)
-            if token is None:
-                return False
-            token.revoked = True
-            return True
+            if token is not None:
+                token.revoked = True
+            return token
 
-    def authenticate(self, access_token: str) -> Token | None:
-        """The live token for a bearer value; None when unknown, revoked or expired."""
+    def authenticate(self, access_token: str) -> Token:
+        """The live token for a bearer value; `AuthError` (401) when unknown, revoked or expired."""
         with self._lock:
             token = self._state.tokens.get(access_token)
+        # FOSOAuthServerBundle's wording, which the PIM relays (akeneo-api.md §1.6).
         if token is None or token.revoked:
-            return None
+            raise AuthError(401, "invalid_grant", "The access token provided is invalid.")
         if token.expires_at is not None and self._config.clock.now() >= token.expires_at:
-            return None
+            raise AuthError(401, "invalid_grant", "The access token provided has expired.")
         return token
 
     # -- Apps authorization-code flow --------------------------------------------------------

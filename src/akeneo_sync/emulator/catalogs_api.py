@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -102,6 +103,8 @@ def _validated_fields(body: Any, *, name_required: bool) -> dict[str, Any]:
     elif len(name) > _MAX_NAME:
         errors.append({"property": "name",
                        "message": f"This value is too long. It should have {_MAX_NAME} characters or less."})
+    if "skip_required_checks" in body and not isinstance(body["skip_required_checks"], bool):
+        errors.append({"property": "skip_required_checks", "message": "This value should be of type bool."})
     for key in ("managed_currencies", "managed_locales"):
         value = body.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -111,20 +114,50 @@ def _validated_fields(body: Any, *, name_required: bool) -> dict[str, Any]:
     return body
 
 
+def _new_catalog(request: Request, owner: str, name: str, currencies: list[str], locales: list[str]) -> Catalog:
+    """Create a disabled catalog, refusing the 201st of an app with a 422 (IMPL-ONLY validator)."""
+    emulator = emulator_of(request)
+    limit = emulator.config.max_catalogs_per_app
+    with emulator.store.lock:
+        if len(emulator.store.catalogs_of(owner)) >= limit:
+            raise ApiError(422, "Validation failed.", extra={"errors": [
+                {"property": "", "message": f"You can create up to {limit} catalogs per app"}]})
+        return emulator.store.create_catalog(owner, name, currencies, locales)
+
+
+def _created(request: Request, catalog: Catalog) -> Response:
+    location = href(request, f"{API_PREFIX}/catalogs/{catalog.id}")["href"]
+    return json_response(_catalog_body(request, catalog), 201, {"Location": location})
+
+
 async def create_catalog(request: Request) -> Response:
     """POST /catalogs: 201, the new catalog is disabled; at most 200 per app."""
     token = _caller(request, _WRITE)
     body = _validated_fields(await read_json(request), name_required=True)
-    emulator = emulator_of(request)
-    limit = emulator.config.max_catalogs_per_app
-    with emulator.store.lock:
-        if len(emulator.store.catalogs_of(token.client_id)) >= limit:
-            raise ApiError(422, "Validation failed.", extra={"errors": [
-                {"property": "", "message": f"You can create up to {limit} catalogs per app"}]})
-        catalog = emulator.store.create_catalog(token.client_id, body["name"], list(body.get("managed_currencies", [])),
-                                                list(body.get("managed_locales", [])))
-    location = href(request, f"{API_PREFIX}/catalogs/{catalog.id}")["href"]
-    return json_response(_catalog_body(request, catalog), 201, {"Location": location})
+    catalog = _new_catalog(request, token.client_id, body["name"], list(body.get("managed_currencies", [])),
+                           list(body.get("managed_locales", [])))
+    return _created(request, catalog)
+
+
+async def duplicate_catalog(request: Request) -> Response:
+    """POST /catalogs/{id}/duplicate: a disabled copy with the same selection, schema and mapping.
+
+    The body is optional; the copy's default name is not documented, we use "<name> (copy)".
+    """
+    token = _caller(request, _WRITE)
+    source = catalog_or_404(request, token)
+    raw = await request.body()
+    body = _validated_fields(await read_json(request), name_required=False) if raw.strip() else {}
+    catalog = _new_catalog(
+        request, token.client_id, body.get("name") or f"{source.name} (copy)",
+        list(body.get("managed_currencies", source.managed_currencies)),
+        list(body.get("managed_locales", source.managed_locales)),
+    )
+    with emulator_of(request).store.lock:
+        catalog.mapping_schema = copy.deepcopy(source.mapping_schema)
+        catalog.product_mapping = dict(source.product_mapping)
+        catalog.selection = source.selection
+    return _created(request, catalog)
 
 
 async def get_catalog(request: Request) -> Response:
@@ -197,12 +230,16 @@ def routes() -> list[Route]:
     """The catalog and mapping-schema routes."""
     base = f"{API_PREFIX}/catalogs"
     return [
-        Route(base, list_catalogs, methods=["GET"]),
-        Route(base, create_catalog, methods=["POST"]),
-        Route(base + "/{id}", get_catalog, methods=["GET"]),
-        Route(base + "/{id}", patch_catalog, methods=["PATCH"]),
-        Route(base + "/{id}", delete_catalog, methods=["DELETE"]),
-        Route(base + "/{id}/mapping-schemas/product", put_mapping_schema, methods=["PUT"]),
-        Route(base + "/{id}/mapping-schemas/product", get_mapping_schema, methods=["GET"]),
-        Route(base + "/{id}/mapping-schemas/product", delete_mapping_schema, methods=["DELETE"]),
+        Route(base, list_catalogs, methods=["GET"], name="get_app_catalogs"),
+        Route(base, create_catalog, methods=["POST"], name="post_app_catalog"),
+        Route(base + "/{id}", get_catalog, methods=["GET"], name="get_app_catalog"),
+        Route(base + "/{id}", patch_catalog, methods=["PATCH"], name="patch_app_catalog"),
+        Route(base + "/{id}", delete_catalog, methods=["DELETE"], name="delete_app_catalog"),
+        Route(base + "/{id}/duplicate", duplicate_catalog, methods=["POST"], name="duplicate_app_catalog"),
+        Route(base + "/{id}/mapping-schemas/product", put_mapping_schema, methods=["PUT"],
+              name="put_app_catalogs_mapping_schema_product"),
+        Route(base + "/{id}/mapping-schemas/product", get_mapping_schema, methods=["GET"],
+              name="get_app_catalogs_mapping_schema_product"),
+        Route(base + "/{id}/mapping-schemas/product", delete_mapping_schema, methods=["DELETE"],
+              name="delete_app_catalogs_mapping_schema_product"),
     ]

@@ -1,9 +1,11 @@
-"""Event Platform delivery: signed CloudEvents POSTed to a subscriber from a background thread.
+"""Event Platform delivery: signed CloudEvents POSTed to subscribers from a background thread.
 
 Envelope and headers as in akeneo-api.md §7.2/§7.4: structured-mode CloudEvents 1.0, `subject`
 is the subscription id, `X-AKENEO-SIGNATURE-PRIMARY`/`-SECONDARY` are hex HMAC-SHA256 of the raw
-body bytes. Failed deliveries are retried after `event_retry_delays_s` (the real platform waits
-5, 10 and 20 minutes), then dropped, as the platform does.
+body bytes. Failed deliveries are retried after `retry_delays_s` (the real platform waits 5, 10
+and 20 minutes), then dropped, as the platform does. A 404 or any 3xx suspends the subscription at
+once (key-platform-behaviors.md); status notifications go out the same way, signed with the
+subscriber's notification secret.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import queue
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -24,13 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from akeneo_sync.clock import Clock
 from akeneo_sync.emulator.catalog_data import new_uuid
 
-__all__ = ["Delivery", "EventDispatcher", "Subscriber", "Subscription"]
+__all__ = ["Delivery", "DeliveryTarget", "EventDispatcher", "Secrets", "Subscriber", "sign"]
 
 _DATASCHEMA: Final = "https://event.prd.sdk.akeneo.cloud/spec/{type}.schema.json"
 
 
 class Secrets(BaseModel):
-    """The subscription's signing secrets (primary always, secondary during rotation)."""
+    """A subscription's signing secrets (primary always, secondary during rotation)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -39,7 +42,7 @@ class Secrets(BaseModel):
 
 
 class Subscriber(BaseModel):
-    """`PUT /_emulator/event-subscriber`."""
+    """`PUT /_emulator/event-subscriber`: a shortcut subscription that receives every product event."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,27 +54,52 @@ class Subscriber(BaseModel):
     retry_delays_s: tuple[float, ...] | None = None
 
 
-Subscription = Subscriber
+@dataclass(frozen=True, slots=True)
+class DeliveryTarget:
+    """Where one subscription's events go and how they are signed."""
+
+    url: str
+    subscription_id: str
+    primary: str
+    secondary: str | None = None
+    source: str = "pim"
+    headers: tuple[tuple[str, str], ...] = ()
+    retry_delays_s: tuple[float, ...] | None = None
+    send_product_identifier: bool = False
+    # Registry subscriptions get suspended on a 404/3xx; the admin shortcut does not.
+    suspendable: bool = False
 
 
 @dataclass(slots=True)
 class Delivery:
-    """One event and what became of it."""
+    """One POST (an event or a status notification) and what became of it."""
 
-    event: dict[str, Any]
+    kind: str  # event | notification
+    payload: dict[str, Any]
+    target: DeliveryTarget
     attempts: int = 0
     statuses: list[int | str] = field(default_factory=list)
     outcome: str = "pending"  # pending | delivered | dropped
 
     def as_json(self) -> dict[str, Any]:
         """The admin view of a delivery."""
-        return {"id": self.event["id"], "type": self.event["type"], "uuid": self.event["data"]["product"]["uuid"],
-                "attempts": self.attempts, "statuses": list(self.statuses), "outcome": self.outcome}
+        view: dict[str, Any] = {"kind": self.kind, "subscription_id": self.target.subscription_id,
+                                "attempts": self.attempts, "statuses": list(self.statuses), "outcome": self.outcome}
+        if self.kind == "event":
+            view |= {"id": self.payload["id"], "type": self.payload["type"],
+                     "uuid": self.payload["data"]["product"]["uuid"]}
+        else:
+            view["type"] = self.payload["notification_type"]
+        return view
 
 
 def sign(body: bytes, secret: str) -> str:
     """Hex HMAC-SHA256 of the raw body, as the Event Platform signs deliveries."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+TargetsFor = Callable[[str], list[DeliveryTarget]]
+OnRejected = Callable[[str, int], None]
 
 
 class EventDispatcher:
@@ -89,9 +117,15 @@ class EventDispatcher:
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._targets_for: TargetsFor = lambda _type: []
+        self._on_rejected: OnRejected = lambda _sid, _status: None
+
+    def connect(self, targets_for: TargetsFor, on_rejected: OnRejected) -> None:
+        """Wire the subscription registry: who gets an event type, and who to tell on a 404/3xx."""
+        self._targets_for, self._on_rejected = targets_for, on_rejected
 
     def configure(self, subscriber: Subscriber | None) -> None:
-        """Set (or clear) where events go."""
+        """Set (or clear) the admin shortcut subscriber."""
         with self._lock:
             self._subscriber = subscriber
 
@@ -106,48 +140,54 @@ class EventDispatcher:
         with self._idle:
             return self._idle.wait_for(lambda: all(d.outcome != "pending" for d in self._deliveries), timeout_s)
 
-    def _settle(self, delivery: Delivery, outcome: str) -> None:
-        with self._idle:
-            delivery.outcome = outcome
-            self._idle.notify_all()
-
     def deliveries(self) -> list[dict[str, Any]]:
-        """Every event emitted since the last reset, with its delivery outcome."""
+        """Every delivery since the last reset, with its outcome."""
         with self._lock:
             return [d.as_json() for d in self._deliveries]
 
-    def product_changed(self, action: str, uuid: str, author: dict[str, str]) -> None:
-        """Queue `com.akeneo.pim.v1.product.<action>` for the subscriber, if there is one."""
+    def product_changed(self, action: str, uuid: str, author: dict[str, str], identifier: str | None = None) -> None:
+        """Queue `com.akeneo.pim.v1.product.<action>` for every subscription that wants it."""
+        kind = f"com.akeneo.pim.v1.product.{action}"
         with self._lock:
-            subscriber = self._subscriber
-            if subscriber is None:
-                return
-            kind = f"com.akeneo.pim.v1.product.{action}"
-            event = {
+            shortcut = self._subscriber
+        targets = list(self._targets_for(kind))
+        if shortcut is not None:
+            targets.append(DeliveryTarget(shortcut.url, shortcut.subscription_id, shortcut.secrets.primary,
+                                          shortcut.secrets.secondary, shortcut.source,
+                                          retry_delays_s=shortcut.retry_delays_s))
+        for target in targets:
+            product = {"uuid": uuid}
+            if target.send_product_identifier and identifier is not None:
+                product["identifier"] = identifier
+            with self._lock:
+                event_id = new_uuid(self._rng)
+            self._enqueue(Delivery("event", {
                 "specversion": "1.0",
-                "id": new_uuid(self._rng),
-                "source": subscriber.source,
+                "id": event_id,
+                "source": target.source,
                 "type": kind,
-                "subject": subscriber.subscription_id,
-                "time": datetime.fromtimestamp(self._clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "subject": target.subscription_id,
+                "time": datetime.fromtimestamp(self._clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "datacontenttype": "application/json",
                 "dataschema": _DATASCHEMA.format(type=kind),
-                "data": {"product": {"uuid": uuid}, "author": dict(author)},
-            }
-            delivery = Delivery(event)
-            self._deliveries.append(delivery)
-        self._ensure_thread()
-        self._queue.put(delivery)
+                "data": {"product": product, "author": dict(author)},
+            }, target))
 
-    def _ensure_thread(self) -> None:
+    def notify(self, payload: dict[str, Any], target: DeliveryTarget) -> None:
+        """Queue a subscription status notification (notification-webhooks.md)."""
+        self._enqueue(Delivery("notification", payload, target))
+
+    def _enqueue(self, delivery: Delivery) -> None:
         with self._lock:
+            self._deliveries.append(delivery)
             if self._thread is None or not self._thread.is_alive():
                 self._stopping.clear()
                 self._thread = threading.Thread(target=self._run, name="emulator-events", daemon=True)
                 self._thread.start()
+        self._queue.put(delivery)
 
     def stop(self) -> None:
-        """Stop the delivery thread (pending events are abandoned)."""
+        """Stop the delivery thread (pending deliveries are abandoned)."""
         self._stopping.set()
         self._queue.put(None)
         thread = self._thread
@@ -162,28 +202,29 @@ class EventDispatcher:
                     return
                 self._deliver(client, delivery)
 
+    def _settle(self, delivery: Delivery, outcome: str) -> None:
+        with self._idle:
+            delivery.outcome = outcome
+            self._idle.notify_all()
+
     def _deliver(self, client: httpx.Client, delivery: Delivery) -> None:
-        with self._lock:
-            subscriber = self._subscriber
-        if subscriber is None:
-            self._settle(delivery, "dropped")
-            return
-        body = json.dumps(delivery.event, separators=(",", ":")).encode()
-        headers = {
+        target = delivery.target
+        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+        headers = dict(target.headers) | {
             "Content-Type": "application/json",
             "User-Agent": "akeneo/event-platform",
             "X-AKENEO-SIGNATURE-ALGORITHM": "HmacSHA256",
-            "X-AKENEO-SIGNATURE-PRIMARY": sign(body, subscriber.secrets.primary),
+            "X-AKENEO-SIGNATURE-PRIMARY": sign(body, target.primary),
         }
-        if subscriber.secrets.secondary:
-            headers["X-AKENEO-SIGNATURE-SECONDARY"] = sign(body, subscriber.secrets.secondary)
-        delays = subscriber.retry_delays_s if subscriber.retry_delays_s is not None else self._retry_delays_s
+        if target.secondary:
+            headers["X-AKENEO-SIGNATURE-SECONDARY"] = sign(body, target.secondary)
+        delays = target.retry_delays_s if target.retry_delays_s is not None else self._retry_delays_s
         for attempt in range(len(delays) + 1):
             if attempt and self._stopping.wait(delays[attempt - 1]):
                 self._settle(delivery, "dropped")
                 return
             try:
-                status: int | str = client.post(subscriber.url, content=body, headers=headers).status_code
+                status: int | str = client.post(target.url, content=body, headers=headers).status_code
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
             with self._lock:
@@ -191,5 +232,10 @@ class EventDispatcher:
                 delivery.statuses.append(status)
             if isinstance(status, int) and 200 <= status < 300:
                 self._settle(delivery, "delivered")
+                return
+            if isinstance(status, int) and (status == 404 or 300 <= status < 400) and target.suspendable:
+                # Immediate suspension, no retry (docs: content/event-platform/key-platform-behaviors.md).
+                self._settle(delivery, "dropped")
+                self._on_rejected(target.subscription_id, status)
                 return
         self._settle(delivery, "dropped")

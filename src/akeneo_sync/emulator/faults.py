@@ -73,11 +73,16 @@ class ScriptedFaults(BaseModel):
 
 
 class FairUse(BaseModel):
-    """`PUT /_emulator/fair-use`; limits from docs: content/rest-api/good-practices.md."""
+    """`PUT /_emulator/fair-use`; limits from docs: content/rest-api/good-practices.md.
+
+    Concurrency counts calls in flight per token (the docs say per connection; an app has its own)
+    and across the instance; the request rate is a sliding one-second window for the instance.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_concurrent_per_token: int = Field(default=4, ge=1)
+    max_concurrent_per_instance: int = Field(default=10, ge=1)
     max_requests_per_s: int = Field(default=100, ge=1)
     enforce: bool = False
     retry_after_s: int | None = 1
@@ -137,10 +142,10 @@ class Faults:
                 "fair_use": self._fair_use.model_dump(),
             }
 
-    def decide(self, path: str, in_flight: int) -> tuple[_Decision | None, float]:
+    def decide(self, path: str, in_flight: int, in_flight_total: int = 1) -> tuple[_Decision | None, float]:
         """What happens to this call: a fault decision (None = serve it) and the latency to add."""
         with self._lock:
-            throttle = self._throttle(in_flight)
+            throttle = self._throttle(in_flight, in_flight_total)
             if throttle is not None:
                 return throttle, 0.0
             for pattern, queue in self._scripts:
@@ -153,16 +158,19 @@ class Faults:
                 return None, self._base_latency_s
             return self._draw(faults), faults.latency_s
 
-    def _throttle(self, in_flight: int) -> _Decision | None:
+    def _throttle(self, in_flight: int, in_flight_total: int) -> _Decision | None:
+        limits = self._fair_use
+        if not limits.enforce:
+            return None
+        # A sliding one-second window of arrivals for the whole instance (throttled ones count:
+        # a client hammering through 429s is still overusing the PIM).
         now = self._clock.monotonic()
         arrivals = self._arrivals
         while arrivals and arrivals[0] <= now - 1.0:
             arrivals.popleft()
         arrivals.append(now)
-        limits = self._fair_use
-        if not limits.enforce:
-            return None
-        if in_flight > limits.max_concurrent_per_token or len(arrivals) > limits.max_requests_per_s:
+        if (in_flight > limits.max_concurrent_per_token or in_flight_total > limits.max_concurrent_per_instance
+                or len(arrivals) > limits.max_requests_per_s):
             headers = () if limits.retry_after_s is None else (("retry-after", str(limits.retry_after_s)),)
             return _Decision(status=429, headers=headers, throttled=True)
         return None
@@ -208,7 +216,7 @@ class FaultMiddleware:
         headers = dict(scope.get("headers", []))
         token = token_key(headers.get(b"authorization", b"").decode("latin-1"))
         stats = self._stats()
-        in_flight = stats.begin(token, endpoint_of(scope["method"], scope["path"]))
+        in_flight, in_flight_total = stats.begin(token, endpoint_of(scope["method"], scope["path"]))
         status: list[int] = []
 
         async def recording_send(message: Message) -> None:
@@ -217,7 +225,7 @@ class FaultMiddleware:
             await send(message)
 
         try:
-            decision, latency_s = self._faults().decide(scope["path"], in_flight)
+            decision, latency_s = self._faults().decide(scope["path"], in_flight, in_flight_total)
             if latency_s > 0:
                 await asyncio.sleep(latency_s)
             if decision is None:

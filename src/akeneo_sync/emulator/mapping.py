@@ -182,10 +182,13 @@ def _convert_object(data: Any, shape: str | None, catalog: Catalog) -> Any:
         chosen = next((by_currency[c] for c in catalog.managed_currencies if c in by_currency), None)
         picked = chosen or (data[0] if isinstance(data[0], dict) else None)
         amount = _number(picked.get("amount")) if picked else None
-        return None if picked is None or amount is None else {"amount": amount, "currency": picked.get("currency")}
+        currency = picked.get("currency") if picked else None
+        if amount is None or not isinstance(currency, str) or not currency:
+            return None
+        return {"amount": amount, "currency": currency}
     if shape == "measurement" and isinstance(data, dict):
-        value = _number(data.get("amount"))
-        return None if value is None else {"value": value, "unit": data.get("unit")}
+        value, unit = _number(data.get("amount")), data.get("unit")
+        return {"value": value, "unit": unit} if value is not None and isinstance(unit, str) and unit else None
     return None
 
 

@@ -67,7 +67,11 @@ def standard_product(product: Product) -> dict[str, Any]:
 def _catalog(request: Request) -> Catalog:
     token = authenticate(request)
     require_scopes(token, _SCOPES, "access products")
-    return catalog_or_404(request, token)
+    catalog = catalog_or_404(request, token)
+    with emulator_of(request).store.lock:
+        if catalog.invalid:
+            catalog.enabled, catalog.invalid = False, False
+    return catalog
 
 
 def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:
@@ -108,9 +112,8 @@ async def product_uuids(request: Request) -> Response:
     """GET /catalogs/{id}/product-uuids: limit 1..1000, optional `with_count`."""
     catalog = _catalog(request)
     query, echo = _query(request, 1000)
+    # Not echoed into links: only limit and the dates are (IMPL-ONLY), and a count is a full scan.
     with_count = request.query_params.get("with_count", "false").lower() in ("1", "true")
-    if with_count:
-        echo["with_count"] = "true"
     if not catalog.enabled:
         return json_response({"error": _disabled_list(catalog)})
     store = emulator_of(request).store
@@ -185,9 +188,10 @@ def routes() -> list[Route]:
     """The product routes of a catalog."""
     base = f"{API_PREFIX}/catalogs/{{id}}"
     return [
-        Route(base + "/product-uuids", product_uuids, methods=["GET"]),
-        Route(base + "/products", products, methods=["GET"]),
-        Route(base + "/products/{uuid}", product, methods=["GET"]),
-        Route(base + "/mapped-products", mapped_products, methods=["GET"]),
-        Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"]),
+        Route(base + "/product-uuids", product_uuids, methods=["GET"], name="get_app_catalog_product_uuids"),
+        Route(base + "/products", products, methods=["GET"], name="get_app_catalog_products"),
+        Route(base + "/products/{uuid}", product, methods=["GET"], name="get_app_catalog_products_uuid"),
+        Route(base + "/mapped-products", mapped_products, methods=["GET"], name="get_app_catalog_mapped_products"),
+        Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"],
+              name="get_app_catalog_mapped_product_uuid"),
     ]

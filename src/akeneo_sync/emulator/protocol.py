@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from akeneo_sync.emulator.auth import Token
+from akeneo_sync.emulator.auth import AuthError, Token
 from akeneo_sync.emulator.catalog_data import atom
 from akeneo_sync.emulator.runtime import emulator_of
 
@@ -31,6 +31,7 @@ __all__ = [
 
 API_PREFIX: Final = "/api/rest/v1"
 # PHP's DATE_ATOM, which Akeneo's catalog queries validate (akeneo-api.md §3.5).
+_ACCEPTABLE: Final = frozenset({"application/json", "application/*", "*/*", ""})
 _ATOM: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
 
@@ -94,16 +95,20 @@ async def read_json(request: Request) -> Any:
 
 
 def authenticate(request: Request) -> Token:
-    """The caller's live token; 401 for a missing, unknown, expired or revoked one."""
+    """First step of every API endpoint: 406 for a non-JSON `Accept`, then the caller's live token
+    (401 for a missing, unknown, expired or revoked one)."""
+    accept = request.headers.get("accept", "*/*")
+    if not any(kind.split(";")[0].strip() in _ACCEPTABLE for kind in accept.split(",")):
+        raise ApiError(406, f"\u2018{accept}\u2019 in \u2018Accept\u2019 header is not valid. "
+                            "Only \u2018application/json\u2019 is allowed.")
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiError(401, "Authentication is required")
-    token = emulator_of(request).auth.authenticate(value.strip())
-    if token is None:
-        # The GraphQL docs relay this PIM text for a bad token (akeneo-api.md §1.6).
-        raise ApiError(401, "The access token provided is invalid.")
-    return token
+    try:
+        return emulator_of(request).auth.authenticate(value.strip())
+    except AuthError as exc:
+        raise ApiError(401, exc.description) from exc
 
 
 def require_scopes(token: Token, scopes: tuple[str, ...], action: str) -> None:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from akeneo_sync.emulator.auth import AuthRegistry
 from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.event_platform import SubscriptionRegistry
 from akeneo_sync.emulator.events import EventDispatcher
 from akeneo_sync.emulator.faults import Faults
 from akeneo_sync.emulator.stats import Stats
@@ -18,7 +19,7 @@ __all__ = ["Emulator", "emulator_of"]
 
 @dataclass(frozen=True, slots=True)
 class Emulator:
-    """Config, PIM state, credentials, faults, stats and event delivery of one instance."""
+    """Config, PIM state, credentials, faults, stats, event delivery and subscriptions of one instance."""
 
     config: EmulatorConfig
     store: Store
@@ -26,26 +27,30 @@ class Emulator:
     faults: Faults
     stats: Stats
     events: EventDispatcher
+    event_platform: SubscriptionRegistry
 
     @classmethod
     def build(cls, config: EmulatorConfig) -> Emulator:
         """Generate the seeded dataset and empty registries."""
+        events = EventDispatcher(config.clock, config.event_retry_delays_s, config.event_timeout_s, config.seed)
         return cls(
             config=config,
             store=Store(config),
             auth=AuthRegistry(config),
             faults=Faults(config.clock, config.latency_s),
             stats=Stats(),
-            events=EventDispatcher(config.clock, config.event_retry_delays_s, config.event_timeout_s, config.seed),
+            events=events,
+            event_platform=SubscriptionRegistry(config.clock, events, config.seed),
         )
 
     def reset(self) -> None:
-        """Back to the seeded state: products, and no apps, tokens, catalogs, faults or stats."""
+        """Back to the seeded state: products, and no apps, tokens, catalogs, faults, stats or subscriptions."""
         self.store.reset()
         self.auth.reset()
         self.faults.reset()
         self.stats.reset()
         self.events.reset()
+        self.event_platform.reset()
 
 
 def emulator_of(request: Request) -> Emulator:

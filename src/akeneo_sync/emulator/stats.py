@@ -53,18 +53,21 @@ class Stats:
             self._by_status: Counter[str] = Counter()
             self._by_token: Counter[str] = Counter()
             self._max_concurrent: dict[str, int] = {}
+            self._max_concurrent_total = 0
             self._throttled = 0
 
-    def begin(self, token: str, endpoint: str) -> int:
-        """Count an arriving request; returns how many of this token's calls are now in flight."""
+    def begin(self, token: str, endpoint: str) -> tuple[int, int]:
+        """Count an arriving request; returns the calls now in flight for this token and in total."""
         with self._lock:
             self._requests += 1
             self._by_endpoint[endpoint] += 1
             self._by_token[token] += 1
             self._inflight[token] += 1
             current = self._inflight[token]
+            total = sum(self._inflight.values())
             self._max_concurrent[token] = max(self._max_concurrent.get(token, 0), current)
-            return current
+            self._max_concurrent_total = max(self._max_concurrent_total, total)
+            return current, total
 
     def end(self, token: str, status: int | None) -> None:
         """A request finished (status None: the connection was dropped without an answer)."""
@@ -87,6 +90,7 @@ class Stats:
                 "by_endpoint": dict(self._by_endpoint),
                 "by_status": dict(self._by_status),
                 "max_concurrent_per_token": dict(self._max_concurrent),
+                "max_concurrent_total": self._max_concurrent_total,
                 "throttled": self._throttled,
                 "requests_by_token": dict(self._by_token),
                 "in_flight": dict(self._inflight),

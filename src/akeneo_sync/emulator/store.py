@@ -61,6 +61,9 @@ class Catalog:
     # Explicit target -> source overrides; absent targets use the default mapping, None unmaps.
     product_mapping: dict[str, str | None] = field(default_factory=dict)
     selection: Selection = field(default_factory=Selection)
+    # Set when a selected category/attribute "was deleted": the next product read disables the
+    # catalog, as Akeneo does at read time (akeneo-api.md §3.6), while GET /catalogs still says enabled.
+    invalid: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The documented catalog object."""
@@ -102,7 +105,8 @@ class Store:
     def __init__(self, config: EmulatorConfig) -> None:
         self._config = config
         self._lock = threading.RLock()
-        self._seed_data = generate_dataset(config.products, config.seed, config.dataset_until(), config.history_s)
+        self.until_s = config.dataset_until()
+        self._seed_data = generate_dataset(config.products, config.seed, self.until_s, config.history_s)
         self.reset()
 
     @property
@@ -259,6 +263,12 @@ class Store:
         with self._lock:
             unbounded = ProductQuery(limit=1, updated_after=query.updated_after, updated_before=query.updated_before)
             return sum(1 for i in range(len(self._data.uuids)) if self._matches(i, catalog.selection, unbounded))
+
+    def selected_uuids(self, catalog: Catalog) -> list[str]:
+        """The UUIDs of every product the catalog selects, without building their values."""
+        with self._lock:
+            uuids, sel = self._data.uuids, catalog.selection
+            return [uuids[i] for i in range(len(uuids)) if self._matches(i, sel, None)]
 
     def selected(self, catalog: Catalog) -> Iterator[Product]:
         """Every product of the catalog (a snapshot taken under the lock)."""

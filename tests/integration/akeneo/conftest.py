@@ -1,9 +1,10 @@
-"""Fixtures for the client's integration tests: Redis DB 2 (flushed around each test) and the emulator."""
+"""Fixtures for the client's integration tests: Redis DB 2 (per-test key prefixes) and the emulator."""
 
 from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,12 +24,29 @@ REDIS_URL = "redis://127.0.0.1:6379/2"
 
 
 @pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
+def key_prefix() -> str:
+    """A key namespace owned by one test."""
+    return f"test-{uuid.uuid4().hex[:12]}:fair-use"
+
+
+@pytest.fixture
+def redis_client(key_prefix: str) -> Iterator[redis.Redis]:
+    """DB 2, cleaned of this test's keys before and after.
+
+    Not `flushdb`: other worktrees that merged this branch run these very tests at the same
+    time on DB 2, and a flush there would wipe a lease here mid-test. A per-test prefix plus
+    deleting exactly those keys isolates runs from each other as well as from earlier tests.
+    """
     client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
+    _delete_prefixed(client, key_prefix)
     yield client
-    client.flushdb()
+    _delete_prefixed(client, key_prefix)
     client.close()
+
+
+def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
+    for key in client.scan_iter(match=f"{prefix}*", count=500):
+        client.delete(key)
 
 
 @pytest.fixture
@@ -40,14 +58,19 @@ LimiterFactory = Callable[..., FairUseLimiter]
 
 
 @pytest.fixture(params=["redis", "in-process"])
-def make_limiter(request: pytest.FixtureRequest, redis_client: redis.Redis) -> LimiterFactory:
+def make_limiter(request: pytest.FixtureRequest, redis_client: redis.Redis, key_prefix: str) -> LimiterFactory:
     """Build either limiter with the same policy, so one test body checks both."""
 
     def make(clock: Clock, connection: str = "tenant-1", **policy: float) -> FairUseLimiter:
-        rules = FairUsePolicy(**policy)  # type: ignore[arg-type]
+        rules = FairUsePolicy(**policy)
         if request.param == "redis":
             return RedisFairUseLimiter(
-                redis_client, pim_url="https://pim.example.com", connection=connection, policy=rules, clock=clock
+                redis_client,
+                pim_url="https://pim.example.com",
+                connection=connection,
+                policy=rules,
+                clock=clock,
+                key_prefix=key_prefix,
             )
         return InProcessFairUseLimiter(policy=rules, clock=clock)
 

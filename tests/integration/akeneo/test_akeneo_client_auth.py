@@ -140,3 +140,18 @@ def test_a_connection_whose_fresh_token_is_also_refused_is_revoked(
     counts = stats(pim)
     assert counts["by_status"]["401"] == 2
     assert counts["by_endpoint"][TOKEN_ENDPOINT] == 1
+
+
+def test_a_connection_with_a_changed_password_is_revoked_not_retried(
+    pim: EmulatorHandle, http: httpx.Client, make_client: ClientFactory, pim_clock: ManualClock
+) -> None:
+    pim.admin.post(
+        "/_emulator/connections",
+        json={"client_id": "conn-2", "secret": "csecret", "username": "u", "password": "new", "expires_in": 120},
+    ).raise_for_status()
+    stale = ConnectionTokenProvider(
+        http, pim.base_url, client_id="conn-2", secret="csecret", username="u", password="old", clock=pim_clock
+    )
+    with pytest.raises(TokenRevokedError):
+        make_client(stale).catalogs_page()
+    assert stats(pim)["by_endpoint"] == {TOKEN_ENDPOINT: 1}

@@ -9,9 +9,11 @@ import pytest
 
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.emulator.testing import EmulatorHandle
-from akeneo_sync.errors import CatalogDisabledError
+from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, PimValidationError, ScopeError
 
 pytestmark = pytest.mark.integration
+
+ClientFactory = Any  # conftest.make_client
 
 
 def expected(pim: EmulatorHandle, catalog_id: str) -> dict[str, Any]:
@@ -95,3 +97,29 @@ def test_a_disabled_catalog_answers_200_with_an_error_and_raises_catalog_disable
     assert caught.value.catalog == enabled_catalog
     assert pim.admin.get("/_emulator/stats").json()["by_status"].get("200", 0) >= 1
     assert client.get_catalog(enabled_catalog).enabled is False
+
+
+def test_an_unknown_catalog_on_a_product_endpoint_is_not_found(client: AkeneoClient) -> None:
+    with pytest.raises(CatalogNotFoundError) as caught:
+        client.product_uuids_page("1f6e2d3c-0000-4000-8000-000000000000")
+    assert caught.value.status == 404
+
+
+def test_a_limit_above_the_documented_maximum_is_a_validation_error(
+    client: AkeneoClient, pim: EmulatorHandle, enabled_catalog: str
+) -> None:
+    pim.admin.post("/_emulator/stats/reset").raise_for_status()
+    with pytest.raises(PimValidationError) as caught:
+        client.mapped_products_page(enabled_catalog, limit=101)
+    assert caught.value.status == 422
+    assert caught.value.errors
+    assert pim.admin.get("/_emulator/stats").json()["requests"] == 1
+
+
+def test_reading_products_without_the_read_products_scope_is_a_scope_error(
+    make_client: ClientFactory, enabled_catalog: str
+) -> None:
+    client = make_client(scopes=["read_catalogs"])
+    with pytest.raises(ScopeError) as caught:
+        client.product_uuids_page(enabled_catalog)
+    assert caught.value.status == 403

@@ -27,11 +27,11 @@ WORKER = textwrap.dedent(
     from akeneo_sync.akeneo import AkeneoClient, AppTokenProvider, FairUsePolicy, RedisFairUseLimiter
     from akeneo_sync.akeneo.http import build_http_client
     from akeneo_sync.clock import SystemClock
-    base_url, token, catalog, redis_url, limit = sys.argv[1:6]
+    base_url, token, catalog, redis_url, limit, prefix = sys.argv[1:7]
     clock = SystemClock()
     policy = FairUsePolicy(max_concurrent=int(limit), max_per_s=500, burst=50, poll_s=0.005)
     limiter = RedisFairUseLimiter(redis.Redis.from_url(redis_url), pim_url=base_url, connection="tenant-x",
-                                  policy=policy, clock=clock)
+                                  policy=policy, clock=clock, key_prefix=prefix)
     with build_http_client(timeout_s=10) as http:
         client = AkeneoClient(base_url, http=http, tokens=AppTokenProvider(token), limiter=limiter, clock=clock,
                               rng=random.Random(), tenant="tenant-x")
@@ -53,7 +53,7 @@ def live_pim() -> Iterator[EmulatorHandle]:
 
 
 def test_two_processes_sharing_redis_never_exceed_the_pims_concurrency_per_token(
-    live_pim: EmulatorHandle, redis_client: redis.Redis
+    live_pim: EmulatorHandle, redis_client: redis.Redis, key_prefix: str
 ) -> None:
     admin = live_pim.admin
     admin.post("/_emulator/reset").raise_for_status()
@@ -65,8 +65,9 @@ def test_two_processes_sharing_redis_never_exceed_the_pims_concurrency_per_token
     admin.put("/_emulator/fair-use", json={"max_concurrent_per_token": LIMIT, "enforce": True}).raise_for_status()
     admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
     admin.post("/_emulator/stats/reset").raise_for_status()
-    # When two processes × 4 threads page through it with one token
-    args = [sys.executable, "-c", WORKER, live_pim.base_url, token, catalog, "redis://127.0.0.1:6379/2", str(LIMIT)]
+    # When two processes of 4 threads each page through it with one token
+    redis_url = "redis://127.0.0.1:6379/2"
+    args = [sys.executable, "-c", WORKER, live_pim.base_url, token, catalog, redis_url, str(LIMIT), key_prefix]
     with subprocess.Popen(args) as first, subprocess.Popen(args) as second:
         assert first.wait(timeout=60) == 0
         assert second.wait(timeout=60) == 0

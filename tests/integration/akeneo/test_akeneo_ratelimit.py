@@ -8,14 +8,17 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
 import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import RateLimitedError
 
@@ -99,12 +102,12 @@ def test_fair_use_waits_are_counted_as_backoff(make_limiter: LimiterFactory, clo
 
 
 def test_connections_have_separate_concurrency_but_share_the_pims_rate(
-    redis_client: redis.Redis, clock: ManualClock
+    redis_client: redis.Redis, clock: ManualClock, key_prefix: str
 ) -> None:
     policy = FairUsePolicy(max_concurrent=1, max_per_s=10, burst=2, lease_ttl_s=30)
-    pim = "https://pim.example.com"
-    first = RedisFairUseLimiter(redis_client, pim_url=pim, connection="a", policy=policy, clock=clock)
-    second = RedisFairUseLimiter(redis_client, pim_url=pim, connection="b", policy=policy, clock=clock)
+    common = {"pim_url": "https://pim.example.com", "policy": policy, "clock": clock, "key_prefix": key_prefix}
+    first = RedisFairUseLimiter(redis_client, connection="a", **common)
+    second = RedisFairUseLimiter(redis_client, connection="b", **common)
     with first.acquire(), second.acquire():
         assert clock.sleeps == []
     with first.acquire():
@@ -115,13 +118,19 @@ def test_connections_have_separate_concurrency_but_share_the_pims_rate(
 
 
 def test_keys_never_contain_the_connection_id_and_expire_when_idle(
-    redis_client: redis.Redis, clock: ManualClock
+    redis_client: redis.Redis, clock: ManualClock, key_prefix: str
 ) -> None:
     limiter = RedisFairUseLimiter(
-        redis_client, pim_url="https://pim.example.com", connection="secret-tenant", policy=FairUsePolicy(), clock=clock
+        redis_client,
+        pim_url="https://pim.example.com",
+        connection="secret-tenant",
+        policy=FairUsePolicy(),
+        clock=clock,
+        key_prefix=key_prefix,
     )
     with limiter.acquire():
-        keys = [key.decode() for key in redis_client.keys("*")]
+        keys = [key.decode() for key in redis_client.keys(f"{key_prefix}*")]
+        assert len(keys) == 2
         assert all("secret-tenant" not in key for key in keys)
         assert all(0 < redis_client.pttl(key) <= 61_000 for key in keys)
     assert redis_client.zcard(limiter.leases_key) == 0
@@ -130,12 +139,12 @@ def test_keys_never_contain_the_connection_id_and_expire_when_idle(
 HOLD_AND_WAIT = textwrap.dedent(
     """
     import sys, redis
-    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
     from akeneo_sync.clock import SystemClock
     client = redis.Redis.from_url(sys.argv[1])
     policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0)
     limiter = RedisFairUseLimiter(client, pim_url="https://pim.example.com", connection="c", policy=policy,
-                                  clock=SystemClock())
+                                  clock=SystemClock(), key_prefix=sys.argv[2])
     with limiter.acquire():
         print("held", flush=True)
         sys.stdin.read()
@@ -143,11 +152,11 @@ HOLD_AND_WAIT = textwrap.dedent(
 )
 
 
-def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client: redis.Redis) -> None:
+def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client: redis.Redis, key_prefix: str) -> None:
     # Given a real process holding the only slot, then SIGKILLed (no release ever runs)
     url = "redis://127.0.0.1:6379/2"
     with subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_WAIT, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD_AND_WAIT, url, key_prefix], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as child:
         try:
             assert child.stdout is not None
@@ -157,24 +166,24 @@ def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client
             child.wait(timeout=10)
     assert child.returncode == -signal.SIGKILL
     policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0, max_wait_s=1.0)
-    pim = "https://pim.example.com"
+    common = {"pim_url": "https://pim.example.com", "connection": "c", "policy": policy, "key_prefix": key_prefix}
     # When another pod asks before the lease's expiry, it is refused...
     now = ManualClock(start=time.time())
-    early = RedisFairUseLimiter(redis_client, pim_url=pim, connection="c", policy=policy, clock=now)
+    early = RedisFairUseLimiter(redis_client, clock=now, **common)
     with pytest.raises(RateLimitedError), early.acquire():
         pass
     # ...and once the lease has expired it gets the slot at once, though nobody released it.
     later = ManualClock(start=time.time() + 31.0)
-    with RedisFairUseLimiter(redis_client, pim_url=pim, connection="c", policy=policy, clock=later).acquire():
+    with RedisFairUseLimiter(redis_client, clock=later, **common).acquire():
         assert later.sleeps == []
 
 
 CALLER = textwrap.dedent(
     """
     import sys, threading, time, redis
-    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
     from akeneo_sync.clock import SystemClock
-    url, threads, calls, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    url, threads, calls, limit, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     client = redis.Redis.from_url(url)
     enter = client.register_script(
         "local n = redis.call('INCR', KEYS[1]) "
@@ -182,14 +191,14 @@ CALLER = textwrap.dedent(
     )
     policy = FairUsePolicy(max_concurrent=limit, max_per_s=1e6, burst=1000, poll_s=0.002)
     limiter = RedisFairUseLimiter(client, pim_url="https://pim.example.com", connection="shared", policy=policy,
-                                  clock=SystemClock())
+                                  clock=SystemClock(), key_prefix=prefix)
     def work():
         for _ in range(calls):
             with limiter.acquire():
-                enter(keys=["probe:current", "probe:max"])
+                enter(keys=[prefix + ":current", prefix + ":max"])
                 time.sleep(0.003)  # the PIM call in flight
-                client.decr("probe:current")
-                client.incr("probe:calls")
+                client.decr(prefix + ":current")
+                client.incr(prefix + ":calls")
     pool = [threading.Thread(target=work) for _ in range(threads)]
     for t in pool: t.start()
     for t in pool: t.join()
@@ -197,14 +206,73 @@ CALLER = textwrap.dedent(
 )
 
 
-def test_two_processes_sharing_redis_never_exceed_the_concurrency_per_connection(redis_client: redis.Redis) -> None:
+def test_two_processes_sharing_redis_never_exceed_the_concurrency_per_connection(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
     # Given two real processes with 4 threads each, all calling through one connection's limit of 3
     url, threads, calls, limit = "redis://127.0.0.1:6379/2", 4, 15, 3
-    args = [sys.executable, "-c", CALLER, url, str(threads), str(calls), str(limit)]
+    args = [sys.executable, "-c", CALLER, url, str(threads), str(calls), str(limit), key_prefix]
     with subprocess.Popen(args) as first, subprocess.Popen(args) as second:
         assert first.wait(timeout=60) == 0
         assert second.wait(timeout=60) == 0
     # Then every call ran, and the highest concurrency seen in flight was exactly the limit
-    assert int(redis_client.get("probe:calls") or 0) == 2 * threads * calls
-    assert int(redis_client.get("probe:max") or 0) == limit
-    assert int(redis_client.get("probe:current") or 0) == 0
+    assert int(redis_client.get(f"{key_prefix}:calls") or 0) == 2 * threads * calls
+    assert int(redis_client.get(f"{key_prefix}:max") or 0) == limit
+    assert int(redis_client.get(f"{key_prefix}:current") or 0) == 0
+
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("call"), st.just(0.0)),
+        st.tuples(st.just("hold"), st.just(0.0)),
+        st.tuples(st.just("release"), st.just(0.0)),
+        st.tuples(st.just("advance"), st.floats(min_value=0.0, max_value=0.5)),
+    ),
+    min_size=3,
+    max_size=25,
+)
+
+
+def _replay(limiter: FairUseLimiter, clock: ManualClock, ops: list[tuple[str, float]]) -> list[float]:
+    with ExitStack() as stack:
+        held: list[ExitStack] = []
+        for op, value in ops:
+            if op == "advance":
+                clock.advance(value)
+            elif op == "call":
+                with limiter.acquire():
+                    pass
+            elif op == "hold":
+                lease = ExitStack()
+                lease.enter_context(limiter.acquire())
+                held.append(lease)
+                stack.push(lease)
+            elif held:
+                held.pop(0).close()
+    return clock.sleeps
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_the_redis_script_and_the_in_process_limiter_make_the_same_decisions(
+    redis_client: redis.Redis, ops: list[tuple[str, float]]
+) -> None:
+    # One algorithm, two homes: any sequence of calls, held slots, releases and elapsed time
+    # must produce the same waits in both.
+    policy = FairUsePolicy(max_concurrent=2, max_per_s=10, burst=2, lease_ttl_s=1.0, poll_s=0.1)
+    prefix = f"test-{uuid.uuid4().hex[:12]}:fair-use"
+    redis_clock, local_clock = ManualClock(), ManualClock()
+    fleet = RedisFairUseLimiter(
+        redis_client,
+        pim_url="https://pim.example.com",
+        connection="c",
+        policy=policy,
+        clock=redis_clock,
+        key_prefix=prefix,
+    )
+    local = InProcessFairUseLimiter(policy=policy, clock=local_clock)
+    try:
+        assert _replay(fleet, redis_clock, ops) == pytest.approx(_replay(local, local_clock, ops), abs=1e-5)
+    finally:
+        for key in redis_client.scan_iter(match=f"{prefix}*"):
+            redis_client.delete(key)

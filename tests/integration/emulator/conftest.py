@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
-from emulator_support import API, BUNDLED_SCHEMA, PRODUCTS, SEED, ClientFactory
+from emulator_support import API, BUNDLED_SCHEMA, PRODUCTS, SEED, ClientFactory, Receiver
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
@@ -73,3 +75,33 @@ def enabled_catalog(pim: EmulatorHandle, api: httpx.Client, bundled_schema: dict
     api.put(f"{API}/catalogs/{catalog_id}/mapping-schemas/product", json=bundled_schema).raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{catalog_id}/enable").raise_for_status()
     return catalog_id
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP endpoint on loopback that records what the emulator POSTs to it."""
+    state: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            box = state["receiver"]
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            box.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            box.paths.append(self.path)
+            status = box.answers.pop(0) if box.answers else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            box.arrived.release()
+
+        def log_message(self, *_args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["receiver"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/events")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state["receiver"]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

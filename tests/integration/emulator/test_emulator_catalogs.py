@@ -173,3 +173,61 @@ def test_a_write_scope_implies_its_read_scope(client_for: ClientFactory) -> None
     writer = client_for("app-a", ["write_catalogs"])
 
     assert writer.get(f"{API}/catalogs").status_code == 200
+
+
+def test_duplicate_makes_a_disabled_copy_with_the_same_schema_and_products(
+    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
+) -> None:
+    copied = api.post(f"{API}/catalogs/{enabled_catalog}/duplicate")
+    named = api.post(f"{API}/catalogs/{enabled_catalog}/duplicate",
+                     json={"name": "Store FR", "managed_locales": ["fr_FR"]})
+
+    assert copied.status_code == named.status_code == 201
+    copy_id = copied.json()["id"]
+    assert copy_id != enabled_catalog
+    assert copied.json()["enabled"] is False
+    assert copied.json()["managed_currencies"] == ["EUR"]
+    assert (named.json()["name"], named.json()["managed_locales"]) == ("Store FR", ["fr_FR"])
+    schema_path = "mapping-schemas/product"
+    assert api.get(f"{API}/catalogs/{copy_id}/{schema_path}").json() == api.get(
+        f"{API}/catalogs/{enabled_catalog}/{schema_path}").json()
+    pim.admin.post(f"/_emulator/catalogs/{copy_id}/enable").raise_for_status()
+    original = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected").json()
+    assert pim.admin.get(f"/_emulator/catalogs/{copy_id}/expected").json() == original
+
+
+def test_duplicate_refuses_a_blank_name_and_a_foreign_catalog(client_for: ClientFactory) -> None:
+    owner, stranger = client_for("app-a"), client_for("app-b")
+    catalog_id = owner.post(f"{API}/catalogs", json={"name": "c"}).json()["id"]
+
+    blank = owner.post(f"{API}/catalogs/{catalog_id}/duplicate", json={"name": " "})
+    foreign = stranger.post(f"{API}/catalogs/{catalog_id}/duplicate")
+
+    assert blank.status_code == 422
+    assert blank.json()["errors"] == [{"property": "name", "message": "This value should not be blank."}]
+    assert foreign.status_code == 404
+
+
+def test_the_api_root_lists_routes_without_auth(pim: EmulatorHandle) -> None:
+    response = httpx.get(f"{pim.base_url}{API}")
+
+    assert response.status_code == 200
+    assert response.json()["host"] == pim.base_url
+    assert response.json()["routes"]["get_app_catalog_product_uuids"] == {
+        "route": f"{API}/catalogs/{{id}}/product-uuids", "methods": ["GET"]}
+
+
+def test_unknown_routes_answer_json_404(pim: EmulatorHandle, api: httpx.Client) -> None:
+    response = api.get(f"{API}/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == 404
+
+
+def test_an_accept_header_other_than_json_is_406(api: httpx.Client) -> None:
+    refused = api.get(f"{API}/catalogs", headers={"Accept": "text/html"})
+    negotiated = api.get(f"{API}/catalogs", headers={"Accept": "text/html, application/json;q=0.9"})
+
+    assert refused.status_code == 406
+    assert refused.json()["code"] == 406
+    assert negotiated.status_code == 200

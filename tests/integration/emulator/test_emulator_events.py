@@ -5,63 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from emulator_support import API, ClientFactory
+from emulator_support import API, WAIT_S, ClientFactory, Receiver
 
 from akeneo_sync.emulator.testing import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 
 PRIMARY, SECONDARY = "primary-secret-0123456789", "secondary-secret-0123456789"
-WAIT_S = 10.0
-
-
-@dataclass
-class Receiver:
-    """A subscriber endpoint that records raw deliveries and answers scripted statuses."""
-
-    url: str
-    answers: list[int] = field(default_factory=list)
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
-
-    def wait_for(self, count: int) -> None:
-        for _ in range(count):
-            assert self.arrived.acquire(timeout=WAIT_S), "delivery did not arrive"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state: dict[str, Receiver] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            box = state["receiver"]
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            box.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            status = box.answers.pop(0) if box.answers else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            box.arrived.release()
-
-        def log_message(self, *_args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state["receiver"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/events")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state["receiver"]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def subscribe(pim: EmulatorHandle, receiver: Receiver, **extra: Any) -> None:

@@ -173,3 +173,27 @@ def test_reset_brings_back_the_seeded_state(pim: EmulatorHandle, api: httpx.Clie
 
     assert api.get(f"{API}/catalogs").status_code == 401
     assert pim.emulator.store.get_product(before[0]) is not None
+
+
+def test_admin_values_may_use_akeneos_standard_format(
+    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
+) -> None:
+    created = pim.admin.post("/_emulator/products", json={"values": {
+        "sku": [{"locale": None, "scope": None, "data": "STD-1"}],
+        "price": [{"locale": None, "scope": None, "data": [{"amount": "9.99", "currency": "EUR"}]}],
+    }}).json()["uuid"]
+
+    mapped = api.get(f"{API}/catalogs/{enabled_catalog}/mapped-products/{created}").json()
+    product = api.get(f"{API}/catalogs/{enabled_catalog}/products/{created}").json()
+
+    assert mapped["sku"] == "STD-1"
+    assert mapped["price"] == {"amount": 9.99, "currency": "EUR"}
+    assert product["values"]["sku"] == [{"locale": None, "scope": None, "data": "STD-1"}]
+
+
+def test_admin_bodies_with_unknown_keys_are_refused(pim: EmulatorHandle, enabled_catalog: str) -> None:
+    typo = pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection", json={"familys": ["books"]})
+    bad_family = pim.admin.post("/_emulator/products", json={"values": {"sku": "x"}, "family": "spaceships"})
+
+    assert typo.status_code == 422
+    assert bad_family.status_code == 422

@@ -189,6 +189,7 @@ def test_a_connection_token_expires_and_a_refresh_gives_new_access_and_refresh_t
                         json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
 
     assert expired.status_code == 401
+    assert expired.json() == {"code": 401, "message": "The access token provided has expired."}
     assert refreshed["access_token"] != first["access_token"]
     assert refreshed["refresh_token"] != first["refresh_token"]
     assert reused.status_code == 422

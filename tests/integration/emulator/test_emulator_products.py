@@ -11,7 +11,6 @@ import pytest
 from emulator_support import API, PRODUCTS, SEED
 
 from akeneo_sync.emulator.catalog_data import generate_dataset
-from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle
 
 pytestmark = pytest.mark.integration
@@ -29,8 +28,7 @@ def follow(api: httpx.Client, url: str, params: dict[str, Any] | None = None) ->
 
 def seeded_selection(pim: EmulatorHandle) -> list[str]:
     """The UUIDs a default catalog selects, recomputed from the generator (enabled products)."""
-    config = pim.emulator.config
-    data = generate_dataset(PRODUCTS, SEED, config.dataset_until(), config.history_s)
+    data = generate_dataset(PRODUCTS, SEED, pim.emulator.store.until_s, pim.emulator.config.history_s)
     return [u for i, u in enumerate(data.uuids) if data.enabled[i]]
 
 
@@ -126,6 +124,9 @@ def test_an_unencoded_plus_in_a_date_arrives_as_a_space_and_is_refused(
 def test_updated_after_and_before_select_strictly_inside_the_window(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
+    # A smaller selection keeps the standard-format pages light.
+    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection",
+                  json={"families": ["books", "shoes"]}).raise_for_status()
     products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
                 for p in page["_embedded"]["items"]]
     dates = sorted({p["updated"] for p in products})
@@ -203,7 +204,7 @@ def test_products_use_the_standard_format_with_atom_dates(api: httpx.Client, ena
 def test_a_product_outside_the_catalog_is_404_with_the_combined_message(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
-    data = generate_dataset(PRODUCTS, SEED, pim.emulator.config.dataset_until(), EmulatorConfig().history_s)
+    data = generate_dataset(PRODUCTS, SEED, pim.emulator.store.until_s, pim.emulator.config.history_s)
     disabled = next(u for i, u in enumerate(data.uuids) if not data.enabled[i])
 
     response = api.get(f"{API}/catalogs/{enabled_catalog}/products/{disabled}")
@@ -221,3 +222,28 @@ def test_a_product_read_by_uuid_equals_its_list_entry(api: httpx.Client, enabled
 
     assert single.status_code == 200
     assert single.json() == listed
+
+
+def test_an_invalidated_catalog_is_disabled_by_the_next_product_read(
+    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
+) -> None:
+    pim.admin.post(f"/_emulator/catalogs/{enabled_catalog}/invalidate").raise_for_status()
+
+    before = api.get(f"{API}/catalogs/{enabled_catalog}").json()
+    read = api.get(f"{API}/catalogs/{enabled_catalog}/product-uuids")
+    after = api.get(f"{API}/catalogs/{enabled_catalog}").json()
+
+    assert before["enabled"] is True
+    assert read.status_code == 200
+    assert set(read.json()) == {"error"}
+    assert after["enabled"] is False
+
+
+def test_the_ground_truth_without_mapped_products_lists_the_same_uuids(
+    pim: EmulatorHandle, enabled_catalog: str
+) -> None:
+    full = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected").json()
+    light = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected", params={"mapped": "false"}).json()
+
+    assert light == {"uuids": full["uuids"], "mapped_products": {}}
+    assert full["uuids"] == seeded_selection(pim)

@@ -41,6 +41,7 @@ class ClientKit:
     client: AkeneoClient
     pim: ScriptedPim
     clock: ManualClock
+    http: httpx.Client
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def make_kit(clock: ManualClock) -> Iterator[Callable[..., ClientKit]]:
             deadline_s=deadline_s,
             tenant="t1",
         )
-        return ClientKit(client=client, pim=pim, clock=clock)
+        return ClientKit(client=client, pim=pim, clock=clock, http=http)
 
     yield make
     for http in built:

@@ -158,11 +158,13 @@ def test_threads_finding_the_token_stale_together_cause_a_single_refresh(
     assert endpoint.grants == ["password", "refresh_token"]
 
 
+@pytest.mark.parametrize("status", [401, 422])
 def test_refused_credentials_are_a_revoked_connection(
-    provider_for: Callable[[TokenEndpoint], ConnectionTokenProvider],
+    provider_for: Callable[[TokenEndpoint], ConnectionTokenProvider], status: int
 ) -> None:
-    with pytest.raises(TokenRevokedError):
-        provider_for(TokenEndpoint(status=401)).token()
+    with pytest.raises(TokenRevokedError) as caught:
+        provider_for(TokenEndpoint(status=status)).token()
+    assert "csecret" not in str(caught.value)
 
 
 def test_a_failing_token_endpoint_is_unavailable_and_the_secret_is_not_in_the_error(

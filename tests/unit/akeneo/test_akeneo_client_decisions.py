@@ -9,8 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
+from akeneo_sync.akeneo.auth import AppTokenProvider, ConnectionTokenProvider
+from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import backoff_delay
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.errors import (
     CatalogDisabledError,
     PimError,
@@ -151,11 +155,26 @@ def test_the_next_link_is_followed_verbatim_not_rebuilt(make_kit: MakeKit) -> No
     assert str(kit.pim.requests[1].url) == cursor
 
 
+def test_giving_up_is_logged_once_with_the_attempts_spent(make_kit: MakeKit) -> None:
+    kit = make_kit(httpx.ConnectError("refused"), max_attempts=3)
+    with capture_logs() as logs, pytest.raises(PimUnavailableError):
+        kit.client.get_catalog("c1")
+    gave_up = [entry for entry in logs if entry["event"] == "pim_gave_up"]
+    assert [(entry["status"], entry["attempts"]) for entry in gave_up] == [("ConnectError", 3)]
+
+
 def test_a_next_link_to_another_host_is_refused_so_the_token_never_leaves(make_kit: MakeKit) -> None:
     kit = make_kit(page(["u1"], "https://evil.example.com/steal?search_after=u1"))
     with pytest.raises(PimError, match="another host"):
         kit.client.product_uuids_page("c1")
     assert len(kit.pim.requests) == 1
+
+
+def test_a_resumed_next_url_off_the_pim_is_refused_before_any_request(make_kit: MakeKit) -> None:
+    kit = make_kit(page([]))
+    with pytest.raises(PimError, match="another host"):
+        kit.client.mapped_products_page("c1", next_url="http://169.254.169.254/latest/meta-data")
+    assert kit.pim.requests == []
 
 
 def test_a_next_link_pointing_at_the_same_page_stops_the_iteration(make_kit: MakeKit) -> None:
@@ -221,3 +240,69 @@ def test_catalog_ids_are_path_escaped(make_kit: MakeKit) -> None:
     kit = make_kit(httpx.Response(404, json={"code": 404, "message": "x"}))
     assert kit.client.get_mapped_product("../c1", "u/1") is None
     assert kit.pim.requests[0].url.raw_path.startswith(b"/api/rest/v1/catalogs/..%2Fc1/mapped-products/u%2F1")
+
+
+def test_retries_are_logged_without_the_token(make_kit: MakeKit) -> None:
+    kit = make_kit(throttled("1"), httpx.Response(503), page(["u1"]))
+    with capture_logs() as logs:
+        kit.client.product_uuids_page("c1")
+    retries = [entry for entry in logs if entry["event"] == "pim_retry"]
+    assert [entry["status"] for entry in retries] == [429, 503]
+    assert not [entry for entry in logs if entry["event"] == "pim_gave_up"]
+    assert "app-token" not in repr(logs)
+    assert "app-token" not in repr(kit.client)
+
+
+def test_each_request_is_counted_and_timed_by_endpoint_template(
+    make_kit: MakeKit, metric: Callable[..., float]
+) -> None:
+    kit = make_kit(httpx.Response(503), page([]))
+    ok = metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="200")
+    failed = metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="503")
+    timed = metric("akeneo_sync_pim_request_duration_seconds_count", endpoint="mapped-products")
+    kit.client.mapped_products_page("c1")
+    assert metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="200") == ok + 1
+    assert metric("akeneo_sync_pim_requests_total", endpoint="mapped-products", status="503") == failed + 1
+    assert metric("akeneo_sync_pim_request_duration_seconds_count", endpoint="mapped-products") == timed + 2
+
+
+def test_a_503_with_retry_after_waits_what_the_pim_asked(make_kit: MakeKit, metric: Callable[..., float]) -> None:
+    kit = make_kit(httpx.Response(503, headers={"Retry-After": "5"}), page([]))
+    before = metric("akeneo_sync_backoff_seconds_total", reason="retry_after")
+    kit.client.product_uuids_page("c1")
+    assert kit.clock.sleeps == [5.0]
+    assert metric("akeneo_sync_backoff_seconds_total", reason="retry_after") == before + 5
+
+
+def test_no_fair_use_slot_in_time_is_rate_limited_before_any_request(make_kit: MakeKit) -> None:
+    kit = make_kit(page([]))
+    # Swap in a tight limiter whose only slot is held elsewhere for longer than the caller may wait.
+    tight = InProcessFairUseLimiter(
+        policy=FairUsePolicy(max_concurrent=1, lease_ttl_s=600, max_wait_s=5, poll_s=1), clock=kit.clock
+    )
+    client = AkeneoClient(
+        PIM, http=kit.http, tokens=AppTokenProvider("t"), limiter=tight, clock=kit.clock, rng=random.Random(1)
+    )
+    with tight.acquire(), pytest.raises(RateLimitedError) as caught:
+        client.product_uuids_page("c1")
+    assert kit.pim.requests == []
+    assert caught.value.retryable
+
+
+def test_a_token_endpoint_hiccup_is_retried_under_the_calls_budget(make_kit: MakeKit, clock: Any) -> None:
+    token_answers = [httpx.Response(503), httpx.Response(200, json={"access_token": "a1", "expires_in": 3600})]
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        return token_answers.pop(0)
+
+    token_http = httpx.Client(transport=httpx.MockTransport(token_endpoint))
+    tokens = ConnectionTokenProvider(
+        token_http, PIM, client_id="c", secret="s", username="u", password="p", clock=clock
+    )
+    kit = make_kit(page(["u1"]), tokens=tokens)
+    try:
+        assert kit.client.product_uuids_page("c1").items == ["u1"]
+    finally:
+        token_http.close()
+    assert len(kit.clock.sleeps) == 1
+    assert kit.pim.requests[0].headers["authorization"] == "Bearer a1"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from akeneo_sync.akeneo.auth import AppTokenProvider
+from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import (
     OTHER_STATUS_RULE,
     SERVER_ERROR_RULE,
@@ -21,6 +26,8 @@ from akeneo_sync.akeneo.http import (
     rule_for_status,
     status_error,
 )
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
+from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import (
     CatalogNotFoundError,
     PimError,
@@ -30,6 +37,7 @@ from akeneo_sync.errors import (
     ScopeError,
     TokenRevokedError,
 )
+from akeneo_sync.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC).timestamp()
 
@@ -209,3 +217,73 @@ def test_every_client_has_explicit_timeouts_and_fair_use_sized_limits() -> None:
         assert pool._http2 is False
     finally:
         client.close()
+
+
+def test_a_pool_and_client_built_from_settings_use_its_timeouts_and_retry_budget() -> None:
+    settings = Settings(pim_timeout_s=7, max_concurrency_per_token=2, pim_max_attempts=2, pim_retry_deadline_s=9)
+    seen: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503)
+
+    pool = HttpClientPool.from_settings(settings, transport=httpx.MockTransport(refuse))
+    clock = ManualClock()
+    try:
+        assert pool.get("https://pim.example.com").timeout.read == 7
+        client = AkeneoClient.from_settings(
+            settings,
+            "https://pim.example.com",
+            pool=pool,
+            tokens=AppTokenProvider("t"),
+            limiter=InProcessFairUseLimiter(policy=FairUsePolicy.from_settings(settings), clock=clock),
+            clock=clock,
+            rng=random.Random(1),
+            tenant="t1",
+        )
+        with pytest.raises(PimUnavailableError):
+            client.get_catalog("c1")
+    finally:
+        pool.close()
+    assert len(seen) == 2
+
+
+def test_the_package_exports_exactly_its_sorted_public_names() -> None:
+    import akeneo_sync.akeneo as package
+
+    assert package.__all__ == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
+    public = {name for name in vars(package) if not name.startswith("_")}
+    modules = {"auth", "client", "http", "models", "oauth", "ratelimit", "types"}
+    assert public - modules == set(package.__all__)
+
+
+def test_threads_asking_the_pool_at_once_share_a_single_client() -> None:
+    pool = HttpClientPool()
+    start = threading.Barrier(8)
+    seen: list[httpx.Client] = []
+
+    def ask() -> None:
+        start.wait()
+        seen.append(pool.get("https://pim.example.com"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len({id(client) for client in seen}) == 1
+    finally:
+        pool.close()
+
+
+@given(seconds=st.integers(min_value=0, max_value=10**6))
+def test_any_delay_seconds_value_is_read_exactly(seconds: int) -> None:
+    assert parse_retry_after(str(seconds), NOW) == seconds
+
+
+@given(offset=st.integers(min_value=-10**6, max_value=10**6))
+def test_any_http_date_becomes_a_non_negative_wait_from_now(offset: int) -> None:
+    when = datetime.fromtimestamp(NOW + offset, tz=UTC)
+    assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == max(0, offset)
