@@ -1,0 +1,429 @@
+"""`AkeneoClient`: the Catalogs for Apps API with retries, fair use and cursor pagination.
+
+This module is the only place that catches `httpx` exceptions on API calls; it applies the one
+status table of `akeneo.http` (retry or not, which `PimError`), and every error carries endpoint,
+status and a trimmed body, never the token.
+
+Pages are followed through `_links.next.href` only (the cursor is opaque), resolved against the
+PIM's base URL because some PIM versions send path-only links, and refused if they point at
+another host: the bearer token must never leave for a server that is not the PIM.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from akeneo_sync.akeneo.auth import TokenProvider
+from akeneo_sync.akeneo.http import (
+    TRANSPORT_RULE,
+    StatusRule,
+    backoff_delay,
+    parse_retry_after,
+    rule_for_status,
+    status_error,
+)
+from akeneo_sync.akeneo.models import (
+    CatalogListPage,
+    CatalogModel,
+    Links,
+    ListQuery,
+    MappedProductsPage,
+    ProductsPage,
+    ProductUuidsPage,
+    disabled_reason,
+)
+from akeneo_sync.akeneo.ratelimit import FairUseLimiter
+from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
+from akeneo_sync.clock import Clock
+from akeneo_sync.errors import (
+    CatalogDisabledError,
+    CatalogNotFoundError,
+    PimError,
+    PimUnavailableError,
+)
+from akeneo_sync.logging import get_logger
+from akeneo_sync.metrics import BACKOFF_SECONDS, PIM_REQUEST_DURATION, PIM_REQUESTS, RATE_LIMITED, tenant_label
+
+if TYPE_CHECKING:
+    from akeneo_sync.sync.ports import CatalogSource
+
+__all__ = ["AkeneoClient", "CatalogClient"]
+
+_log = get_logger(__name__)
+_API: Final = "/api/rest/v1"
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+_T = TypeVar("_T")
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class AkeneoClient:
+    """One tenant's view of one PIM: catalogs, mapping schema and catalog products."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        http: httpx.Client,
+        tokens: TokenProvider,
+        limiter: FairUseLimiter,
+        clock: Clock,
+        rng: random.Random,
+        max_attempts: int = 6,
+        deadline_s: float = 120.0,
+        tenant: str = "",
+        backoff_base_s: float = 1.0,
+        backoff_cap_s: float = 30.0,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._http = http
+        self._tokens = tokens
+        self._limiter = limiter
+        self._clock = clock
+        self._rng = rng
+        self._max_attempts = max_attempts
+        self._deadline_s = deadline_s
+        self._tenant = tenant
+        self._backoff_base_s = backoff_base_s
+        self._backoff_cap_s = backoff_cap_s
+
+    def __repr__(self) -> str:
+        return f"AkeneoClient({self._base!r}, tenant={self._tenant!r})"
+
+    # -- catalogs ------------------------------------------------------------------------------
+
+    def catalogs_page(self, *, next_url: str | None = None, limit: int = 100) -> Page[CatalogInfo]:
+        """The first page of this app's catalogs, or the page at `next_url`."""
+        url = self._on_pim(next_url) if next_url else self._url("/catalogs")
+        response = self._send("GET", "catalogs", url, params=None if next_url else {"limit": limit})
+        page = self._parse(CatalogListPage, response, "catalogs")
+        items = [item.to_info() for item in page.embedded.items]
+        return Page(items=items, next_url=self._next(page.links), url=str(response.request.url))
+
+    def iter_catalogs(self, *, limit: int = 100) -> Iterator[CatalogInfo]:
+        """Every catalog of this app, following `_links.next.href`."""
+        return _follow(lambda next_url: self.catalogs_page(next_url=next_url, limit=limit))
+
+    def create_catalog(
+        self, name: str, *, managed_currencies: list[str] | None = None, managed_locales: list[str] | None = None
+    ) -> CatalogInfo:
+        """Create a catalog (the PIM creates it disabled)."""
+        body = _catalog_body(name, managed_currencies, managed_locales)
+        response = self._send("POST", "catalogs", self._url("/catalogs"), body=body)
+        return self._parse(CatalogModel, response, "catalogs").to_info()
+
+    def get_catalog(self, catalog_id: str) -> CatalogInfo:
+        """The catalog's current description."""
+        response = self._send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
+        return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
+
+    def update_catalog(
+        self,
+        catalog_id: str,
+        *,
+        name: str,
+        managed_currencies: list[str] | None = None,
+        managed_locales: list[str] | None = None,
+    ) -> CatalogInfo:
+        """PATCH a catalog (the PIM requires `name` even when only currencies or locales change)."""
+        body = _catalog_body(name, managed_currencies, managed_locales)
+        response = self._send("PATCH", "catalog", self._catalog_url(catalog_id), body=body, catalog=catalog_id)
+        return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
+
+    def delete_catalog(self, catalog_id: str) -> None:
+        """Delete a catalog."""
+        self._send("DELETE", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
+
+    def put_mapping_schema(self, catalog_id: str, schema: Mapping[str, Any]) -> None:
+        """Push the product mapping schema; any 2xx is success (docs say 201, Akeneo answers 204)."""
+        url = self._catalog_url(catalog_id, "/mapping-schemas/product")
+        self._send("PUT", "mapping-schema", url, body=dict(schema), catalog=catalog_id)
+
+    def get_mapping_schema(self, catalog_id: str) -> dict[str, Any]:
+        """The product mapping schema stored for the catalog."""
+        url = self._catalog_url(catalog_id, "/mapping-schemas/product")
+        data = self._json(self._send("GET", "mapping-schema", url, catalog=catalog_id), "mapping-schema", catalog_id)
+        if not isinstance(data, dict):
+            raise self._malformed("mapping-schema", catalog_id, "a schema that is not a JSON object")
+        return data
+
+    def delete_mapping_schema(self, catalog_id: str) -> None:
+        """Remove the product mapping schema."""
+        url = self._catalog_url(catalog_id, "/mapping-schemas/product")
+        self._send("DELETE", "mapping-schema", url, catalog=catalog_id)
+
+    # -- catalog products ---------------------------------------------------------------------
+
+    def product_uuids_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 1000,
+    ) -> Page[str]:
+        """The first page of product UUIDs for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit)
+        page, url = self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
+        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+
+    def mapped_products_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[MappedProduct]:
+        """The first page of mapped products for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit)
+        page, url = self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
+        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+
+    def products_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[dict[str, Any]]:
+        """The first page of standard-format products for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit)
+        page, url = self._list(ProductsPage, "products", catalog_id, next_url, query)
+        return Page(items=list(page.embedded.items), next_url=self._next(page.links), url=url)
+
+    def iter_product_uuids(
+        self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 1000
+    ) -> Iterator[str]:
+        """Every product UUID of the catalog, page by page."""
+        return _follow(
+            lambda next_url: self.product_uuids_page(
+                catalog_id, next_url=next_url, updated_after=updated_after, limit=limit
+            )
+        )
+
+    def iter_mapped_products(
+        self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 100
+    ) -> Iterator[MappedProduct]:
+        """Every mapped product of the catalog, page by page."""
+        return _follow(
+            lambda next_url: self.mapped_products_page(
+                catalog_id, next_url=next_url, updated_after=updated_after, limit=limit
+            )
+        )
+
+    def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
+        """One mapped product, or None when it is not (or no longer) in the catalog."""
+        return self._single("mapped-product", catalog_id, f"/mapped-products/{quote(product_uuid, safe='')}")
+
+    def get_product(self, catalog_id: str, product_uuid: str) -> dict[str, Any] | None:
+        """One standard-format product of the catalog, or None when it is not in it."""
+        return self._single("product", catalog_id, f"/products/{quote(product_uuid, safe='')}")
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self._base}{_API}{path}"
+
+    def _catalog_url(self, catalog_id: str, suffix: str = "") -> str:
+        return self._url(f"/catalogs/{quote(catalog_id, safe='')}{suffix}")
+
+    def _list(
+        self,
+        model: type[_ModelT],
+        endpoint: str,
+        catalog_id: str,
+        next_url: str | None,
+        query: ListQuery,
+    ) -> tuple[_ModelT, str]:
+        url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
+        params = None if next_url else query.params()
+        response = self._send("GET", endpoint, url, params=params, catalog=catalog_id)
+        data = self._json(response, endpoint, catalog_id)
+        self._raise_if_disabled(data, endpoint, catalog_id, single=False)
+        return self._validate(model, data, endpoint, catalog_id), str(response.request.url)
+
+    def _single(self, endpoint: str, catalog_id: str, suffix: str) -> dict[str, Any] | None:
+        try:
+            response = self._send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
+        except CatalogNotFoundError:
+            return None
+        data = self._json(response, endpoint, catalog_id)
+        self._raise_if_disabled(data, endpoint, catalog_id, single=True)
+        if not isinstance(data, dict):
+            raise self._malformed(endpoint, catalog_id, "a product that is not a JSON object")
+        return data
+
+    def _raise_if_disabled(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> None:
+        reason = disabled_reason(data, single=single)
+        if reason is not None:
+            _log.info("pim_catalog_disabled", endpoint=endpoint, catalog=catalog_id, tenant=self._tenant)
+            raise CatalogDisabledError(
+                reason, endpoint=endpoint, status=200, body=reason, tenant=self._tenant, catalog=catalog_id
+            )
+
+    def _next(self, links: Links) -> str | None:
+        if links.next is None:
+            return None
+        return self._on_pim(urljoin(self._base + "/", links.next.href))
+
+    def _on_pim(self, url: str) -> str:
+        # A next link (or a checkpointed one) is followed only on the PIM: it gets the bearer token.
+        if _origin(url) != _origin(self._base):
+            raise PimError("a next-page link points to another host than the PIM", endpoint="pagination")
+        return url
+
+    def _json(self, response: httpx.Response, endpoint: str, catalog: str | None = None) -> object:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise self._malformed(endpoint, catalog, "a body that is not JSON") from exc
+
+    def _validate(self, model: type[_ModelT], data: object, endpoint: str, catalog: str | None) -> _ModelT:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise self._malformed(endpoint, catalog, f"an unexpected shape ({exc.error_count()} problems)") from exc
+
+    def _malformed(self, endpoint: str, catalog: str | None, what: str) -> PimUnavailableError:
+        # Retryable: a garbled 2xx body is almost always a proxy or a truncated transfer.
+        message = f"{endpoint}: the PIM answered {what}"
+        return PimUnavailableError(message, endpoint=endpoint, status=200, tenant=self._tenant, catalog=catalog)
+
+    def _parse(
+        self, model: type[_ModelT], response: httpx.Response, endpoint: str, catalog: str | None = None
+    ) -> _ModelT:
+        return self._validate(model, self._json(response, endpoint, catalog), endpoint, catalog)
+
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: dict[str, Any] | None = None,
+        catalog: str | None = None,
+    ) -> httpx.Response:
+        """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
+        started = self._clock.monotonic()
+        attempt = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            token = self._tokens.token()
+            response, failure = self._attempt(
+                method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
+            )
+            retry_after: float | None = None
+            if response is None:
+                rule = TRANSPORT_RULE
+            elif response.is_success:
+                return response
+            elif response.status_code == 401 and not reauthenticated and self._tokens.on_unauthorized(token):
+                reauthenticated = True
+                continue
+            else:
+                rule = rule_for_status(response.status_code)
+                if response.status_code == 429:
+                    RATE_LIMITED.labels(tenant=tenant_label(self._tenant)).inc()
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
+            if rule.retry:
+                wait, reason = self._wait_for(rule, attempt, retry_after)
+                spent = self._clock.monotonic() - started
+                if attempt < self._max_attempts and spent + wait <= self._deadline_s:
+                    status = "error" if response is None else response.status_code
+                    _log.warning("pim_retry", endpoint=endpoint, status=status, attempt=attempt, wait_s=wait)
+                    BACKOFF_SECONDS.labels(reason=reason).inc(wait)
+                    self._clock.sleep(wait)
+                    continue
+            if response is None:
+                raise PimUnavailableError(
+                    f"{endpoint}: no answer after {attempt} attempts ({type(failure).__name__})",
+                    endpoint=endpoint,
+                    tenant=self._tenant,
+                    catalog=catalog,
+                ) from failure
+            raise status_error(
+                rule,
+                response,
+                attempts=attempt,
+                retry_after_s=retry_after,
+                endpoint=endpoint,
+                tenant=self._tenant,
+                catalog=catalog,
+            )
+
+    def _wait_for(self, rule: StatusRule, attempt: int, retry_after: float | None) -> tuple[float, str]:
+        if retry_after is not None:
+            return retry_after, "retry_after"
+        delay = backoff_delay(attempt, self._rng, base_s=self._backoff_base_s, cap_s=self._backoff_cap_s)
+        return delay, rule.backoff_reason
+
+    def _attempt(
+        self,
+        *,
+        method: str,
+        endpoint: str,
+        url: str,
+        params: Mapping[str, str | int] | None,
+        body: dict[str, Any] | None,
+        token: str,
+    ) -> tuple[httpx.Response | None, httpx.TransportError | None]:
+        headers = {"Authorization": f"Bearer {token}"}
+        with self._limiter.acquire():
+            started = self._clock.monotonic()
+            try:
+                response = self._http.request(method, url, params=params, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                PIM_REQUESTS.labels(endpoint=endpoint, status="error").inc()
+                return None, exc
+            except httpx.HTTPError as exc:
+                raise PimError(f"{endpoint}: unusable answer ({type(exc).__name__})", endpoint=endpoint) from exc
+            finally:
+                PIM_REQUEST_DURATION.labels(endpoint=endpoint).observe(self._clock.monotonic() - started)
+        PIM_REQUESTS.labels(endpoint=endpoint, status=str(response.status_code)).inc()
+        return response, None
+
+
+def _catalog_body(name: str, currencies: list[str] | None, locales: list[str] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name}
+    if currencies is not None:
+        body["managed_currencies"] = currencies
+    if locales is not None:
+        body["managed_locales"] = locales
+    return body
+
+
+def _follow(fetch: Callable[[str | None], Page[_T]]) -> Iterator[_T]:
+    next_url: str | None = None
+    while True:
+        page = fetch(next_url)
+        yield from page.items
+        if page.next_url is None:
+            return
+        if page.next_url == page.url:
+            raise PimError("the PIM's next link points to the same page", endpoint="pagination")
+        next_url = page.next_url
+
+
+CatalogClient = AkeneoClient
+"""The name the sync engine knows (`sync.ports.CatalogSource`)."""
+
+if TYPE_CHECKING:
+    # mypy proves here that the client satisfies the engine's port.
+    _CONFORMS: type[CatalogSource] = AkeneoClient

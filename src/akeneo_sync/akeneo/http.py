@@ -1,0 +1,228 @@
+"""HTTP to the PIM: one pooled `httpx.Client` per PIM per process, and the retry policy.
+
+The policy is data: `STATUS_RULES` (plus the 5xx and transport rules) says for every answer
+whether to back off and retry and which `PimError` to raise; `AkeneoClient` applies it.
+
+Every socket operation has a timeout because dramatiq's `TimeLimit` cannot interrupt a blocked
+socket call (TOOLING.md); HTTP/1.1 keep-alive is what the PIM's fair-use rules assume.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from akeneo_sync.akeneo.models import ErrorBody
+from akeneo_sync.errors import (
+    CatalogNotFoundError,
+    PimError,
+    PimUnavailableError,
+    PimValidationError,
+    RateLimitedError,
+    ScopeError,
+    TokenRevokedError,
+)
+
+__all__ = [
+    "OTHER_STATUS_RULE",
+    "PIM_INSTANCE_MAX_CONCURRENCY",
+    "SERVER_ERROR_RULE",
+    "STATUS_RULES",
+    "TRANSPORT_RULE",
+    "HttpClientPool",
+    "StatusRule",
+    "backoff_delay",
+    "build_http_client",
+    "parse_retry_after",
+    "pim_limits",
+    "pim_timeout",
+    "rule_for_status",
+    "status_error",
+]
+
+# Akeneo's fair-use page allows 10 concurrent calls per PIM instance: more sockets to one PIM
+# from one process would only be refused, so the pool never opens more.
+PIM_INSTANCE_MAX_CONCURRENCY: Final = 10
+# Connecting is cheap when the PIM is healthy; a long connect wait only delays the retry.
+_CONNECT_TIMEOUT_CAP_S: Final = 5.0
+_KEEPALIVE_EXPIRY_S: Final = 30.0
+_USER_AGENT: Final = "akeneo-sync"
+_DELAY_SECONDS: Final = re.compile(r"\d+(\.\d+)?")
+
+
+def pim_timeout(timeout_s: float) -> httpx.Timeout:
+    """Timeouts for PIM calls: `timeout_s` for read/write/pool, a shorter connect timeout."""
+    connect = min(timeout_s, _CONNECT_TIMEOUT_CAP_S)
+    return httpx.Timeout(connect=connect, read=timeout_s, write=timeout_s, pool=timeout_s)
+
+
+def pim_limits(max_concurrency_per_token: int) -> httpx.Limits:
+    """Pool limits sized from fair use: keep alive as many sockets as one token may use at once."""
+    keepalive = min(max_concurrency_per_token, PIM_INSTANCE_MAX_CONCURRENCY)
+    return httpx.Limits(
+        max_connections=PIM_INSTANCE_MAX_CONCURRENCY,
+        max_keepalive_connections=keepalive,
+        keepalive_expiry=_KEEPALIVE_EXPIRY_S,
+    )
+
+
+def build_http_client(
+    *,
+    timeout_s: float = 30.0,
+    max_concurrency_per_token: int = 4,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A new HTTP/1.1 keep-alive client for one PIM (redirects are not followed: the PIM never redirects API calls)."""
+    return httpx.Client(
+        timeout=pim_timeout(timeout_s),
+        limits=pim_limits(max_concurrency_per_token),
+        http1=True,
+        http2=False,
+        follow_redirects=False,
+        headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+        transport=transport,
+    )
+
+
+def _origin(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+class HttpClientPool:
+    """Thread-safe map from a PIM's origin to its one shared `httpx.Client` in this process."""
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float = 30.0,
+        max_concurrency_per_token: int = 4,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._timeout_s = timeout_s
+        self._max_concurrency = max_concurrency_per_token
+        self._transport = transport
+        self._clients: dict[str, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def get(self, base_url: str) -> httpx.Client:
+        """The client for this PIM, created on first use."""
+        key = _origin(base_url)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None or client.is_closed:
+                client = build_http_client(
+                    timeout_s=self._timeout_s,
+                    max_concurrency_per_token=self._max_concurrency,
+                    transport=self._transport,
+                )
+                self._clients[key] = client
+            return client
+
+    def close(self) -> None:
+        """Close every client (at process shutdown)."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRule:
+    """What an answer means: the error to raise, and whether (and why) to back off and retry first."""
+
+    error: type[PimError]
+    retry: bool = False
+    backoff_reason: str = ""
+
+
+# 401 is special-cased before this table: a connection token gets one refresh and retry.
+STATUS_RULES: Final[Mapping[int, StatusRule]] = MappingProxyType(
+    {
+        400: StatusRule(PimValidationError),
+        401: StatusRule(TokenRevokedError),
+        403: StatusRule(ScopeError),
+        404: StatusRule(CatalogNotFoundError),
+        408: StatusRule(PimUnavailableError, retry=True, backoff_reason="backoff_408"),
+        422: StatusRule(PimValidationError),
+        429: StatusRule(RateLimitedError, retry=True, backoff_reason="backoff_429"),
+    }
+)
+SERVER_ERROR_RULE: Final = StatusRule(PimUnavailableError, retry=True, backoff_reason="backoff_5xx")
+TRANSPORT_RULE: Final = StatusRule(PimUnavailableError, retry=True, backoff_reason="backoff_transport")
+# 405/406/409/413/415 and anything unexpected: a client bug or a state conflict, never retried.
+OTHER_STATUS_RULE: Final = StatusRule(PimError)
+
+
+def rule_for_status(status: int) -> StatusRule:
+    """The rule for an HTTP error status."""
+    if status in STATUS_RULES:
+        return STATUS_RULES[status]
+    if 500 <= status <= 599:
+        return SERVER_ERROR_RULE
+    return OTHER_STATUS_RULE
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delay-seconds or an HTTP date), else None."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_delay(attempt: int, rng: random.Random, *, base_s: float, cap_s: float) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+    return rng.uniform(0.0, min(cap_s, base_s * 2 ** (attempt - 1)))
+
+
+def status_error(
+    rule: StatusRule,
+    response: httpx.Response,
+    *,
+    attempts: int,
+    retry_after_s: float | None,
+    endpoint: str,
+    tenant: str,
+    catalog: str | None,
+) -> PimError:
+    """The error for a final error answer, with the PIM's messages and a trimmed body."""
+    status = response.status_code
+    try:
+        messages = ErrorBody.model_validate_json(response.content).messages()
+    except ValidationError:
+        messages = []
+    detail = "; ".join(messages) or response.reason_phrase or "no detail"
+    suffix = f" after {attempts} attempts" if rule.retry else ""
+    message = f"{endpoint}: HTTP {status}{suffix}: {detail}"
+    fields: dict[str, Any] = {
+        "endpoint": endpoint,
+        "status": status,
+        "body": response.text,
+        "tenant": tenant,
+        "catalog": catalog,
+    }
+    if rule.error is PimValidationError:
+        return PimValidationError(message, errors=messages, **fields)
+    if rule.error is RateLimitedError:
+        return RateLimitedError(message, retry_after_s=retry_after_s, **fields)
+    return rule.error(message, **fields)

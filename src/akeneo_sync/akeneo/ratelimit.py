@@ -1,0 +1,252 @@
+"""Fair use of the PIM: at most N concurrent calls per connection and R requests/s per PIM.
+
+Akeneo asks for at most 4 concurrent calls per connection and 100 requests/s per PIM instance;
+both limits hold for the whole fleet, so the production limiter keeps its state in Redis and
+decides atomically in one Lua script:
+
+* **Concurrency** is a sorted set of leases per connection: member = holder id, score = the
+  lease's expiry. Expired leases are dropped on every call, so a holder that was SIGKILLed
+  mid-request frees its slot `lease_ttl_s` later, on its own.
+* **Rate** is GCRA (a token bucket without a refill timer) per PIM: from idle, up to `burst`
+  requests pass at once; after that one request passes every `1 / max_per_s` seconds. Over any
+  window of t seconds at most `burst + max_per_s * t` requests pass, so there is no 2x burst at a
+  bucket edge as with fixed one-second windows.
+
+The script answers "granted" or how long to wait; `acquire()` sleeps with the injected clock and
+asks again. A wait for a concurrency slot is a short poll (a release is not announced).
+
+Why not dramatiq's rate limiters (TOOLING.md §2.5): `ConcurrentRateLimiter` keeps one counter
+whose TTL every other acquire/release renews, so on a busy key a slot leaked by a SIGKILLed
+holder never comes back; its window limiters count whole seconds (2x bursts at the boundary);
+and none of them waits, they only refuse, while a PIM call should wait for its turn.
+
+Time comes from the injected clock (passed to the script), so every pod must have an NTP-synced
+clock; millisecond skew only shifts a lease's expiry by that much. `InProcessFairUseLimiter` is
+the same algorithm under a `threading.Lock`, for the embedded demo where there is one process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Final, Protocol
+from urllib.parse import urlsplit
+
+import redis
+
+from akeneo_sync.clock import Clock
+from akeneo_sync.errors import RateLimitedError, StateError
+from akeneo_sync.logging import get_logger
+from akeneo_sync.metrics import BACKOFF_SECONDS
+from akeneo_sync.settings import Settings
+
+__all__ = ["FairUseLimiter", "FairUsePolicy", "InProcessFairUseLimiter", "RedisFairUseLimiter", "build_limiter"]
+
+_log = get_logger(__name__)
+_KEY_PREFIX: Final = "akeneo-sync:fair-use"
+# Epoch seconds near 1.7e9 have a resolution of ~0.24 us; without a tolerance a wait of a few ulps
+# would be slept, come back still "too early", and spin.
+_EPSILON_S: Final = 1e-5
+
+# KEYS[1] leases of one connection (ZSET holder -> expiry); KEYS[2] GCRA state of one PIM.
+# ARGV: now, holder, lease_ttl_s, max_concurrent, emission_interval_s, burst, poll_s, epsilon_s.
+# Returns {"ok", "0"} or {"concurrency" | "rate", seconds to wait}. Numbers travel as strings
+# because Redis truncates Lua numbers to integers on the way out.
+_ACQUIRE_LUA: Final = """
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[3])
+local interval = tonumber(ARGV[5])
+local epsilon = tonumber(ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now + epsilon)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local wait = math.min(tonumber(oldest[2]) - now, tonumber(ARGV[7]))
+  return {'concurrency', string.format('%.6f', wait)}
+end
+local tat = tonumber(redis.call('GET', KEYS[2]) or now)
+if tat < now then tat = now end
+local allowed_at = tat - (tonumber(ARGV[6]) - 1) * interval
+if allowed_at > now + epsilon then
+  return {'rate', string.format('%.6f', allowed_at - now)}
+end
+local next_tat = tat + interval
+redis.call('SET', KEYS[2], string.format('%.6f', next_tat), 'PX', math.ceil((next_tat - now) * 1000) + 1000)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000) + 1000)
+return {'ok', '0'}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FairUsePolicy:
+    """The limits and how waiting behaves (seconds throughout)."""
+
+    max_concurrent: int = 4
+    max_per_s: float = 100.0
+    burst: int = 10
+    lease_ttl_s: float = 60.0
+    max_wait_s: float = 120.0
+    poll_s: float = 0.02
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FairUsePolicy:
+        """The policy from `MAX_CONCURRENCY_PER_TOKEN` / `MAX_REQUESTS_PER_S_PER_PIM`.
+
+        A lease outlives the slowest call the client allows (its timeout, twice for the
+        connect + read phases), so it expires only for a holder that is really gone.
+        """
+        return cls(
+            max_concurrent=settings.max_concurrency_per_token,
+            max_per_s=float(settings.max_requests_per_s_per_pim),
+            burst=max(1, settings.max_requests_per_s_per_pim // 10),
+            lease_ttl_s=2 * settings.pim_timeout_s,
+            max_wait_s=settings.pim_retry_deadline_s,
+        )
+
+
+class FairUseLimiter(Protocol):
+    """Waits for a fair-use slot; the slot is held for the duration of the `with` block."""
+
+    def acquire(self) -> AbstractContextManager[None]:
+        """Block (with the injected clock) until one more call is allowed, then hold its slot."""
+        ...
+
+
+def _pim_key(pim_url: str) -> str:
+    parts = urlsplit(pim_url)
+    return hashlib.sha256(f"{parts.scheme}://{parts.netloc}".lower().encode()).hexdigest()[:16]
+
+
+def _connection_key(pim_url: str, connection: str) -> str:
+    # Hashed: the connection id may be a tenant id or client id, never worth exposing in keys.
+    return hashlib.sha256(f"{_pim_key(pim_url)}:{connection}".encode()).hexdigest()[:16]
+
+
+def _wait_until_granted(try_once: Callable[[], tuple[str, float]], clock: Clock, max_wait_s: float) -> None:
+    started = clock.monotonic()
+    while True:
+        verdict, wait_s = try_once()
+        if verdict == "ok":
+            return
+        wait_s = max(wait_s, 0.0)
+        if clock.monotonic() - started + wait_s > max_wait_s:
+            message = f"no fair-use slot within {max_wait_s:g}s (waiting on {verdict})"
+            raise RateLimitedError(message, retry_after_s=wait_s)
+        BACKOFF_SECONDS.labels(reason="fair_use").inc(wait_s)
+        clock.sleep(wait_s)
+
+
+class RedisFairUseLimiter:
+    """The fleet-wide limiter: leases and GCRA state in Redis, decided by one Lua script."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        pim_url: str,
+        connection: str,
+        policy: FairUsePolicy,
+        clock: Clock,
+        key_prefix: str = _KEY_PREFIX,
+    ) -> None:
+        self._redis = client
+        self._script = client.register_script(_ACQUIRE_LUA)
+        self._policy = policy
+        self._clock = clock
+        self.leases_key = f"{key_prefix}:leases:{_connection_key(pim_url, connection)}"
+        self.rate_key = f"{key_prefix}:rate:{_pim_key(pim_url)}"
+
+    @contextmanager
+    def acquire(self) -> Iterator[None]:
+        """Hold one lease and one rate permit for the duration of the block."""
+        holder = uuid.uuid4().hex
+        _wait_until_granted(lambda: self._try(holder), self._clock, self._policy.max_wait_s)
+        try:
+            yield
+        finally:
+            self._release(holder)
+
+    def _try(self, holder: str) -> tuple[str, float]:
+        policy = self._policy
+        args: list[str | int] = [
+            repr(self._clock.now()),
+            holder,
+            repr(policy.lease_ttl_s),
+            policy.max_concurrent,
+            repr(1.0 / policy.max_per_s),
+            policy.burst,
+            repr(policy.poll_s),
+            repr(_EPSILON_S),
+        ]
+        try:
+            verdict, wait = self._script(keys=[self.leases_key, self.rate_key], args=args)
+        except redis.RedisError as exc:
+            raise StateError(f"fair-use limiter unavailable: {type(exc).__name__}") from exc
+        return _text(verdict), float(_text(wait))
+
+    def _release(self, holder: str) -> None:
+        try:
+            self._redis.zrem(self.leases_key, holder)
+        except redis.RedisError:
+            # The lease expires by itself; failing the finished call over it would be worse.
+            _log.warning("fair_use_release_failed", leases_key=self.leases_key)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class InProcessFairUseLimiter:
+    """The same leases + GCRA, in memory, for one process (the embedded demo)."""
+
+    def __init__(self, *, policy: FairUsePolicy, clock: Clock) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._leases: dict[str, float] = {}
+        self._tat = 0.0
+
+    @contextmanager
+    def acquire(self) -> Iterator[None]:
+        """Hold one lease and one rate permit for the duration of the block."""
+        holder = uuid.uuid4().hex
+        _wait_until_granted(lambda: self._try(holder), self._clock, self._policy.max_wait_s)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._leases.pop(holder, None)
+
+    def _try(self, holder: str) -> tuple[str, float]:
+        policy = self._policy
+        now = self._clock.now()
+        with self._lock:
+            self._leases = {h: expiry for h, expiry in self._leases.items() if expiry > now + _EPSILON_S}
+            if len(self._leases) >= policy.max_concurrent:
+                return "concurrency", min(min(self._leases.values()) - now, policy.poll_s)
+            interval = 1.0 / policy.max_per_s
+            tat = max(self._tat, now)
+            allowed_at = tat - (policy.burst - 1) * interval
+            if allowed_at > now + _EPSILON_S:
+                return "rate", allowed_at - now
+            self._tat = tat + interval
+            self._leases[holder] = now + policy.lease_ttl_s
+            return "ok", 0.0
+
+
+def build_limiter(
+    settings: Settings, *, pim_url: str, connection: str, clock: Clock, redis_client: redis.Redis | None
+) -> FairUseLimiter:
+    """The fleet-wide Redis limiter, or (no Redis: the embedded demo) an in-process one.
+
+    An in-process limiter only limits the callers that share it: build one per connection
+    and reuse it for every client of that connection in the process.
+    """
+    policy = FairUsePolicy.from_settings(settings)
+    if redis_client is None:
+        return InProcessFairUseLimiter(policy=policy, clock=clock)
+    return RedisFairUseLimiter(redis_client, pim_url=pim_url, connection=connection, policy=policy, clock=clock)

@@ -1,0 +1,203 @@
+"""The seeded product generator: compact columns for what selections filter on, values on demand.
+
+A million products must fit in a few hundred MB and build in seconds, so only the columns that
+catalog selections and date filters read are materialised (sorted UUIDs, family, category bits,
+enabled flag, created/updated seconds). Attribute values are derived from the product's UUID and
+the seed only when a product is actually served.
+"""
+
+from __future__ import annotations
+
+import random
+from array import array
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+__all__ = [
+    "ATTRIBUTES",
+    "CATEGORIES",
+    "FAMILIES",
+    "Dataset",
+    "Values",
+    "atom",
+    "category_codes",
+    "category_mask",
+    "format_uuid",
+    "generate_dataset",
+    "generate_values",
+    "new_uuid",
+]
+
+# Attribute code -> values in the standard format's `data` (locale/scope null: nothing here is
+# localizable or scopable, which keeps the mapping honest and simple).
+Values = dict[str, Any]
+
+FAMILIES: Final[tuple[str, ...]] = (
+    "shoes", "tshirts", "laptops", "cameras", "headphones", "watches", "furniture", "books",
+)
+CATEGORIES: Final[tuple[str, ...]] = (
+    "master", "sale", "new_arrivals", "clothing", "footwear", "electronics", "computers",
+    "photo", "audio", "accessories", "home", "living_room", "office", "media", "gifts", "outlet",
+)
+# Categories each family's products are filed under (besides the shared ones).
+_FAMILY_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
+    "shoes": ("clothing", "footwear"),
+    "tshirts": ("clothing",),
+    "laptops": ("electronics", "computers", "office"),
+    "cameras": ("electronics", "photo"),
+    "headphones": ("electronics", "audio"),
+    "watches": ("accessories", "gifts"),
+    "furniture": ("home", "living_room", "office"),
+    "books": ("media", "gifts"),
+}
+_NOUNS: Final[dict[str, tuple[str, ...]]] = {
+    "shoes": ("Runner", "Sneaker", "Trail Shoe", "Loafer", "Boot"),
+    "tshirts": ("Tee", "Crew Neck T-Shirt", "V-Neck T-Shirt", "Polo"),
+    "laptops": ("Notebook", "Ultrabook", "Laptop", "Workstation"),
+    "cameras": ("Mirrorless Camera", "Action Cam", "Compact Camera", "DSLR"),
+    "headphones": ("Headphones", "Earbuds", "Headset", "Studio Monitors"),
+    "watches": ("Chronograph", "Smartwatch", "Diver Watch", "Field Watch"),
+    "furniture": ("Armchair", "Desk", "Bookshelf", "Sofa", "Side Table"),
+    "books": ("Cookbook", "Novel", "Travel Guide", "Field Manual"),
+}
+_BRANDS: Final[tuple[str, ...]] = ("acme", "northwind", "contoso", "globex", "initech", "umbrella", "stark", "wayne")
+_ADJECTIVES: Final[tuple[str, ...]] = ("Classic", "Urban", "Pro", "Lite", "Eco", "Premium", "Compact", "Vintage")
+_COLORS: Final[tuple[str, ...]] = ("black", "white", "red", "blue", "green", "grey", "navy", "beige")
+_SENTENCES: Final[tuple[str, ...]] = (
+    "Built to last with carefully selected materials.",
+    "A customer favourite, now in a refreshed edition.",
+    "Designed in Europe and tested in the field.",
+    "Lightweight and comfortable for everyday use.",
+    "Ships in recyclable packaging.",
+    "Backed by a two-year warranty.",
+)
+ATTRIBUTES: Final[tuple[str, ...]] = (
+    "sku", "name", "description", "brand", "color", "ean", "price", "weight", "image_url",
+)
+_UUID_VERSION_MASK: Final = ~(0xF000 << 64) & ~(0xC000 << 48) & ((1 << 128) - 1)
+_UUID_VERSION_BITS: Final = (0x4000 << 64) | (0x8000 << 48)
+
+
+def atom(epoch_s: float) -> str:
+    """An ATOM date as the PIM writes product dates: `2022-03-14T15:25:45+00:00`."""
+    return datetime.fromtimestamp(int(epoch_s), tz=UTC).isoformat()
+
+
+def format_uuid(value: int) -> str:
+    """The canonical lowercase text of a 128-bit UUID."""
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_uuid(rng: random.Random) -> str:
+    """A uuid4-format UUID drawn from `rng` (deterministic for a seeded generator)."""
+    return format_uuid((rng.getrandbits(128) & _UUID_VERSION_MASK) | _UUID_VERSION_BITS)
+
+
+def category_codes(mask: int) -> list[str]:
+    """The category codes whose bits are set in `mask`, in CATEGORIES order."""
+    return [code for bit, code in enumerate(CATEGORIES) if mask >> bit & 1]
+
+
+def category_mask(codes: list[str] | tuple[str, ...]) -> int:
+    """The bit mask for known category codes (unknown ones select nothing)."""
+    mask = 0
+    for code in codes:
+        if code in CATEGORIES:
+            mask |= 1 << CATEGORIES.index(code)
+    return mask
+
+
+@dataclass(slots=True)
+class Dataset:
+    """Column store of products sorted by UUID; index i describes `uuids[i]` in every column."""
+
+    uuids: list[str]
+    family: array[int]  # index into FAMILIES
+    categories: array[int]  # bit mask over CATEGORIES
+    enabled: bytearray
+    created: array[int]  # epoch seconds
+    updated: array[int]  # epoch seconds
+
+    def copy(self) -> Dataset:
+        """An independent copy (the admin API mutates the live one; reset restores the seed)."""
+        return Dataset(
+            uuids=list(self.uuids),
+            family=array("B", self.family),
+            categories=array("L", self.categories),
+            enabled=bytearray(self.enabled),
+            created=array("q", self.created),
+            updated=array("q", self.updated),
+        )
+
+
+def generate_dataset(count: int, seed: int, until_s: int, history_s: float) -> Dataset:
+    """`count` products whose UUIDs and filter columns depend only on `seed` and `until_s`."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
+    # A set removes the (astronomically unlikely) duplicate draws; sorting gives the API order.
+    drawn: set[str] = set()
+    while len(drawn) < count:
+        drawn.update(new_uuid(rng) for _ in range(count - len(drawn)))
+    uuids = sorted(drawn)
+    family = array("B", bytes(count))
+    categories = array("L", [0]) * count
+    enabled = bytearray(count)
+    created = array("q", [0]) * count
+    updated = array("q", [0]) * count
+    shared = (CATEGORIES.index("master"), CATEGORIES.index("sale"), CATEGORIES.index("new_arrivals"),
+              CATEGORIES.index("outlet"))
+    span = int(history_s)
+    for i in range(count):
+        fam = rng.randrange(len(FAMILIES))
+        family[i] = fam
+        own = _FAMILY_CATEGORIES[FAMILIES[fam]]
+        mask = 1 << shared[0] | 1 << CATEGORIES.index(own[rng.randrange(len(own))])
+        extra = rng.random()
+        if extra < 0.15:
+            mask |= 1 << shared[1 + rng.randrange(3)]
+        categories[i] = mask
+        enabled[i] = 1 if rng.random() < 0.92 else 0
+        born = until_s - rng.randrange(span)
+        created[i] = born
+        # Skewed towards recent edits, as catalogs usually are: a third never changed again.
+        updated[i] = born if rng.random() < 0.33 else born + int((until_s - born) * rng.random() ** 0.5)
+    return Dataset(uuids, family, categories, enabled, created, updated)
+
+
+def generate_values(uuid: str, family: str, seed: int) -> Values:
+    """The attribute values of one generated product; empty attributes are simply absent."""
+    rng = random.Random(f"{seed}:{uuid}")  # noqa: S311 - reproducible data, not secrets
+    brand = _BRANDS[rng.randrange(len(_BRANDS))]
+    noun = _NOUNS[family][rng.randrange(len(_NOUNS[family]))]
+    adjective = _ADJECTIVES[rng.randrange(len(_ADJECTIVES))]
+    model = f"{chr(65 + rng.randrange(26))}{rng.randrange(10, 999)}"
+    values: Values = {
+        "sku": "SKU-" + uuid.replace("-", "")[:12].upper(),
+        "name": f"{brand.title()} {adjective} {noun} {model}",
+        "ean": "".join(str(rng.randrange(10)) for _ in range(13)),
+    }
+    if rng.random() < 0.85:
+        count = 1 + rng.randrange(3)
+        values["description"] = " ".join(rng.sample(_SENTENCES, count))
+    if rng.random() < 0.95:
+        values["brand"] = brand
+    if family not in ("books", "laptops") and rng.random() < 0.8:
+        values["color"] = _COLORS[rng.randrange(len(_COLORS))]
+    roll = rng.random()
+    if roll < 0.97:
+        eur = round(rng.uniform(4.0, 2500.0), 2)
+        prices = []
+        if roll < 0.85:
+            prices.append({"amount": f"{eur:.2f}", "currency": "EUR"})
+        if roll > 0.25:
+            prices.append({"amount": f"{eur * 1.08:.2f}", "currency": "USD"})
+        values["price"] = prices
+    if rng.random() < 0.9:
+        grams = rng.randrange(50, 40_000)
+        kilos = grams >= 1000
+        amount = round(grams / 1000, 3) if kilos else grams
+        values["weight"] = {"amount": amount, "unit": "KILOGRAM" if kilos else "GRAM"}
+    if rng.random() < 0.9:
+        values["image_url"] = f"https://images.example.com/{family}/{uuid}.jpg"
+    return values

@@ -1,0 +1,49 @@
+"""How an emulator instance is built: dataset size, seed, clock and protocol switches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from akeneo_sync.clock import Clock, SystemClock
+
+__all__ = ["DEFAULT_APP_SCOPES", "EmulatorConfig"]
+
+# What `POST /_emulator/tokens` grants when no scopes are given: the four catalog scopes
+# the Catalogs for Apps docs require (content/apps/catalogs.md).
+DEFAULT_APP_SCOPES: tuple[str, ...] = ("read_products", "read_catalogs", "write_catalogs", "delete_catalogs")
+
+DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    """Everything that shapes one emulator instance; defaults follow akeneo-api.md."""
+
+    products: int = 1_000
+    seed: int = 1
+    clock: Clock = field(default_factory=SystemClock)
+    # Newest possible generated `updated` date; None = start of the clock's current UTC day, so
+    # the dataset is identical for a whole day and never dated in the future.
+    data_until_s: float | None = None
+    # Span over which generated `created`/`updated` dates are spread back from `data_until_s`.
+    history_s: float = 2 * 365 * DAY_S
+    # The authorization code lives 30 s (docs: content/apps/authentication-and-authorization.md).
+    auth_code_ttl_s: float = 30.0
+    # Connection tokens: 3600 s / 14 days by default (docs: content/rest-api/authentication.md).
+    connection_token_ttl_s: float = 3600.0
+    refresh_token_ttl_s: float = 1_209_600.0
+    max_catalogs_per_app: int = 200
+    max_mapping_targets: int = 600
+    # CONFLICT #2 in akeneo-api.md: docs say 201, Akeneo's tests and demo-app say 204. We answer 204.
+    put_schema_status: int = 204
+    latency_s: float = 0.0
+    # Event Platform retry gaps; the real platform waits 5/10/20 minutes, compressed here.
+    event_retry_delays_s: tuple[float, ...] = (0.2, 0.5, 1.0)
+    event_timeout_s: float = 5.0
+
+    def dataset_until(self) -> int:
+        """The epoch second the generated history ends at."""
+        if self.data_until_s is not None:
+            return int(self.data_until_s)
+        now = int(self.clock.now())
+        return now - now % DAY_S

@@ -1,0 +1,202 @@
+"""Product mapping schemas: validation as the PIM does it, and mapped products computed from them.
+
+The validator follows the published meta-schema 1.0.3 (docs: content/mapping/product/1.0.3/schema)
+closely enough to refuse what Akeneo refuses: unknown keywords, bad types, object targets that are
+not a price/measurement/localized shape, a flat schema without `uuid`, more than 600 targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from akeneo_sync.emulator.catalog_data import atom
+from akeneo_sync.emulator.store import Catalog, Product
+
+__all__ = [
+    "META_SCHEMA_VERSIONS",
+    "SchemaInvalidError",
+    "default_source",
+    "map_product",
+    "schema_targets",
+    "validate_schema",
+]
+
+META_SCHEMA_VERSIONS: Final[tuple[str, ...]] = (
+    *(f"0.0.{n}" for n in range(1, 14)), "0.1.0", "0.2.0", "0.3.0", "1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4",
+)
+_KNOWN_SCHEMAS: Final = frozenset(f"https://api.akeneo.com/mapping/product/{v}/schema" for v in META_SCHEMA_VERSIONS)
+_TOP_KEYS: Final = frozenset({"$id", "$schema", "$comment", "$defs", "title", "description", "type",
+                              "properties", "required", "metadata"})
+_TARGET_KEYS: Final = frozenset({"title", "description", "type", "format", "items", "minLength", "maxLength",
+                                 "pattern", "minimum", "maximum", "enum", "enumLink", "properties", "required"})
+_ITEM_KEYS: Final = frozenset({"type", "format", "enum", "enumLink", "properties", "required"})
+_TYPES: Final = frozenset({"string", "number", "boolean", "array", "object"})
+# The three object shapes a target may take, keyed by their sorted property names.
+_OBJECT_SHAPES: Final[dict[tuple[str, ...], str]] = {
+    ("amount", "currency"): "price",
+    ("unit", "value"): "measurement",
+    ("locale", "value"): "localized",
+}
+# Targets whose natural source has another name than the target itself.
+_ALIASES: Final[dict[str, str]] = {
+    "is_active": "enabled", "active": "enabled", "status": "enabled", "title": "name", "code": "sku",
+    "identifier": "sku", "image": "image_url", "main_image": "image_url", "gtin": "ean",
+}
+_SPECIAL_SOURCES: Final = frozenset({"uuid", "enabled", "family", "categories", "created", "updated"})
+
+MappedProduct = dict[str, Any]
+
+
+class SchemaInvalidError(Exception):
+    """The schema is refused; `message` is the text of the 422 `errors` entry."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def validate_schema(schema: Any, max_targets: int) -> None:
+    """Raise `SchemaInvalidError` unless `schema` is a product mapping schema the PIM accepts."""
+    if not isinstance(schema, dict) or "$schema" not in schema:
+        raise SchemaInvalidError("You must provide a $schema reference.")
+    if schema["$schema"] not in _KNOWN_SCHEMAS:
+        raise SchemaInvalidError("You must provide a valid $schema reference.")
+    invalid = SchemaInvalidError("You must provide a valid schema.")
+    if set(schema) - _TOP_KEYS or schema.get("type") != "object":
+        raise invalid
+    targets = schema.get("properties", {})
+    if not isinstance(targets, dict) or len(targets) > max_targets:
+        raise invalid
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise invalid
+    flat = "uuid" in targets
+    if flat and ("variation_axes" in targets or "variants" in targets or targets["uuid"].get("type") != "string"):
+        raise invalid
+    if not flat and not {"code", "variation_axes", "variants"} <= set(targets):
+        raise invalid
+    for name, target in targets.items():
+        if not isinstance(name, str) or not _valid_target(target):
+            raise invalid
+
+
+def _valid_target(target: Any) -> bool:
+    if not isinstance(target, dict) or set(target) - _TARGET_KEYS or target.get("type") not in _TYPES:
+        return False
+    kind = target["type"]
+    if "enum" in target and "enumLink" in target:
+        return False
+    if "format" in target and (kind != "string" or target["format"] not in ("date-time", "uri")):
+        return False
+    if kind != "string" and {"minLength", "maxLength", "pattern"} & set(target):
+        return False
+    if kind != "number" and {"minimum", "maximum"} & set(target):
+        return False
+    if kind == "array":
+        items = target.get("items")
+        if not isinstance(items, dict) or set(items) - _ITEM_KEYS or items.get("type") not in ("string", "object"):
+            return False
+        if items["type"] == "object" and _object_shape(items) is None:
+            return False
+        return not ("format" in items and (items["type"] != "string" or items["format"] != "uri"))
+    if kind == "object":
+        return _object_shape(target) is not None
+    return "properties" not in target and "items" not in target
+
+
+def _object_shape(target: dict[str, Any]) -> str | None:
+    props = target.get("properties")
+    if not isinstance(props, dict):
+        return None
+    shape = _OBJECT_SHAPES.get(tuple(sorted(props)))
+    if shape is None or sorted(target.get("required", [])) != sorted(props):
+        return None
+    return shape
+
+
+def schema_targets(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The schema's targets (name -> target schema)."""
+    targets: dict[str, dict[str, Any]] = schema.get("properties", {})
+    return targets
+
+
+def default_source(target: str, known_attributes: frozenset[str]) -> str | None:
+    """The source a target maps to before anyone configures the catalog (None: unmapped)."""
+    if target in _SPECIAL_SOURCES or target in known_attributes:
+        return target
+    alias = _ALIASES.get(target)
+    return alias if alias is not None and (alias in _SPECIAL_SOURCES or alias in known_attributes) else None
+
+
+def map_product(product: Product, catalog: Catalog, known_attributes: frozenset[str]) -> MappedProduct:
+    """The mapped object for one product; targets whose source is empty are left out."""
+    mapped: MappedProduct = {}
+    for target, spec in schema_targets(catalog.mapping_schema or {}).items():
+        if target == "uuid":
+            mapped["uuid"] = product.uuid  # auto-mapped by the PIM, never configurable
+            continue
+        source = catalog.product_mapping.get(target, default_source(target, known_attributes))
+        if source is None:
+            continue
+        value = _convert(_source_value(product, source), spec, catalog)
+        if value is not None and value not in ("", []):
+            mapped[target] = value
+    return mapped
+
+
+def _source_value(product: Product, source: str) -> Any:
+    specials: dict[str, Any] = {
+        "uuid": product.uuid, "enabled": product.enabled, "family": product.family,
+        "categories": product.categories, "created": product.created, "updated": product.updated,
+    }
+    return specials[source] if source in specials else product.values.get(source)
+
+
+def _convert(data: Any, spec: dict[str, Any], catalog: Catalog) -> Any:
+    """Fit a source value to the target's type, or None when it does not fit."""
+    kind = spec.get("type")
+    if data is None:
+        return None
+    if kind == "string":
+        if spec.get("format") == "date-time" and isinstance(data, int) and not isinstance(data, bool):
+            return atom(data)
+        return data if isinstance(data, str) else (str(data) if isinstance(data, int | float) else None)
+    if kind == "number":
+        return _number(data.get("amount") if isinstance(data, dict) else data)
+    if kind == "boolean":
+        return data if isinstance(data, bool) else None
+    if kind == "array":
+        if isinstance(data, list) and all(isinstance(x, str) for x in data):
+            return list(data)
+        if isinstance(data, str):
+            return [data]
+        return None
+    if kind == "object":
+        return _convert_object(data, _object_shape(spec), catalog)
+    return None
+
+
+def _convert_object(data: Any, shape: str | None, catalog: Catalog) -> Any:
+    if shape == "price" and isinstance(data, list) and data:
+        by_currency = {p.get("currency"): p for p in data if isinstance(p, dict)}
+        chosen = next((by_currency[c] for c in catalog.managed_currencies if c in by_currency), None)
+        picked = chosen or (data[0] if isinstance(data[0], dict) else None)
+        amount = _number(picked.get("amount")) if picked else None
+        return None if picked is None or amount is None else {"amount": amount, "currency": picked.get("currency")}
+    if shape == "measurement" and isinstance(data, dict):
+        value = _number(data.get("amount"))
+        return None if value is None else {"value": value, "unit": data.get("unit")}
+    return None
+
+
+def _number(raw: Any) -> float | int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return float(raw)
+        except ValueError:
+            return None
+    return None

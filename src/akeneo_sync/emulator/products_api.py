@@ -1,0 +1,193 @@
+"""Catalog product endpoints: UUIDs, standard products and mapped products (akeneo-api.md §3.3-3.9).
+
+Every list is ordered by UUID ascending; `search_after` is the last UUID of the page and `next` is
+emitted whenever a page is full, so the last page may be empty (IMPL-ONLY, GetProductUuidsAction).
+A disabled catalog answers 200 with an `error` body on every one of these endpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from akeneo_sync.emulator.catalog_data import ATTRIBUTES, atom
+from akeneo_sync.emulator.catalogs_api import catalog_or_404
+from akeneo_sync.emulator.mapping import map_product
+from akeneo_sync.emulator.protocol import (
+    API_PREFIX,
+    ApiError,
+    authenticate,
+    href,
+    json_response,
+    parse_atom,
+    require_scopes,
+)
+from akeneo_sync.emulator.runtime import emulator_of
+from akeneo_sync.emulator.store import Catalog, Product, ProductQuery
+
+__all__ = ["expected", "routes", "standard_product"]
+
+_SCOPES: Final = ("read_catalogs", "read_products")
+_KNOWN_ATTRIBUTES: Final = frozenset(ATTRIBUTES)
+_ASSOCIATIONS: Final = ("PACK", "UPSELL", "X_SELL", "SUBSTITUTION")
+_NO_SCHEMA: Final = "Impossible to map products: no product mapping schema available for this catalog."
+
+
+def _disabled_list(catalog: Catalog) -> str:
+    # The documented text (docs: content/apps/catalogs.md "Troubleshooting").
+    return (f'No products to synchronize. The catalog "{catalog.id}" has been disabled on the PIM side. '
+            "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint.")
+
+
+def _disabled_single(catalog: Catalog) -> str:
+    return (f'No product to synchronize. The catalog "{catalog.id}" has been disabled on PIM side. '
+            "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint.")
+
+
+def standard_product(product: Product) -> dict[str, Any]:
+    """A product in Akeneo's standard format."""
+    return {
+        "uuid": product.uuid,
+        "enabled": product.enabled,
+        "family": product.family,
+        "categories": list(product.categories),
+        "groups": [],
+        "parent": None,
+        "values": {code: [{"locale": None, "scope": None, "data": data}] for code, data in product.values.items()},
+        "created": atom(product.created),
+        "updated": atom(product.updated),
+        "associations": {a: {"products": [], "product_models": [], "groups": []} for a in _ASSOCIATIONS},
+        "quantified_associations": {},
+    }
+
+
+def _catalog(request: Request) -> Catalog:
+    token = authenticate(request)
+    require_scopes(token, _SCOPES, "access products")
+    return catalog_or_404(request, token)
+
+
+def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:
+    """The page request and the parameters to echo into links (limit and dates only)."""
+    params = request.query_params
+    echo: dict[str, str] = {}
+    limit = 100
+    if "limit" in params:
+        try:
+            limit = int(params["limit"])
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= max_limit:
+            raise ApiError(422, f"The limit must be an integer between 1 and {max_limit}.")
+        echo["limit"] = params["limit"]
+    bounds: dict[str, int] = {}
+    for name in ("updated_after", "updated_before"):
+        if name in params:
+            bounds[name] = parse_atom(params[name])
+            echo[name] = params[name]
+    search_after = params.get("search_after") or None
+    return ProductQuery(limit=limit, search_after=search_after, **bounds), echo
+
+
+def _page(request: Request, items: list[Any], last_uuid: str | None, query: ProductQuery,
+          echo: dict[str, str], *, extra: dict[str, Any] | None = None) -> Response:
+    path = request.url.path
+    self_params = dict(echo)
+    if query.search_after is not None:
+        self_params = {"search_after": query.search_after, **echo}
+    links = {"self": href(request, path, self_params), "first": href(request, path, echo)}
+    if len(items) >= query.limit and last_uuid is not None:
+        links["next"] = href(request, path, {"search_after": last_uuid, **echo})
+    return json_response({"_links": links, **(extra or {}), "_embedded": {"items": items}})
+
+
+async def product_uuids(request: Request) -> Response:
+    """GET /catalogs/{id}/product-uuids: limit 1..1000, optional `with_count`."""
+    catalog = _catalog(request)
+    query, echo = _query(request, 1000)
+    # Not echoed into links: only limit and the dates are (IMPL-ONLY), and a count is a full scan.
+    with_count = request.query_params.get("with_count", "false").lower() in ("1", "true")
+    if not catalog.enabled:
+        return json_response({"error": _disabled_list(catalog)})
+    store = emulator_of(request).store
+    with store.lock:
+        uuids = store.page_uuids(catalog, query)
+        # GAP #7: the count's field name is undocumented; `items_count` is what the rest of the API uses.
+        extra = {"items_count": store.count(catalog, query)} if with_count else None
+    return _page(request, uuids, uuids[-1] if uuids else None, query, echo, extra=extra)
+
+
+async def products(request: Request) -> Response:
+    """GET /catalogs/{id}/products: standard-format products, limit 1..1000."""
+    catalog = _catalog(request)
+    query, echo = _query(request, 1000)
+    if not catalog.enabled:
+        return json_response({"error": _disabled_list(catalog)})
+    found = emulator_of(request).store.page(catalog, query)
+    return _page(request, [standard_product(p) for p in found], found[-1].uuid if found else None, query, echo)
+
+
+async def product(request: Request) -> Response:
+    """GET /catalogs/{id}/products/{uuid}."""
+    catalog = _catalog(request)
+    if not catalog.enabled:
+        return json_response({"error": _disabled_single(catalog)})
+    found = emulator_of(request).store.in_selection(catalog, request.path_params["uuid"])
+    if found is None:
+        raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
+    return json_response(standard_product(found))
+
+
+async def mapped_products(request: Request) -> Response:
+    """GET /catalogs/{id}/mapped-products: limit 1..100 (CONFLICT #6: the later implementation)."""
+    catalog = _catalog(request)
+    query, echo = _query(request, 100)
+    if not catalog.enabled:
+        return json_response({"error": _disabled_list(catalog)})
+    if catalog.mapping_schema is None:
+        return json_response({"error": _NO_SCHEMA})
+    found = emulator_of(request).store.page(catalog, query)
+    items = [map_product(p, catalog, _KNOWN_ATTRIBUTES) for p in found]
+    return _page(request, items, found[-1].uuid if found else None, query, echo)
+
+
+async def mapped_product(request: Request) -> Response:
+    """GET /catalogs/{id}/mapped-products/{uuid}: undocumented; its 200 errors use `message`."""
+    catalog = _catalog(request)
+    if not catalog.enabled:
+        return json_response({"message": _disabled_single(catalog)})
+    if catalog.mapping_schema is None:
+        return json_response({"message": _NO_SCHEMA})
+    found = emulator_of(request).store.in_selection(catalog, request.path_params["uuid"])
+    if found is None:
+        raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
+    return json_response(map_product(found, catalog, _KNOWN_ATTRIBUTES))
+
+
+def _product_404(catalog: Catalog, uuid: str) -> str:
+    return (f'Either catalog "{catalog.id}" does not exist or you can\'t access it, '
+            f'or product "{uuid}" does not exist or you do not have permission to access it.')
+
+
+def expected(catalog: Catalog, selected: list[Product]) -> dict[str, Any]:
+    """The ground truth of a catalog for `GET /_emulator/catalogs/{id}/expected`."""
+    mapped = {}
+    if catalog.mapping_schema is not None:
+        mapped = {p.uuid: map_product(p, catalog, _KNOWN_ATTRIBUTES) for p in selected}
+    return {"uuids": [p.uuid for p in selected], "mapped_products": mapped}
+
+
+def routes() -> list[Route]:
+    """The product routes of a catalog."""
+    base = f"{API_PREFIX}/catalogs/{{id}}"
+    return [
+        Route(base + "/product-uuids", product_uuids, methods=["GET"], name="get_app_catalog_product_uuids"),
+        Route(base + "/products", products, methods=["GET"], name="get_app_catalog_products"),
+        Route(base + "/products/{uuid}", product, methods=["GET"], name="get_app_catalog_products_uuid"),
+        Route(base + "/mapped-products", mapped_products, methods=["GET"], name="get_app_catalog_mapped_products"),
+        Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"],
+              name="get_app_catalog_mapped_product_uuid"),
+    ]

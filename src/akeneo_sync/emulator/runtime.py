@@ -1,0 +1,54 @@
+"""The live parts of one emulator instance, shared by every route through the app state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from akeneo_sync.emulator.auth import AuthRegistry
+from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.events import EventDispatcher
+from akeneo_sync.emulator.faults import Faults
+from akeneo_sync.emulator.stats import Stats
+from akeneo_sync.emulator.store import Store
+
+__all__ = ["Emulator", "emulator_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Emulator:
+    """Config, PIM state, credentials, faults, stats and event delivery of one instance."""
+
+    config: EmulatorConfig
+    store: Store
+    auth: AuthRegistry
+    faults: Faults
+    stats: Stats
+    events: EventDispatcher
+
+    @classmethod
+    def build(cls, config: EmulatorConfig) -> Emulator:
+        """Generate the seeded dataset and empty registries."""
+        return cls(
+            config=config,
+            store=Store(config),
+            auth=AuthRegistry(config),
+            faults=Faults(config.clock, config.latency_s),
+            stats=Stats(),
+            events=EventDispatcher(config.clock, config.event_retry_delays_s, config.event_timeout_s, config.seed),
+        )
+
+    def reset(self) -> None:
+        """Back to the seeded state: products, and no apps, tokens, catalogs, faults or stats."""
+        self.store.reset()
+        self.auth.reset()
+        self.faults.reset()
+        self.stats.reset()
+        self.events.reset()
+
+
+def emulator_of(request: Request) -> Emulator:
+    """The instance serving this request."""
+    emulator: Emulator = request.app.state.emulator
+    return emulator

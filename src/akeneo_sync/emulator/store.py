@@ -1,0 +1,307 @@
+"""The emulated PIM's state: products (seeded columns + admin edits) and catalogs, behind one lock.
+
+Reads happen on uvicorn's event loop and in the event-delivery thread, writes come from the admin
+API; a single re-entrant lock keeps every operation atomic, which is plenty for an emulator.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from akeneo_sync.emulator.catalog_data import (
+    FAMILIES,
+    Dataset,
+    Values,
+    category_codes,
+    category_mask,
+    generate_dataset,
+    generate_values,
+    new_uuid,
+)
+from akeneo_sync.emulator.config import EmulatorConfig
+
+__all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError"]
+
+
+class StoreError(Exception):
+    """An admin request the store refuses (unknown product, bad family...); becomes a 4xx."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A catalog's product selection. Akeneo's default criterion is "enabled products only"."""
+
+    enabled_only: bool = True
+    families: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+    updated_after: int | None = None
+
+
+@dataclass(slots=True)
+class Catalog:
+    """One catalog owned by one app (client id)."""
+
+    id: str
+    owner: str
+    name: str
+    managed_currencies: list[str]
+    managed_locales: list[str]
+    enabled: bool = False
+    mapping_schema: dict[str, Any] | None = None
+    # Explicit target -> source overrides; absent targets use the default mapping, None unmaps.
+    product_mapping: dict[str, str | None] = field(default_factory=dict)
+    selection: Selection = field(default_factory=Selection)
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented catalog object."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "enabled": self.enabled,
+            "managed_currencies": list(self.managed_currencies),
+            "managed_locales": list(self.managed_locales),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A product as served: filter columns plus its values."""
+
+    uuid: str
+    family: str
+    categories: list[str]
+    enabled: bool
+    created: int
+    updated: int
+    values: Values
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    """One page request on a catalog's products; bounds are exclusive epoch seconds."""
+
+    limit: int
+    search_after: str | None = None
+    updated_after: int | None = None
+    updated_before: int | None = None
+
+
+class Store:
+    """Products and catalogs of one emulated PIM instance."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self._config = config
+        self._lock = threading.RLock()
+        self._seed_data = generate_dataset(config.products, config.seed, config.dataset_until(), config.history_s)
+        self.reset()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every multi-step caller holds (e.g. to read a page and its catalog together)."""
+        return self._lock
+
+    def reset(self) -> None:
+        """Back to the seeded products, no catalogs."""
+        with self._lock:
+            self._data: Dataset = self._seed_data.copy()
+            self._custom: dict[str, Values] = {}
+            self._catalogs: dict[str, Catalog] = {}
+            self._rng = random.Random(f"catalogs:{self._config.seed}")  # noqa: S311 - reproducible ids
+
+    # -- products ---------------------------------------------------------------------------
+
+    def product_count(self) -> int:
+        """How many products the PIM holds."""
+        with self._lock:
+            return len(self._data.uuids)
+
+    def _index(self, uuid: str) -> int | None:
+        i = bisect_left(self._data.uuids, uuid)
+        return i if i < len(self._data.uuids) and self._data.uuids[i] == uuid else None
+
+    def _product_at(self, i: int) -> Product:
+        d = self._data
+        uuid = d.uuids[i]
+        family = FAMILIES[d.family[i]]
+        values = self._custom.get(uuid)
+        if values is None:
+            values = generate_values(uuid, family, self._config.seed)
+        return Product(uuid, family, category_codes(d.categories[i]), bool(d.enabled[i]),
+                       d.created[i], d.updated[i], values)
+
+    def get_product(self, uuid: str) -> Product | None:
+        """One product by UUID, or None."""
+        with self._lock:
+            i = self._index(uuid.lower())
+            return None if i is None else self._product_at(i)
+
+    def create_product(self, values: Values, *, family: str | None, categories: list[str] | None,
+                       enabled: bool | None, uuid: str | None = None) -> Product:
+        """Add a product dated now; returns it."""
+        with self._lock:
+            new = (uuid or new_uuid(self._rng)).lower()
+            if self._index(new) is not None:
+                raise StoreError(422, f"Product {new} already exists.")
+            fam = self._family_index(family or FAMILIES[0])
+            now = int(self._config.clock.now())
+            i = bisect_left(self._data.uuids, new)
+            d = self._data
+            d.uuids.insert(i, new)
+            d.family.insert(i, fam)
+            d.categories.insert(i, category_mask(categories or ["master"]))
+            d.enabled.insert(i, 1 if enabled is None or enabled else 0)
+            d.created.insert(i, now)
+            d.updated.insert(i, now)
+            self._custom[new] = {k: v for k, v in values.items() if not _is_empty(v)}
+            return self._product_at(i)
+
+    def update_product(self, uuid: str, values: Values, *, family: str | None, categories: list[str] | None,
+                       enabled: bool | None) -> Product:
+        """Apply an admin edit (a None value removes the attribute) and bump `updated`."""
+        with self._lock:
+            i = self._require(uuid)
+            current = dict(self._product_at(i).values)
+            for code, data in values.items():
+                if _is_empty(data):
+                    current.pop(code, None)
+                else:
+                    current[code] = data
+            d = self._data
+            self._custom[d.uuids[i]] = current
+            if family is not None:
+                d.family[i] = self._family_index(family)
+            if categories is not None:
+                d.categories[i] = category_mask(categories)
+            if enabled is not None:
+                d.enabled[i] = 1 if enabled else 0
+            # Strictly later than before, so `updated_after` always sees the edit even when the
+            # injected clock stands still.
+            d.updated[i] = max(int(self._config.clock.now()), d.updated[i] + 1)
+            return self._product_at(i)
+
+    def delete_product(self, uuid: str) -> None:
+        """Remove a product for good."""
+        with self._lock:
+            i = self._require(uuid)
+            d = self._data
+            self._custom.pop(d.uuids[i], None)
+            del d.uuids[i], d.family[i], d.categories[i], d.enabled[i], d.created[i], d.updated[i]
+
+    def _require(self, uuid: str) -> int:
+        i = self._index(uuid.lower())
+        if i is None:
+            raise StoreError(404, f"Product {uuid} does not exist.")
+        return i
+
+    @staticmethod
+    def _family_index(family: str) -> int:
+        if family not in FAMILIES:
+            raise StoreError(422, f"Unknown family {family!r}; known: {', '.join(FAMILIES)}.")
+        return FAMILIES.index(family)
+
+    # -- selections -------------------------------------------------------------------------
+
+    def _matches(self, i: int, sel: Selection, query: ProductQuery | None) -> bool:
+        d = self._data
+        if sel.enabled_only and not d.enabled[i]:
+            return False
+        if sel.families is not None and FAMILIES[d.family[i]] not in sel.families:
+            return False
+        if sel.categories is not None and not d.categories[i] & category_mask(sel.categories):
+            return False
+        updated = d.updated[i]
+        if sel.updated_after is not None and updated <= sel.updated_after:
+            return False
+        if query is not None:
+            if query.updated_after is not None and updated <= query.updated_after:
+                return False
+            if query.updated_before is not None and updated >= query.updated_before:
+                return False
+        return True
+
+    def page(self, catalog: Catalog, query: ProductQuery) -> list[Product]:
+        """Up to `limit` selected products after the cursor, by UUID ascending."""
+        with self._lock:
+            start = 0 if query.search_after is None else bisect_right(self._data.uuids, query.search_after.lower())
+            found: list[Product] = []
+            for i in range(start, len(self._data.uuids)):
+                if self._matches(i, catalog.selection, query):
+                    found.append(self._product_at(i))
+                    if len(found) >= query.limit:
+                        break
+            return found
+
+    def page_uuids(self, catalog: Catalog, query: ProductQuery) -> list[str]:
+        """Like `page` but only UUIDs, without building values."""
+        with self._lock:
+            uuids = self._data.uuids
+            start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
+            found: list[str] = []
+            for i in range(start, len(uuids)):
+                if self._matches(i, catalog.selection, query):
+                    found.append(uuids[i])
+                    if len(found) >= query.limit:
+                        break
+            return found
+
+    def count(self, catalog: Catalog, query: ProductQuery) -> int:
+        """How many products the catalog selects under the query's date filters."""
+        with self._lock:
+            unbounded = ProductQuery(limit=1, updated_after=query.updated_after, updated_before=query.updated_before)
+            return sum(1 for i in range(len(self._data.uuids)) if self._matches(i, catalog.selection, unbounded))
+
+    def selected(self, catalog: Catalog) -> Iterator[Product]:
+        """Every product of the catalog (a snapshot taken under the lock)."""
+        with self._lock:
+            sel = catalog.selection
+            items = [self._product_at(i) for i in range(len(self._data.uuids)) if self._matches(i, sel, None)]
+        return iter(items)
+
+    def in_selection(self, catalog: Catalog, uuid: str) -> Product | None:
+        """The product if the catalog selects it."""
+        with self._lock:
+            i = self._index(uuid.lower())
+            if i is None or not self._matches(i, catalog.selection, None):
+                return None
+            return self._product_at(i)
+
+    # -- catalogs ---------------------------------------------------------------------------
+
+    def catalogs_of(self, owner: str) -> list[Catalog]:
+        """An app's catalogs in creation order."""
+        with self._lock:
+            return [c for c in self._catalogs.values() if c.owner == owner]
+
+    def catalog(self, catalog_id: str, owner: str | None = None) -> Catalog | None:
+        """A catalog by id; None when unknown or (if `owner` is given) owned by another app."""
+        with self._lock:
+            found = self._catalogs.get(catalog_id.lower())
+            if found is None or (owner is not None and found.owner != owner):
+                return None
+            return found
+
+    def create_catalog(self, owner: str, name: str, currencies: list[str], locales: list[str]) -> Catalog:
+        """A new, disabled catalog."""
+        with self._lock:
+            created = Catalog(new_uuid(self._rng), owner, name, currencies, locales)
+            self._catalogs[created.id] = created
+            return created
+
+    def delete_catalog(self, catalog_id: str) -> None:
+        """Forget a catalog."""
+        with self._lock:
+            self._catalogs.pop(catalog_id.lower(), None)
+
+
+def _is_empty(data: Any) -> bool:
+    return data is None or data in ("", [], {})

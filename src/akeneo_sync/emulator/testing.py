@@ -1,0 +1,65 @@
+"""`running_emulator()`: a real uvicorn server on a free loopback port, in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from akeneo_sync.clock import Clock, SystemClock
+from akeneo_sync.emulator.app import create_app
+from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.runtime import Emulator
+
+__all__ = ["EmulatorHandle", "running_emulator"]
+
+_START_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorHandle:
+    """A running emulator: where it listens, an admin client, and its live state."""
+
+    base_url: str
+    admin: httpx.Client
+    emulator: Emulator
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_emulator(products: int = 200, seed: int = 1, *, clock: Clock | None = None,
+                     config: EmulatorConfig | None = None) -> Iterator[EmulatorHandle]:
+    """Serve an emulator on 127.0.0.1 for the duration of the `with` block."""
+    cfg = config or EmulatorConfig(products=products, seed=seed, clock=clock or SystemClock())
+    emulator = Emulator.build(cfg)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(emulator=emulator), host="127.0.0.1", port=port,
+                                           http="h11", lifespan="on", log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, name=f"emulator-{port}", daemon=True)
+    thread.start()
+    # A bounded poll for the server thread to bind its socket (startup, not test time passing).
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"emulator did not start on port {port}")
+        time.sleep(0.01)
+    base_url = f"http://127.0.0.1:{port}"
+    admin = httpx.Client(base_url=base_url, timeout=30.0)
+    try:
+        yield EmulatorHandle(base_url=base_url, admin=admin, emulator=emulator)
+    finally:
+        admin.close()
+        server.should_exit = True
+        thread.join(timeout=_START_TIMEOUT_S)

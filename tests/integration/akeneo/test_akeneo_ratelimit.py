@@ -1,0 +1,210 @@
+"""Fair use: both limiters keep concurrency and rate; the Redis one does so across processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+import redis
+from prometheus_client import REGISTRY
+
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+from akeneo_sync.clock import ManualClock
+from akeneo_sync.errors import RateLimitedError
+
+pytestmark = pytest.mark.integration
+
+LimiterFactory = Any  # conftest.make_limiter
+FAST = {"max_per_s": 1e6, "burst": 1000}
+
+
+def test_a_released_slot_is_free_at_once(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    limiter = make_limiter(clock, max_concurrent=2, **FAST)
+    with limiter.acquire():
+        with limiter.acquire():
+            pass
+        with limiter.acquire():
+            pass
+    assert clock.sleeps == []
+
+
+def test_a_full_connection_waits_until_a_lease_expires(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    # Given two holders that never release (as if their process had been SIGKILLed)
+    limiter = make_limiter(clock, max_concurrent=2, lease_ttl_s=1.0, poll_s=0.1, **FAST)
+    with ExitStack() as holders:
+        holders.enter_context(limiter.acquire())
+        clock.advance(0.25)
+        holders.enter_context(limiter.acquire())
+        # When a third caller asks
+        with limiter.acquire():
+            # Then it got the slot only once the first lease ran out, polling meanwhile
+            assert clock.monotonic() == pytest.approx(1.0)
+            assert all(wait <= 0.1 + 1e-9 for wait in clock.sleeps)
+
+
+def test_the_fourth_concurrent_caller_is_held_back_by_default(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    limiter = make_limiter(clock, lease_ttl_s=5.0, **FAST)
+    with ExitStack() as holders:
+        for _ in range(4):
+            holders.enter_context(limiter.acquire())
+        assert clock.sleeps == []
+        with limiter.acquire():
+            assert clock.monotonic() == pytest.approx(5.0)
+
+
+def test_the_rate_allows_a_burst_then_spaces_requests_evenly(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    limiter = make_limiter(clock, max_concurrent=100, max_per_s=10, burst=3)
+    for _ in range(6):
+        with limiter.acquire():
+            pass
+    assert clock.sleeps == pytest.approx([0.1, 0.1, 0.1], abs=1e-5)
+    assert clock.monotonic() == pytest.approx(0.3, abs=1e-5)
+
+
+def test_an_idle_pim_gets_its_burst_back(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    limiter = make_limiter(clock, max_concurrent=100, max_per_s=10, burst=3)
+    for _ in range(3):
+        with limiter.acquire():
+            pass
+    clock.advance(0.3)
+    for _ in range(3):
+        with limiter.acquire():
+            pass
+    assert clock.sleeps == []
+
+
+def test_waiting_longer_than_allowed_raises_rate_limited(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    limiter = make_limiter(clock, max_concurrent=1, lease_ttl_s=60.0, max_wait_s=2.0, **FAST)
+    with limiter.acquire(), pytest.raises(RateLimitedError) as caught, limiter.acquire():
+        pass
+    assert caught.value.retryable
+    assert clock.monotonic() <= 2.0
+
+
+def test_fair_use_waits_are_counted_as_backoff(make_limiter: LimiterFactory, clock: ManualClock) -> None:
+    before = REGISTRY.get_sample_value("akeneo_sync_backoff_seconds_total", {"reason": "fair_use"}) or 0.0
+    limiter = make_limiter(clock, max_concurrent=100, max_per_s=4, burst=1)
+    for _ in range(3):
+        with limiter.acquire():
+            pass
+    after = REGISTRY.get_sample_value("akeneo_sync_backoff_seconds_total", {"reason": "fair_use"})
+    assert after == pytest.approx(before + 0.5, abs=1e-5)
+
+
+def test_connections_have_separate_concurrency_but_share_the_pims_rate(
+    redis_client: redis.Redis, clock: ManualClock
+) -> None:
+    policy = FairUsePolicy(max_concurrent=1, max_per_s=10, burst=2, lease_ttl_s=30)
+    pim = "https://pim.example.com"
+    first = RedisFairUseLimiter(redis_client, pim_url=pim, connection="a", policy=policy, clock=clock)
+    second = RedisFairUseLimiter(redis_client, pim_url=pim, connection="b", policy=policy, clock=clock)
+    with first.acquire(), second.acquire():
+        assert clock.sleeps == []
+    with first.acquire():
+        pass
+    assert clock.sleeps == pytest.approx([0.1], abs=1e-5)
+    assert first.rate_key == second.rate_key
+    assert first.leases_key != second.leases_key
+
+
+def test_keys_never_contain_the_connection_id_and_expire_when_idle(
+    redis_client: redis.Redis, clock: ManualClock
+) -> None:
+    limiter = RedisFairUseLimiter(
+        redis_client, pim_url="https://pim.example.com", connection="secret-tenant", policy=FairUsePolicy(), clock=clock
+    )
+    with limiter.acquire():
+        keys = [key.decode() for key in redis_client.keys("*")]
+        assert all("secret-tenant" not in key for key in keys)
+        assert all(0 < redis_client.pttl(key) <= 61_000 for key in keys)
+    assert redis_client.zcard(limiter.leases_key) == 0
+
+
+HOLD_AND_WAIT = textwrap.dedent(
+    """
+    import sys, redis
+    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.clock import SystemClock
+    client = redis.Redis.from_url(sys.argv[1])
+    policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0)
+    limiter = RedisFairUseLimiter(client, pim_url="https://pim.example.com", connection="c", policy=policy,
+                                  clock=SystemClock())
+    with limiter.acquire():
+        print("held", flush=True)
+        sys.stdin.read()
+    """
+)
+
+
+def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client: redis.Redis) -> None:
+    # Given a real process holding the only slot, then SIGKILLed (no release ever runs)
+    url = "redis://127.0.0.1:6379/2"
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_WAIT, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "held"
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+    policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0, max_wait_s=1.0)
+    pim = "https://pim.example.com"
+    # When another pod asks before the lease's expiry, it is refused...
+    now = ManualClock(start=time.time())
+    early = RedisFairUseLimiter(redis_client, pim_url=pim, connection="c", policy=policy, clock=now)
+    with pytest.raises(RateLimitedError), early.acquire():
+        pass
+    # ...and once the lease has expired it gets the slot at once, though nobody released it.
+    later = ManualClock(start=time.time() + 31.0)
+    with RedisFairUseLimiter(redis_client, pim_url=pim, connection="c", policy=policy, clock=later).acquire():
+        assert later.sleeps == []
+
+
+CALLER = textwrap.dedent(
+    """
+    import sys, threading, time, redis
+    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.clock import SystemClock
+    url, threads, calls, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    client = redis.Redis.from_url(url)
+    enter = client.register_script(
+        "local n = redis.call('INCR', KEYS[1]) "
+        "if n > tonumber(redis.call('GET', KEYS[2]) or 0) then redis.call('SET', KEYS[2], n) end return n"
+    )
+    policy = FairUsePolicy(max_concurrent=limit, max_per_s=1e6, burst=1000, poll_s=0.002)
+    limiter = RedisFairUseLimiter(client, pim_url="https://pim.example.com", connection="shared", policy=policy,
+                                  clock=SystemClock())
+    def work():
+        for _ in range(calls):
+            with limiter.acquire():
+                enter(keys=["probe:current", "probe:max"])
+                time.sleep(0.003)  # the PIM call in flight
+                client.decr("probe:current")
+                client.incr("probe:calls")
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool: t.start()
+    for t in pool: t.join()
+    """
+)
+
+
+def test_two_processes_sharing_redis_never_exceed_the_concurrency_per_connection(redis_client: redis.Redis) -> None:
+    # Given two real processes with 4 threads each, all calling through one connection's limit of 3
+    url, threads, calls, limit = "redis://127.0.0.1:6379/2", 4, 15, 3
+    args = [sys.executable, "-c", CALLER, url, str(threads), str(calls), str(limit)]
+    with subprocess.Popen(args) as first, subprocess.Popen(args) as second:
+        assert first.wait(timeout=60) == 0
+        assert second.wait(timeout=60) == 0
+    # Then every call ran, and the highest concurrency seen in flight was exactly the limit
+    assert int(redis_client.get("probe:calls") or 0) == 2 * threads * calls
+    assert int(redis_client.get("probe:max") or 0) == limit
+    assert int(redis_client.get("probe:current") or 0) == 0

@@ -1,0 +1,211 @@
+"""The retry policy as data: the status table, Retry-After parsing, jitter, and the client pool."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from akeneo_sync.akeneo.http import (
+    OTHER_STATUS_RULE,
+    SERVER_ERROR_RULE,
+    STATUS_RULES,
+    TRANSPORT_RULE,
+    HttpClientPool,
+    backoff_delay,
+    build_http_client,
+    parse_retry_after,
+    rule_for_status,
+    status_error,
+)
+from akeneo_sync.errors import (
+    CatalogNotFoundError,
+    PimError,
+    PimUnavailableError,
+    PimValidationError,
+    RateLimitedError,
+    ScopeError,
+    TokenRevokedError,
+)
+
+NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "retried"),
+    [
+        (400, PimValidationError, False),
+        (401, TokenRevokedError, False),
+        (403, ScopeError, False),
+        (404, CatalogNotFoundError, False),
+        (408, PimUnavailableError, True),
+        (422, PimValidationError, False),
+        (429, RateLimitedError, True),
+        (500, PimUnavailableError, True),
+        (502, PimUnavailableError, True),
+        (503, PimUnavailableError, True),
+        (504, PimUnavailableError, True),
+    ],
+)
+def test_each_documented_status_maps_to_its_error_and_retry_decision(
+    status: int, error: type[PimError], retried: bool
+) -> None:
+    rule = rule_for_status(status)
+    assert rule.error is error
+    assert rule.retry is retried
+
+
+def test_every_error_status_has_a_rule_and_only_408_429_and_5xx_are_retried() -> None:
+    for status in range(400, 600):
+        rule = rule_for_status(status)
+        assert issubclass(rule.error, PimError)
+        assert rule.retry is (status in (408, 429) or status >= 500), status
+        if rule.retry:
+            assert rule.backoff_reason.startswith("backoff_")
+            assert rule.error.retryable, status
+        else:
+            assert not rule.error.retryable, status
+
+
+def test_the_table_names_no_status_the_ranges_would_already_cover_differently() -> None:
+    assert all(400 <= status < 500 for status in STATUS_RULES)
+    assert rule_for_status(599) is SERVER_ERROR_RULE
+    assert rule_for_status(415) is OTHER_STATUS_RULE
+    assert rule_for_status(302) is OTHER_STATUS_RULE
+
+
+def _transport_error_classes() -> list[type[httpx.TransportError]]:
+    found: list[type[httpx.TransportError]] = []
+    pending: list[type[httpx.TransportError]] = [httpx.TransportError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_httpx_transport_error_is_covered_by_the_retried_transport_rule() -> None:
+    classes = _transport_error_classes()
+    # Walk httpx's own tree so a new httpx exception class cannot slip past the policy.
+    assert {httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError} <= set(classes)
+    assert TRANSPORT_RULE.retry
+    assert TRANSPORT_RULE.error is PimUnavailableError
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("7", 7.0),
+        (" 15 ", 15.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        (format_datetime(datetime.fromtimestamp(NOW, tz=UTC) + timedelta(seconds=30), usegmt=True), 30.0),
+        ("Mon, 23 Nov 2026 10:00:42 GMT", 42.0),
+        ("Mon, 23 Nov 2026 09:59:00 GMT", 0.0),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        ("inf", None),
+        ("nan", None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_an_http_date_relative_to_now(
+    header: str | None, expected: float | None
+) -> None:
+    assert parse_retry_after(header, NOW) == expected
+
+
+def test_full_jitter_stays_within_the_exponential_envelope_and_the_cap() -> None:
+    rng = random.Random(3)
+    for attempt in range(1, 12):
+        ceiling = min(30.0, 1.0 * 2 ** (attempt - 1))
+        draws = [backoff_delay(attempt, rng, base_s=1.0, cap_s=30.0) for _ in range(200)]
+        assert all(0.0 <= draw <= ceiling for draw in draws)
+        # Full jitter spreads over the whole envelope, not just near its top.
+        assert min(draws) < ceiling * 0.1
+        assert max(draws) > ceiling * 0.9
+
+
+def test_the_same_seed_gives_the_same_backoff_sequence() -> None:
+    first = [backoff_delay(n, random.Random(11), base_s=0.5, cap_s=8) for n in range(1, 6)]
+    second = [backoff_delay(n, random.Random(11), base_s=0.5, cap_s=8) for n in range(1, 6)]
+    assert first == second
+
+
+def test_a_final_422_carries_every_message_of_the_body() -> None:
+    body = {
+        "code": 422,
+        "message": "Validation failed.",
+        "errors": [{"property": "name", "message": "This value should not be blank."}],
+    }
+    response = httpx.Response(422, json=body)
+    error = status_error(
+        rule_for_status(422), response, attempts=1, retry_after_s=None, endpoint="catalogs", tenant="t", catalog=None
+    )
+    assert isinstance(error, PimValidationError)
+    assert error.errors == ["Validation failed.", "name: This value should not be blank."]
+    assert error.status == 422
+    assert error.endpoint == "catalogs"
+
+
+def test_a_final_error_with_an_html_body_still_gets_a_readable_message() -> None:
+    response = httpx.Response(502, text="<html>" + "x" * 2000 + "</html>")
+    error = status_error(
+        SERVER_ERROR_RULE, response, attempts=4, retry_after_s=None, endpoint="products", tenant="t", catalog="c"
+    )
+    assert isinstance(error, PimUnavailableError)
+    assert "HTTP 502 after 4 attempts: Bad Gateway" in str(error)
+    assert len(error.body) == 500
+    assert error.catalog == "c"
+
+
+def test_a_final_429_keeps_the_pims_last_retry_after_hint() -> None:
+    error = status_error(
+        rule_for_status(429),
+        httpx.Response(429),
+        attempts=6,
+        retry_after_s=12.0,
+        endpoint="x",
+        tenant="t",
+        catalog=None,
+    )
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after_s == 12.0
+
+
+def test_the_pool_shares_one_client_per_pim_origin() -> None:
+    pool = HttpClientPool(timeout_s=10, max_concurrency_per_token=4)
+    try:
+        first = pool.get("https://PIM.example.com/")
+        assert pool.get("https://pim.example.com/api/rest/v1") is first
+        assert pool.get("https://other.example.com") is not first
+    finally:
+        pool.close()
+    assert first.is_closed
+
+
+def test_a_closed_client_is_replaced_on_next_use() -> None:
+    pool = HttpClientPool()
+    try:
+        first = pool.get("https://pim.example.com")
+        first.close()
+        assert pool.get("https://pim.example.com") is not first
+    finally:
+        pool.close()
+
+
+def test_every_client_has_explicit_timeouts_and_fair_use_sized_limits() -> None:
+    client = build_http_client(timeout_s=12.0, max_concurrency_per_token=4)
+    try:
+        assert client.timeout == httpx.Timeout(connect=5.0, read=12.0, write=12.0, pool=12.0)
+        pool = client._transport._pool  # type: ignore[attr-defined]
+        assert pool._max_connections == 10
+        assert pool._max_keepalive_connections == 4
+        assert pool._http1 is True
+        assert pool._http2 is False
+    finally:
+        client.close()

@@ -1,0 +1,127 @@
+"""The seeded generator and the store's selections, without HTTP."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+import pytest
+
+from akeneo_sync.clock import ManualClock
+from akeneo_sync.emulator.catalog_data import CATEGORIES, FAMILIES, generate_dataset, generate_values
+from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.store import Catalog, ProductQuery, Selection, Store, StoreError
+
+UNTIL = 1_780_000_000
+HISTORY = 2 * 365 * 86_400
+
+
+def make_store(products: int = 500, seed: int = 3) -> tuple[Store, ManualClock]:
+    clock = ManualClock(start=UNTIL + 3_600)
+    return Store(EmulatorConfig(products=products, seed=seed, clock=clock, data_until_s=UNTIL)), clock
+
+
+def catalog(selection: Selection | None = None) -> Catalog:
+    return Catalog("c", "app", "c", [], [], True, selection=selection or Selection())
+
+
+def test_the_same_seed_gives_the_same_products_and_another_seed_does_not() -> None:
+    first = generate_dataset(300, 5, UNTIL, HISTORY)
+    again = generate_dataset(300, 5, UNTIL, HISTORY)
+    other = generate_dataset(300, 6, UNTIL, HISTORY)
+
+    assert first.uuids == again.uuids
+    assert list(first.updated) == list(again.updated)
+    assert first.uuids != other.uuids
+    assert generate_values(first.uuids[0], "shoes", 5) == generate_values(again.uuids[0], "shoes", 5)
+
+
+def test_uuids_are_sorted_unique_version_4() -> None:
+    data = generate_dataset(2_000, 1, UNTIL, HISTORY)
+
+    assert data.uuids == sorted(set(data.uuids))
+    assert all(uuidlib.UUID(u).version == 4 and uuidlib.UUID(u).variant == uuidlib.RFC_4122 for u in data.uuids)
+
+
+def test_dates_are_spread_over_history_and_never_after_the_end() -> None:
+    data = generate_dataset(2_000, 1, UNTIL, HISTORY)
+
+    assert all(UNTIL - HISTORY < c <= u <= UNTIL for c, u in zip(data.created, data.updated, strict=True))
+    assert max(data.updated) - min(data.updated) > HISTORY // 2
+
+
+def test_generated_data_is_varied_with_some_empty_values() -> None:
+    data = generate_dataset(2_000, 1, UNTIL, HISTORY)
+    values = [generate_values(u, FAMILIES[data.family[i]], 1) for i, u in enumerate(data.uuids)]
+
+    assert {FAMILIES[f] for f in data.family} == set(FAMILIES)
+    assert 0.85 < sum(data.enabled) / len(data.enabled) < 0.98
+    assert any("description" not in v for v in values)
+    assert any("image_url" not in v for v in values)
+    currencies = {p["currency"] for v in values for p in v.get("price", [])}
+    assert currencies == {"EUR", "USD"}
+    assert len({v["sku"] for v in values}) == len(values)
+    assert all(mask >> CATEGORIES.index("master") & 1 for mask in data.categories)
+
+
+def test_a_selection_filters_on_enabled_family_category_and_update_date() -> None:
+    store, _ = make_store()
+    everything = catalog(Selection(enabled_only=False))
+    cutoff = UNTIL - HISTORY // 2
+    narrow = catalog(Selection(enabled_only=True, families=("shoes", "books"), categories=("master",),
+                               updated_after=cutoff))
+
+    every = list(store.selected(everything))
+    chosen = list(store.selected(narrow))
+
+    assert len(every) == 500
+    assert chosen == [p for p in every if p.enabled and p.family in ("shoes", "books") and p.updated > cutoff]
+    assert 0 < len(chosen) < len(every)
+
+
+def test_pages_resume_strictly_after_the_cursor() -> None:
+    store, _ = make_store()
+    selected = catalog()
+
+    first = store.page_uuids(selected, ProductQuery(limit=10))
+    second = store.page_uuids(selected, ProductQuery(limit=10, search_after=first[-1]))
+
+    assert second[0] > first[-1]
+    assert first + second == [p.uuid for p in store.selected(selected)][:20]
+
+
+def test_an_edit_bumps_updated_even_when_the_clock_stands_still() -> None:
+    store, clock = make_store()
+    target = next(store.selected(catalog()))
+
+    once = store.update_product(target.uuid, {"name": "Renamed"}, family=None, categories=None, enabled=None)
+    twice = store.update_product(target.uuid, {"description": None}, family=None, categories=None, enabled=None)
+
+    assert once.updated == int(clock.now())
+    assert twice.updated == once.updated + 1
+    assert twice.values["name"] == "Renamed"
+    assert "description" not in twice.values
+
+
+def test_created_products_join_the_sorted_order_and_deleted_ones_leave() -> None:
+    store, _ = make_store()
+    created = store.create_product({"sku": "NEW-1", "name": "New"}, family="books", categories=["media"], enabled=True)
+
+    uuids = [p.uuid for p in store.selected(catalog())]
+    assert created.uuid in uuids
+    assert uuids == sorted(uuids)
+    store.delete_product(created.uuid)
+    assert store.get_product(created.uuid) is None
+    with pytest.raises(StoreError):
+        store.delete_product(created.uuid)
+
+
+def test_reset_restores_the_seeded_products() -> None:
+    store, _ = make_store()
+    before = [p.uuid for p in store.selected(catalog())]
+    store.delete_product(before[0])
+    store.create_catalog("app", "x", [], [])
+
+    store.reset()
+
+    assert [p.uuid for p in store.selected(catalog())] == before
+    assert store.catalogs_of("app") == []
