@@ -54,7 +54,7 @@ def sync_uuid_batch(
     rejected: dict[str, str] = {}
     if prepared.changed or gone:
         context = BatchContext(tenant=tenant, catalog=catalog, run_id=run_id, page=batch)
-        result = apply_batch(engine.target, engine.clock, context, prepared.upserts, gone)
+        result = apply_batch(engine.target, context, prepared.upserts, gone)
         rejected = {r.uuid: r.reason for r in result.rejected}
     accepted = {p.uuid: p.digest for p in prepared.changed if p.uuid not in rejected}
     deleted = [u for u in gone if u not in rejected]

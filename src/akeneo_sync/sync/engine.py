@@ -318,7 +318,7 @@ class SyncEngine:
 
     def _apply(self, run: _Run, number: int, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         batch = BatchContext(tenant=self.tenant, catalog=run.catalog, run_id=run.checkpoint.run_id, page=number)
-        return apply_batch(self.target, self.clock, batch, upserts, deletes)
+        return apply_batch(self.target, batch, upserts, deletes)
 
     def _between_pages(self, run: _Run) -> None:
         if run.control.should_stop():
