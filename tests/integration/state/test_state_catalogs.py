@@ -83,3 +83,15 @@ def test_a_corrupt_checkpoint_is_a_state_error(store: StateStore) -> None:
 
 def test_counters_add_per_action() -> None:
     assert Counters(1, 2, 3, 4).add(Counters(10, 20, 30, 40)) == Counters(11, 22, 33, 44)
+
+
+def test_runs_in_flight_are_listed_per_tenant(store: StateStore) -> None:
+    first = Checkpoint(run_id="r1", mode=RunMode.FULL, phase=Phase.PAGES, started_at=1.0)
+    second = Checkpoint(run_id="r2", mode=RunMode.RECONCILE, phase=Phase.DIFF, started_at=2.0)
+    store.checkpoints.save("t1", "c2", Slot.RECONCILE, second)
+    store.checkpoints.save("t1", "c1", Slot.SYNC, first)
+    store.checkpoints.save("t10", "c1", Slot.SYNC, first)
+
+    assert store.checkpoints.in_flight("t1") == [("c1", Slot.SYNC, first), ("c2", Slot.RECONCILE, second)]
+    assert store.checkpoints.in_flight("nobody") == []
+    assert store.checkpoints.in_flight("t*") == []
