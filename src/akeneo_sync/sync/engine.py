@@ -176,8 +176,9 @@ class SyncEngine:
             outcome = self._drive(run)
         except (CatalogDisabledError, CatalogNotFoundError) as exc:
             outcome = self._catalog_gone(run, exc)
-        except Exception as exc:
+        except BaseException as exc:
             # Recorded, then re-raised untouched: the actor decides on retries from `retryable`.
+            # BaseException too: dramatiq's time limit and shutdown interrupts are not Exceptions.
             outcome = outcome_for_error(exc)
             self._record_failure(run, outcome)
             record_summary(self._summary(run, outcome, started, plan.resumed))

@@ -197,3 +197,24 @@ def test_catalog_lifecycle_errors_end_runs_by_uuid_too(
     summary = engine.sync_uuids(CATALOG, [product_uuid(1)])
 
     assert summary.outcome is (Outcome.DISABLED if isinstance(error, CatalogDisabledError) else Outcome.DELETED)
+
+
+class _WorkerShutdown(BaseException):
+    """Like dramatiq's interrupts: raised into the thread, not an Exception."""
+
+
+def test_an_interrupt_from_outside_is_recorded_and_the_run_stays_resumable(
+    engine: SyncEngine, source: MemorySource, target: DictTarget, state: StateStore
+) -> None:
+    def interrupt(call: int, _batch: BatchContext) -> None:
+        if call == 2:
+            raise _WorkerShutdown
+
+    target.before_apply = interrupt
+    with pytest.raises(_WorkerShutdown):
+        engine.full_sync(CATALOG)
+    target.before_apply = None
+
+    assert state.catalogs.require(TENANT, CATALOG).last_outcome == "interrupted"
+    assert engine.full_sync(CATALOG).resumed
+    assert target.products == source.products
