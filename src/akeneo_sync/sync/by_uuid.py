@@ -3,6 +3,12 @@
 Each product is fetched by UUID: one the PIM no longer has in the catalog is deleted downstream,
 the others go through the same validate -> digest -> push path as pages. These runs are not
 checkpointed: a redelivered message simply does the (idempotent) work again.
+
+They also run without the catalog lock, so events never wait behind a long full sync. That is
+safe: a full run may later push an older copy of a product an event just pushed, but the product
+was updated after that run started, so the next incremental run (from that run's start) pushes it
+again; and a product created after a diffing run paged past it is added to that run's seen set,
+so the diff never deletes it.
 """
 
 from __future__ import annotations

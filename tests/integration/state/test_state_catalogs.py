@@ -6,7 +6,7 @@ import pytest
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
-from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, Phase, RunMode, Slot, StateStore
+from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, Phase, RunMode, Slot, StateStore, TokenCipher
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +95,13 @@ def test_runs_in_flight_are_listed_per_tenant(store: StateStore) -> None:
     assert store.checkpoints.in_flight("t1") == [("c1", Slot.SYNC, first), ("c2", Slot.RECONCILE, second)]
     assert store.checkpoints.in_flight("nobody") == []
     assert store.checkpoints.in_flight("t*") == []
+
+
+def test_stores_with_different_prefixes_share_a_database_without_seeing_each_other(
+    store: StateStore, clock: ManualClock
+) -> None:
+    other = StateStore(store.redis, cipher=TokenCipher.generate(), clock=clock, prefix="other")
+    store.catalogs.upsert("t1", "c1", name="Mine", enabled=True)
+
+    assert other.catalogs.get("t1", "c1") is None
+    assert all(key.startswith(b"test:") for key in store.redis.scan_iter())
