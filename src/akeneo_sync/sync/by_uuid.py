@@ -8,7 +8,9 @@ They also run without the catalog lock, so events never wait behind a long full 
 safe: a full run may later push an older copy of a product an event just pushed, but the product
 was updated after that run started, so the next incremental run (from that run's start) pushes it
 again; and a product created after a diffing run paged past it is added to that run's seen set,
-so the diff never deletes it.
+so the diff never deletes it. The one window left: a product deleted by an event while a run holds
+an already fetched page with it is pushed again by that run, and stays downstream until the next
+reconciliation deletes it.
 """
 
 from __future__ import annotations
