@@ -53,6 +53,7 @@ class Slot(StrEnum):
 
     @classmethod
     def for_mode(cls, mode: RunMode) -> Slot:
+        """The slot runs of `mode` checkpoint into."""
         return cls.RECONCILE if mode is RunMode.RECONCILE else cls.SYNC
 
 
@@ -75,6 +76,7 @@ class Counters:
         )
 
     def as_dict(self) -> dict[str, int]:
+        """The counters by action name."""
         return asdict(self)
 
 
@@ -104,12 +106,14 @@ class Checkpoint:
         return replace(self, **changes)
 
     def to_json(self) -> str:
+        """The checkpoint as compact JSON."""
         data = asdict(self)
         data["pending_deletes"] = list(self.pending_deletes)
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Checkpoint:
+        """Parse a stored checkpoint; `StateError` when it is unreadable."""
         try:
             data = json.loads(text)
             return cls(

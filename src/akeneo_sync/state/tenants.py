@@ -51,6 +51,7 @@ class Tenant:
 
     @property
     def is_active(self) -> bool:
+        """Whether the tenant may sync (not disconnected or deleted)."""
         return self.status is TenantStatus.ACTIVE
 
 

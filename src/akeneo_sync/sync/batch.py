@@ -47,6 +47,7 @@ class PreparedPage:
 
     @property
     def upserts(self) -> list[MappedProduct]:
+        """The bodies of the changed products, in page order."""
         return [product.body for product in self.changed]
 
 

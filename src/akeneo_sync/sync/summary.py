@@ -83,6 +83,7 @@ class RunSummary:
 
     @property
     def is_success(self) -> bool:
+        """Whether the run finished."""
         return self.outcome is Outcome.SUCCESS
 
 
