@@ -66,9 +66,7 @@ class CatalogStore:
         key = self._keys.catalog(tenant, catalog_id)
         pipe = self._redis.pipeline(transaction=True)
         pipe.hsetnx(key, "status", CatalogStatus.IDLE.value)
-        pipe.hset(
-            key, mapping={"name": name, "enabled": "1" if enabled else "0", "updated_at": str(self._clock.now())}
-        )
+        pipe.hset(key, mapping={"name": name, "enabled": "1" if enabled else "0", "updated_at": str(self._clock.now())})
         pipe.sadd(self._keys.catalogs(tenant), catalog_id)
         pipe.execute()
         return self.require(tenant, catalog_id)

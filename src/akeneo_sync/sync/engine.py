@@ -29,6 +29,7 @@ from akeneo_sync.sync.batch import (
 )
 from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
 from akeneo_sync.sync.checkpoint import plan_run
+from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
@@ -162,13 +163,22 @@ class SyncEngine:
             new_run_id=self.new_run_id,
         )
         run = _Run(catalog_id, plan.slot, plan.checkpoint, control or RunControl())
-        self._begin(run, plan.discard, fresh=not plan.resumed)
+        begin_run(
+            self.state,
+            self.tenant,
+            catalog_id,
+            slot=plan.slot,
+            checkpoint=plan.checkpoint,
+            fresh=not plan.resumed,
+            discard=plan.discard,
+        )
         try:
             outcome = self._drive(run)
         except (CatalogDisabledError, CatalogNotFoundError) as exc:
             outcome = self._catalog_gone(run, exc)
-        except Exception as exc:
+        except BaseException as exc:
             # Recorded, then re-raised untouched: the actor decides on retries from `retryable`.
+            # BaseException too: dramatiq's time limit and shutdown interrupts are not Exceptions.
             outcome = outcome_for_error(exc)
             self._record_failure(run, outcome)
             record_summary(self._summary(run, outcome, started, plan.resumed))
@@ -178,18 +188,6 @@ class SyncEngine:
         return summary
 
     # -- phases -------------------------------------------------------------------------------
-
-    def _begin(self, run: _Run, discard: Iterable[Slot], *, fresh: bool) -> None:
-        pipe = self.state.transaction()
-        for slot in discard:
-            self.state.checkpoints.stage_clear(pipe, self.tenant, run.catalog, slot)
-            self.state.seen.stage_drop(pipe, self.tenant, run.catalog, slot)
-        if fresh:
-            if run.checkpoint.mode in (RunMode.FULL, RunMode.RECONCILE):
-                self.state.seen.stage_start(pipe, self.tenant, run.catalog, run.slot)
-            self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)
-        self.state.catalogs.stage_status(pipe, self.tenant, run.catalog, CatalogStatus.RUNNING)
-        self.state.commit(pipe)
 
     def _drive(self, run: _Run) -> Outcome:
         try:
@@ -201,9 +199,10 @@ class SyncEngine:
             if run.checkpoint.phase is Phase.DIFF:
                 self._diff(run)
         except _Stop as stop:
-            self._set_status(run, CatalogStatus.IDLE, stop.outcome)
+            status = CatalogStatus.IDLE
+            end_run(self.state, self.tenant, run.catalog, run.checkpoint, status=status, outcome=stop.outcome)
             return stop.outcome
-        self._finish(run)
+        finish_run(self.state, self.clock, self.tenant, run.catalog, slot=run.slot, checkpoint=run.checkpoint)
         return Outcome.SUCCESS
 
     def _page_products(self, run: _Run) -> None:
@@ -316,37 +315,11 @@ class SyncEngine:
         run.checkpoint = checkpoint
         self.count_products(run.catalog, counters, {TARGET_REJECTED: len(rejected)} if rejected else {})
 
-    def _finish(self, run: _Run) -> None:
-        checkpoint = run.checkpoint
-        moves_watermark = checkpoint.mode in (RunMode.FULL, RunMode.INCREMENTAL)
-        pipe = self.state.transaction()
-        self.state.catalogs.stage_run_result(
-            pipe,
-            self.tenant,
-            run.catalog,
-            run_id=checkpoint.run_id,
-            outcome=Outcome.SUCCESS.value,
-            status=CatalogStatus.IDLE,
-            counts=checkpoint.counters.as_dict(),
-            # The run's start: anything changed while it ran is picked up by the next increment.
-            watermark=checkpoint.started_at if moves_watermark else None,
-        )
-        self.state.checkpoints.stage_clear(pipe, self.tenant, run.catalog, run.slot)
-        self.state.seen.stage_drop(pipe, self.tenant, run.catalog, run.slot)
-        self.state.commit(pipe)
-        now = self.clock.now()
-        labels = {"tenant": metrics.tenant_label(self.tenant), "catalog": run.catalog}
-        metrics.LAST_SUCCESS_TIMESTAMP.labels(**labels).set(now)
-        metrics.CATALOG_ENABLED.labels(**labels).set(1)
-        watermark = self.state.catalogs.require(self.tenant, run.catalog).watermark
-        if watermark is not None:
-            metrics.CATALOG_LAG_SECONDS.labels(**labels).set(max(0.0, now - watermark))
-
     # -- helpers ------------------------------------------------------------------------------
 
     def _apply(self, run: _Run, number: int, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         batch = BatchContext(tenant=self.tenant, catalog=run.catalog, run_id=run.checkpoint.run_id, page=number)
-        return apply_batch(self.target, self.clock, batch, upserts, deletes)
+        return apply_batch(self.target, batch, upserts, deletes)
 
     def _between_pages(self, run: _Run) -> None:
         if run.control.should_stop():
@@ -354,47 +327,15 @@ class SyncEngine:
         if not run.control.heartbeat():
             raise _Stop(Outcome.LOCK_LOST)
 
-    def _catalog_gone(self, run: _Run, exc: Exception) -> Outcome:
-        """Disabled or deleted mid-run: drop the run entirely; a later enable starts a full sync."""
-        disabled = isinstance(exc, CatalogDisabledError)
-        outcome = Outcome.DISABLED if disabled else Outcome.DELETED
-        pipe = self.state.transaction()
-        for slot in Slot:
-            self.state.checkpoints.stage_clear(pipe, self.tenant, run.catalog, slot)
-            self.state.seen.stage_drop(pipe, self.tenant, run.catalog, slot)
-        self.state.catalogs.stage_run_result(
-            pipe,
-            self.tenant,
-            run.catalog,
-            run_id=run.checkpoint.run_id,
-            outcome=outcome.value,
-            status=CatalogStatus.DISABLED if disabled else CatalogStatus.DELETED,
-            counts=run.checkpoint.counters.as_dict(),
-        )
-        self.state.catalogs.stage_status(
-            pipe, self.tenant, run.catalog, CatalogStatus.DISABLED if disabled else CatalogStatus.DELETED, enabled=False
-        )
-        self.state.commit(pipe)
-        metrics.CATALOG_ENABLED.labels(tenant=metrics.tenant_label(self.tenant), catalog=run.catalog).set(0)
-        return outcome
-
-    def _set_status(self, run: _Run, status: CatalogStatus, outcome: Outcome) -> None:
-        pipe = self.state.transaction()
-        self.state.catalogs.stage_run_result(
-            pipe,
-            self.tenant,
-            run.catalog,
-            run_id=run.checkpoint.run_id,
-            outcome=outcome.value,
-            status=status,
-            counts=run.checkpoint.counters.as_dict(),
-        )
-        self.state.commit(pipe)
-
     def _record_failure(self, run: _Run, outcome: Outcome) -> None:
         # Best effort: when Redis itself failed, this fails too and the original error wins.
         with contextlib.suppress(StateError):
-            self._set_status(run, CatalogStatus.FAILED, outcome)
+            end_run(self.state, self.tenant, run.catalog, run.checkpoint, status=CatalogStatus.FAILED, outcome=outcome)
+
+    def _catalog_gone(self, run: _Run, exc: Exception) -> Outcome:
+        outcome = Outcome.DISABLED if isinstance(exc, CatalogDisabledError) else Outcome.DELETED
+        forget_runs(self.state, self.tenant, run.catalog, run.checkpoint, outcome=outcome)
+        return outcome
 
     def count_products(self, catalog: str, counters: Counters, letters: dict[str, int]) -> None:
         record_products(self.tenant, catalog, counters)

@@ -48,9 +48,7 @@ def test_a_heartbeat_keeps_the_lock_past_its_first_ttl(store: StateStore, clock:
     assert not store.locks.acquire("t1", "c1", "b", ttl_s=TTL)
 
 
-def test_a_holder_whose_lock_was_taken_over_cannot_extend_or_release_it(
-    store: StateStore, clock: ManualClock
-) -> None:
+def test_a_holder_whose_lock_was_taken_over_cannot_extend_or_release_it(store: StateStore, clock: ManualClock) -> None:
     store.locks.acquire("t1", "c1", "a", ttl_s=TTL)
     clock.advance(TTL + 1)
     store.locks.acquire("t1", "c1", "b", ttl_s=TTL)

@@ -174,5 +174,3 @@ def fail_on_call(n: int) -> Callable[[int, BatchContext], None]:
             raise TargetUnavailableError("target down")
 
     return hook
-
-

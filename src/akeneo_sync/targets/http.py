@@ -1,0 +1,252 @@
+"""The HTTP target: signed JSON batches POSTed to any platform's endpoint (DESIGN.md's wire format).
+
+`POST TARGET_URL` with `{"tenant", "catalog", "run", "upserts", "deletes"}`, an `Idempotency-Key`
+of `<run>:<page>` (a page re-sent after a crash carries the same key) and
+`X-Akeneo-Sync-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. 2xx: all applied; 207:
+`{"rejected": [{"uuid", "reason"}]}`; 408/429/5xx, timeouts and dropped connections: retried
+(`Retry-After`, else exponential backoff with full jitter), then `TargetUnavailableError`; any
+other status: every item of the batch is rejected with the status and the start of the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.clock import Clock, SystemClock
+from akeneo_sync.errors import ConfigError, TargetUnavailableError
+from akeneo_sync.logging import get_logger
+from akeneo_sync.metrics import BACKOFF_SECONDS, TARGET_PUSH_DURATION
+from akeneo_sync.targets.base import BatchContext, BatchResult, Rejection
+from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedBatch, encode_batch, trim
+
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "SIGNATURE_HEADER",
+    "HttpRetryPolicy",
+    "HttpTarget",
+    "RejectedItem",
+    "RejectedItems",
+    "parse_retry_after",
+    "sign",
+]
+
+SIGNATURE_HEADER: Final = "X-Akeneo-Sync-Signature"
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+_RETRIED_STATUSES: Final = frozenset({408, 429})
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+
+log = get_logger(__name__)
+
+
+class RejectedItem(BaseModel):
+    """One item a platform refused in a 207 answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uuid: str
+    reason: str
+
+
+class RejectedItems(BaseModel):
+    """A 207 answer's body: the items that were not applied (everything else was)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rejected: list[RejectedItem]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRetryPolicy:
+    """How hard to insist on a failing platform before handing the batch back to the run."""
+
+    max_attempts: int = 5
+    base_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    # A longer Retry-After is not waited out in a worker thread: the run retries later instead.
+    max_retry_after_s: float = 60.0
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The signature header's value for `body`: `sha256=` and the hex HMAC-SHA256 under `secret`."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+class HttpTarget:
+    """Signed JSON batches POSTed to a platform's endpoint (`https://…`, or `http://` on loopback)."""
+
+    kind = "http"
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        client: httpx.Client | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        policy: HttpRetryPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        _check_url(url)
+        if not secret:
+            raise ConfigError("AKENEO_SYNC_TARGET_SECRET is required for an HTTP target (it signs every batch)")
+        self.url = url
+        self._secret = secret.encode("utf-8")
+        self._owns_client = client is None
+        self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._clock = clock or SystemClock()
+        self._rng = rng or random.Random()  # noqa: S311 -- jitter, not cryptography
+        self._policy = policy or HttpRetryPolicy()
+        self._timeout = timeout
+        self._max_body_bytes = max_body_bytes
+
+    def __repr__(self) -> str:
+        return f"HttpTarget(url={self.url!r})"
+
+    def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
+        """POST the batch, retrying transient failures; refused items come back as rejections."""
+        started = self._clock.monotonic()
+        encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
+        try:
+            if not encoded.upserts and not encoded.deletes:
+                return BatchResult(rejected=encoded.rejected)
+            body = _body(batch, encoded)
+            response = self._post(batch, body)
+            return BatchResult(rejected=encoded.rejected + _rejections(response, encoded))
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+
+    def close(self) -> None:
+        """Close the HTTP client if this target created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def _post(self, batch: BatchContext, body: bytes) -> httpx.Response:
+        headers = {
+            "Content-Type": "application/json",
+            IDEMPOTENCY_HEADER: batch.idempotency_key,
+            SIGNATURE_HEADER: sign(self._secret, body),
+        }
+        policy = self._policy
+        for attempt in range(1, policy.max_attempts + 1):
+            retry_after_s: float | None = None
+            try:
+                response = self._client.post(self.url, content=body, headers=headers, timeout=self._timeout)
+            except httpx.TransportError as exc:  # timeouts, refused and dropped connections
+                failure = f"{type(exc).__name__}: {exc}"
+                cause: BaseException | None = exc
+            else:
+                if not _is_retried(response.status_code):
+                    return response
+                failure = f"HTTP {response.status_code}: {trim(response.text, 200)}"
+                cause = None
+                retry_after_s = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
+            if attempt == policy.max_attempts or (retry_after_s or 0.0) > policy.max_retry_after_s:
+                raise TargetUnavailableError(
+                    f"HTTP target failed after {attempt} attempt(s): {failure}",
+                    tenant=batch.tenant,
+                    catalog=batch.catalog,
+                ) from cause
+            wait_s = retry_after_s if retry_after_s is not None else self._backoff_s(attempt)
+            log.warning(
+                "target_retry", url=self.url, attempt=attempt, failure=trim(failure, 200), wait_s=round(wait_s, 3)
+            )
+            BACKOFF_SECONDS.labels(reason="target").inc(wait_s)
+            self._clock.sleep(wait_s)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff_s(self, attempt: int) -> float:
+        # Full jitter (uniform from 0 to the exponential cap) spreads retries of many workers apart.
+        cap = min(self._policy.max_backoff_s, self._policy.base_backoff_s * 2 ** (attempt - 1))
+        return self._rng.uniform(0.0, cap)
+
+
+def parse_retry_after(value: str | None, now_s: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date), or None if absent/bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means the zone was "-0000"
+        return None
+    return max(0.0, when.timestamp() - now_s)
+
+
+def _is_retried(status: int) -> bool:
+    return status in _RETRIED_STATUSES or status >= 500
+
+
+def _body(batch: BatchContext, encoded: EncodedBatch) -> bytes:
+    # Products are already JSON text: splice them in rather than parse and dump them again.
+    head = json.dumps({"tenant": batch.tenant, "catalog": batch.catalog, "run": batch.run_id}, ensure_ascii=False)
+    upserts = ",".join(p.body for p in encoded.upserts)
+    deletes = json.dumps(list(encoded.deletes), ensure_ascii=False)
+    return f'{head[:-1]},"upserts":[{upserts}],"deletes":{deletes}}}'.encode()
+
+
+def _rejections(response: httpx.Response, encoded: EncodedBatch) -> tuple[Rejection, ...]:
+    status = response.status_code
+    if status == 207:
+        try:
+            answer = RejectedItems.model_validate_json(response.content)
+        except ValidationError as exc:
+            reason = f"HTTP 207 with an unreadable body ({exc.error_count()} error(s)): {trim(response.text, 200)}"
+            return _reject_all(encoded, reason)
+        known = {p.uuid for p in encoded.upserts} | set(encoded.deletes)
+        unknown = [item.uuid for item in answer.rejected if item.uuid not in known]
+        if unknown:
+            log.warning("target_rejected_unknown_uuids", count=len(unknown), sample=unknown[:5])
+        return tuple(Rejection(item.uuid, trim(item.reason)) for item in answer.rejected if item.uuid in known)
+    if 200 <= status < 300:
+        return ()
+    return _reject_all(encoded, f"HTTP {status}: {trim(response.text, 200)}")
+
+
+def _reject_all(encoded: EncodedBatch, reason: str) -> tuple[Rejection, ...]:
+    return tuple(Rejection(p.uuid, reason) for p in encoded.upserts) + tuple(
+        Rejection(uuid, reason) for uuid in encoded.deletes
+    )
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigError("AKENEO_SYNC_TARGET_URL is not a valid URL") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError("AKENEO_SYNC_TARGET_URL: an HTTP target needs an https:// URL with a host")
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+        raise ConfigError(
+            "AKENEO_SYNC_TARGET_URL: http:// is accepted only for loopback hosts; use https:// "
+            f"for {parsed.host!r} (batches carry the whole catalog)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,207 @@
+"""A PostgreSQL target: one JSONB row per product, upserted with `ON CONFLICT`, psycopg 3.
+
+Threads share one connection behind a lock (a page's batch is one statement, so a pool would buy
+little for a worker's few threads). The connection is made lazily and remade after a failure, so
+a worker starts while the database is down and its batches retry later (`TargetUnavailableError`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
+
+import psycopg
+
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.clock import Clock, SystemClock
+from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
+from akeneo_sync.metrics import TARGET_PUSH_DURATION
+from akeneo_sync.targets.base import BatchContext, BatchResult, Rejection
+from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedProduct, encode_batch, trim
+
+__all__ = ["SCHEMES", "PostgresTarget"]
+
+SCHEMES: Final = ("postgresql://", "postgres://")
+# Any fixed number: it only has to be the same in every process creating the table.
+_SCHEMA_LOCK_ID: Final = 0x616B656E656F
+T = TypeVar("T")
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS akeneo_sync_products (
+    tenant text NOT NULL,
+    catalog text NOT NULL,
+    uuid text NOT NULL,
+    body jsonb NOT NULL,
+    run_id text NOT NULL,
+    page integer NOT NULL,
+    written_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant, catalog, uuid)
+)
+"""
+# One statement per batch whatever its size: the rows travel as two arrays.
+_UPSERT_MANY: Final = """
+INSERT INTO akeneo_sync_products (tenant, catalog, uuid, body, run_id, page, written_at)
+SELECT %(tenant)s, %(catalog)s, t.uuid, t.body::jsonb, %(run_id)s, %(page)s, to_timestamp(%(written_at)s)
+FROM unnest(%(uuids)s::text[], %(bodies)s::text[]) AS t(uuid, body)
+ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
+    body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
+"""
+_UPSERT_ONE: Final = """
+INSERT INTO akeneo_sync_products (tenant, catalog, uuid, body, run_id, page, written_at)
+VALUES (%(tenant)s, %(catalog)s, %(uuid)s, %(body)s::jsonb, %(run_id)s, %(page)s, to_timestamp(%(written_at)s))
+ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
+    body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
+"""
+_DELETE_MANY: Final = """
+DELETE FROM akeneo_sync_products WHERE tenant = %(tenant)s AND catalog = %(catalog)s AND uuid = ANY(%(uuids)s)
+"""
+_SELECT: Final = "SELECT uuid, body FROM akeneo_sync_products WHERE tenant = %s AND catalog = %s ORDER BY uuid"
+
+# JSONB cannot hold U+0000. In compact JSON text it is `\u0000` preceded by an even run of
+# backslashes (an odd run would make it an escaped backslash followed by the letters "u0000").
+_NUL_ESCAPE: Final = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class PostgresTarget:
+    """Mapped products in a PostgreSQL table `akeneo_sync_products` (created if missing)."""
+
+    kind = "postgres"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        connect_timeout_s: int = 5,
+        statement_timeout_s: float = 30.0,
+    ) -> None:
+        if not url.startswith(SCHEMES):
+            # The URL is not echoed: it may carry a password.
+            raise ConfigError("AKENEO_SYNC_TARGET_URL: a PostgreSQL target starts with postgresql:// or postgres://")
+        self._url = url
+        self._clock = clock or SystemClock()
+        self._max_body_bytes = max_body_bytes
+        self._connect_timeout_s = connect_timeout_s
+        # A blocked socket read cannot be interrupted by dramatiq's TimeLimit: bound it here.
+        self._statement_timeout_ms = int(statement_timeout_s * 1000)
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def __repr__(self) -> str:
+        # The URL may carry a password: never print it.
+        return "PostgresTarget()"
+
+    def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
+        """Upsert then delete in one transaction; rows PostgreSQL refuses come back as rejections."""
+        started = self._clock.monotonic()
+        encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
+        storable: list[EncodedProduct] = []
+        rejected = list(encoded.rejected)
+        for product in encoded.upserts:
+            if _NUL_ESCAPE.search(product.body):
+                rejected.append(Rejection(product.uuid, "contains a U+0000 character, which JSONB cannot store"))
+            else:
+                storable.append(product)
+        params: dict[str, Any] = {
+            "tenant": batch.tenant,
+            "catalog": batch.catalog,
+            "run_id": batch.run_id,
+            "page": batch.page,
+            "written_at": self._clock.now(),
+        }
+        with self._lock:
+            refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
+        TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        return BatchResult(rejected=tuple(rejected + refused))
+
+    def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]:
+        """Every product stored for a catalog, by UUID."""
+        with self._lock:
+            rows = self._run(None, lambda conn: conn.execute(_SELECT, (tenant, catalog)).fetchall())
+        return {str(uuid): body for uuid, body in rows}
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._discard()
+
+    def _run(self, batch: BatchContext | None, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        tenant, catalog = (batch.tenant, batch.catalog) if batch else (None, None)
+        # A second go only when a *reused* connection turned out dead (a restarted server, an idle
+        # connection cut by a proxy): the work is idempotent, so redoing it is safe.
+        for attempt in (1, 2):
+            is_fresh = self._conn is None
+            try:
+                conn = self._connection()
+                return work(conn)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                is_dead = self._conn is None or self._conn.broken or self._conn.closed
+                self._discard()
+                if attempt == 1 and is_dead and not is_fresh:
+                    continue
+                raise TargetUnavailableError(
+                    f"PostgreSQL target unavailable: {trim(str(exc))}", tenant=tenant, catalog=catalog
+                ) from exc
+            except psycopg.Error as exc:
+                # A missing privilege or a table altered by hand: retrying will not help.
+                message = f"PostgreSQL target failed: {trim(str(exc))}"
+                raise TargetError(message, tenant=tenant, catalog=catalog) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+            return self._conn
+        self._discard()
+        conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout_s)
+        try:
+            conn.execute(f"SET statement_timeout = {self._statement_timeout_ms}")
+            with conn.transaction():
+                # Two processes creating the table at once would race on the catalog otherwise.
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
+                conn.execute(_SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _write(
+    conn: psycopg.Connection[Any], params: dict[str, Any], upserts: list[EncodedProduct], deletes: tuple[str, ...]
+) -> list[Rejection]:
+    refused: list[Rejection] = []
+    with conn.transaction():
+        if upserts:
+            try:
+                with conn.transaction():  # a savepoint: a refused row must not abort the batch
+                    conn.execute(
+                        _UPSERT_MANY,
+                        {**params, "uuids": [p.uuid for p in upserts], "bodies": [p.body for p in upserts]},
+                    )
+            except (psycopg.DataError, psycopg.IntegrityError):
+                # Something up-front checks did not foresee: find the culprits one row at a time.
+                refused = _write_one_by_one(conn, params, upserts)
+        if deletes:
+            conn.execute(_DELETE_MANY, {**params, "uuids": list(deletes)})
+    return refused
+
+
+def _write_one_by_one(
+    conn: psycopg.Connection[Any], params: dict[str, Any], upserts: list[EncodedProduct]
+) -> list[Rejection]:
+    refused: list[Rejection] = []
+    for product in upserts:
+        try:
+            with conn.transaction():
+                conn.execute(_UPSERT_ONE, {**params, "uuid": product.uuid, "body": product.body})
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            refused.append(Rejection(product.uuid, f"refused by PostgreSQL: {trim(str(exc).strip())}"))
+    return refused

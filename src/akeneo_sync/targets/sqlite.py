@@ -1,0 +1,148 @@
+"""The embedded default target: one SQLite file in WAL mode, one transaction per batch.
+
+Worker threads share one connection behind a lock (SQLite serializes writers anyway), and worker
+*processes* share the file: WAL lets readers run beside the writer, `BEGIN IMMEDIATE` takes the
+write lock up front so two writers never deadlock upgrading a read lock, and `busy_timeout` turns
+a briefly held lock into a wait rather than an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.clock import Clock, SystemClock
+from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
+from akeneo_sync.metrics import TARGET_PUSH_DURATION
+from akeneo_sync.targets.base import BatchContext, BatchResult
+from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, encode_batch
+
+__all__ = ["SCHEME", "SqliteTarget"]
+
+SCHEME: Final = "sqlite:///"
+MEMORY: Final = ":memory:"
+_BUSY_TIMEOUT_MS: Final = 10_000
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS akeneo_sync_products (
+    tenant TEXT NOT NULL,
+    catalog TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    body TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    written_at REAL NOT NULL,
+    PRIMARY KEY (tenant, catalog, uuid)
+)
+"""
+_UPSERT: Final = """
+INSERT INTO akeneo_sync_products (tenant, catalog, uuid, body, run_id, page, written_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
+    body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
+"""
+_DELETE: Final = "DELETE FROM akeneo_sync_products WHERE tenant = ? AND catalog = ? AND uuid = ?"
+_SELECT: Final = "SELECT uuid, body FROM akeneo_sync_products WHERE tenant = ? AND catalog = ? ORDER BY uuid"
+
+
+class SqliteTarget:
+    """Mapped products in a local SQLite file (`sqlite:///relative.db`, `sqlite:////abs.db`, `sqlite:///:memory:`)."""
+
+    kind = "sqlite"
+
+    def __init__(self, url: str, *, clock: Clock | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.path = _path_from_url(url)
+        self._clock = clock or SystemClock()
+        self._max_body_bytes = max_body_bytes
+        self._lock = threading.Lock()
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per batch.
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a killed process (the kill test's case); only a power cut
+            # can lose the last commits, which the next run re-sends from its checkpoint anyway.
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"AKENEO_SYNC_TARGET_URL: cannot open SQLite database {self.path!r}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"SqliteTarget(path={self.path!r})"
+
+    def journal_mode(self) -> str:
+        """SQLite's journal mode for this database (`wal` for files, `memory` for `:memory:`)."""
+        with self._lock:
+            row = self._conn.execute("PRAGMA journal_mode").fetchone()
+        return str(row[0])
+
+    def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
+        """Upsert then delete in one transaction; unstorable items come back as rejections."""
+        started = self._clock.monotonic()
+        encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
+        written_at = self._clock.now()
+        rows = [
+            (batch.tenant, batch.catalog, p.uuid, p.body, batch.run_id, batch.page, written_at) for p in encoded.upserts
+        ]
+        keys = [(batch.tenant, batch.catalog, uuid) for uuid in encoded.deletes]
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany(_UPSERT, rows)
+                self._conn.executemany(_DELETE, keys)
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                # Also on an asynchronous TimeLimitExceeded/Shutdown raised into this thread by
+                # dramatiq: an open transaction would block every later batch on this connection.
+                self._rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, batch) from exc
+                raise
+        TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        return BatchResult(rejected=encoded.rejected)
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]:
+        """Every product stored for a catalog, by UUID."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(_SELECT, (tenant, catalog)).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate(exc, None) from exc
+        return {uuid: json.loads(body) for uuid, body in rows}
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._conn.close()
+
+
+def _path_from_url(url: str) -> str:
+    if not url.startswith(SCHEME) or url == SCHEME:
+        raise ConfigError(
+            f"AKENEO_SYNC_TARGET_URL: a SQLite target is sqlite:///relative.db or sqlite:////absolute.db, got {url!r}"
+        )
+    path = url.removeprefix(SCHEME)
+    if path != MEMORY and not Path(path).parent.is_dir():
+        raise ConfigError(f"AKENEO_SYNC_TARGET_URL: the directory of {path!r} does not exist")
+    return path
+
+
+def _translate(exc: sqlite3.Error, batch: BatchContext | None) -> TargetError:
+    tenant, catalog = (batch.tenant, batch.catalog) if batch else (None, None)
+    # OperationalError covers "database is locked", a full disk and I/O errors: worth retrying.
+    # Anything else (a corrupt file, a schema someone changed) will not fix itself.
+    cls = TargetUnavailableError if isinstance(exc, sqlite3.OperationalError) else TargetError
+    return cls(f"SQLite target failed: {exc}", tenant=tenant, catalog=catalog)
