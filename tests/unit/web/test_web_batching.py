@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+
+import fakeredis
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
+from akeneo_sync.web.app import BatchFlusher
 from akeneo_sync.web.batching import BatchKind, ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
@@ -124,3 +131,69 @@ def test_flush_all_sends_batches_whose_window_is_still_open(
     assert batcher.flush_all() == 1
     assert enqueuer.calls == [Enqueued("delete_products", "t1", (("u1",),))]
     assert batcher.flush_all() == 0
+
+
+def test_a_batch_left_by_a_dead_pod_is_sent_by_another(
+    fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+) -> None:
+    dead_pod = ProductBatcher(fake_redis, keys, RecordingEnqueuer(), clock, window_s=1.0, max_size=3)
+    dead_pod.add(BatchKind.SYNC, "t1", ["u1"])
+    del dead_pod  # the web process is killed before its window ends: nothing was held in its memory
+    clock.advance(1.0)
+    other_pod = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    assert other_pod.flush_due() == 1
+    assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.sampled_from(list(BatchKind)), st.sampled_from(["t1", "t2"]),
+                  st.lists(st.sampled_from([f"u{i}" for i in range(8)]), min_size=1, max_size=4)),
+        st.tuples(st.just("tick"), st.floats(min_value=0, max_value=2)),
+        st.tuples(st.just("flush_due")),
+    ),
+    max_size=30,
+))
+def test_every_buffered_uuid_is_sent_and_no_batch_is_sent_twice(steps: list[tuple[object, ...]]) -> None:
+    clock, enqueuer = ManualClock(), RecordingEnqueuer()
+    batcher = ProductBatcher(fakeredis.FakeRedis(), WebKeys("prop"), enqueuer, clock, window_s=1.0, max_size=3)
+    added: Counter[tuple[str, str, str]] = Counter()
+    for step in steps:
+        if step[0] == "add":
+            _, kind, tenant, uuids = step
+            assert isinstance(kind, BatchKind)
+            assert isinstance(tenant, str)
+            assert isinstance(uuids, list)
+            if batcher.add(kind, tenant, uuids):
+                batcher.flush(kind, tenant)
+            added.update({(kind.value, tenant, uuid) for uuid in uuids})
+        elif step[0] == "tick":
+            assert isinstance(step[1], float)
+            clock.advance(step[1])
+        else:
+            batcher.flush_due()
+    batcher.flush_all()
+    actors = {"sync_products": "sync", "delete_products": "delete"}
+    sent = Counter((actors[call.actor], call.tenant, uuid) for call in enqueuer.calls for uuid in call.args[0])
+    assert set(sent) == set(added)
+    # Never more sends of a UUID than additions of it (a re-add after a send is sent again).
+    assert all(sent[key] <= added[key] for key in sent)
+    assert all(len(call.args[0]) <= 3 for call in enqueuer.calls)
+
+
+def test_the_background_flusher_sends_a_batch_no_request_came_to_flush(
+    batcher: ProductBatcher, enqueuer: RecordingEnqueuer, clock: ManualClock
+) -> None:
+    batcher.add(BatchKind.SYNC, "t1", ["u1"])
+    clock.advance(1.0)
+    flusher = BatchFlusher(batcher, interval_s=0.01)
+    flusher.start()
+    try:
+        # A bounded poll for the flusher thread's next pass (the batch's window already passed).
+        deadline = time.monotonic() + 5
+        while not enqueuer.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        flusher.stop()
+    assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from akeneo_sync.web.testing import static_resolver
 from akeneo_sync.web.urlcheck import PimUrlError, PimUrlPolicy, validate_pim_url
@@ -120,3 +122,14 @@ def test_allow_private_accepts_https_on_a_private_network() -> None:
 def test_a_resolver_returning_garbage_is_a_refusal_not_a_crash() -> None:
     with pytest.raises(PimUrlError, match="does not resolve"):
         validate_pim_url("https://odd.example.com", DEFAULT, lambda _host: ["not-an-ip"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(url=st.text(max_size=80) | st.builds(lambda host: f"https://{host}/", st.text(max_size=40)))
+def test_any_input_is_either_refused_with_a_reason_or_a_public_https_url(url: str) -> None:
+    try:
+        outcome = validate_pim_url(url, DEFAULT, RESOLVER)
+    except PimUrlError as exc:
+        outcome = f"refused: {exc}"
+    public = {"https://pim.example.com", "https://v6.example.com", "https://93.184.216.34"}
+    assert outcome.startswith("refused: pim_url") or outcome in public
