@@ -20,7 +20,6 @@ from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
 from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
-from akeneo_sync.worker.embedded import bind_actors
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
 
 __all__ = ["ControlPlane", "print_table"]
@@ -40,6 +39,10 @@ class ControlPlane:
         cipher = TokenCipher(settings.secret("encryption_key"))
         client = redis.Redis.from_url(settings.redis_url)
         state = StateStore(client, cipher=cipher, clock=clock or SystemClock())
+        # Late: the actors pull in the metrics, which `akeneo-sync worker` must not load before
+        # it has set PROMETHEUS_MULTIPROC_DIR up (see worker/process.py).
+        from akeneo_sync.worker.embedded import bind_actors
+
         bind_actors(build_broker(client))
         return cls(settings=settings, redis=client, state=state)
 
