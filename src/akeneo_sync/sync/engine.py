@@ -259,9 +259,13 @@ class SyncEngine:
             # A batch that was in flight under this number may have reached the target: retire it.
             return BatchResult(), checkpoint.batch + (1 if pending else 0)
         number = checkpoint.batch if pending in (None, prepared.fingerprint) else checkpoint.batch + 1
-        if pending != prepared.fingerprint:
+        if pending != prepared.fingerprint or prepared.unknown:
+            # Before the push: what may reach the target is known to the diff even if we die now.
             run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint)
-            self.state.checkpoints.save(self.tenant, run.catalog, run.slot, run.checkpoint)
+            pipe = self.state.transaction()
+            self.state.digests.stage_unconfirmed(pipe, self.tenant, run.catalog, prepared.unknown)
+            self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)
+            self.state.commit(pipe)
         return self._apply(run, number, prepared.upserts, ()), number + 1
 
     def _page_uuids(self, run: _Run) -> None:
