@@ -17,7 +17,7 @@ TENANT = "tenant-1"
 
 edits = st.lists(st.tuples(st.sampled_from(["put", "remove"]), st.integers(min_value=0, max_value=59)), max_size=12)
 runs = st.tuples(
-    st.sampled_from([RunMode.FULL, RunMode.INCREMENTAL, RunMode.RECONCILE]),
+    st.sampled_from([RunMode.FULL, RunMode.INCREMENTAL, RunMode.RECONCILE, RunMode.UUIDS]),
     # The push that fails (0: none), and whether it fails before or after reaching the target.
     st.integers(min_value=0, max_value=4),
     st.booleans(),
@@ -67,13 +67,18 @@ def test_after_any_edits_and_crashes_a_finished_run_leaves_the_target_exact(
         clock.advance(1000)
         _crash_on(crash_call, after, target)
         in_flight = {slot: cp.started_at for _, slot, cp in state.checkpoints.in_flight(TENANT)}
+        edited = [product_uuid(i) for _, i in edit_list]
         try:
-            summary = engine.run(CATALOG, mode)
+            summary = engine.sync_uuids(CATALOG, edited) if mode is RunMode.UUIDS else engine.run(CATALOG, mode)
         except TargetUnavailableError:
             continue
         finally:
             target.before_apply = target.after_apply = None
         assert summary.is_success
+        if summary.mode is RunMode.UUIDS:
+            # Events: each named product is downstream exactly as the PIM has it, or gone.
+            assert all(target.products.get(u) == source.products.get(u) for u in edited)
+            continue
         if summary.mode in (RunMode.FULL, RunMode.INCREMENTAL):
             # The watermark is the run's start, however often it was resumed: every product
             # last changed before it is downstream exactly as the PIM has it.
