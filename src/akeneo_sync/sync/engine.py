@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from akeneo_sync import metrics
 from akeneo_sync.akeneo.types import MappedProduct, Page
 from akeneo_sync.clock import Clock, to_utc_datetime
-from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, StateError
+from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, ConfigError, StateError
 from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, NewDeadLetter, Phase, RunMode, Slot, StateStore
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.sync.batch import (
@@ -66,6 +66,11 @@ class EngineOptions:
     uuid_batch: int = 100
     overlap_s: float = 300.0
     prefetch: bool = True
+
+    def __post_init__(self) -> None:
+        sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.uuid_batch)
+        if min(sizes) <= 0 or self.overlap_s < 0:
+            raise ConfigError(f"engine options out of range: {self}")
 
 
 @dataclass(slots=True)
