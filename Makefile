@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest services clean
+.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ services:
 pytest: $(STAMP) services
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# deploy/, grafana/ and the Dockerfile, checked with kubectl kustomize, kubernetes-validate,
+# the @kubernetes-models CRD schemas, promtool, tsc + @grafana/schema, yamllint and hadolint.
+validate-deploy: $(STAMP)
+	bash scripts/validate-deploy.sh
+
+# Regenerate the alert rules and dashboards from scripts/deploy-check/{alerts,dashboards}.py.
+generate-deploy: $(STAMP)
+	$(BIN)/python scripts/deploy-check/generate.py
+
+test: lint typecheck validate-deploy pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

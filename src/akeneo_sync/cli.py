@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from akeneo_sync import __version__
+from akeneo_sync.commands import add_commands
 from akeneo_sync.errors import ConfigError
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.settings import Settings, load_settings
@@ -41,6 +42,14 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     uvicorn.run(create_app(config), host=args.host, port=args.port, http="h11", log_level="warning")
     return 0
 
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Run the embedded demo (emulator, in-process broker and Redis, SQLite target)."""
+    from pathlib import Path
+
+    from akeneo_sync.demo import DemoOptions, run_demo
+
+    return run_demo(DemoOptions(products=args.products, database=Path(args.database)))
 
 def _cmd_web(args: argparse.Namespace) -> int:
     """Serve the web side (activation, events, API, probes) with uvicorn until stopped."""
@@ -72,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=1, help="seed of the product generator")
     emulator.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API call")
     emulator.set_defaults(handler=_cmd_emulator)
+
+    demo = commands.add_parser("demo", help="run the whole product in one process on the bundled emulator")
+    demo.add_argument("--products", type=int, default=10_000)
+    demo.add_argument("--database", default="akeneo-sync-demo.db", help="where the SQLite target is written")
+    demo.set_defaults(handler=_cmd_demo)
+
+    add_commands(commands)
     return parser
 
 

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     pim_timeout_s: float = Field(default=30.0, gt=0)
     pim_max_attempts: int = Field(default=6, gt=0)
     pim_retry_deadline_s: float = Field(default=120.0, gt=0)
+    catalog_lock_ttl_s: float = Field(default=15.0, ge=1)
+    broker_heartbeat_timeout_s: float = Field(default=15.0, ge=1)
+    broker_maintenance_chance: int = Field(default=50_000, ge=1, le=1_000_000)
 
     @field_validator("scopes", mode="before")
     @classmethod
@@ -130,6 +133,12 @@ class Settings(BaseSettings):
         if missing:
             env = ", ".join(f"AKENEO_SYNC_{name.upper()}" for name in missing)
             raise ConfigError(f"missing required settings: {env}")
+
+    def secret(self, name: str) -> str:
+        """The value of a required secret setting; `ConfigError` naming it when empty."""
+        self.require(name)
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from akeneo_sync.emulator.auth import AuthError
-from akeneo_sync.emulator.protocol import base_url, json_response
+from akeneo_sync.emulator.protocol import authenticate, base_url, json_response
 from akeneo_sync.emulator.runtime import emulator_of
 
 __all__ = ["routes"]
@@ -67,6 +67,15 @@ async def exchange(request: Request) -> Response:
     return json_response(body)
 
 
+async def notify_scopes_update(request: Request) -> Response:
+    """POST /connect/apps/v1/scopes/update?scopes=...: only notifies PIM users, grants nothing.
+
+    The response is undocumented (GAP in akeneo-api.md §1.9); we answer 200 with an empty object.
+    """
+    authenticate(request)
+    return json_response({})
+
+
 async def openid_public_key(request: Request) -> Response:
     """GET /connect/apps/v1/openid/public-key: `{"public_key": <PEM certificate>}` (IMPL-ONLY shape)."""
     return json_response({"public_key": emulator_of(request).openid.public_key()})
@@ -118,5 +127,6 @@ def routes() -> list[Route]:
         Route("/connect/apps/v1/authorize", authorize, methods=["GET"]),
         Route("/connect/apps/v1/oauth2/token", exchange, methods=["POST"]),
         Route("/connect/apps/v1/openid/public-key", openid_public_key, methods=["GET"]),
+        Route("/connect/apps/v1/scopes/update", notify_scopes_update, methods=["POST"]),
         Route("/api/oauth/v1/token", connection_token, methods=["POST"]),
     ]

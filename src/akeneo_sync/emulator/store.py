@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from akeneo_sync.emulator.catalog_data import (
@@ -215,73 +216,70 @@ class Store:
 
     # -- selections -------------------------------------------------------------------------
 
-    def _matches(self, i: int, sel: Selection, query: ProductQuery | None) -> bool:
+    def _matcher(self, sel: Selection, query: ProductQuery | None = None) -> Callable[[int], bool]:
+        """A predicate on product indexes, with the selection's constants worked out once."""
         d = self._data
-        if sel.enabled_only and not d.enabled[i]:
-            return False
-        if sel.families is not None and FAMILIES[d.family[i]] not in sel.families:
-            return False
-        if sel.categories is not None and not d.categories[i] & category_mask(sel.categories):
-            return False
-        updated = d.updated[i]
-        if sel.updated_after is not None and updated <= sel.updated_after:
-            return False
-        if query is not None:
-            if query.updated_after is not None and updated <= query.updated_after:
+        families = None if sel.families is None else {FAMILIES.index(f) for f in sel.families if f in FAMILIES}
+        categories = None if sel.categories is None else category_mask(sel.categories)
+        # Both bounds are exclusive (GAP in akeneo-api.md §3.5); the selection's is "after" too.
+        lows = [b for b in (sel.updated_after, query.updated_after if query else None) if b is not None]
+        low = max(lows) if lows else None
+        high = query.updated_before if query else None
+
+        def matches(i: int) -> bool:
+            if sel.enabled_only and not d.enabled[i]:
                 return False
-            if query.updated_before is not None and updated >= query.updated_before:
+            if families is not None and d.family[i] not in families:
                 return False
-        return True
+            if categories is not None and not d.categories[i] & categories:
+                return False
+            updated = d.updated[i]
+            return (low is None or updated > low) and (high is None or updated < high)
+
+        return matches
+
+    def _scan(self, catalog: Catalog, query: ProductQuery) -> Iterator[int]:
+        """Indexes of the selected products after the query's cursor, in UUID order."""
+        uuids = self._data.uuids
+        start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
+        matches = self._matcher(catalog.selection, query)
+        return (i for i in range(start, len(uuids)) if matches(i))
 
     def page(self, catalog: Catalog, query: ProductQuery) -> list[Product]:
         """Up to `limit` selected products after the cursor, by UUID ascending."""
         with self._lock:
-            start = 0 if query.search_after is None else bisect_right(self._data.uuids, query.search_after.lower())
-            found: list[Product] = []
-            for i in range(start, len(self._data.uuids)):
-                if self._matches(i, catalog.selection, query):
-                    found.append(self._product_at(i))
-                    if len(found) >= query.limit:
-                        break
-            return found
+            return [self._product_at(i) for i in islice(self._scan(catalog, query), query.limit)]
 
     def page_uuids(self, catalog: Catalog, query: ProductQuery) -> list[str]:
         """Like `page` but only UUIDs, without building values."""
         with self._lock:
             uuids = self._data.uuids
-            start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
-            found: list[str] = []
-            for i in range(start, len(uuids)):
-                if self._matches(i, catalog.selection, query):
-                    found.append(uuids[i])
-                    if len(found) >= query.limit:
-                        break
-            return found
+            return [uuids[i] for i in islice(self._scan(catalog, query), query.limit)]
 
     def count(self, catalog: Catalog, query: ProductQuery) -> int:
-        """How many products the catalog selects under the query's date filters."""
+        """How many products the catalog selects under the query's date filters (cursor ignored)."""
         with self._lock:
-            unbounded = ProductQuery(limit=1, updated_after=query.updated_after, updated_before=query.updated_before)
-            return sum(1 for i in range(len(self._data.uuids)) if self._matches(i, catalog.selection, unbounded))
+            matches = self._matcher(catalog.selection, query)
+            return sum(1 for i in range(len(self._data.uuids)) if matches(i))
 
     def selected_uuids(self, catalog: Catalog) -> list[str]:
         """The UUIDs of every product the catalog selects, without building their values."""
         with self._lock:
-            uuids, sel = self._data.uuids, catalog.selection
-            return [uuids[i] for i in range(len(uuids)) if self._matches(i, sel, None)]
+            uuids, matches = self._data.uuids, self._matcher(catalog.selection)
+            return [uuids[i] for i in range(len(uuids)) if matches(i)]
 
     def selected(self, catalog: Catalog) -> Iterator[Product]:
         """Every product of the catalog (a snapshot taken under the lock)."""
         with self._lock:
-            sel = catalog.selection
-            items = [self._product_at(i) for i in range(len(self._data.uuids)) if self._matches(i, sel, None)]
+            matches = self._matcher(catalog.selection)
+            items = [self._product_at(i) for i in range(len(self._data.uuids)) if matches(i)]
         return iter(items)
 
     def in_selection(self, catalog: Catalog, uuid: str) -> Product | None:
         """The product if the catalog selects it."""
         with self._lock:
             i = self._index(uuid.lower())
-            if i is None or not self._matches(i, catalog.selection, None):
+            if i is None or not self._matcher(catalog.selection)(i):
                 return None
             return self._product_at(i)
 

@@ -51,9 +51,7 @@ class Target(Protocol):
 
     kind: str
 
-    def apply(
-        self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]
-    ) -> BatchResult:
+    def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         """Upsert then delete, idempotently; raise `TargetUnavailableError` when down."""
         ...
 

@@ -23,6 +23,7 @@ from typing import Final
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from akeneo_sync import __version__
 from akeneo_sync.akeneo.types import MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetUnavailableError
@@ -77,6 +78,10 @@ class HttpRetryPolicy:
     max_backoff_s: float = 30.0
     # A longer Retry-After is not waited out in a worker thread: the run retries later instead.
     max_retry_after_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or min(self.base_backoff_s, self.max_backoff_s, self.max_retry_after_s) < 0:
+            raise ConfigError(f"invalid HTTP target retry policy: {self}")
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -138,6 +143,7 @@ class HttpTarget:
     def _post(self, batch: BatchContext, body: bytes) -> httpx.Response:
         headers = {
             "Content-Type": "application/json",
+            "User-Agent": f"akeneo-sync/{__version__}",
             IDEMPOTENCY_HEADER: batch.idempotency_key,
             SIGNATURE_HEADER: sign(self._secret, body),
         }

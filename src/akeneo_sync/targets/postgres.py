@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from akeneo_sync.akeneo.types import MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
@@ -40,11 +41,12 @@ CREATE TABLE IF NOT EXISTS akeneo_sync_products (
     PRIMARY KEY (tenant, catalog, uuid)
 )
 """
-# One statement per batch whatever its size: the rows travel as two arrays.
+# One statement per batch whatever its size: the rows travel as two arrays, in binary (`%b`),
+# because the text array format must quote and escape every JSON body (measured 18x slower).
 _UPSERT_MANY: Final = """
 INSERT INTO akeneo_sync_products (tenant, catalog, uuid, body, run_id, page, written_at)
 SELECT %(tenant)s, %(catalog)s, t.uuid, t.body::jsonb, %(run_id)s, %(page)s, to_timestamp(%(written_at)s)
-FROM unnest(%(uuids)s::text[], %(bodies)s::text[]) AS t(uuid, body)
+FROM unnest(%(uuids)b::text[], %(bodies)b::text[]) AS t(uuid, body)
 ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
     body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
 """
@@ -55,7 +57,7 @@ ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
     body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
 """
 _DELETE_MANY: Final = """
-DELETE FROM akeneo_sync_products WHERE tenant = %(tenant)s AND catalog = %(catalog)s AND uuid = ANY(%(uuids)s)
+DELETE FROM akeneo_sync_products WHERE tenant = %(tenant)s AND catalog = %(catalog)s AND uuid = ANY(%(uuids)b::text[])
 """
 _SELECT: Final = "SELECT uuid, body FROM akeneo_sync_products WHERE tenant = %s AND catalog = %s ORDER BY uuid"
 
@@ -81,10 +83,24 @@ class PostgresTarget:
         if not url.startswith(SCHEMES):
             # The URL is not echoed: it may carry a password.
             raise ConfigError("AKENEO_SYNC_TARGET_URL: a PostgreSQL target starts with postgresql:// or postgres://")
-        self._url = url
+        try:
+            given = conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            # `from None`: libpq's message quotes the URL, password included.
+            raise ConfigError("AKENEO_SYNC_TARGET_URL is not a valid PostgreSQL URL") from None
+        # statement_timeout is enforced by the server, which cannot help when the network itself is
+        # gone: TCP keepalives and a user timeout make a silent peer fail the socket instead.
+        defaults: dict[str, str | int | None] = {
+            "connect_timeout": connect_timeout_s,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 60_000,
+        }
+        self._conninfo = make_conninfo("", **{**defaults, **given})
         self._clock = clock or SystemClock()
         self._max_body_bytes = max_body_bytes
-        self._connect_timeout_s = connect_timeout_s
         # A blocked socket read cannot be interrupted by dramatiq's TimeLimit: bound it here.
         self._statement_timeout_ms = int(statement_timeout_s * 1000)
         self._lock = threading.Lock()
@@ -101,7 +117,8 @@ class PostgresTarget:
         storable: list[EncodedProduct] = []
         rejected = list(encoded.rejected)
         for product in encoded.upserts:
-            if _NUL_ESCAPE.search(product.body):
+            # The substring test is C-fast; the regex (slow on 1 KiB bodies) only settles the rare hit.
+            if "\\u0000" in product.body and _NUL_ESCAPE.search(product.body):
                 rejected.append(Rejection(product.uuid, "contains a U+0000 character, which JSONB cannot store"))
             else:
                 storable.append(product)
@@ -112,9 +129,13 @@ class PostgresTarget:
             "page": batch.page,
             "written_at": self._clock.now(),
         }
-        with self._lock:
-            refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
-        TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        try:
+            refused: list[Rejection] = []
+            if storable or encoded.deletes:
+                with self._lock:
+                    refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
         return BatchResult(rejected=tuple(rejected + refused))
 
     def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]:
@@ -133,14 +154,13 @@ class PostgresTarget:
         # A second go only when a *reused* connection turned out dead (a restarted server, an idle
         # connection cut by a proxy): the work is idempotent, so redoing it is safe.
         for attempt in (1, 2):
-            is_fresh = self._conn is None
+            is_reused = self._is_usable()
             try:
-                conn = self._connection()
-                return work(conn)
+                return work(self._connection())
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                is_dead = self._conn is None or self._conn.broken or self._conn.closed
+                is_dead = not self._is_usable()
                 self._discard()
-                if attempt == 1 and is_dead and not is_fresh:
+                if attempt == 1 and is_reused and is_dead:
                     continue
                 raise TargetUnavailableError(
                     f"PostgreSQL target unavailable: {trim(str(exc))}", tenant=tenant, catalog=catalog
@@ -149,13 +169,20 @@ class PostgresTarget:
                 # A missing privilege or a table altered by hand: retrying will not help.
                 message = f"PostgreSQL target failed: {trim(str(exc))}"
                 raise TargetError(message, tenant=tenant, catalog=catalog) from exc
+            except BaseException:
+                # dramatiq's TimeLimit/Shutdown can land mid-protocol: never reuse that connection.
+                self._discard()
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _is_usable(self) -> bool:
+        return self._conn is not None and not self._conn.closed and not self._conn.broken
+
     def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+        if self._conn is not None and self._is_usable():
             return self._conn
         self._discard()
-        conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout_s)
+        conn = psycopg.connect(self._conninfo, autocommit=True)
         try:
             conn.execute(f"SET statement_timeout = {self._statement_timeout_ms}")
             with conn.transaction():

@@ -27,7 +27,6 @@ __all__ = ["SCHEME", "SqliteTarget"]
 
 SCHEME: Final = "sqlite:///"
 MEMORY: Final = ":memory:"
-_BUSY_TIMEOUT_MS: Final = 10_000
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS akeneo_sync_products (
@@ -56,7 +55,14 @@ class SqliteTarget:
 
     kind = "sqlite"
 
-    def __init__(self, url: str, *, clock: Clock | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        busy_timeout_s: float = 10.0,
+    ) -> None:
         self.path = _path_from_url(url)
         self._clock = clock or SystemClock()
         self._max_body_bytes = max_body_bytes
@@ -64,9 +70,8 @@ class SqliteTarget:
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per batch.
             self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
             )
-            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             self._conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode survives a killed process (the kill test's case); only a power cut
             # can lose the last commits, which the next run re-sends from its checkpoint anyway.
@@ -93,6 +98,15 @@ class SqliteTarget:
             (batch.tenant, batch.catalog, p.uuid, p.body, batch.run_id, batch.page, written_at) for p in encoded.upserts
         ]
         keys = [(batch.tenant, batch.catalog, uuid) for uuid in encoded.deletes]
+        try:
+            self._write(batch, rows, keys)
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        return BatchResult(rejected=encoded.rejected)
+
+    def _write(
+        self, batch: BatchContext, rows: Sequence[tuple[object, ...]], keys: Sequence[tuple[str, str, str]]
+    ) -> None:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -106,8 +120,6 @@ class SqliteTarget:
                 if isinstance(exc, sqlite3.Error):
                     raise _translate(exc, batch) from exc
                 raise
-        TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
-        return BatchResult(rejected=encoded.rejected)
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):

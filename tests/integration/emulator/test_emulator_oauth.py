@@ -252,3 +252,14 @@ def test_the_id_token_only_carries_what_the_scopes_allow_and_sub_is_pairwise(
     assert "firstname" not in bare
     assert decode_verified(second["id_token"], certificate)["sub"] != bare["sub"]
     assert "id_token" not in without
+
+
+def test_notifying_a_scope_update_answers_200_and_grants_nothing(pim: EmulatorHandle, client_for: Any) -> None:
+    api = client_for("app-a", ["read_catalogs"])
+
+    notified = api.post("/connect/apps/v1/scopes/update", params={"scopes": "read_catalogs write_catalogs"})
+    anonymous = httpx.post(f"{pim.base_url}/connect/apps/v1/scopes/update", params={"scopes": "read_catalogs"})
+
+    assert notified.status_code == 200
+    assert anonymous.status_code == 401
+    assert api.post(f"{API}/catalogs", json={"name": "x"}).status_code == 403

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# akeneo-sync container image: one image, the process chosen by the first argument
+# (`web`, `worker`, `scheduler`, ...). Build: docker build -t ghcr.io/example/akeneo-sync:0.1.0 .
+
+# Stage 1: build the wheel of akeneo-sync and of every dependency (no compiler needed at run time).
+FROM python:3.11-slim AS build
+WORKDIR /src
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN python -m pip wheel --wheel-dir /wheels .
+
+# Stage 2: install the wheels into a clean image and run as an unprivileged user.
+FROM python:3.11-slim
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# The numeric ids match the Kubernetes securityContext (runAsUser/runAsGroup 10001).
+RUN groupadd --system --gid 10001 akeneo \
+    && useradd --system --uid 10001 --gid akeneo --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin akeneo
+# Bind-mount the wheels instead of copying them: they never become a layer of the final image.
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    python -m pip install --no-index --find-links=/wheels /wheels/akeneo_sync-*.whl
+WORKDIR /tmp
+USER 10001:10001
+EXPOSE 8000 9191
+ENTRYPOINT ["akeneo-sync"]
+CMD ["web", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,238 @@
+"""Handlers of the process and operator commands of `akeneo-sync` (the parser is in `cli.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import dramatiq
+
+from akeneo_sync.clock import SystemClock
+from akeneo_sync.logging import configure_logging, get_logger
+from akeneo_sync.operator import ControlPlane, print_table
+from akeneo_sync.settings import Settings, load_settings
+from akeneo_sync.worker.broker import DEFAULT_QUEUE
+from akeneo_sync.worker.queues import queue_depths, remove_dead_message
+
+__all__ = ["cmd_catalogs", "cmd_dead_letters", "cmd_scheduler", "cmd_sync", "cmd_tenants", "cmd_worker"]
+
+log = get_logger(__name__)
+
+
+def _settings() -> Settings:
+    # Imported late: prometheus_client picks its multiprocess mode on first import, and the
+    # worker command must set PROMETHEUS_MULTIPROC_DIR up before that (see worker/process.py).
+    from akeneo_sync.metrics import set_tenant_labels
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    set_tenant_labels(settings.metrics_tenant_labels)
+    return settings
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run dramatiq worker processes in the foreground (SIGTERM: graceful; SIGKILL: nothing lost)."""
+    from akeneo_sync.worker.process import exec_worker
+
+    settings = load_settings()
+    settings.require("encryption_key")
+    exec_worker(
+        processes=args.processes,
+        threads=args.threads,
+        metrics_dir=Path(args.metrics_dir),
+        metrics_port=settings.metrics_port,
+    )
+    return 0  # pragma: no cover - exec_worker replaces the process
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Run the scheduler; with two replicas one leads and the other stands by."""
+    from prometheus_client import start_http_server
+
+    from akeneo_sync.metrics import QUEUE_DEPTH
+    from akeneo_sync.worker.enqueue import ActorEnqueuer, StateScheduleSource
+    from akeneo_sync.worker.scheduler import Cadence, Scheduler
+
+    settings = _settings()
+    plane = ControlPlane.open(settings)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    start_http_server(args.metrics_port or settings.metrics_port, addr=args.metrics_host)
+    scheduler = Scheduler(
+        plane.redis,
+        StateScheduleSource(plane.state),
+        ActorEnqueuer(),
+        SystemClock(),
+        Cadence(settings.poll_interval_s, settings.incremental_interval_s, settings.reconcile_interval_s),
+        instance_id=f"{socket.gethostname()}-{os.getpid()}",
+    )
+
+    def tick_and_measure() -> bool:
+        for queue, depth in queue_depths(plane.redis, [DEFAULT_QUEUE]).items():
+            QUEUE_DEPTH.labels(queue=queue).set(depth)
+        return stop.is_set()
+
+    log.info("scheduler_started", instance=scheduler.lease.holder)
+    scheduler.run(tick_and_measure)
+    return 0
+
+
+def cmd_tenants(args: argparse.Namespace) -> int:
+    """List tenants, or register a custom app's token (`tenants add`)."""
+    plane = ControlPlane.open(_settings())
+    if args.action == "add":
+        tenant = plane.add_tenant(
+            args.pim_url, args.token, subscription_id=args.subscription_id, tenant_id=args.tenant_id
+        )
+        print(f"tenant {tenant} stored; app_activated enqueued")
+        return 0
+    print_table(plane.tenant_rows(), as_json=args.json)
+    return 0
+
+
+def cmd_catalogs(args: argparse.Namespace) -> int:
+    """Show the status of every catalog."""
+    plane = ControlPlane.open(_settings())
+    print_table(plane.catalog_rows(args.tenant), as_json=args.json)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Enqueue a sync of one catalog (incremental, or full with --full)."""
+    plane = ControlPlane.open(_settings())
+    if plane.state.tenants.get(args.tenant) is None:
+        print(f"akeneo-sync: unknown tenant {args.tenant!r}", file=sys.stderr)
+        return 1
+    from akeneo_sync.worker import actors
+
+    mode = "full" if args.full else "incremental"
+    message = actors.sync_catalog.send(args.tenant, args.catalog, mode)
+    print(f"enqueued {mode} sync of {args.tenant}/{args.catalog} (message {message.message_id})")
+    return 0
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    """List dead letters (products and messages) or replay them."""
+    settings = _settings()
+    plane = ControlPlane.open(settings)
+    tenants = [args.tenant] if args.tenant else [t.id for t in plane.state.tenants.list()]
+    if args.action == "list":
+        rows = [
+            {
+                "kind": "product",
+                "tenant": letter.tenant,
+                "catalog": letter.catalog,
+                "id": letter.id,
+                "uuid": letter.uuid or "",
+                "reason": letter.reason,
+                "detail": letter.detail[:80],
+                "attempt": letter.attempt,
+            }
+            for tenant in tenants
+            for letter in plane.state.dead_letters.list(tenant, count=args.limit, catalog=args.catalog)
+        ]
+        rows += [
+            {
+                "kind": "message",
+                "tenant": str(m.args[0]) if m.args else "",
+                "catalog": str(m.args[1]) if len(m.args) > 1 and m.actor != "sync_products" else "",
+                "id": m.message_id,
+                "uuid": "",
+                "reason": m.actor,
+                "detail": m.error[:80],
+                "attempt": m.retries,
+            }
+            for m in plane.dead_message_rows()
+        ]
+        print_table(rows, as_json=args.json)
+        return 0
+    return _replay(settings, plane, tenants, args.catalog)
+
+
+def _replay(settings: Settings, plane: ControlPlane, tenants: list[str], catalog: str | None) -> int:
+    from akeneo_sync.worker import jobs
+    from akeneo_sync.worker.runtime import build_runtime
+    from akeneo_sync.worker.shutdown import StopFlag
+
+    runtime = build_runtime(settings, plane.redis, clock=SystemClock(), stop=StopFlag())
+    try:
+        for tenant_id in tenants:
+            tenant = plane.state.tenants.get(tenant_id)
+            if tenant is None or not tenant.is_active:
+                continue
+            engines = [catalog] if catalog else [r.id for r in plane.state.catalogs.list(tenant_id)]
+            for catalog_id in engines:
+                report = jobs.build_engine(runtime, tenant, catalog_id).replay_dead_letters(catalog_id)
+                summary = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(report).items())
+                print(f"{tenant_id}/{catalog_id}: {summary}")
+        broker = dramatiq.get_broker()
+        for message in plane.dead_message_rows():
+            # A copy of the message, retries reset; the dead one is forgotten once re-sent.
+            broker.get_actor(message.actor).send(*message.args, **message.kwargs)
+            remove_dead_message(plane.redis, message.queue, message.message_id)
+            print(f"re-enqueued {message.actor}{message.args}")
+    finally:
+        runtime.close()
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the process and operator sub-commands."""
+    worker = commands.add_parser("worker", help="run dramatiq worker processes (foreground)")
+    worker.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    worker.add_argument("--threads", type=int, default=8)
+    worker.add_argument("--metrics-dir", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", "/tmp/akeneo-sync-metrics"))  # noqa: S108
+    worker.set_defaults(handler=cmd_worker)
+
+    scheduler = commands.add_parser("scheduler", help="enqueue polls, incremental syncs and reconciliations")
+    scheduler.add_argument("--metrics-port", type=int, default=0, help="default: AKENEO_SYNC_METRICS_PORT")
+    scheduler.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 -- scraped from other pods
+    scheduler.set_defaults(handler=cmd_scheduler)
+
+    tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")
+    tenants.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    tenants.add_argument("--pim-url")
+    tenants.add_argument("--token")
+    tenants.add_argument("--subscription-id")
+    tenants.add_argument("--tenant-id", help="default: derived from the PIM host")
+    tenants.add_argument("--json", action="store_true")
+    tenants.set_defaults(handler=_tenants_checked)
+
+    catalogs = commands.add_parser("catalogs", help="status table of every catalog")
+    catalogs.add_argument("--tenant")
+    catalogs.add_argument("--json", action="store_true")
+    catalogs.set_defaults(handler=cmd_catalogs)
+
+    sync = commands.add_parser("sync", help="enqueue a sync of one catalog")
+    sync.add_argument("tenant")
+    sync.add_argument("catalog")
+    sync.add_argument("--full", action="store_true", help="a full sync instead of an incremental one")
+    sync.set_defaults(handler=cmd_sync)
+
+    dead = commands.add_parser("dead-letters", help="list or replay dead letters")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("--tenant")
+    dead.add_argument("--catalog")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.add_argument("--json", action="store_true")
+    dead.set_defaults(handler=cmd_dead_letters)
+
+
+def _tenants_checked(args: argparse.Namespace) -> int:
+    if args.action == "add" and not (args.pim_url and args.token):
+        print("akeneo-sync: tenants add needs --pim-url and --token", file=sys.stderr)
+        return 2
+    return cmd_tenants(args)
+

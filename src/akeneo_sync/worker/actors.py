@@ -1,0 +1,153 @@
+"""The Dramatiq actors: thin wrappers that load state, call a job or the engine, record the outcome.
+
+Import this module only after `install_broker` (actors bind to the global broker at import) and
+`install_runtime`. Actors receive ids, never tokens or product bodies.
+
+Retry policy (STYLE.md §1): only errors whose class says `retryable` are retried, a bounded number
+of times with exponential backoff; a `Retry-After` from the PIM becomes `dramatiq.Retry(delay=…)`.
+Anything else fails at once into dramatiq's dead-letter queue (`akeneo-sync dead-letters list`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import dramatiq
+
+from akeneo_sync.errors import AkeneoSyncError, RateLimitedError
+from akeneo_sync.state import RunMode
+from akeneo_sync.worker import jobs
+from akeneo_sync.worker.broker import DEFAULT_QUEUE
+from akeneo_sync.worker.runtime import current_runtime
+
+__all__ = [
+    "app_activated",
+    "catalog_watchdog",
+    "poll_catalogs",
+    "reconcile_catalog",
+    "should_retry",
+    "sync_catalog",
+    "sync_products",
+    "tenant_disconnected",
+]
+
+MAX_RETRIES: Final = 8
+MIN_BACKOFF_MS: Final = 2_000
+MAX_BACKOFF_MS: Final = 10 * 60_000
+# Messages older than a day are stale: the scheduler will have enqueued fresher ones.
+MAX_AGE_MS: Final = 24 * 3600_000
+SHORT_TIME_LIMIT_MS: Final = 5 * 60_000
+ACTIVATION_RETRY_MS: Final = 2_000
+
+
+def should_retry(retries: int, exc: BaseException) -> bool:
+    """Retry transient failures only, and only `MAX_RETRIES` times."""
+    if retries >= MAX_RETRIES:
+        return False
+    if isinstance(exc, dramatiq.Retry):
+        return True
+    return isinstance(exc, AkeneoSyncError) and exc.retryable
+
+
+def retry_later(exc: RateLimitedError) -> dramatiq.Retry:
+    """Turn the PIM's `Retry-After` into a dramatiq retry after exactly that long."""
+    delay_ms = int(max(exc.retry_after_s or 0.0, 1.0) * 1000)
+    return dramatiq.Retry(str(exc), delay=delay_ms)
+
+
+_RETRY_OPTIONS: Final[dict[str, Any]] = {
+    "max_retries": MAX_RETRIES,
+    "min_backoff": MIN_BACKOFF_MS,
+    "max_backoff": MAX_BACKOFF_MS,
+    "retry_when": should_retry,
+    "max_age": MAX_AGE_MS,
+}
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def app_activated(tenant: str) -> None:
+    """Create the configured catalogs and push the mapping schema, then poll the catalogs."""
+    runtime = current_runtime()
+    try:
+        with jobs.tenant_session(runtime, tenant) as loaded:
+            if loaded is None:
+                return
+            if jobs.activate_tenant(runtime, loaded) is None:
+                # Another worker is activating this tenant: come back once it is done.
+                raise dramatiq.Retry("activation in progress elsewhere", delay=ACTIVATION_RETRY_MS)
+    except RateLimitedError as exc:
+        raise retry_later(exc) from exc
+    poll_catalogs.send(tenant)
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def poll_catalogs(tenant: str) -> None:
+    """Diff enabled flags: newly enabled → full sync; disabled → paused; gone → deleted."""
+    runtime = current_runtime()
+    try:
+        with jobs.tenant_session(runtime, tenant) as loaded:
+            if loaded is None:
+                return
+            changes = jobs.poll_catalogs(runtime, loaded)
+    except RateLimitedError as exc:
+        raise retry_later(exc) from exc
+    for catalog in changes.newly_enabled:
+        sync_catalog.send(tenant, catalog, "full")
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def tenant_disconnected(tenant: str) -> None:
+    """The app was removed from the PIM (or its token revoked): stop all work for the tenant."""
+    jobs.disconnect_tenant(current_runtime(), tenant, revoked=False)
+
+
+SYNC_TIME_LIMIT_MS: Final = 2 * 3600_000
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SYNC_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
+    """Run (or resume) a full, incremental or reconcile run of one catalog under its lock."""
+    run_mode = RunMode(mode)
+    runtime = current_runtime()
+    result = jobs.CatalogRunResult()
+    try:
+        with jobs.tenant_session(runtime, tenant) as loaded:
+            if loaded is None:
+                return
+            result = jobs.sync_catalog_locked(runtime, loaded, catalog, run_mode)
+    except RateLimitedError as exc:
+        raise retry_later(exc) from exc
+    if result.coalesced:
+        if jobs.arm_watchdog(runtime, tenant, catalog):
+            catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(jobs.watchdog_delay_s(runtime) * 1000))
+    elif result.interrupted:
+        # The worker is shutting down: the run checkpointed; resume it on another worker.
+        sync_catalog.send(tenant, catalog, result.summaries[-1].mode.value)
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SYNC_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def reconcile_catalog(tenant: str, catalog: str) -> None:
+    """Delete downstream every product that is no longer in the catalog."""
+    sync_catalog(tenant, catalog, RunMode.RECONCILE.value)
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def catalog_watchdog(tenant: str, catalog: str) -> None:
+    """Honour rerun requests a dead lock holder left behind (see `jobs.arm_watchdog`)."""
+    runtime = current_runtime()
+    jobs.disarm_watchdog(runtime, tenant, catalog)
+    pending = jobs.pending_reruns(runtime, tenant, catalog)
+    if pending:
+        sync_catalog(tenant, catalog, jobs.next_mode(pending).value)
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def sync_products(tenant: str, uuids: list[str]) -> None:
+    """Fetch these products by UUID in every enabled catalog: push the present, delete the gone."""
+    runtime = current_runtime()
+    try:
+        with jobs.tenant_session(runtime, tenant) as loaded:
+            if loaded is not None:
+                jobs.sync_products(runtime, loaded, uuids)
+    except RateLimitedError as exc:
+        raise retry_later(exc) from exc

@@ -1,0 +1,268 @@
+"""What the actors do, as plain functions over a `Runtime` (no dramatiq here, so tests call them).
+
+Each job loads the tenant, refuses to touch the PIM for a tenant that is not active, and turns a
+revoked token into a disconnected tenant: one metric, one log line, no retry storm.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Final
+
+import redis
+from structlog.contextvars import bound_contextvars
+
+from akeneo_sync.akeneo.client import AkeneoClient
+from akeneo_sync.errors import StateError, TokenRevokedError
+from akeneo_sync.logging import get_logger
+from akeneo_sync.mapping import schema_validator
+from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
+from akeneo_sync.state import CatalogStatus, RunMode, Tenant, TenantStatus
+from akeneo_sync.sync.engine import EngineOptions, RunControl, SyncEngine
+from akeneo_sync.sync.summary import Outcome, RunSummary
+from akeneo_sync.sync.validate import ProductValidator
+from akeneo_sync.worker.catalog_lock import CatalogRunLock
+from akeneo_sync.worker.lease import RedisLease
+from akeneo_sync.worker.runtime import Runtime
+
+__all__ = [
+    "CatalogChanges",
+    "CatalogRunResult",
+    "activate_tenant",
+    "arm_watchdog",
+    "build_engine",
+    "disarm_watchdog",
+    "disconnect_tenant",
+    "next_mode",
+    "pending_reruns",
+    "poll_catalogs",
+    "sync_catalog_locked",
+    "sync_products",
+    "tenant_session",
+    "watchdog_delay_s",
+]
+
+log = get_logger(__name__)
+
+
+@contextmanager
+def tenant_session(runtime: Runtime, tenant_id: str) -> Iterator[Tenant | None]:
+    """Bind log context, load the tenant (None when unknown or inactive) and handle revocation."""
+    with bound_contextvars(tenant=tenant_id):
+        tenant = runtime.state.tenants.get(tenant_id)
+        if tenant is None or not tenant.is_active:
+            log.info("tenant_skipped", status=None if tenant is None else tenant.status.value)
+            yield None
+            return
+        try:
+            yield tenant
+        except TokenRevokedError:
+            disconnect_tenant(runtime, tenant_id, revoked=True)
+
+
+def disconnect_tenant(runtime: Runtime, tenant_id: str, *, revoked: bool) -> None:
+    """Stop all work for a tenant: its token is gone (revoked) or the app was removed."""
+    tenant = runtime.state.tenants.get(tenant_id)
+    if tenant is None or tenant.status is not TenantStatus.ACTIVE:
+        return
+    runtime.state.tenants.set_status(tenant_id, TenantStatus.DISCONNECTED)
+    if revoked:
+        TENANTS_REVOKED.inc()
+    log.warning("tenant_disconnected", tenant=tenant_id, revoked=revoked)
+
+
+ACTIVATION_LEASE_TTL_S: Final = 120.0
+
+
+def activate_tenant(runtime: Runtime, tenant: Tenant) -> list[str] | None:
+    """Create the configured catalogs that are missing and push their mapping schema; idempotent.
+
+    Returns the ids of the configured catalogs, or None when another worker is activating the
+    same tenant right now (retry later). Catalogs are matched by name, and activations of one
+    tenant are serialised by a lease, so a redelivered message or a double click on Connect finds
+    the catalogs made before instead of creating copies.
+    """
+    lease = RedisLease(
+        runtime.redis, f"akeneo-sync:activation:{tenant.id}", uuid.uuid4().hex, ACTIVATION_LEASE_TTL_S
+    )
+    if not lease.acquire_or_renew():
+        return None
+    try:
+        client = runtime.client_for(tenant)
+        existing = {info.name: info for info in client.iter_catalogs()}
+        ids: list[str] = []
+        for spec in runtime.settings.catalogs:
+            info = existing.get(spec.name)
+            if info is None:
+                info = client.create_catalog(spec.name)
+                log.info("catalog_created", catalog=info.id, name=info.name)
+            client.put_mapping_schema(info.id, spec.load_schema())
+            runtime.state.catalogs.upsert(tenant.id, info.id, name=info.name, enabled=info.enabled)
+            ids.append(info.id)
+        return ids
+    finally:
+        lease.release()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChanges:
+    """What a poll found: catalogs to sync in full, paused, and gone."""
+
+    newly_enabled: tuple[str, ...]
+    disabled: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+
+def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None = None) -> CatalogChanges:
+    """Diff the PIM's catalogs with the stored ones and record enabled/disabled/deleted."""
+    client = client or runtime.client_for(tenant)
+    catalogs = runtime.state.catalogs
+    known = {record.id: record for record in catalogs.list(tenant.id)}
+    listed = {info.id: info for info in client.iter_catalogs()}
+    newly_enabled: list[str] = []
+    disabled: list[str] = []
+    for catalog_id, info in listed.items():
+        record = known.get(catalog_id)
+        catalogs.upsert(tenant.id, catalog_id, name=info.name, enabled=info.enabled)
+        CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(1 if info.enabled else 0)
+        was_live = record is not None and record.enabled and record.status not in _NOT_LIVE
+        if info.enabled and not was_live:
+            newly_enabled.append(catalog_id)
+        elif not info.enabled and (record is None or record.status is not CatalogStatus.PAUSED):
+            catalogs.set_status(tenant.id, catalog_id, CatalogStatus.PAUSED, enabled=False)
+            disabled.append(catalog_id)
+    deleted = [cid for cid, record in known.items() if cid not in listed and record.status is not CatalogStatus.DELETED]
+    for catalog_id in deleted:
+        catalogs.set_status(tenant.id, catalog_id, CatalogStatus.DELETED, enabled=False)
+        CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(0)
+    changes = CatalogChanges(tuple(newly_enabled), tuple(disabled), tuple(deleted))
+    if newly_enabled or disabled or deleted:
+        log.info(
+            "catalogs_changed", enabled=changes.newly_enabled, disabled=changes.disabled, deleted=changes.deleted
+        )
+    return changes
+
+
+# A catalog in one of these states needs a full sync once it is (again) enabled.
+_NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED})
+
+
+def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -> SyncEngine:
+    """The sync engine for one tenant, on the process's shared client pool and target.
+
+    With `catalog`, products are also checked against the mapping schema configured for that
+    catalog (matched by name), so a product missing a required target becomes a dead letter.
+    """
+    return SyncEngine(
+        runtime.client_for(tenant),
+        runtime.target,
+        runtime.state,
+        runtime.clock,
+        tenant=tenant.id,
+        options=EngineOptions(overlap_s=float(runtime.settings.watermark_overlap_s)),
+        validator=_validator_for(runtime, tenant.id, catalog) if catalog else None,
+    )
+
+
+def _validator_for(runtime: Runtime, tenant: str, catalog: str) -> ProductValidator | None:
+    record = runtime.state.catalogs.get(tenant, catalog)
+    for spec in runtime.settings.catalogs:
+        if record is not None and spec.name == record.name:
+            return schema_validator(spec.load_schema())
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRunResult:
+    """What a locked catalog run did: its runs (reruns included), or that it was coalesced."""
+
+    summaries: tuple[RunSummary, ...] = ()
+    coalesced: bool = False
+
+    @property
+    def interrupted(self) -> bool:
+        """The worker is shutting down and the run stopped after a checkpoint."""
+        return bool(self.summaries) and self.summaries[-1].outcome is Outcome.INTERRUPTED
+
+
+def next_mode(requested: list[str]) -> RunMode:
+    # A full run covers everything an incremental one would do; a reconcile is run on its own.
+    for mode in (RunMode.FULL, RunMode.INCREMENTAL, RunMode.RECONCILE):
+        if mode.value in requested:
+            return mode
+    return RunMode(requested[0])
+
+
+def sync_catalog_locked(runtime: Runtime, tenant: Tenant, catalog: str, mode: RunMode) -> CatalogRunResult:
+    """Run `mode` on a catalog under its lock, then every rerun requested meanwhile.
+
+    When the lock is held, the trigger is recorded as a rerun for the holder and nothing runs
+    here (never two runs of one catalog at once, never a trigger dropped).
+    """
+    lock = CatalogRunLock(runtime.state, tenant.id, catalog, ttl_s=runtime.settings.catalog_lock_ttl_s)
+    if not lock.acquire(rerun_mode=mode.value):
+        log.info("sync_coalesced", catalog=catalog, mode=mode.value)
+        return CatalogRunResult(coalesced=True)
+    summaries: list[RunSummary] = []
+    with lock, bound_contextvars(catalog=catalog):
+        engine = build_engine(runtime, tenant, catalog)
+        control = RunControl(should_stop=runtime.stop.is_set, heartbeat=lock.still_held)
+        while True:
+            summary = engine.run(catalog, mode, control)
+            summaries.append(summary)
+            if not summary.is_success:
+                break
+            reruns = lock.release()
+            if not reruns:
+                break
+            mode = next_mode(reruns)
+    return CatalogRunResult(summaries=tuple(summaries))
+
+
+def pending_reruns(runtime: Runtime, tenant: str, catalog: str) -> list[str]:
+    """Rerun modes recorded and not yet honoured (left behind if their holder died)."""
+    return runtime.state.locks.rerun_requested(tenant, catalog)
+
+
+def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[RunSummary]:
+    """Re-sync these products in every enabled catalog of the tenant (events carry no catalog).
+
+    A product that is gone from the PIM or left a catalog is deleted downstream by the by-UUID
+    path, so deletions and updates share this one job.
+    """
+    summaries: list[RunSummary] = []
+    for record in runtime.state.catalogs.list(tenant.id):
+        if record.enabled and record.status not in _NOT_LIVE:
+            summaries.append(build_engine(runtime, tenant, record.id).sync_uuids(record.id, uuids))
+    return summaries
+
+
+def watchdog_delay_s(runtime: Runtime) -> float:
+    """How long after a coalesced trigger the watchdog checks its rerun flag was honoured."""
+    return runtime.settings.catalog_lock_ttl_s + 2.0
+
+
+def arm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> bool:
+    """Claim the one pending watchdog slot of a catalog; False when one is already armed.
+
+    A coalesced trigger leaves a rerun flag for the lock holder. If that holder was SIGKILLed it
+    will never honour it, so a delayed watchdog checks after the lock TTL that the flag was
+    consumed, and runs it otherwise.
+    """
+    key = f"akeneo-sync:watchdog:{tenant}:{catalog}"
+    ttl_ms = int(watchdog_delay_s(runtime) * 2000)
+    try:
+        return bool(runtime.redis.set(key, "1", nx=True, px=ttl_ms))
+    except redis.RedisError as exc:
+        raise StateError(f"cannot arm the watchdog of {catalog}: {exc}") from exc
+
+
+def disarm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> None:
+    """Free the watchdog slot (the watchdog is running now)."""
+    try:
+        runtime.redis.delete(f"akeneo-sync:watchdog:{tenant}:{catalog}")
+    except redis.RedisError as exc:
+        raise StateError(f"cannot disarm the watchdog of {catalog}: {exc}") from exc

@@ -1,0 +1,66 @@
+"""A Redis lease: one holder at a time, kept alive by renewal, lost by anyone who stops renewing.
+
+Used for scheduler leadership. The owner check and the renewal are one Lua script each, so a
+holder whose lease already expired (and was taken by another) can neither renew nor release it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import redis
+
+from akeneo_sync.errors import StateError
+
+__all__ = ["RedisLease"]
+
+_RENEW: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisLease:
+    """A named lease held by `holder` for `ttl_s` seconds at a time."""
+
+    def __init__(self, client: redis.Redis, key: str, holder: str, ttl_s: float) -> None:
+        self._client = client
+        self.key = key
+        self.holder = holder
+        self._ttl_ms = int(ttl_s * 1000)
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+
+    def acquire_or_renew(self) -> bool:
+        """Take the lease if free, renew it if ours; False when someone else holds it."""
+        try:
+            if self._client.set(self.key, self.holder, nx=True, px=self._ttl_ms):
+                return True
+            return bool(self._renew(keys=[self.key], args=[self.holder, self._ttl_ms]))
+        except redis.RedisError as exc:
+            raise StateError(f"cannot take lease {self.key}: {exc}") from exc
+
+    def release(self) -> bool:
+        """Give the lease up if we hold it."""
+        try:
+            return bool(self._release(keys=[self.key], args=[self.holder]))
+        except redis.RedisError as exc:
+            raise StateError(f"cannot release lease {self.key}: {exc}") from exc
+
+    def current_holder(self) -> str | None:
+        """Who holds the lease now, if anyone."""
+        try:
+            value = self._client.get(self.key)
+        except redis.RedisError as exc:
+            raise StateError(f"cannot read lease {self.key}: {exc}") from exc
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)

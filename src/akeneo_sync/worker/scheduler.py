@@ -1,0 +1,156 @@
+"""The scheduler: one elected leader enqueues catalog polls, incremental syncs and reconciliations.
+
+Every instance calls `tick()` once a second; only the lease holder enqueues. When the leader dies
+its lease expires after `lease_ttl_s` and a stand-by takes over. The next-due time of each job is
+kept in Redis, so a new leader continues the cadence instead of firing everything at once, and
+each tenant/catalog starts at a stable offset inside its interval (a hash of its ids) so a fleet of
+tenants is spread over the interval rather than synchronised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+import redis
+
+from akeneo_sync.clock import Clock
+from akeneo_sync.errors import AkeneoSyncError, StateError
+from akeneo_sync.logging import get_logger
+from akeneo_sync.worker.lease import RedisLease
+
+__all__ = ["Cadence", "ScheduleSource", "Scheduler", "SyncEnqueuer"]
+
+log = get_logger(__name__)
+LEASE_KEY: Final = "akeneo-sync:scheduler:leader"
+DUE_KEY: Final = "akeneo-sync:scheduler:due"
+
+
+class ScheduleSource(Protocol):
+    """Which tenants and catalogs exist and are active."""
+
+    def active_tenants(self) -> list[str]:
+        """Ids of tenants whose token works."""
+        ...
+
+    def enabled_catalogs(self, tenant: str) -> list[str]:
+        """Ids of a tenant's catalogs that are enabled in the PIM."""
+        ...
+
+
+class SyncEnqueuer(Protocol):
+    """What the scheduler enqueues (the dramatiq actors implement it)."""
+
+    def poll_catalogs(self, tenant: str) -> None: ...
+
+    def sync_catalog(self, tenant: str, catalog: str, mode: str) -> None: ...
+
+    def reconcile_catalog(self, tenant: str, catalog: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """Intervals of the three periodic jobs, in seconds."""
+
+    poll_s: int
+    incremental_s: int
+    reconcile_s: int
+
+
+def _offset(job: str, interval_s: int) -> float:
+    digest = hashlib.blake2b(job.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % max(interval_s, 1)
+
+
+class Scheduler:
+    """Enqueue periodic jobs while holding the leader lease."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        source: ScheduleSource,
+        enqueuer: SyncEnqueuer,
+        clock: Clock,
+        cadence: Cadence,
+        *,
+        instance_id: str,
+        lease_ttl_s: float = 10.0,
+    ) -> None:
+        self._client = client
+        self._source = source
+        self._enqueuer = enqueuer
+        self._clock = clock
+        self._cadence = cadence
+        self.lease = RedisLease(client, LEASE_KEY, instance_id, lease_ttl_s)
+
+    def tick(self) -> int:
+        """Enqueue what is due if we lead; returns how many jobs were enqueued."""
+        if not self.lease.acquire_or_renew():
+            return 0
+        jobs: list[tuple[str, int, Callable[[], None]]] = []
+        for tenant in self._source.active_tenants():
+            jobs.append((f"poll:{tenant}", self._cadence.poll_s, self._bind_poll(tenant)))
+            for catalog in self._source.enabled_catalogs(tenant):
+                jobs.append(
+                    (f"incremental:{tenant}:{catalog}", self._cadence.incremental_s, self._bind_sync(tenant, catalog))
+                )
+                jobs.append(
+                    (f"reconcile:{tenant}:{catalog}", self._cadence.reconcile_s, self._bind_reconcile(tenant, catalog))
+                )
+        if not jobs:
+            return 0
+        now = self._clock.now()
+        try:
+            # One read and one write per tick, whatever the fleet size.
+            stored = self._client.hmget(DUE_KEY, [job for job, _, _ in jobs])
+            # Keys typed Any: redis-py's stubs want Mapping over a union key type, which is invariant.
+            updates: dict[Any, str] = {}
+            due_now: list[Callable[[], None]] = []
+            for (job, interval_s, send), raw in zip(jobs, stored, strict=True):
+                if raw is None:
+                    # First sight: fire at a stable offset inside the interval, not all at once.
+                    updates[job] = repr(now + _offset(job, interval_s))
+                    continue
+                due = float(raw)
+                if now < due:
+                    continue
+                # Next slot after now, keeping the phase: a leader back from downtime fires a
+                # job once, not once per missed slot.
+                missed = int((now - due) // interval_s) + 1
+                updates[job] = repr(due + missed * interval_s)
+                due_now.append(send)
+            if updates:
+                self._client.hset(DUE_KEY, mapping=updates)
+        except redis.RedisError as exc:
+            raise StateError(f"cannot read the schedule: {exc}") from exc
+        for send in due_now:
+            send()
+        return len(due_now)
+
+    def _bind_poll(self, tenant: str) -> Callable[[], None]:
+        return lambda: self._enqueuer.poll_catalogs(tenant)
+
+    def _bind_sync(self, tenant: str, catalog: str) -> Callable[[], None]:
+        return lambda: self._enqueuer.sync_catalog(tenant, catalog, "incremental")
+
+    def _bind_reconcile(self, tenant: str, catalog: str) -> Callable[[], None]:
+        return lambda: self._enqueuer.reconcile_catalog(tenant, catalog)
+
+    def run(self, should_stop: Callable[[], bool] | threading.Event, *, tick_s: float = 1.0) -> None:
+        """Tick until told to stop; errors are logged and the loop goes on."""
+        stop = should_stop.is_set if isinstance(should_stop, threading.Event) else should_stop
+        leading = False
+        while not stop():
+            try:
+                self.tick()
+                now_leading = self.lease.current_holder() == self.lease.holder
+                if now_leading != leading:
+                    log.info("scheduler_leadership", leading=now_leading, instance=self.lease.holder)
+                    leading = now_leading
+            except AkeneoSyncError as exc:
+                log.warning("scheduler_tick_failed", error=str(exc))
+            self._clock.sleep(tick_s)
+        self.lease.release()

@@ -1,0 +1,153 @@
+"""SIGKILL a real worker process at random points of a 20,000-product sync: nothing lost or stale.
+
+Each trial starts `akeneo-sync worker` (dramatiq master + a worker process), waits until the
+sync has pushed a random number of further pages, and kills the whole process group with
+SIGKILL, as a node failure would. After the trials a last worker runs to the end; the SQLite
+target must then equal the catalog exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from cryptography.fernet import Fernet
+
+from akeneo_sync.clock import SystemClock
+from akeneo_sync.emulator.testing import running_emulator
+from akeneo_sync.settings import bundled_schema_path
+from akeneo_sync.state import CatalogStatus, Slot, StateStore, StoredToken, TokenCipher
+from akeneo_sync.targets.sqlite import SqliteTarget
+from akeneo_sync.worker.broker import build_broker
+from akeneo_sync.worker.embedded import bind_actors
+
+pytestmark = pytest.mark.integration
+
+KILL_DB = 10
+PRODUCTS = 20_000
+TRIALS = 5
+TENANT = "kill-test"
+# Bounded polls on real processes (startup, progress, completion) — not test time passing.
+PROGRESS_TIMEOUT_S = 60.0
+FINISH_TIMEOUT_S = 180.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "akeneo_sync", "worker", "--processes", "1", "--threads", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: SIGKILL takes master and children
+        )
+
+
+def _kill(worker: subprocess.Popen[bytes]) -> None:
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+
+
+def _pages(state: StateStore, catalog: str) -> int:
+    checkpoint = state.checkpoints.load(TENANT, catalog, Slot.SYNC)
+    return 0 if checkpoint is None else checkpoint.pages
+
+
+def _finished(state: StateStore, catalog: str) -> bool:
+    record = state.catalogs.get(TENANT, catalog)
+    return (
+        record is not None
+        and record.last_outcome == "success"
+        and record.status is CatalogStatus.IDLE
+        and state.checkpoints.load(TENANT, catalog, Slot.SYNC) is None
+    )
+
+
+def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp_path: Path) -> None:
+    client = redis.Redis(host="127.0.0.1", port=6379, db=KILL_DB)
+    client.flushdb()
+    key = Fernet.generate_key().decode()
+    state = StateStore(client, cipher=TokenCipher(key), clock=SystemClock())
+    database = tmp_path / "target.db"
+    rng = random.Random(20_000)
+    with running_emulator(products=PRODUCTS, seed=3) as pim:
+        pim.admin.post("/_emulator/apps", json={"client_id": "kill", "client_secret": "s"}).raise_for_status()
+        token = pim.admin.post("/_emulator/tokens", json={"client_id": "kill"}).json()["access_token"]
+        api = httpx.Client(base_url=f"{pim.base_url}/api/rest/v1", headers={"Authorization": f"Bearer {token}"})
+        catalog = api.post("/catalogs", json={"name": "Kill test"}).json()["id"]
+        api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
+                headers={"Content-Type": "application/json"}).raise_for_status()
+        pim.admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
+        # Slow the PIM a little so the sync spans the trials.
+        pim.admin.put("/_emulator/faults", json={"latency_s": 0.01}).raise_for_status()
+        state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
+        state.catalogs.upsert(TENANT, catalog, name="Kill test", enabled=True)
+
+        env = {
+            **os.environ,
+            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:6379/{KILL_DB}",
+            "AKENEO_SYNC_ENCRYPTION_KEY": key,
+            "AKENEO_SYNC_TARGET_URL": f"sqlite:///{database}",
+            "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
+            "AKENEO_SYNC_METRICS_PORT": str(_free_port()),
+            "AKENEO_SYNC_CATALOG_LOCK_TTL_S": "2",
+            "AKENEO_SYNC_BROKER_HEARTBEAT_TIMEOUT_S": "2",
+            "AKENEO_SYNC_BROKER_MAINTENANCE_CHANCE": "1000000",
+            "AKENEO_SYNC_LOG_LEVEL": "WARNING",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        }
+        bind_actors(build_broker(client))
+        from akeneo_sync.worker import actors
+
+        actors.sync_catalog.send(TENANT, catalog, "full")
+        log = tmp_path / "worker.log"
+        kills = 0
+        for _ in range(TRIALS):
+            worker = _start_worker(env, log)
+            start_pages = _pages(state, catalog)
+            goal = start_pages + rng.randint(1, 25)
+            deadline = time.monotonic() + PROGRESS_TIMEOUT_S
+            while _pages(state, catalog) < goal and not _finished(state, catalog):
+                assert time.monotonic() < deadline, f"no progress; worker log:\n{log.read_text()[-3000:]}"
+                time.sleep(0.02)
+            _kill(worker)
+            kills += 1
+            if _finished(state, catalog):
+                break
+
+        worker = _start_worker(env, log)
+        deadline = time.monotonic() + FINISH_TIMEOUT_S
+        while not _finished(state, catalog):
+            assert time.monotonic() < deadline, f"never finished; worker log:\n{log.read_text()[-3000:]}"
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+
+        expected = pim.admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["mapped_products"]
+        target = SqliteTarget(f"sqlite:///{database}")
+        actual = target.products(TENANT, catalog)
+        target.close()
+        api.close()
+    client.flushdb()
+
+    print(f"kill test: {kills} SIGKILLs, {len(expected)} products, target equal: {actual == expected}")
+    assert kills == TRIALS
+    assert len(expected) > 15_000
+    assert set(actual) == set(expected), "lost or extra products downstream"
+    assert actual == expected, "stale products downstream"

@@ -1,0 +1,152 @@
+"""Runs under load: bad products become dead letters and replay once fixed; concurrent triggers
+coalesce into one run plus one rerun; a stopping worker checkpoints and hands the run over."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+from test_worker_sync_flow import activate_and_enable
+from worker_stack import Stack
+
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.cli import main as cli_main
+from akeneo_sync.state import Slot
+from akeneo_sync.targets.base import BatchContext, BatchResult
+from akeneo_sync.targets.sqlite import SqliteTarget
+from akeneo_sync.worker.broker import build_broker
+from akeneo_sync.worker.embedded import EmbeddedWorker
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_invalid_and_a_rejected_product_become_dead_letters_and_replay_once_fixed(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = activate_and_enable(stack)
+    uuids = sorted(stack.expected(catalog))
+    no_sku, too_big = uuids[10], uuids[20]
+    # An empty source leaves a required target out: invalid against the app's mapping schema.
+    stack.admin("PATCH", f"/_emulator/products/{no_sku}", json={"values": {"sku": None}})
+    # Over the SQLite target's 1 MiB body limit: the target rejects it.
+    stack.admin("PATCH", f"/_emulator/products/{too_big}", json={"values": {"description": "x" * 1_100_000}})
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+
+    letters = {letter.uuid: letter for letter in stack.runtime.state.dead_letters.list(stack.tenant)}
+    assert set(letters) == {no_sku, too_big}
+    assert "sku: required by the mapping schema but missing" in letters[no_sku].detail
+    assert letters[too_big].reason == "target_rejected"
+    after = stack.target.products(stack.tenant, catalog)
+    expected = stack.expected(catalog)
+    assert {u: p for u, p in after.items() if u not in letters} == {
+        u: p for u, p in expected.items() if u not in letters
+    }
+
+    # The merchant fixes both products in the PIM; the operator replays the dead letters.
+    stack.admin("PATCH", f"/_emulator/products/{no_sku}", json={"values": {"sku": "FIXED-SKU"}})
+    stack.admin("PATCH", f"/_emulator/products/{too_big}", json={"values": {"description": "Short again"}})
+    settings = stack.runtime.settings
+    assert settings.encryption_key is not None
+    monkeypatch.setenv("AKENEO_SYNC_REDIS_URL", "redis://127.0.0.1:6379/9")
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+    monkeypatch.setenv("AKENEO_SYNC_TARGET_URL", settings.target_url)
+    monkeypatch.setenv("AKENEO_SYNC_CATALOGS", '[{"name": "Store EU"}]')
+    monkeypatch.setenv("AKENEO_SYNC_LOG_LEVEL", "WARNING")
+
+    assert cli_main(["dead-letters", "replay", "--tenant", stack.tenant]) == 0
+
+    assert "replayed 2" in capsys.readouterr().out
+    assert stack.runtime.state.dead_letters.count(stack.tenant) == 0
+    replayed = SqliteTarget(settings.target_url)
+    assert replayed.products(stack.tenant, catalog) == stack.expected(catalog)
+    replayed.close()
+
+
+class ConcurrencyProbe:
+    """A real SQLite target that records how many batches of one catalog overlap in time."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = SqliteTarget(f"sqlite:///{path}")
+        self.kind = "sqlite"
+        self._lock = threading.Lock()
+        self._active = 0
+        self.max_active = 0
+
+    def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
+        with self._lock:
+            self._active += 1
+            self.max_active = max(self.max_active, self._active)
+        try:
+            return self.inner.apply(batch, upserts, deletes)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _runs(mode: str) -> float:
+    value = REGISTRY.get_sample_value("akeneo_sync_sync_runs_total", {"mode": mode, "outcome": "success"})
+    return value or 0.0
+
+
+def test_two_triggers_at_once_make_one_run_and_one_rerun_never_two_at_once(stack: Stack, tmp_path: Path) -> None:
+    probe = ConcurrencyProbe(tmp_path / "probe.db")
+    stack.runtime.target = probe
+    stack.actors().app_activated.send(stack.tenant)
+    stack.worker.drain()
+    [catalog] = stack.catalog_ids()
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
+    stack.admin("PUT", "/_emulator/faults", json={"latency_s": 0.05})
+    before = _runs("full")
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
+    stack.worker.drain()
+
+    assert _runs("full") - before == 2
+    assert probe.max_active == 1
+    assert stack.runtime.state.locks.rerun_requested(stack.tenant, catalog) == []
+    assert probe.inner.products(stack.tenant, catalog) == stack.expected(catalog)
+    probe.close()
+
+
+def test_a_stopping_worker_checkpoints_its_page_and_the_run_resumes_elsewhere(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    stack.admin("PUT", "/_emulator/faults", json={"latency_s": 0.02})
+    uuids = sorted(stack.expected(catalog))
+    for uuid in uuids[:3]:
+        stack.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Before stop {uuid[:6]}"}})
+
+    # SIGTERM's effect on a worker: the stop flag is raised while a full sync runs.
+    stop_after_first_page = threading.Thread(target=_raise_stop_after_a_page, args=(stack, catalog))
+    stop_after_first_page.start()
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
+    stop_after_first_page.join(timeout=30)
+    stack.worker.stop()
+
+    checkpoint = stack.runtime.state.checkpoints.load(stack.tenant, catalog, Slot.SYNC)
+    assert checkpoint is not None, "the interrupted run left its checkpoint"
+    assert checkpoint.pages >= 1
+
+    # Another worker picks up the re-enqueued run and finishes it from the checkpoint.
+    with EmbeddedWorker(stack.runtime, build_broker(stack.runtime.redis), threads=2) as elsewhere:
+        elsewhere.drain()
+    assert stack.runtime.state.checkpoints.load(stack.tenant, catalog, Slot.SYNC) is None
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
+
+
+def _raise_stop_after_a_page(stack: Stack, catalog: str) -> None:
+    # A bounded poll on the worker thread's progress (its checkpoint), then the stop request.
+    for _ in range(3000):
+        checkpoint = stack.runtime.state.checkpoints.load(stack.tenant, catalog, Slot.SYNC)
+        if checkpoint is not None and checkpoint.pages >= 1:
+            break
+        threading.Event().wait(0.01)
+    stack.runtime.stop.set()

@@ -1,0 +1,131 @@
+"""The whole worker path on real Redis: actors on a real dramatiq worker, the emulator, SQLite."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from worker_stack import Stack
+
+from akeneo_sync.state import CatalogStatus, TenantStatus
+
+pytestmark = pytest.mark.integration
+
+
+def activate_and_enable(stack: Stack) -> str:
+    stack.actors().app_activated.send(stack.tenant)
+    stack.worker.drain()
+    [catalog] = stack.catalog_ids()
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
+    stack.actors().poll_catalogs.send(stack.tenant)
+    stack.worker.drain()
+    return catalog
+
+
+def test_activation_creates_the_catalog_and_pushes_the_mapping_schema_once(stack: Stack) -> None:
+    stack.actors().app_activated.send(stack.tenant)
+    stack.actors().app_activated.send(stack.tenant)  # a redelivery must not create a copy
+    stack.worker.drain()
+
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    listed = httpx.get(f"{stack.pim.base_url}/api/rest/v1/catalogs", headers=headers).json()["_embedded"]["items"]
+    assert [c["name"] for c in listed] == ["Store EU"]
+    assert listed[0]["enabled"] is False
+    schema = httpx.get(
+        f"{stack.pim.base_url}/api/rest/v1/catalogs/{listed[0]['id']}/mapping-schemas/product", headers=headers
+    ).json()
+    assert schema["properties"]["uuid"] == {"type": "string"}
+    record = stack.runtime.state.catalogs.get(stack.tenant, listed[0]["id"])
+    assert record is not None
+    assert (record.name, record.enabled, record.status) == ("Store EU", False, CatalogStatus.PAUSED)
+
+
+def test_enabling_a_catalog_leads_to_a_full_sync_equal_to_the_catalog(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+
+    expected = stack.expected(catalog)
+    assert len(expected) > 100
+    assert stack.target.products(stack.tenant, catalog) == expected
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    assert record.last_outcome == "success"
+    assert record.counts["upserted"] == len(expected)
+
+
+def test_an_incremental_sync_pushes_exactly_the_changed_products_and_deletes_the_gone(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    uuids = sorted(stack.expected(catalog))
+    changed, deleted = uuids[:3], uuids[3:5]
+    for uuid in changed:
+        stack.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Renamed {uuid[:8]}"}})
+    for uuid in deleted:
+        stack.admin("DELETE", f"/_emulator/products/{uuid}")
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+
+    after = stack.target.products(stack.tenant, catalog)
+    for uuid in changed:
+        assert after[uuid]["name"] == f"Renamed {uuid[:8]}"
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    assert record.counts["upserted"] == len(changed)
+
+    stack.actors().reconcile_catalog.send(stack.tenant, catalog)
+    stack.worker.drain()
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
+    assert not set(deleted) & set(stack.target.products(stack.tenant, catalog))
+
+
+def test_product_events_resync_changed_and_delete_gone_products(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    uuids = sorted(stack.expected(catalog))
+    stack.admin("PATCH", f"/_emulator/products/{uuids[0]}", json={"values": {"name": "From an event"}})
+    stack.admin("DELETE", f"/_emulator/products/{uuids[1]}")
+
+    stack.actors().sync_products.send(stack.tenant, [uuids[0], uuids[1]])
+    stack.worker.drain()
+
+    after = stack.target.products(stack.tenant, catalog)
+    assert after[uuids[0]]["name"] == "From an event"
+    assert uuids[1] not in after
+    assert after == stack.expected(catalog)
+
+
+def test_a_disabled_catalog_stops_cleanly_and_a_re_enable_syncs_it_in_full(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/disable")
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    assert record.status is CatalogStatus.DISABLED
+
+    uuid = sorted(stack.expected(catalog))[0]
+    stack.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": "Changed while disabled"}})
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
+    stack.actors().poll_catalogs.send(stack.tenant)
+    stack.worker.drain()
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    assert record.last_outcome == "success"
+
+
+def test_a_revoked_token_disconnects_the_tenant_and_stops_all_requests(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    stack.admin("POST", "/_emulator/tokens/revoke", json={"access_token": stack.token})
+    stack.admin("POST", "/_emulator/stats/reset")
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+    tenant = stack.runtime.state.tenants.get(stack.tenant)
+    assert tenant is not None
+    assert tenant.status is TenantStatus.DISCONNECTED
+    assert stack.admin("GET", "/_emulator/stats")["requests"] == 1
+
+    # Later triggers make no request at all.
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
+    stack.actors().poll_catalogs.send(stack.tenant)
+    stack.worker.drain()
+    assert stack.admin("GET", "/_emulator/stats")["requests"] == 1

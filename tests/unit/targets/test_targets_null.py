@@ -1,0 +1,18 @@
+"""The null target counts what it is given and keeps nothing."""
+
+from __future__ import annotations
+
+from akeneo_sync.targets.base import BatchContext, Target
+from akeneo_sync.targets.null import NullTarget
+
+
+def test_the_null_target_counts_batches_upserts_and_deletes_and_rejects_nothing() -> None:
+    target: Target = NullTarget()
+    batch = BatchContext("t1", "c1", "run-1", 1)
+
+    first = target.apply(batch, [{"uuid": "u1"}, {"uuid": "u2"}], ["u3"])
+    second = target.apply(batch, [{"no": "uuid"}], [])
+
+    assert first.rejected == second.rejected == ()
+    assert isinstance(target, NullTarget)
+    assert (target.batches, target.upserted, target.deleted) == (2, 3, 1)
