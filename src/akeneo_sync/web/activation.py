@@ -7,13 +7,10 @@ is stored encrypted by the state store and never logged.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
-import re
 import secrets
 from typing import Annotated, Final
-from urllib.parse import urlsplit
 
 import redis
 from fastapi import APIRouter, Query
@@ -23,25 +20,16 @@ from akeneo_sync.akeneo.oauth import authorize_url, exchange_code
 from akeneo_sync.errors import PimError, StateError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import StoredToken
+from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.urlcheck import PimUrlError, PimUrlPolicy, validate_pim_url
 
-__all__ = ["build_router", "tenant_id_for"]
+__all__ = ["build_router", "page"]
 
 _log = get_logger(__name__)
 _MAX_PARAM: Final = 2048
 # Redis keeps a state a little longer than its TTL so an expired one is told apart from a forged one.
 _STATE_GRACE_S: Final = 60
-
-
-def tenant_id_for(pim_url: str) -> str:
-    """A stable tenant id for a PIM: its host as a slug plus a short hash of the whole URL.
-
-    Stable, so re-activating the same PIM updates its tenant (token) and keeps its catalogs.
-    """
-    host = (urlsplit(pim_url).hostname or "pim").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", host).strip("-")[:48] or "pim"
-    return f"{slug}-{hashlib.sha256(pim_url.encode()).hexdigest()[:8]}"
 
 
 def page(title: str, message: str, status_code: int) -> HTMLResponse:
@@ -64,7 +52,8 @@ def build_router(ctx: WebContext) -> APIRouter:
     def activate(pim_url: Annotated[str, Query(max_length=_MAX_PARAM)] = "") -> Response:
         """The app's activate URL: validate `pim_url`, then redirect to the PIM's consent page."""
         try:
-            pim = validate_pim_url(pim_url, policy, ctx.resolver)
+            # Normalised as `tenants add` does, so both name the same PIM with the same tenant id.
+            pim = normalize_pim_url(validate_pim_url(pim_url, policy, ctx.resolver))
         except PimUrlError as exc:
             _log.info("activation_refused", reason=str(exc))
             return page("Cannot connect this PIM", str(exc), 400)
