@@ -109,3 +109,30 @@ def test_akeneo_sync_web_exits_2_naming_missing_settings() -> None:
     assert result.returncode == 2
     assert "AKENEO_SYNC_CLIENT_ID" in result.stderr
     assert "AKENEO_SYNC_API_KEY" in result.stderr
+
+
+DECLARED_ACTORS = """
+import json, dramatiq
+from dramatiq.brokers.stub import StubBroker
+broker = StubBroker()
+dramatiq.set_broker(broker)
+from akeneo_sync.worker import actors  # noqa: F401 - declares the actors on the broker
+print(json.dumps({name: broker.get_actor(name).queue_name for name in broker.get_declared_actors()}))
+"""
+
+
+def test_every_message_the_web_side_sends_names_a_worker_actor_on_its_queue(real_redis: redis.Redis) -> None:
+    # In a fresh interpreter: importing the actors binds them to whichever broker is global.
+    declared = json.loads(subprocess.run([sys.executable, "-c", DECLARED_ACTORS], capture_output=True, text=True,
+                                         timeout=60, check=True).stdout)
+    enqueuer = BrokerEnqueuer(build_broker(real_redis), enabled_catalogs=lambda _t: ["c1"])
+    enqueuer.app_activated("t1")
+    enqueuer.sync_products("t1", ["u1"])
+    enqueuer.delete_products("t1", ["u2"])
+    enqueuer.tenant_disconnected("t1")
+    enqueuer.sync_catalog("t1", "c1", "full")
+    enqueuer.reconcile_tenant("t1")
+    sent = [json.loads(raw) for raw in real_redis.hvals("dramatiq:default.msgs")]
+    assert len(sent) == 6
+    for message in sent:
+        assert declared.get(message["actor_name"]) == message["queue_name"], message["actor_name"]
