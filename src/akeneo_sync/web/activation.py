@@ -20,11 +20,11 @@ from akeneo_sync.akeneo.oauth import authorize_url, exchange_code
 from akeneo_sync.errors import PimError, StateError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import StoredToken
-from akeneo_sync.tenancy import tenant_id_for
+from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.urlcheck import PimUrlError, PimUrlPolicy, validate_pim_url
 
-__all__ = ["build_router", "tenant_id_for"]
+__all__ = ["build_router", "page"]
 
 _log = get_logger(__name__)
 _MAX_PARAM: Final = 2048
@@ -52,7 +52,8 @@ def build_router(ctx: WebContext) -> APIRouter:
     def activate(pim_url: Annotated[str, Query(max_length=_MAX_PARAM)] = "") -> Response:
         """The app's activate URL: validate `pim_url`, then redirect to the PIM's consent page."""
         try:
-            pim = validate_pim_url(pim_url, policy, ctx.resolver)
+            # Normalised as `tenants add` does, so both name the same PIM with the same tenant id.
+            pim = normalize_pim_url(validate_pim_url(pim_url, policy, ctx.resolver))
         except PimUrlError as exc:
             _log.info("activation_refused", reason=str(exc))
             return page("Cannot connect this PIM", str(exc), 400)

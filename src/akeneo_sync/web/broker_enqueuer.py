@@ -1,14 +1,15 @@
 """`BrokerEnqueuer`: the `Enqueuer` port over a Dramatiq broker, addressing actors by name.
 
 The web process must not import the worker's actors (and their engine, targets and clients) just
-to send messages: a message names its actor and queue, which is all the broker needs. The actor
-names are the `Enqueuer` method names; each goes to the queue given in `queues` (default: the
-broker's default queue). The worker's actors must be declared with the same names and queues.
+to send messages: a message names its actor and queue, which is all the broker needs. The names
+are the worker's actors (`worker/actors.py`): deletions go to `sync_products`, whose by-UUID sync
+deletes downstream what the PIM no longer has, and a tenant reconcile is one `reconcile_catalog`
+per enabled catalog. Each actor's queue comes from `queues` (default: `default`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import dramatiq
 import redis
@@ -23,9 +24,10 @@ __all__ = ["BrokerEnqueuer"]
 class BrokerEnqueuer:
     """Sends one Dramatiq message per call; `StateError` when the broker cannot be reached."""
 
-    def __init__(self, broker: dramatiq.Broker, *, queues: Mapping[str, str] | None = None,
-                 default_queue: str = "default") -> None:
+    def __init__(self, broker: dramatiq.Broker, *, enabled_catalogs: Callable[[str], Sequence[str]],
+                 queues: Mapping[str, str] | None = None, default_queue: str = "default") -> None:
         self._broker = broker
+        self._enabled_catalogs = enabled_catalogs
         self._queues = dict(queues or {})
         self._default_queue = default_queue
 
@@ -46,7 +48,7 @@ class BrokerEnqueuer:
         self._send("sync_products", tenant, list(uuids))
 
     def delete_products(self, tenant: str, uuids: Sequence[str]) -> None:
-        self._send("delete_products", tenant, list(uuids))
+        self._send("sync_products", tenant, list(uuids))
 
     def tenant_disconnected(self, tenant: str) -> None:
         self._send("tenant_disconnected", tenant)
@@ -55,4 +57,5 @@ class BrokerEnqueuer:
         self._send("sync_catalog", tenant, catalog, mode)
 
     def reconcile_tenant(self, tenant: str) -> None:
-        self._send("reconcile_tenant", tenant)
+        for catalog in self._enabled_catalogs(tenant):
+            self._send("reconcile_catalog", tenant, catalog)

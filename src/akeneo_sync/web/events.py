@@ -95,6 +95,9 @@ def build_router(ctx: WebContext) -> APIRouter:
         response_model=EventAccepted,
         responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
                    413: {"model": ProblemResponse}, 503: {"model": ProblemResponse}},
+        # The body is read raw (the signature covers its exact bytes), so FastAPI cannot infer it.
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": CloudEvent.model_json_schema()}}}},
     )
     async def receive_event(request: Request) -> Response:
         """Receive one signed CloudEvent from the Event Platform."""

@@ -138,6 +138,8 @@ def build_router(ctx: WebContext) -> APIRouter:
         response_model=NotificationRecorded,
         responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
                    413: {"model": ProblemResponse}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": StatusNotification.model_json_schema()}}}},
     )
     async def receive_notification(request: Request) -> Response:
         """Record a subscription suspended, revoked or resumed by the Event Platform."""

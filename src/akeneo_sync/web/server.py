@@ -26,8 +26,12 @@ def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> Fa
         raise ConfigError("missing required settings: AKENEO_SYNC_ENCRYPTION_KEY")
     client = redis.Redis.from_url(settings.redis_url)
     store = StateStore(client, cipher=TokenCipher(settings.encryption_key.get_secret_value()), clock=SystemClock())
-    return create_app(config, store=store, enqueuer=enqueuer or BrokerEnqueuer(build_broker(client)),
-                      clock=SystemClock())
+    if enqueuer is None:
+        enqueuer = BrokerEnqueuer(
+            build_broker(client),
+            enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.enabled],
+        )
+    return create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock())
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> int:

@@ -13,7 +13,7 @@ from web_support import CLIENT_ID, TestClient
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.state import StateStore, StoredToken
-from akeneo_sync.web.activation import tenant_id_for
+from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from akeneo_sync.eventplatform.emulator import EventPlatformEmulator
 from akeneo_sync.eventplatform.resumer import resume_quiet_subscriptions
 from akeneo_sync.eventplatform.testing import running_asgi, running_event_platform
 from akeneo_sync.state import StateStore
-from akeneo_sync.web.activation import tenant_id_for
+from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.notifications import SubscriptionState, SubscriptionStatuses

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from prometheus_client import REGISTRY
 from web_support import PRIMARY, SECONDARY, SUBSCRIPTION, TENANT, Post, TestClient, product_event, signed
 
 from akeneo_sync.clock import ManualClock
+from akeneo_sync.errors import StateError
 from akeneo_sync.state import StateStore, StoredToken, TenantStatus
+from akeneo_sync.web import WebConfig, create_app
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 
@@ -182,3 +186,29 @@ def test_the_subject_routes_to_its_own_tenant(
     assert sorted((c.tenant, c.args) for c in enqueuer.calls) == [
         (TENANT, ((UUID,),)), ("tenant-2", (("6a9f8486-0000-0000-0000-0000000000b2",),)),
     ]
+
+
+class FlakyEnqueuer(RecordingEnqueuer):
+    """A broker that is down until told otherwise."""
+
+    down = True
+
+    def sync_products(self, tenant: str, uuids: Sequence[str]) -> None:
+        if self.down:
+            raise StateError("broker unreachable")
+        super().sync_products(tenant, uuids)
+
+
+def test_a_broker_outage_keeps_events_buffered_and_answers_202(
+    tenant: str, config: WebConfig, store: StateStore, clock: ManualClock
+) -> None:
+    flaky = FlakyEnqueuer()
+    app = create_app(replace(config, batch_max=2), store=store, enqueuer=flaky, clock=clock)
+    with TestClient(app) as client:
+        for i in range(3):
+            body = json.dumps(product_event(f"ev-{i}", uuid=f"u-{i}")).encode()
+            assert client.post("/events", content=body, headers=signed(body)).status_code == 202
+    assert flaky.calls == []
+    flaky.down = False
+    app.state.context.batcher.flush_all()
+    assert sorted(uuid for call in flaky.calls for uuid in call.args[0]) == ["u-0", "u-1", "u-2"]

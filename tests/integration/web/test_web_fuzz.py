@@ -67,13 +67,26 @@ def test_unsigned_or_badly_signed_deliveries_never_fail_and_never_enqueue(
     assert drained(batcher, enqueuer) == []
 
 
+notifications = st.fixed_dictionaries(
+    {},
+    optional={
+        "notification_type": st.sampled_from(["subscription.suspended.system", "subscription.suspended.user",
+                                              "subscription.revoked", "subscription.resumed"]) | st.text(max_size=10),
+        "subscription_id": st.sampled_from(["sub-1", "nobody"]) | json_values,
+        "timestamp": json_values,
+        "reason": json_values,
+    },
+)
+
+
 @FUZZ
-@given(event=envelopes)
-def test_any_validly_signed_envelope_is_answered_without_a_server_error(
-    tenant: str, client: TestClient, event: dict[str, Any]
+@given(event=envelopes | notifications | json_values)
+@pytest.mark.parametrize("path", ["/events", "/events/notifications"])
+def test_any_validly_signed_body_is_answered_without_a_server_error(
+    tenant: str, client: TestClient, path: str, event: Any
 ) -> None:
     body = json.dumps(event).encode()
-    response = client.post("/events", content=body, headers=signed(body, PRIMARY))
+    response = client.post(path, content=body, headers=signed(body, PRIMARY))
     assert response.status_code in (202, 400), response.text
 
 

@@ -14,8 +14,11 @@ import httpx
 import pytest
 import redis
 from cryptography.fernet import Fernet
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from web_support import REDIS_URL
 
+from akeneo_sync.errors import StateError
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.queues import queue_depths
@@ -32,7 +35,7 @@ def free_port() -> int:
 
 def test_the_broker_enqueuer_puts_one_message_per_call_on_the_named_queue(real_redis: redis.Redis) -> None:
     broker = build_broker(real_redis)
-    enqueuer = BrokerEnqueuer(broker, queues={"sync_catalog": "syncs"})
+    enqueuer = BrokerEnqueuer(broker, enabled_catalogs=lambda _t: [], queues={"sync_catalog": "syncs"})
     enqueuer.sync_products("t1", ("u1", "u2"))
     enqueuer.sync_catalog("t1", "c1", "full")
     assert queue_depths(real_redis, ["default", "syncs"]) == {
@@ -41,6 +44,26 @@ def test_the_broker_enqueuer_puts_one_message_per_call_on_the_named_queue(real_r
     (raw,) = real_redis.hvals("dramatiq:default.msgs")
     message = json.loads(raw)
     assert (message["actor_name"], message["args"]) == ("sync_products", ["t1", ["u1", "u2"]])
+
+
+def test_the_broker_enqueuer_speaks_the_worker_actors_names(real_redis: redis.Redis) -> None:
+    enqueuer = BrokerEnqueuer(build_broker(real_redis), enabled_catalogs=lambda _t: ["c1", "c2"])
+    enqueuer.delete_products("t1", ["u9"])
+    enqueuer.reconcile_tenant("t1")
+    enqueuer.app_activated("t1")
+    enqueuer.tenant_disconnected("t1")
+    sent = sorted((m["actor_name"], m["args"]) for m in map(json.loads, real_redis.hvals("dramatiq:default.msgs")))
+    assert sent == [
+        ("app_activated", ["t1"]), ("reconcile_catalog", ["t1", "c1"]), ("reconcile_catalog", ["t1", "c2"]),
+        ("sync_products", ["t1", ["u9"]]), ("tenant_disconnected", ["t1"]),
+    ]
+
+
+def test_an_unreachable_broker_is_a_state_error(real_redis: redis.Redis) -> None:
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    enqueuer = BrokerEnqueuer(build_broker(dead), enabled_catalogs=lambda _t: [])
+    with pytest.raises(StateError, match="sync_products"):
+        enqueuer.sync_products("t1", ["u1"])
 
 
 def test_akeneo_sync_web_serves_until_sigterm(real_redis: redis.Redis) -> None:
@@ -86,3 +109,30 @@ def test_akeneo_sync_web_exits_2_naming_missing_settings() -> None:
     assert result.returncode == 2
     assert "AKENEO_SYNC_CLIENT_ID" in result.stderr
     assert "AKENEO_SYNC_API_KEY" in result.stderr
+
+
+DECLARED_ACTORS = """
+import json, dramatiq
+from dramatiq.brokers.stub import StubBroker
+broker = StubBroker()
+dramatiq.set_broker(broker)
+from akeneo_sync.worker import actors  # noqa: F401 - declares the actors on the broker
+print(json.dumps({name: broker.get_actor(name).queue_name for name in broker.get_declared_actors()}))
+"""
+
+
+def test_every_message_the_web_side_sends_names_a_worker_actor_on_its_queue(real_redis: redis.Redis) -> None:
+    # In a fresh interpreter: importing the actors binds them to whichever broker is global.
+    declared = json.loads(subprocess.run([sys.executable, "-c", DECLARED_ACTORS], capture_output=True, text=True,
+                                         timeout=60, check=True).stdout)
+    enqueuer = BrokerEnqueuer(build_broker(real_redis), enabled_catalogs=lambda _t: ["c1"])
+    enqueuer.app_activated("t1")
+    enqueuer.sync_products("t1", ["u1"])
+    enqueuer.delete_products("t1", ["u2"])
+    enqueuer.tenant_disconnected("t1")
+    enqueuer.sync_catalog("t1", "c1", "full")
+    enqueuer.reconcile_tenant("t1")
+    sent = [json.loads(raw) for raw in real_redis.hvals("dramatiq:default.msgs")]
+    assert len(sent) == 6
+    for message in sent:
+        assert declared.get(message["actor_name"]) == message["queue_name"], message["actor_name"]
