@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, Protocol
 
 from akeneo_sync.state import RunMode
 from akeneo_sync.sync.engine import RunControl, SyncEngine
 from akeneo_sync.sync.summary import RunSummary
 
-__all__ = ["DEFAULT_LOCK_TTL_S", "MAX_RUNS_PER_CALL", "run_catalog_sync"]
+__all__ = ["DEFAULT_LOCK_TTL_S", "MAX_RUNS_PER_CALL", "PageHeartbeatLock", "RunLock", "run_catalog_sync"]
 
 # Longer than the slowest page fetch plus push; the heartbeat renews it between pages.
 DEFAULT_LOCK_TTL_S: Final = 120.0
@@ -31,12 +31,53 @@ def _never() -> bool:
     return False
 
 
+class RunLock(Protocol):
+    """One holder's claim on a catalog's run lock."""
+
+    def acquire(self, rerun_mode: str) -> bool:
+        """Take the lock, or record `rerun_mode` for its holder and return False."""
+        ...
+
+    def still_held(self) -> bool:
+        """Checked between pages: False once the lock was lost (the run aborts)."""
+        ...
+
+    def release(self, *, honour_rerun: bool = True) -> list[str]:
+        """Release; with `honour_rerun`, returns reruns requested meanwhile and keeps the lock."""
+        ...
+
+
+class PageHeartbeatLock:
+    """The catalog lock, extended by `ttl_s` each time the engine asks between pages.
+
+    Fits callers whose pages are much shorter than `ttl_s`; a worker whose pages may stall
+    behind a rate-limited PIM renews from a background thread instead (`worker.catalog_lock`).
+    """
+
+    def __init__(self, engine: SyncEngine, catalog_id: str, *, ttl_s: float = DEFAULT_LOCK_TTL_S,
+                 owner: str | None = None) -> None:
+        self._locks, self._tenant, self._catalog = engine.state.locks, engine.tenant, catalog_id
+        self._owner = owner or uuid.uuid4().hex
+        self._ttl_s = ttl_s
+
+    def acquire(self, rerun_mode: str) -> bool:
+        return self._locks.acquire(self._tenant, self._catalog, self._owner, ttl_s=self._ttl_s, rerun_mode=rerun_mode)
+
+    def still_held(self) -> bool:
+        return self._locks.heartbeat(self._tenant, self._catalog, self._owner, ttl_s=self._ttl_s)
+
+    def release(self, *, honour_rerun: bool = True) -> list[str]:
+        return self._locks.release(self._tenant, self._catalog, self._owner, ttl_s=self._ttl_s,
+                                   honour_rerun=honour_rerun)
+
+
 def run_catalog_sync(
     engine: SyncEngine,
     catalog_id: str,
     mode: RunMode,
     *,
     should_stop: Callable[[], bool] = _never,
+    lock: RunLock | None = None,
     lock_ttl_s: float = DEFAULT_LOCK_TTL_S,
     owner: str | None = None,
     max_runs: int = MAX_RUNS_PER_CALL,
@@ -45,18 +86,15 @@ def run_catalog_sync(
 
     Returns the summaries of the runs made, in order; an empty list when another worker holds
     the lock (this request was recorded as a rerun for it). Errors propagate after the lock is
-    released, leaving pending rerun requests for the next holder.
+    released, leaving pending rerun requests for the next holder. `lock` defaults to a
+    `PageHeartbeatLock` of `lock_ttl_s`.
     """
     if mode not in _LOCKED_MODES:
         raise ValueError(f"{mode} is not a catalog run; call SyncEngine.sync_uuids")
-    locks, tenant = engine.state.locks, engine.tenant
-    holder = owner or uuid.uuid4().hex
-    if not locks.acquire(tenant, catalog_id, holder, ttl_s=lock_ttl_s, rerun_mode=mode.value):
+    lock = lock or PageHeartbeatLock(engine, catalog_id, ttl_s=lock_ttl_s, owner=owner)
+    if not lock.acquire(mode.value):
         return []
-    control = RunControl(
-        should_stop=should_stop,
-        heartbeat=lambda: locks.heartbeat(tenant, catalog_id, holder, ttl_s=lock_ttl_s),
-    )
+    control = RunControl(should_stop=should_stop, heartbeat=lock.still_held)
     summaries: list[RunSummary] = []
     pending: list[RunMode] = [mode]
     try:
@@ -66,13 +104,13 @@ def run_catalog_sync(
             if not summary.is_success or len(summaries) >= max_runs:
                 break
             if not pending:
-                pending = _order(locks.release(tenant, catalog_id, holder, ttl_s=lock_ttl_s))
+                pending = _order(lock.release())
                 if not pending:
                     return summaries  # released for good
     except BaseException:
-        locks.release(tenant, catalog_id, holder, ttl_s=lock_ttl_s, honour_rerun=False)
+        lock.release(honour_rerun=False)
         raise
-    locks.release(tenant, catalog_id, holder, ttl_s=lock_ttl_s, honour_rerun=False)
+    lock.release(honour_rerun=False)
     return summaries
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from types import TracebackType
 from typing import Final
 
 from akeneo_sync.errors import AkeneoSyncError
@@ -82,17 +81,3 @@ class CatalogRunLock:
             except AkeneoSyncError as exc:
                 # A Redis blip: keep trying; the engine's between-page check decides.
                 log.warning("catalog_lock_heartbeat_failed", error=str(exc))
-
-    def __enter__(self) -> CatalogRunLock:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._held:
-            # Leaving by an exception (or without a final release): keep requested reruns queued
-            # for the next holder.
-            self._state.locks.release(
-                self.tenant, self.catalog, self.owner, ttl_s=self._ttl_s, honour_rerun=False
-            )
-            self._halt()

@@ -21,7 +21,8 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.mapping import schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Tenant, TenantStatus
-from akeneo_sync.sync.engine import EngineOptions, RunControl, SyncEngine
+from akeneo_sync.sync.engine import EngineOptions, SyncEngine
+from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import Outcome, RunSummary
 from akeneo_sync.sync.validate import ProductValidator
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
@@ -216,7 +217,7 @@ class CatalogRunResult:
 
 
 def next_mode(requested: list[str]) -> RunMode:
-    # A full run covers everything an incremental one would do; a reconcile is run on its own.
+    """The one run that honours these rerun requests (a full run covers an incremental one)."""
     for mode in (RunMode.FULL, RunMode.INCREMENTAL, RunMode.RECONCILE):
         if mode.value in requested:
             return mode
@@ -230,22 +231,13 @@ def sync_catalog_locked(runtime: Runtime, tenant: Tenant, catalog: str, mode: Ru
     here (never two runs of one catalog at once, never a trigger dropped).
     """
     lock = CatalogRunLock(runtime.state, tenant.id, catalog, ttl_s=runtime.settings.catalog_lock_ttl_s)
-    if not lock.acquire(rerun_mode=mode.value):
+    with bound_contextvars(catalog=catalog):
+        summaries = run_catalog_sync(
+            build_engine(runtime, tenant, catalog), catalog, mode, should_stop=runtime.stop.is_set, lock=lock
+        )
+    if not summaries:
         log.info("sync_coalesced", catalog=catalog, mode=mode.value)
         return CatalogRunResult(coalesced=True)
-    summaries: list[RunSummary] = []
-    with lock, bound_contextvars(catalog=catalog):
-        engine = build_engine(runtime, tenant, catalog)
-        control = RunControl(should_stop=runtime.stop.is_set, heartbeat=lock.still_held)
-        while True:
-            summary = engine.run(catalog, mode, control)
-            summaries.append(summary)
-            if not summary.is_success:
-                break
-            reruns = lock.release()
-            if not reruns:
-                break
-            mode = next_mode(reruns)
     return CatalogRunResult(summaries=tuple(summaries))
 
 
