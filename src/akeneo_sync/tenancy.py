@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Final
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ from akeneo_sync.errors import ConfigError
 
 __all__ = ["normalize_pim_url", "tenant_id_for"]
 
-_UNSAFE: Final = re.compile(r"[^a-z0-9.-]+")
+_UNSAFE: Final = re.compile(r"[^a-z0-9]+")
 
 
 def normalize_pim_url(pim_url: str) -> str:
@@ -23,7 +24,12 @@ def normalize_pim_url(pim_url: str) -> str:
 
 
 def tenant_id_for(pim_url: str) -> str:
-    """A stable, readable tenant id for a PIM: its host (and port), e.g. ``acme.cloud.akeneo.com``."""
-    parts = urlsplit(normalize_pim_url(pim_url))
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return _UNSAFE.sub("-", netloc.replace(":", "-")).strip("-")
+    """A stable, readable tenant id for a PIM: its host as a slug plus a short hash of its URL.
+
+    e.g. ``acme-cloud-akeneo-com-1a2b3c4d``. Stable across re-activations (the URL is normalised
+    first), so the tenant keeps its catalogs; the hash tells apart PIMs on one host.
+    """
+    normalized = normalize_pim_url(pim_url)
+    host = (urlsplit(normalized).hostname or "pim").lower()
+    slug = _UNSAFE.sub("-", host).strip("-")[:48] or "pim"
+    return f"{slug}-{hashlib.sha256(normalized.encode()).hexdigest()[:8]}"

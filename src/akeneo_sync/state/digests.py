@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Final
 
 import redis
 from redis.client import Pipeline
@@ -16,7 +17,13 @@ from redis.client import Pipeline
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
 
-__all__ = ["DigestStore", "is_canonical_uuid", "pack_uuid", "unpack_uuid"]
+__all__ = ["UNCONFIRMED", "DigestStore", "is_canonical_uuid", "pack_uuid", "unpack_uuid"]
+
+# The digest of a product that is being pushed for the first time: it may be downstream without
+# a digest of its own if the worker dies between the push and the commit. Never equal to a real
+# digest, so the product is pushed again; and present in the known set, so the UUID diff deletes
+# it downstream if it leaves the catalog before that.
+UNCONFIRMED: Final = bytes(16)
 
 
 def is_canonical_uuid(value: str) -> bool:
@@ -81,6 +88,13 @@ class DigestStore:
         """Queue digest writes on `pipe`."""
         if digests:
             pipe.hset(self._keys.digests(tenant, catalog), mapping={pack_uuid(u): d for u, d in digests.items()})
+        return pipe
+
+    def stage_unconfirmed(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Iterable[str]) -> Pipeline:
+        """Queue `UNCONFIRMED` digests for products not known yet (before their first push)."""
+        key = self._keys.digests(tenant, catalog)
+        for u in uuids:
+            pipe.hsetnx(key, pack_uuid(u), UNCONFIRMED)
         return pipe
 
     def stage_delete(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Iterable[str]) -> Pipeline:

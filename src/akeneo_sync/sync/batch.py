@@ -44,6 +44,8 @@ class PreparedPage:
     present: tuple[str, ...]
     skipped: int
     fingerprint: str = field(default="")
+    # Changed products with no digest yet: marked `UNCONFIRMED` before the push.
+    unknown: tuple[str, ...] = ()
 
     @property
     def upserts(self) -> list[MappedProduct]:
@@ -77,6 +79,7 @@ def prepare_page(
         present=present,
         skipped=len(valid) - len(changed),
         fingerprint=batch_fingerprint((p.uuid, p.digest) for p in changed) if changed else "",
+        unknown=tuple(p.uuid for p in changed if p.uuid not in known),
     )
 
 

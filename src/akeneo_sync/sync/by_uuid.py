@@ -60,6 +60,8 @@ def sync_uuid_batch(
     gone = [u for u in wanted if fetched[u] is None]
     prepared = prepare_page(state, tenant, catalog, [p for p in fetched.values() if p is not None], engine.validator)
     rejected: dict[str, str] = {}
+    if prepared.unknown:
+        state.commit(state.digests.stage_unconfirmed(state.transaction(), tenant, catalog, prepared.unknown))
     if prepared.changed or gone:
         context = BatchContext(tenant=tenant, catalog=catalog, run_id=run_id, page=batch)
         result = apply_batch(engine.target, context, prepared.upserts, gone)

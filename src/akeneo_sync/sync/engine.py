@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from akeneo_sync import metrics
 from akeneo_sync.akeneo.types import MappedProduct, Page
 from akeneo_sync.clock import Clock, to_utc_datetime
-from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, StateError
+from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, ConfigError, StateError
 from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, NewDeadLetter, Phase, RunMode, Slot, StateStore
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.sync.batch import (
@@ -66,6 +66,11 @@ class EngineOptions:
     uuid_batch: int = 100
     overlap_s: float = 300.0
     prefetch: bool = True
+
+    def __post_init__(self) -> None:
+        sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.uuid_batch)
+        if min(sizes) <= 0 or self.overlap_s < 0:
+            raise ConfigError(f"engine options out of range: {self}")
 
 
 @dataclass(slots=True)
@@ -259,9 +264,13 @@ class SyncEngine:
             # A batch that was in flight under this number may have reached the target: retire it.
             return BatchResult(), checkpoint.batch + (1 if pending else 0)
         number = checkpoint.batch if pending in (None, prepared.fingerprint) else checkpoint.batch + 1
-        if pending != prepared.fingerprint:
+        if pending != prepared.fingerprint or prepared.unknown:
+            # Before the push: what may reach the target is known to the diff even if we die now.
             run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint)
-            self.state.checkpoints.save(self.tenant, run.catalog, run.slot, run.checkpoint)
+            pipe = self.state.transaction()
+            self.state.digests.stage_unconfirmed(pipe, self.tenant, run.catalog, prepared.unknown)
+            self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)
+            self.state.commit(pipe)
         return self._apply(run, number, prepared.upserts, ()), number + 1
 
     def _page_uuids(self, run: _Run) -> None:

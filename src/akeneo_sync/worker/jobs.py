@@ -36,9 +36,11 @@ __all__ = [
     "build_engine",
     "disarm_watchdog",
     "disconnect_tenant",
+    "live_catalogs",
     "next_mode",
     "pending_reruns",
     "poll_catalogs",
+    "subscribe_to_events",
     "sync_catalog_locked",
     "sync_products",
     "tenant_session",
@@ -102,9 +104,34 @@ def activate_tenant(runtime: Runtime, tenant: Tenant) -> list[str] | None:
             client.put_mapping_schema(info.id, spec.load_schema())
             runtime.state.catalogs.upsert(tenant.id, info.id, name=info.name, enabled=info.enabled)
             ids.append(info.id)
+        subscribe_to_events(runtime, tenant)
         return ids
     finally:
         lease.release()
+
+
+def subscribe_to_events(runtime: Runtime, tenant: Tenant) -> str | None:
+    """Create (or reuse) the Event Platform subscription of a tenant when `EVENT_PLATFORM_URL` is set.
+
+    Routes its events to the tenant by storing subscription id -> tenant; idempotent.
+    """
+    settings = runtime.settings
+    if not settings.event_platform_url:
+        return None
+    from akeneo_sync.eventplatform.client import EventPlatformClient
+
+    secrets = [secret.get_secret_value() for secret in settings.event_secrets]
+    client = EventPlatformClient(runtime.http.get(settings.event_platform_url), settings.event_platform_url)
+    subscription = client.ensure_subscription(
+        tenant.pim_url,
+        runtime.state.tenants.token(tenant.id).access_token,
+        settings.client_id,
+        settings.public_url,
+        secrets,
+    )
+    runtime.state.tenants.set_subscription(tenant.id, subscription)
+    log.info("event_subscription_ready", subscription=subscription)
+    return subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,11 +260,14 @@ def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[Ru
     A product that is gone from the PIM or left a catalog is deleted downstream by the by-UUID
     path, so deletions and updates share this one job.
     """
-    summaries: list[RunSummary] = []
-    for record in runtime.state.catalogs.list(tenant.id):
-        if record.enabled and record.status not in _NOT_LIVE:
-            summaries.append(build_engine(runtime, tenant, record.id).sync_uuids(record.id, uuids))
-    return summaries
+    return [
+        build_engine(runtime, tenant, catalog).sync_uuids(catalog, uuids) for catalog in live_catalogs(runtime, tenant)
+    ]
+
+
+def live_catalogs(runtime: Runtime, tenant: Tenant) -> list[str]:
+    """Ids of the tenant's catalogs that are enabled and neither paused, disabled nor deleted."""
+    return [r.id for r in runtime.state.catalogs.list(tenant.id) if r.enabled and r.status not in _NOT_LIVE]
 
 
 def watchdog_delay_s(runtime: Runtime) -> float:

@@ -60,8 +60,26 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def _kill(worker: subprocess.Popen[bytes]) -> None:
-    os.killpg(worker.pid, signal.SIGKILL)
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=30)
+
+
+class Workers:
+    """Every worker started by the test; whatever happens, none outlives it."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        worker = _start_worker(self.env, self.log)
+        self.started.append(worker)
+        return worker
+
+    def reap(self) -> None:
+        for worker in self.started:
+            _kill(worker)
 
 
 def _pages(state: StateStore, catalog: str) -> int:
@@ -117,33 +135,12 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
 
         actors.sync_catalog.send(TENANT, catalog, "full")
         log = tmp_path / "worker.log"
-        kills = 0
-        for _ in range(TRIALS):
-            worker = _start_worker(env, log)
-            start_pages = _pages(state, catalog)
-            goal = start_pages + rng.randint(1, 25)
-            deadline = time.monotonic() + PROGRESS_TIMEOUT_S
-            while _pages(state, catalog) < goal and not _finished(state, catalog):
-                assert time.monotonic() < deadline, f"no progress; worker log:\n{log.read_text()[-3000:]}"
-                time.sleep(0.02)
-            _kill(worker)
-            kills += 1
-            if _finished(state, catalog):
-                break
-
-        worker = _start_worker(env, log)
-        deadline = time.monotonic() + FINISH_TIMEOUT_S
-        while not _finished(state, catalog):
-            assert time.monotonic() < deadline, f"never finished; worker log:\n{log.read_text()[-3000:]}"
-            time.sleep(0.1)
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
-
-        expected = pim.admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["mapped_products"]
-        target = SqliteTarget(f"sqlite:///{database}")
-        actual = target.products(TENANT, catalog)
-        target.close()
-        api.close()
+        workers = Workers(env, log)
+        try:
+            kills, actual, expected = _trials(workers, state, catalog, rng, log=log, admin=pim.admin, database=database)
+        finally:
+            workers.reap()
+            api.close()
     client.flushdb()
 
     print(f"kill test: {kills} SIGKILLs, {len(expected)} products, target equal: {actual == expected}")
@@ -151,3 +148,36 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
     assert len(expected) > 15_000
     assert set(actual) == set(expected), "lost or extra products downstream"
     assert actual == expected, "stale products downstream"
+
+
+def _trials(
+    workers: Workers, state: StateStore, catalog: str, rng: random.Random, *, log: Path, admin: httpx.Client,
+    database: Path,
+) -> tuple[int, dict[str, object], dict[str, object]]:
+    """Kill a worker `TRIALS` times at random page counts, then let one finish; read both sides."""
+    kills = 0
+    for _ in range(TRIALS):
+        worker = workers.start()
+        goal = _pages(state, catalog) + rng.randint(1, 25)
+        deadline = time.monotonic() + PROGRESS_TIMEOUT_S
+        while _pages(state, catalog) < goal and not _finished(state, catalog):
+            assert time.monotonic() < deadline, f"no progress; worker log:\n{log.read_text()[-3000:]}"
+            time.sleep(0.02)
+        _kill(worker)
+        kills += 1
+        if _finished(state, catalog):
+            break
+
+    worker = workers.start()
+    deadline = time.monotonic() + FINISH_TIMEOUT_S
+    while not _finished(state, catalog):
+        assert time.monotonic() < deadline, f"never finished; worker log:\n{log.read_text()[-3000:]}"
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=60)
+
+    expected = admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["mapped_products"]
+    target = SqliteTarget(f"sqlite:///{database}")
+    actual = target.products(TENANT, catalog)
+    target.close()
+    return kills, dict(actual), dict(expected)

@@ -218,3 +218,25 @@ def test_an_interrupt_from_outside_is_recorded_and_the_run_stays_resumable(
     assert state.catalogs.require(TENANT, CATALOG).last_outcome == "interrupted"
     assert engine.full_sync(CATALOG).resumed
     assert target.products == source.products
+
+
+def test_a_product_pushed_just_before_a_crash_and_deleted_before_the_resume_is_deleted_downstream(
+    engine: SyncEngine, source: MemorySource, target: DictTarget, state: StateStore
+) -> None:
+    """Found by the property test: the push landed, the digest did not, then the product left."""
+
+    def crash_after_push(call: int, _batch: BatchContext) -> None:
+        if call == 2:
+            raise TargetUnavailableError("killed between the push and the checkpoint")
+
+    target.after_apply = crash_after_push
+    with pytest.raises(TargetUnavailableError):
+        engine.full_sync(CATALOG)
+    target.after_apply = None
+    source.remove(150)  # on page 2: downstream, with no digest recorded
+    assert product_uuid(150) in target.products
+
+    engine.full_sync(CATALOG)
+
+    assert target.products == source.products
+    assert state.digests.count(TENANT, CATALOG) == 249

@@ -9,10 +9,11 @@ import pytest
 from sync_fakes import CATALOG, TENANT, product_uuid
 
 from akeneo_sync.akeneo.types import Page
-from akeneo_sync.errors import CatalogDisabledError
+from akeneo_sync.errors import CatalogDisabledError, ConfigError
 from akeneo_sync.state import Checkpoint, Phase, RunMode, Slot, StateStore
 from akeneo_sync.sync.checkpoint import plan_run
 from akeneo_sync.sync.digest import batch_fingerprint, product_digest
+from akeneo_sync.sync.engine import EngineOptions
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.validate import InvalidProduct, ValidProduct, validate_product
 
@@ -148,3 +149,9 @@ def test_an_incremental_starts_at_the_watermark_minus_the_overlap(state: StateSt
         40.0,
         100.0,
     )
+
+
+@pytest.mark.parametrize("options", [{"page_size": 0}, {"diff_chunk": -1}, {"overlap_s": -1.0}])
+def test_engine_options_out_of_range_are_a_config_error(options: dict[str, float]) -> None:
+    with pytest.raises(ConfigError, match="engine options"):
+        EngineOptions(**options)  # type: ignore[arg-type]
