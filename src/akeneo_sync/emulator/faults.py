@@ -233,14 +233,15 @@ class FaultMiddleware:
             else:
                 if decision.throttled:
                     stats.throttled()
-                await _apply(decision, scope.get(RAW_SEND_KEY, send), recording_send)
+                await _apply(decision, receive, scope.get(RAW_SEND_KEY, send), recording_send)
         finally:
             stats.end(token, status[0] if status else None)
 
 
-async def _apply(decision: _Decision, raw_send: Send, send: Callable[[Message], Awaitable[None]]) -> None:
-    if decision.hold_s > 0:
-        await asyncio.sleep(decision.hold_s)
+async def _apply(decision: _Decision, receive: Receive, raw_send: Send,
+                 send: Callable[[Message], Awaitable[None]]) -> None:
+    if decision.hold_s > 0 and await _client_left_during(decision.hold_s, receive):
+        return
     if decision.drop:
         _drop_connection(raw_send)
         return
@@ -251,6 +252,17 @@ async def _apply(decision: _Decision, raw_send: Send, send: Callable[[Message], 
     headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in decision.headers]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+async def _client_left_during(seconds: float, receive: Receive) -> bool:
+    """Hold a request for `seconds`; True as soon as the client gives up and disconnects."""
+    try:
+        async with asyncio.timeout(seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        return False
+    return True
 
 
 def _drop_connection(send: Send) -> None:
