@@ -118,7 +118,12 @@ class Faults:
             self._arrivals: deque[float] = deque()
 
     def set_random(self, faults: RandomFaults) -> None:
-        """Replace the random fault configuration (reseeding its generator)."""
+        """Replace the random fault configuration (reseeding its generator).
+
+        A body without `latency_s` keeps the instance's base latency (`--latency-ms`).
+        """
+        if "latency_s" not in faults.model_fields_set:
+            faults = faults.model_copy(update={"latency_s": self._base_latency_s})
         pattern = re.compile(faults.path_pattern) if faults.path_pattern else None
         with self._lock:
             self._random, self._rng, self._pattern = faults, random.Random(faults.seed), pattern  # noqa: S311
