@@ -51,12 +51,17 @@ def quick_mode(argv: Sequence[str] | None = None) -> bool:
     return "--quick" in args or os.environ.get("BENCH_QUICK", "") not in ("", "0")
 
 
+def option(name: str, default: str) -> str:
+    """The value after `name` on the command line, or `default`."""
+    args = sys.argv[1:]
+    if name in args and args.index(name) + 1 < len(args):
+        return args[args.index(name) + 1]
+    return default
+
+
 def products_arg(default: int) -> int:
     """`--products N` overrides a script's catalog size (for trying things out)."""
-    args = sys.argv[1:]
-    if "--products" in args:
-        return int(args[args.index("--products") + 1])
-    return default
+    return int(option("--products", str(default)))
 
 
 def machine() -> str:
