@@ -210,10 +210,15 @@ def catalog_size(admin: httpx.Client, catalog_id: str) -> int:
     return len(expected.json()["uuids"])
 
 
+def redis_url(db: int) -> str:
+    """The bench's Redis DB (`BENCH_REDIS_PORT` points at another server, e.g. a private one)."""
+    return f"redis://127.0.0.1:{os.environ.get('BENCH_REDIS_PORT', '6379')}/{db}"
+
+
 @contextmanager
 def redis_db(db: int) -> Iterator[redis.Redis]:
     """A real Redis DB owned by the bench, flushed before and after."""
-    client = redis.Redis(host="127.0.0.1", port=6379, db=db)
+    client = redis.Redis.from_url(redis_url(db))
     client.ping()
     client.flushdb()
     try:

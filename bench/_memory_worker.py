@@ -15,7 +15,7 @@ import sys
 import time
 
 import redis
-from _common import Catalog, engine, pim_client, rss_of, state_store
+from _common import Catalog, engine, pim_client, redis_url, rss_of, state_store
 
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.targets.null import NullTarget
@@ -24,7 +24,7 @@ from akeneo_sync.targets.null import NullTarget
 def main() -> int:
     base_url, token, catalog_id, db = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     configure_logging("console", "WARNING")
-    client = redis.Redis(host="127.0.0.1", port=6379, db=db)
+    client = redis.Redis.from_url(redis_url(db))
     catalog = Catalog(base_url, token, catalog_id)
     sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog_id)
     ready_rss = rss_of(os.getpid())
