@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy
+.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ generate-deploy: $(STAMP)
 	$(BIN)/python scripts/deploy-check/generate.py
 
 test: lint typecheck validate-deploy pytest
+
+# Benchmarks (bench/README.md): each script prints its figures and the machine; BENCH_QUICK=1
+# (or `make bench-quick`) runs the small sizes, under 2 minutes in all.
+BENCH_SCRIPTS := full_sync cpu_per_product memory incremental events fleet
+
+bench: $(STAMP) services
+	$(BIN)/ruff check bench
+	@for script in $(BENCH_SCRIPTS); do $(BIN)/python bench/$$script.py || exit 1; done
+
+bench-quick:
+	$(MAKE) bench BENCH_QUICK=1
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

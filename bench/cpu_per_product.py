@@ -68,7 +68,7 @@ def replay_transport(pages: dict[str | None, bytes]) -> httpx.MockTransport:
 
 def main() -> int:
     quick = quick_mode()
-    products = products_arg(20_000 if quick else 100_000)
+    products = products_arg(10_000 if quick else 100_000)
     header(f"CPU per product, {products:,} generated products, no latency", quick)
     with running_emulator(products=products, seed=11) as pim:
         catalog = create_catalog(pim.base_url, pim.admin)

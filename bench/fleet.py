@@ -3,8 +3,8 @@
     python bench/fleet.py [--quick]
 
 One `akeneo-sync emulator` process stands in for every tenant's PIM (each tenant has its own app
-token and two catalogs; 2,000 products, quick: 500), with 50 ms latency per call and fair use
-enforced. Since one emulator is one PIM "instance", its instance-wide limits (10 concurrent
+token and two catalogs over 2,000 generated products; quick: 8 tenants, 400 products), with 50 ms
+latency per call and fair use enforced. Since one emulator is one PIM "instance", its instance-wide limits (10 concurrent
 calls, 100 req/s) bind the whole fleet here, where 50 real PIMs would not: the figure is a floor.
 `akeneo-sync worker --processes 2 --threads 4` runs as a subprocess on the real Redis (DB 6),
 target `null:`. Every catalog gets a full sync enqueued at t0; the report gives the total
@@ -123,8 +123,8 @@ def completion_times(fleet: Fleet, worker: subprocess.Popen[bytes], log: Path) -
 
 def main() -> int:
     quick = quick_mode()
-    tenants = 10 if quick else 50
-    products = 500 if quick else 2_000
+    tenants = 8 if quick else 50
+    products = 400 if quick else 2_000
     header(f"fleet, {tenants} tenants x 2 catalogs, {products:,}-product PIM, 2 worker processes", quick)
     db = REDIS_DBS[0]
     with emulator_process(products) as pim, redis_db(db) as client, tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 
     python bench/full_sync.py [--quick]
 
-100,000 products (quick: 20,000) in `akeneo-sync emulator` (its own process), 50 ms injected
+100,000 products (quick: 10,000) in `akeneo-sync emulator` (its own process), 50 ms injected
 latency per PIM call, fair use enforced by the emulator (4 concurrent calls per token, 100 req/s),
 null target, state in real Redis (DBs 6 and 7). Three runs, each from empty state:
 - baseline: the sequential single cursor every peer does (page, push, next page; no prefetch);
@@ -106,7 +106,7 @@ def measure(name: str, pim: Any, sync: Callable[[], tuple[Counters, float]]) -> 
 
 def main() -> int:
     quick = quick_mode()
-    products = products_arg(20_000 if quick else 100_000)
+    products = products_arg(10_000 if quick else 100_000)
     header(f"full-sync throughput, {products:,} products, {LATENCY_S * 1000:.0f} ms latency, fair use enforced",
            quick)
     with emulator_process(products) as pim:

@@ -2,7 +2,7 @@
 
     python bench/memory.py [--quick]
 
-For each size (10,000 and 1,000,000 products; quick: 10,000 and 100,000) the emulator runs in
+For each size (10,000 and 1,000,000 products; quick: 10,000 and 50,000) the emulator runs in
 its own process (no latency, fair use enforced), and `_memory_worker.py` runs the engine's full
 sync then reconcile into a null target with state in Redis, in a fresh process. The figure is
 the growth of the worker's peak RSS from the small to the large catalog (goal <= 30 MB): it must
@@ -55,7 +55,7 @@ def measure(products: int) -> dict[str, Any]:
 
 def main() -> int:
     quick = quick_mode()
-    sizes = (10_000, 100_000) if quick else (10_000, 1_000_000)
+    sizes = (10_000, 50_000) if quick else (10_000, 1_000_000)
     header(f"worker peak RSS, full sync + reconcile at {sizes[0]:,} and {sizes[1]:,} products", quick)
     results = [measure(size) for size in sizes]
     for size, result in zip(sizes, results, strict=True):
