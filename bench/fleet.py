@@ -4,8 +4,9 @@
 
 One `akeneo-sync emulator` process stands in for every tenant's PIM (each tenant has its own app
 token and two catalogs over 2,000 generated products; quick: 8 tenants, 400 products), with 50 ms
-latency per call and fair use enforced. Since one emulator is one PIM "instance", its instance-wide limits (10 concurrent
-calls, 100 req/s) bind the whole fleet here, where 50 real PIMs would not: the figure is a floor.
+latency per call and fair use enforced. Since one emulator is one PIM "instance", its
+instance-wide limits (10 concurrent calls, 100 req/s) bind the whole fleet here, where 50 real
+PIMs would not: the figure is a floor.
 `akeneo-sync worker --processes 2 --threads 4` runs as a subprocess on the real Redis (DB 6),
 target `null:`. Every catalog gets a full sync enqueued at t0; the report gives the total
 throughput and the spread of per-tenant completion times (both catalogs done).
