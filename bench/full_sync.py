@@ -1,6 +1,6 @@
 """Full-sync throughput under fair use: the engine vs the fair-use bound and a sequential baseline.
 
-    python bench/full_sync.py [--quick]
+    python bench/full_sync.py [--quick] [--latency-ms 50] [--products N]
 
 100,000 products (quick: 10,000) in `akeneo-sync emulator` (its own process), 50 ms injected
 latency per PIM call, fair use enforced by the emulator (4 concurrent calls per token, 100 req/s),
@@ -31,6 +31,7 @@ from _common import (
     header,
     limiter,
     load,
+    option,
     pim_client,
     products_arg,
     quick_mode,
@@ -45,7 +46,7 @@ from akeneo_sync.state import Counters
 from akeneo_sync.sync.engine import EngineOptions
 from akeneo_sync.targets.null import NullTarget
 
-LATENCY_S = 0.05
+LATENCY_MS = "50"
 PAGE_SIZE = 100
 HISTORY_S = 2 * 365 * 86_400  # the windows' span; older or newer products fall in open-ended windows
 WINDOWS = 32
@@ -107,14 +108,15 @@ def measure(name: str, pim: Any, sync: Callable[[], tuple[Counters, float]]) -> 
 def main() -> int:
     quick = quick_mode()
     products = products_arg(10_000 if quick else 100_000)
-    header(f"full-sync throughput, {products:,} products, {LATENCY_S * 1000:.0f} ms latency, fair use enforced",
+    latency_s = float(option("--latency-ms", LATENCY_MS)) / 1000
+    header(f"full-sync throughput, {products:,} products, {latency_s * 1000:.0f} ms latency, fair use enforced",
            quick)
     with emulator_process(products) as pim:
         row("emulator startup (separate process)", f"{pim.startup_s:.1f} s")
         catalog = create_catalog(pim.base_url, pim.admin)
         size = count_products(catalog)
         row("catalog size", f"{size:,} products")
-        pim.call("PUT", "/_emulator/faults", json={"latency_s": LATENCY_S})
+        pim.call("PUT", "/_emulator/faults", json={"latency_s": latency_s})
         pim.call("PUT", "/_emulator/fair-use", json=FAIR_USE)
         bound, how = fair_use_bound(pim.call("GET", "/_emulator/faults"))
 
