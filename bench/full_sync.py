@@ -130,7 +130,10 @@ def main() -> int:
                     return summary.counters, summary.duration_s
             return sync
 
-        def windowed_run() -> tuple[Counters, float]:
+        def windowed_run(pipelined: bool) -> Callable[[], tuple[Counters, float]]:
+            return lambda: windowed(pipelined)
+
+        def windowed(pipelined: bool) -> tuple[Counters, float]:
             with redis_db(REDIS_DBS[0]) as client:
                 state = state_store(client)
                 state.catalogs.upsert(TENANT, catalog.catalog_id, name="Bench", enabled=True)
@@ -138,14 +141,15 @@ def main() -> int:
                 result = windowed_full_sync(
                     pim_client(catalog, limiter()), NullTarget(), state, tenant=TENANT,
                     catalog=catalog.catalog_id, windows=time_windows(now - HISTORY_S, now, WINDOWS),
-                    workers=WORKERS, page_size=PAGE_SIZE,
+                    workers=WORKERS, page_size=PAGE_SIZE, pipelined=pipelined,
                 )
                 return result.counters, result.seconds
 
         runs = [
             measure("baseline (sequential cursor)", pim, engine_run(False, REDIS_DBS[0])),
             measure("engine (as shipped, prefetch 1)", pim, engine_run(True, REDIS_DBS[1])),
-            measure(f"windowed prototype ({WORKERS} cursors)", pim, windowed_run),
+            measure(f"windowed prototype ({WORKERS} cursors)", pim, windowed_run(False)),
+            measure(f"windowed + pipelined ({WORKERS} fetching cursors)", pim, windowed_run(True)),
         ]
     baseline = runs[0].rate
     row("fair-use bound", f"{bound:,.0f} products/s = {how}")

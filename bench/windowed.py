@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from akeneo_sync.akeneo.types import MappedProduct, Page
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.state import Counters, Slot, StateStore
 from akeneo_sync.sync.batch import apply_batch, prepare_page, stage_page_result
@@ -69,6 +70,93 @@ def _when(epoch: int | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
+_Fetched = tuple[int, int, Page[MappedProduct]]
+
+
+class _WindowedRun:
+    """One windowed full sync: the cursor threads, the page pipeline and the totals."""
+
+    def __init__(self, source: CatalogSource, target: Target, state: StateStore, *, tenant: str, catalog: str,
+                 workers: int, page_size: int, pipelined: bool) -> None:
+        self.source, self.target, self.state = source, target, state
+        self.tenant, self.catalog = tenant, catalog
+        self.workers, self.page_size, self.pipelined = workers, page_size, pipelined
+        self.todo: queue.SimpleQueue[tuple[int, Window]] = queue.SimpleQueue()
+        self.fetched: queue.Queue[_Fetched | None] = queue.Queue(maxsize=2 * workers)
+        self.totals = _Totals()
+        self.errors: list[BaseException] = []
+        self.clock = SystemClock()
+        self.run_id = f"windowed-{time.time_ns()}"
+
+    def process(self, number: int, page_no: int, page: Page[MappedProduct]) -> None:
+        """The engine's page pipeline: validate, digest, skip, push, one Redis transaction."""
+        state, tenant, catalog = self.state, self.tenant, self.catalog
+        prepared = prepare_page(state, tenant, catalog, page.items)
+        batch = BatchContext(tenant=tenant, catalog=catalog, run_id=self.run_id, page=number * 1_000_000 + page_no)
+        result = apply_batch(self.target, self.clock, batch, prepared.upserts, ()) if prepared.changed \
+            else BatchResult()
+        pipe = state.transaction()
+        counters, _ = stage_page_result(
+            state, pipe, tenant=tenant, catalog=catalog, run_id=self.run_id, page=prepared,
+            result=result, seen_slot=Slot.SYNC,
+        )
+        state.commit(pipe)
+        self.totals.add(counters)
+
+    def page_window(self, number: int, window: Window) -> None:
+        after, before = _when(window[0]), _when(window[1])
+        url: str | None = None
+        page_no = 0
+        while url is not None or page_no == 0:
+            page = self.source.mapped_products_page(
+                self.catalog, next_url=url, updated_after=after, updated_before=before, limit=self.page_size
+            )
+            if self.pipelined:
+                self.fetched.put((number, page_no, page))
+            else:
+                self.process(number, page_no, page)
+            page_no += 1
+            url = page.next_url
+
+    def cursor(self) -> None:
+        """One cursor thread: take windows until none is left."""
+        try:
+            while not self.errors:
+                try:
+                    number, window = self.todo.get_nowait()
+                except queue.Empty:
+                    return
+                self.page_window(number, window)
+        except BaseException as exc:  # reported by the caller
+            self.errors.append(exc)
+        finally:
+            if self.pipelined:
+                self.fetched.put(None)
+
+    def run(self, windows: Sequence[Window]) -> WindowedResult:
+        for number, window in enumerate(windows):
+            self.todo.put((number, window))
+        started = time.monotonic()
+        threads = [threading.Thread(target=self.cursor, name=f"cursor-{i}", daemon=True) for i in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        finished = 0
+        while self.pipelined and finished < self.workers:
+            item = self.fetched.get()
+            if item is None:
+                finished += 1
+            elif not self.errors:  # after an error, keep draining so the cursors can see it and stop
+                try:
+                    self.process(*item)
+                except BaseException as exc:
+                    self.errors.append(exc)
+        for thread in threads:
+            thread.join()
+        if self.errors:
+            raise self.errors[0]
+        return WindowedResult(self.totals.counters, self.totals.pages, time.monotonic() - started)
+
+
 def windowed_full_sync(
     source: CatalogSource,
     target: Target,
@@ -79,56 +167,14 @@ def windowed_full_sync(
     windows: Sequence[Window],
     workers: int = 4,
     page_size: int = 100,
+    pipelined: bool = False,
 ) -> WindowedResult:
-    """Page every window to the end with `workers` concurrent cursors; returns the totals."""
-    todo: queue.SimpleQueue[tuple[int, Window]] = queue.SimpleQueue()
-    for number, window in enumerate(windows):
-        todo.put((number, window))
-    totals = _Totals()
-    errors: list[BaseException] = []
-    clock = SystemClock()
-    run_id = f"windowed-{time.time_ns()}"
+    """Page every window to the end with `workers` concurrent cursors; returns the totals.
 
-    def page_window(number: int, window: Window) -> None:
-        after, before = _when(window[0]), _when(window[1])
-        url: str | None = None
-        page_no = 0
-        while True:
-            page = source.mapped_products_page(
-                catalog, next_url=url, updated_after=after, updated_before=before, limit=page_size
-            )
-            prepared = prepare_page(state, tenant, catalog, page.items)
-            batch = BatchContext(tenant=tenant, catalog=catalog, run_id=run_id, page=number * 1_000_000 + page_no)
-            result = apply_batch(target, clock, batch, prepared.upserts, ()) if prepared.changed else BatchResult()
-            pipe = state.transaction()
-            counters, _ = stage_page_result(
-                state, pipe, tenant=tenant, catalog=catalog, run_id=run_id, page=prepared,
-                result=result, seen_slot=Slot.SYNC,
-            )
-            state.commit(pipe)
-            totals.add(counters)
-            page_no += 1
-            url = page.next_url
-            if url is None:
-                return
-
-    def work() -> None:
-        while not errors:
-            try:
-                number, window = todo.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                page_window(number, window)
-            except BaseException as exc:  # reported by the caller
-                errors.append(exc)
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=work, name=f"window-{i}") for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return WindowedResult(totals.counters, totals.pages, time.monotonic() - started)
+    `pipelined`: the cursor threads only fetch and parse, and hand pages to the calling thread,
+    which validates, digests, pushes and records them; a cursor's next request then leaves as
+    soon as its page arrived, instead of after the page was processed.
+    """
+    run = _WindowedRun(source, target, state, tenant=tenant, catalog=catalog, workers=workers,
+                       page_size=page_size, pipelined=pipelined)
+    return run.run(windows)
