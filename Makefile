@@ -48,7 +48,7 @@ bench: $(STAMP) services
 	@for script in $(BENCH_SCRIPTS); do $(BIN)/python bench/$$script.py || exit 1; done
 
 bench-quick:
-	$(MAKE) bench BENCH_QUICK=1
+	BENCH_QUICK=1 $(MAKE) bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
