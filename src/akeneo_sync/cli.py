@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from akeneo_sync import __version__
 from akeneo_sync.commands import add_commands
 from akeneo_sync.errors import ConfigError
+from akeneo_sync.logging import configure_logging
 from akeneo_sync.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -51,6 +52,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(DemoOptions(products=args.products, database=Path(args.database)))
 
 
+def _cmd_web(args: argparse.Namespace) -> int:
+    """Serve the web side (activation, events, API, probes) with uvicorn until stopped."""
+    settings: Settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    # Imported late: the web stack (FastAPI, the broker) is not needed by the other commands.
+    from akeneo_sync.web.server import serve
+
+    return serve(settings, host=args.host, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="akeneo-sync", description=__doc__)
     parser.add_argument("--version", action="version", version=f"akeneo-sync {__version__}")
@@ -58,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     settings = commands.add_parser("settings", help="print the effective settings (secrets masked)")
     settings.set_defaults(handler=_cmd_settings)
+
+    web = commands.add_parser("web", help="serve /activate, /callback, /events, the API and the probes")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    web.set_defaults(handler=_cmd_web)
 
     emulator = commands.add_parser("emulator", help="serve the bundled Akeneo PIM emulator")
     emulator.add_argument("--host", default="127.0.0.1")

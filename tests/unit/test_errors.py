@@ -8,9 +8,7 @@ import pytest
 
 from akeneo_sync import errors
 
-ALL_ERRORS = [
-    obj for _, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, errors.AkeneoSyncError)
-]
+ALL_ERRORS = [obj for _, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, errors.AkeneoSyncError)]
 TRANSIENT = {errors.RateLimitedError, errors.PimUnavailableError, errors.TargetUnavailableError, errors.StateError}
 
 

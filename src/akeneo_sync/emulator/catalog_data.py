@@ -174,7 +174,8 @@ def _updated(n: int, born: int, until_s: int) -> int:
     """A third never changed after creation; the others skew towards recent edits."""
     if (n >> 40) & 0xFF < 85:
         return born
-    fraction = ((n >> 96) & 0xFFFFFF) / 0x1000000
+    # Bits 48-61: independent of the creation date's bits and clear of the variant bits.
+    fraction = ((n >> 48) & 0x3FFF) / 0x4000
     return born + int((until_s - born) * fraction**0.5)
 
 

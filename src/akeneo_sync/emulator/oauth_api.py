@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from akeneo_sync.emulator.auth import AuthError
-from akeneo_sync.emulator.protocol import json_response
+from akeneo_sync.emulator.protocol import base_url, json_response
 from akeneo_sync.emulator.runtime import emulator_of
 
 __all__ = ["routes"]
@@ -61,7 +61,15 @@ async def exchange(request: Request) -> Response:
                                                         form["code_challenge"])
     except AuthError as exc:
         return _oauth_error(exc)
-    return json_response({"access_token": token.value, "token_type": "bearer", "scope": " ".join(token.scopes)})
+    body = {"access_token": token.value, "token_type": "bearer", "scope": " ".join(token.scopes)}
+    if "openid" in token.scopes:
+        body["id_token"] = emulator_of(request).openid.id_token(base_url(request), token.client_id, token.scopes)
+    return json_response(body)
+
+
+async def openid_public_key(request: Request) -> Response:
+    """GET /connect/apps/v1/openid/public-key: `{"public_key": <PEM certificate>}` (IMPL-ONLY shape)."""
+    return json_response({"public_key": emulator_of(request).openid.public_key()})
 
 
 async def connection_token(request: Request) -> Response:
@@ -109,5 +117,6 @@ def routes() -> list[Route]:
     return [
         Route("/connect/apps/v1/authorize", authorize, methods=["GET"]),
         Route("/connect/apps/v1/oauth2/token", exchange, methods=["POST"]),
+        Route("/connect/apps/v1/openid/public-key", openid_public_key, methods=["GET"]),
         Route("/api/oauth/v1/token", connection_token, methods=["POST"]),
     ]

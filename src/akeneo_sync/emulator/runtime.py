@@ -11,6 +11,7 @@ from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.event_platform import SubscriptionRegistry
 from akeneo_sync.emulator.events import EventDispatcher
 from akeneo_sync.emulator.faults import Faults
+from akeneo_sync.emulator.openid import OpenIdIssuer
 from akeneo_sync.emulator.stats import Stats
 from akeneo_sync.emulator.store import Store
 
@@ -28,6 +29,7 @@ class Emulator:
     stats: Stats
     events: EventDispatcher
     event_platform: SubscriptionRegistry
+    openid: OpenIdIssuer
 
     @classmethod
     def build(cls, config: EmulatorConfig) -> Emulator:
@@ -41,6 +43,7 @@ class Emulator:
             stats=Stats(),
             events=events,
             event_platform=SubscriptionRegistry(config.clock, events, config.seed),
+            openid=OpenIdIssuer(config.clock),
         )
 
     def reset(self) -> None:

@@ -10,6 +10,7 @@ same one.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
@@ -52,6 +53,7 @@ class Slot(StrEnum):
 
     @classmethod
     def for_mode(cls, mode: RunMode) -> Slot:
+        """The slot runs of `mode` checkpoint into."""
         return cls.RECONCILE if mode is RunMode.RECONCILE else cls.SYNC
 
 
@@ -74,6 +76,7 @@ class Counters:
         )
 
     def as_dict(self) -> dict[str, int]:
+        """The counters by action name."""
         return asdict(self)
 
 
@@ -103,12 +106,14 @@ class Checkpoint:
         return replace(self, **changes)
 
     def to_json(self) -> str:
+        """The checkpoint as compact JSON."""
         data = asdict(self)
         data["pending_deletes"] = list(self.pending_deletes)
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Checkpoint:
+        """Parse a stored checkpoint; `StateError` when it is unreadable."""
         try:
             data = json.loads(text)
             return cls(
@@ -145,6 +150,25 @@ class CheckpointStore:
     def save(self, tenant: str, catalog: str, slot: Slot, checkpoint: Checkpoint) -> None:
         """Write the checkpoint on its own."""
         self._redis.set(self._keys.checkpoint(tenant, catalog, slot), checkpoint.to_json(), ex=CHECKPOINT_TTL_S)
+
+    @translate_errors
+    def in_flight(self, tenant: str) -> list[tuple[str, Slot, Checkpoint]]:
+        """Every run of the tenant that has a checkpoint: (catalog, slot, checkpoint), by catalog.
+
+        A run whose worker was killed stays here until a later trigger resumes it; a scheduler can
+        use this to resume such runs without waiting for the next regular tick.
+        """
+        prefix = self._keys.checkpoint(tenant, "", "")[: -len("::")]
+        found: list[tuple[str, Slot, Checkpoint]] = []
+        # Escape glob characters so an id like "a*" matches only itself.
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"
+        for key in self._redis.scan_iter(match=pattern, count=500):
+            name = key.decode() if isinstance(key, bytes) else key
+            catalog, _, slot = name[len(prefix) + 1 :].rpartition(":")
+            raw = self._redis.get(key)
+            if raw is not None and slot in {s.value for s in Slot}:
+                found.append((catalog, Slot(slot), Checkpoint.from_json(raw)))
+        return sorted(found, key=lambda item: (item[0], item[1].value))
 
     def stage_save(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, checkpoint: Checkpoint) -> Pipeline:
         """Queue a checkpoint write on `pipe`."""

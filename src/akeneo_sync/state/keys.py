@@ -21,37 +21,49 @@ class Keys:
     prefix: str = DEFAULT_PREFIX
 
     def tenant(self, tenant: str) -> str:
+        """A tenant (HASH)."""
         return f"{self.prefix}:tenant:{tenant}"
 
     def tenants(self) -> str:
+        """Every tenant id (SET)."""
         return f"{self.prefix}:tenants"
 
     def subscription(self, subscription_id: str) -> str:
+        """The tenant an Event Platform subscription routes to (STRING)."""
         return f"{self.prefix}:subscription:{subscription_id}"
 
     def catalog(self, tenant: str, catalog: str) -> str:
+        """A catalog record (HASH)."""
         return f"{self.prefix}:catalog:{tenant}:{catalog}"
 
     def catalogs(self, tenant: str) -> str:
+        """A tenant's catalog ids (SET)."""
         return f"{self.prefix}:catalogs:{tenant}"
 
     def checkpoint(self, tenant: str, catalog: str, slot: str) -> str:
+        """A run's checkpoint in one slot (STRING, JSON)."""
         return f"{self.prefix}:checkpoint:{tenant}:{catalog}:{slot}"
 
     def digests(self, tenant: str, catalog: str) -> str:
+        """Packed UUID -> product digest (HASH)."""
         return f"{self.prefix}:digests:{tenant}:{catalog}"
 
     def seen(self, tenant: str, catalog: str, slot: str) -> str:
+        """Packed UUIDs a diffing run has seen (SET)."""
         return f"{self.prefix}:seen:{tenant}:{catalog}:{slot}"
 
     def lock(self, tenant: str, catalog: str) -> str:
+        """The catalog lock: owner and expiry (HASH)."""
         return f"{self.prefix}:lock:{tenant}:{catalog}"
 
     def rerun(self, tenant: str, catalog: str) -> str:
+        """Run modes requested while the lock was held (SET)."""
         return f"{self.prefix}:rerun:{tenant}:{catalog}"
 
     def dedupe(self, event_id: str) -> str:
+        """A processed event id (STRING with a TTL)."""
         return f"{self.prefix}:event:{event_id}"
 
     def dead_letters(self, tenant: str) -> str:
+        """A tenant's dead letters (STREAM)."""
         return f"{self.prefix}:dead-letters:{tenant}"

@@ -14,7 +14,7 @@ import redis
 
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import StateError
-from akeneo_sync.state._codec import Fields, as_float, as_str, decode_hash
+from akeneo_sync.state._codec import Fields, as_float, as_str, decode_hash, text
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.crypto import TokenCipher
 from akeneo_sync.state.keys import Keys
@@ -51,6 +51,7 @@ class Tenant:
 
     @property
     def is_active(self) -> bool:
+        """Whether the tenant may sync (not disconnected or deleted)."""
         return self.status is TenantStatus.ACTIVE
 
 
@@ -138,7 +139,7 @@ class TenantStore:
     @translate_errors
     def list(self) -> list[Tenant]:
         """Every tenant, sorted by id."""
-        ids = sorted(_text(member) for member in self._redis.smembers(self._keys.tenants()))
+        ids = sorted(text(member) for member in self._redis.smembers(self._keys.tenants()))
         return [tenant for tenant in (self.get(tenant_id) for tenant_id in ids) if tenant is not None]
 
     @translate_errors
@@ -185,7 +186,7 @@ class TenantStore:
     def tenant_for_subscription(self, subscription_id: str) -> str | None:
         """The tenant id an event's `subject` routes to, or None."""
         value = self._redis.get(self._keys.subscription(subscription_id))
-        return _text(value) if value is not None else None
+        return text(value) if value is not None else None
 
     @translate_errors
     def forget_token(self, tenant_id: str) -> None:
@@ -200,10 +201,6 @@ class TenantStore:
         if token.refresh_token is not None:
             fields["refresh_token"] = self._cipher.encrypt(token.refresh_token)
         return fields
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _as_bytes(value: bytes | str | None) -> bytes | None:

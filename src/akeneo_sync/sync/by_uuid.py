@@ -3,6 +3,14 @@
 Each product is fetched by UUID: one the PIM no longer has in the catalog is deleted downstream,
 the others go through the same validate -> digest -> push path as pages. These runs are not
 checkpointed: a redelivered message simply does the (idempotent) work again.
+
+They also run without the catalog lock, so events never wait behind a long full sync. That is
+safe: a full run may later push an older copy of a product an event just pushed, but the product
+was updated after that run started, so the next incremental run (from that run's start) pushes it
+again; and a product created after a diffing run paged past it is added to that run's seen set,
+so the diff never deletes it. The one window left: a product deleted by an event while a run holds
+an already fetched page with it is pushed again by that run, and stays downstream until the next
+reconciliation deletes it.
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ def sync_uuid_batch(
     rejected: dict[str, str] = {}
     if prepared.changed or gone:
         context = BatchContext(tenant=tenant, catalog=catalog, run_id=run_id, page=batch)
-        result = apply_batch(engine.target, engine.clock, context, prepared.upserts, gone)
+        result = apply_batch(engine.target, context, prepared.upserts, gone)
         rejected = {r.uuid: r.reason for r in result.rejected}
     accepted = {p.uuid: p.digest for p in prepared.changed if p.uuid not in rejected}
     deleted = [u for u in gone if u not in rejected]

@@ -176,8 +176,9 @@ class SyncEngine:
             outcome = self._drive(run)
         except (CatalogDisabledError, CatalogNotFoundError) as exc:
             outcome = self._catalog_gone(run, exc)
-        except Exception as exc:
+        except BaseException as exc:
             # Recorded, then re-raised untouched: the actor decides on retries from `retryable`.
+            # BaseException too: dramatiq's time limit and shutdown interrupts are not Exceptions.
             outcome = outcome_for_error(exc)
             self._record_failure(run, outcome)
             record_summary(self._summary(run, outcome, started, plan.resumed))
@@ -318,7 +319,7 @@ class SyncEngine:
 
     def _apply(self, run: _Run, number: int, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         batch = BatchContext(tenant=self.tenant, catalog=run.catalog, run_id=run.checkpoint.run_id, page=number)
-        return apply_batch(self.target, self.clock, batch, upserts, deletes)
+        return apply_batch(self.target, batch, upserts, deletes)
 
     def _between_pages(self, run: _Run) -> None:
         if run.control.should_stop():

@@ -58,7 +58,8 @@ def outcome_for_error(exc: BaseException) -> Outcome:
     for kind, outcome in _ERROR_OUTCOMES:
         if isinstance(exc, kind):
             return outcome
-    return Outcome.ERROR
+    # Not an Exception: an interrupt from outside (time limit, worker shutdown, Ctrl-C).
+    return Outcome.ERROR if isinstance(exc, Exception) else Outcome.INTERRUPTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class RunSummary:
 
     @property
     def is_success(self) -> bool:
+        """Whether the run finished."""
         return self.outcome is Outcome.SUCCESS
 
 

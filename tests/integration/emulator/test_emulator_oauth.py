@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from emulator_support import API
 
 from akeneo_sync.clock import ManualClock
@@ -75,7 +81,7 @@ def test_the_code_exchange_returns_a_bearer_token_without_expiry_that_works(regi
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "scope"}
+    assert set(body) == {"access_token", "token_type", "scope", "id_token"}
     assert body["token_type"] == "bearer"
     assert set(body["scope"].split()) == set(SCOPES.split())
     catalogs = httpx.get(f"{registered.base_url}{API}/catalogs",
@@ -195,3 +201,54 @@ def test_a_connection_token_expires_and_a_refresh_gives_new_access_and_refresh_t
     assert reused.status_code == 422
     fresh_headers = {"Authorization": f"Bearer {refreshed['access_token']}"}
     assert httpx.get(f"{connection.base_url}{API}/catalogs", headers=fresh_headers).status_code == 200
+
+
+def decode_verified(token: str, certificate_pem: str) -> dict[str, Any]:
+    """The claims of an RS256 JWT after checking its signature with the PIM's certificate."""
+    header, payload, signature = token.split(".")
+    public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(unb64(signature), f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    assert json.loads(unb64(header)) == {"typ": "JWT", "alg": "RS256"}
+    claims: dict[str, Any] = json.loads(unb64(payload))
+    return claims
+
+
+def unb64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def test_openid_adds_an_id_token_signed_with_the_published_key(registered: EmulatorHandle, clock: ManualClock) -> None:
+    body = exchange(registered, code_from(authorize(registered, scope="read_catalogs openid email profile"))).json()
+    published = httpx.get(f"{registered.base_url}/connect/apps/v1/openid/public-key").json()
+
+    claims = decode_verified(body["id_token"], published["public_key"])
+
+    assert claims["iss"] == registered.base_url
+    assert claims["aud"] == CLIENT_ID
+    assert claims["iat"] == clock.now()
+    assert claims["exp"] > claims["iat"]
+    assert claims["email_verified"] is False
+    assert {"sub", "jti", "email", "firstname", "lastname"} <= set(claims)
+
+
+def test_the_id_token_only_carries_what_the_scopes_allow_and_sub_is_pairwise(
+    registered: EmulatorHandle, pim: EmulatorHandle
+) -> None:
+    pim.admin.post("/_emulator/apps", json={"client_id": "second-app", "client_secret": "x",
+                                            "callback_url": CALLBACK}).raise_for_status()
+    certificate = httpx.get(f"{registered.base_url}/connect/apps/v1/openid/public-key").json()["public_key"]
+    bare = decode_verified(exchange(registered, code_from(authorize(registered, scope="openid"))).json()["id_token"],
+                           certificate)
+    second_code = code_from(httpx.get(f"{pim.base_url}/connect/apps/v1/authorize", params={
+        "response_type": "code", "client_id": "second-app", "scope": "openid"}))
+    challenge = hashlib.sha256(("id" + "x").encode()).hexdigest()
+    second = httpx.post(f"{pim.base_url}/connect/apps/v1/oauth2/token", data={
+        "client_id": "second-app", "code": second_code, "grant_type": "authorization_code",
+        "code_identifier": "id", "code_challenge": challenge}).json()
+    without = exchange(registered, code_from(authorize(registered, scope="read_catalogs"))).json()
+
+    assert "email" not in bare
+    assert "firstname" not in bare
+    assert decode_verified(second["id_token"], certificate)["sub"] != bare["sub"]
+    assert "id_token" not in without

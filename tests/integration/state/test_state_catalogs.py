@@ -6,7 +6,7 @@ import pytest
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
-from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, Phase, RunMode, Slot, StateStore
+from akeneo_sync.state import CatalogStatus, Checkpoint, Counters, Phase, RunMode, Slot, StateStore, TokenCipher
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +83,41 @@ def test_a_corrupt_checkpoint_is_a_state_error(store: StateStore) -> None:
 
 def test_counters_add_per_action() -> None:
     assert Counters(1, 2, 3, 4).add(Counters(10, 20, 30, 40)) == Counters(11, 22, 33, 44)
+
+
+def test_runs_in_flight_are_listed_per_tenant(store: StateStore) -> None:
+    first = Checkpoint(run_id="r1", mode=RunMode.FULL, phase=Phase.PAGES, started_at=1.0)
+    second = Checkpoint(run_id="r2", mode=RunMode.RECONCILE, phase=Phase.DIFF, started_at=2.0)
+    store.checkpoints.save("t1", "c2", Slot.RECONCILE, second)
+    store.checkpoints.save("t1", "c1", Slot.SYNC, first)
+    store.checkpoints.save("t10", "c1", Slot.SYNC, first)
+
+    assert store.checkpoints.in_flight("t1") == [("c1", Slot.SYNC, first), ("c2", Slot.RECONCILE, second)]
+    assert store.checkpoints.in_flight("nobody") == []
+    assert store.checkpoints.in_flight("t*") == []
+
+
+def test_stores_with_different_prefixes_share_a_database_without_seeing_each_other(
+    store: StateStore, clock: ManualClock
+) -> None:
+    other = StateStore(store.redis, cipher=TokenCipher.generate(), clock=clock, prefix="other")
+    store.catalogs.upsert("t1", "c1", name="Mine", enabled=True)
+
+    assert other.catalogs.get("t1", "c1") is None
+    assert all(key.startswith(b"test:") for key in store.redis.scan_iter())
+
+
+@pytest.mark.parametrize("digests", [False, True])
+def test_forgetting_a_catalogs_runs_drops_checkpoints_and_seen_sets(store: StateStore, digests: bool) -> None:
+    u = "8c7a1f5e-0b1d-4f6e-9a57-2f0f4a6c3d21"
+    pipe = store.transaction()
+    store.checkpoints.stage_save(pipe, "t1", "c1", Slot.SYNC, Checkpoint("r", RunMode.FULL, Phase.PAGES, 1.0))
+    store.seen.stage_start(pipe, "t1", "c1", Slot.SYNC)
+    store.digests.stage_set(pipe, "t1", "c1", {u: b"d" * 16})
+    store.commit(pipe)
+
+    store.forget_catalog_runs("t1", "c1", digests=digests)
+
+    assert store.checkpoints.in_flight("t1") == []
+    assert not store.seen.is_active("t1", "c1", Slot.SYNC)
+    assert store.digests.count("t1", "c1") == (0 if digests else 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 from sync_fakes import CATALOG, TENANT, DictTarget, MemorySource, product_uuid
 
 from akeneo_sync.clock import ManualClock
@@ -164,3 +165,19 @@ def test_runs_count_products_per_action_in_metrics(engine: SyncEngine, source: M
     assert _sample("akeneo_sync_products_total", tenant=TENANT, catalog=CATALOG, action="upserted") == before + 250
     assert _sample("akeneo_sync_sync_runs_total", mode="full", outcome="success") == runs + 1
     assert _sample("akeneo_sync_catalog_lag_seconds", tenant=TENANT, catalog=CATALOG) == 0.0
+
+
+def test_a_run_logs_one_summary_event_with_its_counts(engine: SyncEngine) -> None:
+    with capture_logs() as logs:
+        summary = engine.full_sync(CATALOG)
+
+    (event,) = [entry for entry in logs if entry["event"] == "sync_run"]
+    assert {key: event[key] for key in ("mode", "outcome", "upserted", "skipped", "pages", "run")} == {
+        "mode": "full",
+        "outcome": "success",
+        "upserted": 250,
+        "skipped": 0,
+        "pages": 3,
+        "run": summary.run_id,
+    }
+    assert len(logs) == 1, "per-product and per-page lines stay below info"

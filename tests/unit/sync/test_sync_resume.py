@@ -21,9 +21,17 @@ from akeneo_sync.sync.summary import Outcome
 from akeneo_sync.targets.base import BatchContext
 
 
+@pytest.mark.parametrize(("prefetch", "refetched"), [(False, 1), (True, 2)])
 def test_a_run_that_died_on_page_k_resumes_there_with_the_same_run_and_loses_nothing(
-    engine: SyncEngine, source: MemorySource, target: DictTarget, state: StateStore
+    make_engine: Callable[..., SyncEngine],
+    source: MemorySource,
+    target: DictTarget,
+    prefetch: bool,
+    refetched: int,
 ) -> None:
+    """The page in hand is fetched again; with prefetching, so may be the page fetched ahead."""
+    engine = make_engine(prefetch=prefetch)
+    state = engine.state
     target.before_apply = fail_on_call(2)
     with pytest.raises(TargetUnavailableError):
         engine.full_sync(CATALOG)
@@ -38,7 +46,7 @@ def test_a_run_that_died_on_page_k_resumes_there_with_the_same_run_and_loses_not
     assert (summary.resumed, summary.run_id, summary.outcome) == (True, checkpoint.run_id, Outcome.SUCCESS)
     assert target.products == source.products
     assert summary.counters.upserted == 250
-    assert source.pages_fetched_twice() <= 1
+    assert source.pages_fetched_twice() <= refetched
 
 
 def test_a_batch_pushed_just_before_a_crash_is_resent_under_the_same_idempotency_key(
@@ -150,15 +158,12 @@ def test_a_lost_lock_aborts_the_run_between_pages(engine: SyncEngine, target: Di
 def test_a_catalog_disabled_mid_run_stops_cleanly_and_a_reenable_syncs_in_full(
     engine: SyncEngine, source: MemorySource, target: DictTarget, state: StateStore
 ) -> None:
-    def disable(call: int, _batch: BatchContext) -> None:
-        if call == 2:
-            source.enabled = False
+    # The PIM answers page 3 with its "catalog disabled" body (200 + error).
+    source.fail_on_request[3] = CatalogDisabledError("disabled", status=200)
 
-    target.after_apply = disable
     summary = engine.full_sync(CATALOG)
-    target.after_apply = None
 
-    assert summary.outcome is Outcome.DISABLED
+    assert (summary.outcome, summary.pages, len(target.products)) == (Outcome.DISABLED, 2, 200)
     record = state.catalogs.require(TENANT, CATALOG)
     assert (record.status, record.enabled, record.watermark) == (CatalogStatus.DISABLED, False, None)
     assert state.checkpoints.load(TENANT, CATALOG, Slot.SYNC) is None
@@ -192,3 +197,24 @@ def test_catalog_lifecycle_errors_end_runs_by_uuid_too(
     summary = engine.sync_uuids(CATALOG, [product_uuid(1)])
 
     assert summary.outcome is (Outcome.DISABLED if isinstance(error, CatalogDisabledError) else Outcome.DELETED)
+
+
+class _WorkerShutdown(BaseException):
+    """Like dramatiq's interrupts: raised into the thread, not an Exception."""
+
+
+def test_an_interrupt_from_outside_is_recorded_and_the_run_stays_resumable(
+    engine: SyncEngine, source: MemorySource, target: DictTarget, state: StateStore
+) -> None:
+    def interrupt(call: int, _batch: BatchContext) -> None:
+        if call == 2:
+            raise _WorkerShutdown
+
+    target.before_apply = interrupt
+    with pytest.raises(_WorkerShutdown):
+        engine.full_sync(CATALOG)
+    target.before_apply = None
+
+    assert state.catalogs.require(TENANT, CATALOG).last_outcome == "interrupted"
+    assert engine.full_sync(CATALOG).resumed
+    assert target.products == source.products

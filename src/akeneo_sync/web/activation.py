@@ -1,0 +1,137 @@
+"""OAuth activation: `/activate` sends the user to the PIM to consent, `/callback` gets the token.
+
+The `state` is random, single-use, bound to the PIM it was issued for and short-lived: it is
+consumed with GETDEL, so a replayed or forged callback finds nothing and gets a 400. The token
+is stored encrypted by the state store and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import secrets
+from typing import Annotated, Final
+from urllib.parse import urlsplit
+
+import redis
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from akeneo_sync.akeneo.oauth import authorize_url, exchange_code
+from akeneo_sync.errors import PimError, StateError
+from akeneo_sync.logging import get_logger
+from akeneo_sync.state import StoredToken
+from akeneo_sync.web.context import WebContext
+from akeneo_sync.web.urlcheck import PimUrlError, PimUrlPolicy, validate_pim_url
+
+__all__ = ["build_router", "tenant_id_for"]
+
+_log = get_logger(__name__)
+_MAX_PARAM: Final = 2048
+# Redis keeps a state a little longer than its TTL so an expired one is told apart from a forged one.
+_STATE_GRACE_S: Final = 60
+
+
+def tenant_id_for(pim_url: str) -> str:
+    """A stable tenant id for a PIM: its host as a slug plus a short hash of the whole URL.
+
+    Stable, so re-activating the same PIM updates its tenant (token) and keeps its catalogs.
+    """
+    host = (urlsplit(pim_url).hostname or "pim").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", host).strip("-")[:48] or "pim"
+    return f"{slug}-{hashlib.sha256(pim_url.encode()).hexdigest()[:8]}"
+
+
+def page(title: str, message: str, status_code: int) -> HTMLResponse:
+    """A minimal HTML page for the user's browser."""
+    body = (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(message)}</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=status_code)
+
+
+def build_router(ctx: WebContext) -> APIRouter:
+    """The `/activate` and `/callback` routes."""
+    router = APIRouter(tags=["activation"])
+    policy = PimUrlPolicy(allow_private=ctx.config.allow_private_pim, allowlist=ctx.config.pim_url_allowlist)
+
+    @router.get("/activate", response_class=RedirectResponse, status_code=302,
+                responses={400: {"description": "pim_url refused", "content": {"text/html": {}}}})
+    def activate(pim_url: Annotated[str, Query(max_length=_MAX_PARAM)] = "") -> Response:
+        """The app's activate URL: validate `pim_url`, then redirect to the PIM's consent page."""
+        try:
+            pim = validate_pim_url(pim_url, policy, ctx.resolver)
+        except PimUrlError as exc:
+            _log.info("activation_refused", reason=str(exc))
+            return page("Cannot connect this PIM", str(exc), 400)
+        state = secrets.token_urlsafe(24)
+        record = json.dumps({"pim_url": pim, "issued_at": ctx.clock.now()})
+        ttl_s = int(ctx.config.state_ttl_s) + _STATE_GRACE_S
+        try:
+            ctx.store.redis.set(ctx.keys.oauth_state(state), record, ex=ttl_s, nx=True)
+        except redis.RedisError as exc:
+            raise StateError(f"cannot store the OAuth state: {type(exc).__name__}") from exc
+        _log.info("activation_started", pim_url=pim)
+        target = authorize_url(pim, client_id=ctx.config.client_id, scopes=ctx.config.scopes, state=state)
+        return RedirectResponse(target, status_code=302)
+
+    @router.get("/callback", response_class=HTMLResponse,
+                responses={400: {"description": "unknown, reused or expired state, or refused consent"},
+                           502: {"description": "the PIM refused the code exchange"}})
+    def callback(
+        code: Annotated[str, Query(max_length=_MAX_PARAM)] = "",
+        state: Annotated[str, Query(max_length=_MAX_PARAM)] = "",
+        error: Annotated[str, Query(max_length=_MAX_PARAM)] = "",
+    ) -> Response:
+        """The app's callback URL: consume the state, exchange the code, store the tenant."""
+        pim = _consume_state(ctx, state)
+        if pim is None:
+            return page("Activation link expired", "This activation link is unknown, was already used or has "
+                        "expired. Start again from the Connect button in your PIM.", 400)
+        if error or not code:
+            return page("Activation cancelled", "The PIM did not grant access to this app. "
+                        "Start again from the Connect button in your PIM.", 400)
+        try:
+            # Checked again: the DNS answer may have changed since /activate (rebinding).
+            validate_pim_url(pim, policy, ctx.resolver)
+            grant = exchange_code(ctx.http, pim, client_id=ctx.config.client_id,
+                                  client_secret=ctx.config.client_secret, code=code)
+        except PimUrlError as exc:
+            return page("Cannot connect this PIM", str(exc), 400)
+        except PimError as exc:
+            _log.warning("activation_exchange_failed", pim_url=pim, status=exc.status, error=type(exc).__name__)
+            return page("Activation failed", "The PIM refused to issue a token for this app "
+                        f"({exc.status or 'no answer'}). Start again from the Connect button in your PIM.", 502)
+        tenant_id = tenant_id_for(pim)
+        ctx.store.tenants.save(tenant_id, pim_url=pim, token=StoredToken(access_token=grant.access_token))
+        ctx.enqueuer.app_activated(tenant_id)
+        _log.info("tenant_activated", tenant=tenant_id, pim_url=pim, scopes=" ".join(grant.scope))
+        return page("akeneo-sync is connected", "Your PIM is connected. The app is now creating its catalogs in "
+                    "your PIM: open Connect > Connected apps > akeneo-sync > Catalogs, configure each catalog's "
+                    "product selection and enable it. Products start flowing as soon as a catalog is enabled.", 200)
+
+    return router
+
+
+def _consume_state(ctx: WebContext, state: str) -> str | None:
+    """The PIM URL the state was issued for, once; None when unknown, reused or expired."""
+    if not state:
+        return None
+    try:
+        raw = ctx.store.redis.getdel(ctx.keys.oauth_state(state))
+    except redis.RedisError as exc:
+        raise StateError(f"cannot read the OAuth state: {type(exc).__name__}") from exc
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        pim_url, issued_at = str(record["pim_url"]), float(record["issued_at"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if ctx.clock.now() - issued_at > ctx.config.state_ttl_s:
+        return None
+    return pim_url

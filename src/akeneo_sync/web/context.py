@@ -1,0 +1,30 @@
+"""`WebContext`: the collaborators every router closes over, built once in `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from akeneo_sync.clock import Clock
+from akeneo_sync.state import StateStore
+from akeneo_sync.web.batching import ProductBatcher
+from akeneo_sync.web.config import WebConfig
+from akeneo_sync.web.keys import WebKeys
+from akeneo_sync.web.ports import Enqueuer, Resolver
+
+__all__ = ["WebContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebContext:
+    """Configuration, state store, enqueuer, clock and the outbound HTTP client of the web app."""
+
+    config: WebConfig
+    store: StateStore
+    enqueuer: Enqueuer
+    clock: Clock
+    http: httpx.Client
+    resolver: Resolver
+    keys: WebKeys
+    batcher: ProductBatcher

@@ -1,0 +1,190 @@
+"""`POST /events`: the Event Platform subscriber endpoint.
+
+The platform allows 5 s per delivery and retries or suspends on failures (akeneo-api.md §7.4), so
+this handler only touches Redis and the broker: verify the signature on the raw body, parse the
+CloudEvent, route it by `subject` (the subscription id) to its tenant, drop duplicates and the
+app's own writes, and buffer product UUIDs for a batched sync.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from akeneo_sync.errors import AkeneoSyncError
+from akeneo_sync.logging import get_logger
+from akeneo_sync.metrics import EVENTS_RECEIVED
+from akeneo_sync.web.batching import BatchKind
+from akeneo_sync.web.context import WebContext
+from akeneo_sync.web.models import AppData, CloudEvent, ProblemResponse, ProductData
+from akeneo_sync.web.signatures import verify_signature
+
+__all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "read_body", "type_label"]
+
+_log = get_logger(__name__)
+PRODUCT_CHANGED: Final = frozenset({
+    "com.akeneo.pim.v1.product.created",
+    "com.akeneo.pim.v1.product.updated",
+    "com.akeneo.pim.v1.product.updated.delta",
+})
+PRODUCT_DELETED: Final = "com.akeneo.pim.v1.product.deleted"
+APP_DELETED: Final = "com.akeneo.pim.v1.app.deleted"
+KNOWN_TYPES: Final = frozenset({*PRODUCT_CHANGED, PRODUCT_DELETED, APP_DELETED})
+# Events are small (an id, a uuid, an author); a bigger body is refused before it is hashed.
+MAX_BODY_BYTES: Final = 256 * 1024
+
+
+class EventOutcome(StrEnum):
+    """The `outcome` label of `events_received_total`."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    OWN_WRITE = "own_write"
+    UNKNOWN_SUBJECT = "unknown_subject"
+    INACTIVE_TENANT = "inactive_tenant"
+    IGNORED = "ignored"
+    INVALID = "invalid"
+    BAD_SIGNATURE = "bad_signature"
+
+
+class EventAccepted(BaseModel):
+    """What the receiver did with the event (informative; the platform only reads the status)."""
+
+    outcome: EventOutcome
+
+
+def type_label(event_type: str) -> str:
+    """A bounded metric label: the event type when known, else `other`."""
+    return event_type if event_type in KNOWN_TYPES else "other"
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The raw body, or None when it is larger than `MAX_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(outcome: EventOutcome, event_type: str, status_code: int = 202) -> Response:
+    EVENTS_RECEIVED.labels(type=type_label(event_type), outcome=outcome.value).inc()
+    return JSONResponse(EventAccepted(outcome=outcome).model_dump(mode="json"), status_code=status_code)
+
+
+def _problem(outcome: EventOutcome, status_code: int, detail: str) -> Response:
+    EVENTS_RECEIVED.labels(type="other", outcome=outcome.value).inc()
+    return JSONResponse(ProblemResponse(detail=detail).model_dump(), status_code=status_code)
+
+
+def build_router(ctx: WebContext) -> APIRouter:
+    """The `/events` route."""
+    router = APIRouter(tags=["events"])
+
+    @router.post(
+        "/events",
+        status_code=202,
+        response_model=EventAccepted,
+        responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
+                   413: {"model": ProblemResponse}, 503: {"model": ProblemResponse}},
+    )
+    async def receive_event(request: Request) -> Response:
+        """Receive one signed CloudEvent from the Event Platform."""
+        body = await read_body(request)
+        if body is None:
+            return _problem(EventOutcome.INVALID, 413, "event body too large")
+        if not verify_signature(body, request.headers, ctx.config.event_secrets):
+            return _problem(EventOutcome.BAD_SIGNATURE, 401, "missing or invalid X-AKENEO-SIGNATURE-* header")
+        try:
+            event = CloudEvent.model_validate_json(body)
+        except ValidationError as exc:
+            return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
+        # The handlers only talk to Redis and the broker: fast, but blocking, so off the event loop.
+        return await run_in_threadpool(_handle, ctx, event)
+
+    return router
+
+
+def _reason(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)[:3]
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in errors)
+
+
+def _handle(ctx: WebContext, event: CloudEvent) -> Response:
+    tenant_id = ctx.store.tenants.tenant_for_subscription(event.subject)
+    if tenant_id is None:
+        _log.info("event_unknown_subject", event_id=event.id, subject=event.subject)
+        return _answer(EventOutcome.UNKNOWN_SUBJECT, event.type)
+    tenant = ctx.store.tenants.get(tenant_id)
+    if tenant is None or not tenant.is_active:
+        return _answer(EventOutcome.INACTIVE_TENANT, event.type)
+    if event.type == APP_DELETED:
+        return _app_deleted(ctx, tenant_id, event)
+    if event.type not in KNOWN_TYPES:
+        return _answer(EventOutcome.IGNORED, event.type)
+    try:
+        product = ProductData.model_validate(event.data)
+    except ValidationError as exc:
+        return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
+    if _is_own_write(ctx, product):
+        return _answer(EventOutcome.OWN_WRITE, event.type)
+    if not ctx.store.dedupe.first_seen(event.id, ttl_s=ctx.config.event_dedupe_ttl_s):
+        return _answer(EventOutcome.DUPLICATE, event.type)
+    kind = BatchKind.DELETE if event.type == PRODUCT_DELETED else BatchKind.SYNC
+    try:
+        is_due = ctx.batcher.add(kind, tenant_id, [product.product.uuid])
+    except AkeneoSyncError:
+        # Not buffered: forget the id so the platform's retry is processed instead of dropped.
+        ctx.store.dedupe.forget(event.id)
+        raise
+    if is_due:
+        _flush_quietly(ctx, kind, tenant_id)
+    _flush_due_quietly(ctx)
+    return _answer(EventOutcome.ACCEPTED, event.type)
+
+
+def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response:
+    try:
+        data = AppData.model_validate(event.data)
+    except ValidationError as exc:
+        return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
+    if data.app is not None and data.app.client_id not in (None, ctx.config.client_id):
+        return _answer(EventOutcome.IGNORED, event.type)  # another app of this PIM was removed
+    if not ctx.store.dedupe.first_seen(event.id, ttl_s=ctx.config.event_dedupe_ttl_s):
+        return _answer(EventOutcome.DUPLICATE, event.type)
+    try:
+        ctx.enqueuer.tenant_disconnected(tenant_id)
+    except AkeneoSyncError:
+        ctx.store.dedupe.forget(event.id)
+        raise
+    _log.info("event_app_deleted", tenant=tenant_id, event_id=event.id)
+    return _answer(EventOutcome.ACCEPTED, event.type)
+
+
+def _is_own_write(ctx: WebContext, product: ProductData) -> bool:
+    author = product.author
+    # For API writes the author is the caller's client id (akeneo-api.md §7.2); compare defensively.
+    return author is not None and author.type == "api" and author.identifier == ctx.config.client_id
+
+
+def _flush_quietly(ctx: WebContext, kind: BatchKind, tenant_id: str) -> None:
+    """Flush now; on failure the batch stays in Redis for the next request or the flusher."""
+    try:
+        ctx.batcher.flush(kind, tenant_id)
+    except AkeneoSyncError as exc:
+        _log.warning("event_batch_flush_failed", tenant=tenant_id, error=type(exc).__name__)
+
+
+def _flush_due_quietly(ctx: WebContext) -> None:
+    try:
+        ctx.batcher.flush_due()
+    except AkeneoSyncError as exc:
+        _log.warning("event_batch_flush_failed", error=type(exc).__name__)

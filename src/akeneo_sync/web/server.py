@@ -1,0 +1,37 @@
+"""Composition root of the web process: `Settings` in, a served FastAPI app out."""
+
+from __future__ import annotations
+
+import redis
+import uvicorn
+from fastapi import FastAPI
+
+from akeneo_sync.clock import SystemClock
+from akeneo_sync.errors import ConfigError
+from akeneo_sync.settings import Settings
+from akeneo_sync.state import StateStore, TokenCipher
+from akeneo_sync.web.app import create_app
+from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
+from akeneo_sync.web.config import WebConfig
+from akeneo_sync.web.ports import Enqueuer
+from akeneo_sync.worker.broker import build_broker
+
+__all__ = ["build_web_app", "serve"]
+
+
+def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> FastAPI:
+    """The web app wired from settings: Redis state store, Dramatiq broker, system clock and DNS."""
+    config = WebConfig.from_settings(settings)
+    if settings.encryption_key is None:  # pragma: no cover - from_settings required it
+        raise ConfigError("missing required settings: AKENEO_SYNC_ENCRYPTION_KEY")
+    client = redis.Redis.from_url(settings.redis_url)
+    store = StateStore(client, cipher=TokenCipher(settings.encryption_key.get_secret_value()), clock=SystemClock())
+    return create_app(config, store=store, enqueuer=enqueuer or BrokerEnqueuer(build_broker(client)),
+                      clock=SystemClock())
+
+
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Serve until stopped (SIGINT/SIGTERM); returns the exit code."""
+    app = build_web_app(settings)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+    return 0

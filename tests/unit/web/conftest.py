@@ -1,0 +1,32 @@
+"""Fixtures for the web unit tests: fakeredis, a manual clock and a recording enqueuer."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+import redis
+
+from akeneo_sync.clock import ManualClock
+from akeneo_sync.web.keys import WebKeys
+from akeneo_sync.web.testing import RecordingEnqueuer
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def fake_redis() -> redis.Redis:
+    client: redis.Redis = fakeredis.FakeRedis()
+    return client
+
+
+@pytest.fixture
+def keys() -> WebKeys:
+    return WebKeys("unit")
+
+
+@pytest.fixture
+def enqueuer() -> RecordingEnqueuer:
+    return RecordingEnqueuer()
