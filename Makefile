@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy
+.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ validate-deploy: $(STAMP)
 # Regenerate the alert rules and dashboards from scripts/deploy-check/{alerts,dashboards}.py.
 generate-deploy: $(STAMP)
 	$(BIN)/python scripts/deploy-check/generate.py
+
+# The fault-injection suite at full size (20 SIGKILLs on 50,000 products, a 30 s target outage,
+# 10,000 webhook bodies...); `make pytest` runs the same tests with small counts. Figures: -s.
+chaos: $(STAMP) services
+	CHAOS_FULL=1 $(BIN)/pytest tests/chaos -s -p no:cacheprovider
 
 test: lint typecheck validate-deploy pytest
 

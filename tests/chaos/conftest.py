@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from chaos_harness import CHAOS_DB
+from chaos_harness import CHAOS_DB, WorkerProcess
 from cryptography.fernet import Fernet
 
 from akeneo_sync.clock import SystemClock
@@ -33,3 +33,13 @@ def encryption_key() -> str:
 def state(chaos_redis: redis.Redis, encryption_key: str) -> StateStore:
     """The state store the workers under test share (same Redis, same key)."""
     return StateStore(chaos_redis, cipher=TokenCipher(encryption_key), clock=SystemClock())
+
+
+@pytest.fixture
+def workers() -> Iterator[list[WorkerProcess]]:
+    """Worker processes a test starts; any still running at teardown are SIGKILLed (a failed test leaves none)."""
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.kill()

@@ -48,7 +48,7 @@ FINISH_TIMEOUT_S = 900.0 if FULL else 150.0
 
 
 def test_a_sync_through_the_fault_mix_completes_exactly_and_shows_its_429_backoff(
-    tmp_path: Path, chaos_redis: redis.Redis, state: StateStore, encryption_key: str
+    tmp_path: Path, chaos_redis: redis.Redis, state: StateStore, encryption_key: str, workers: list[WorkerProcess]
 ) -> None:
     database = tmp_path / "target.db"
     log = tmp_path / "worker.log"
@@ -69,6 +69,7 @@ def test_a_sync_through_the_fault_mix_completes_exactly_and_shows_its_429_backof
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)
         worker = WorkerProcess(env, log)
+        workers.append(worker)
         try:
             took_s = wait_until(probe.finished, timeout_s=FINISH_TIMEOUT_S, what="the sync to finish", log=log)
             metrics = scrape(metrics_port)

@@ -40,14 +40,15 @@ FINISH_TIMEOUT_S = 300.0 if FULL else 120.0
 RESUME_TIMEOUT_S = 30.0
 
 
-def test_a_sync_survives_redis_crashing_and_restarting_mid_run(tmp_path: Path, encryption_key: str) -> None:
+def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
+    tmp_path: Path, encryption_key: str, workers: list[WorkerProcess]
+) -> None:
     server = RedisServer(tmp_path / "redis")
     server.start()
     client = redis.Redis.from_url(server.url, socket_timeout=5.0)
     state = StateStore(client, cipher=TokenCipher(encryption_key), clock=SystemClock())
     database = tmp_path / "target.db"
     log = tmp_path / "worker.log"
-    worker: WorkerProcess | None = None
     try:
         with serve_emulator(PRODUCTS, seed=11) as pim:
             token, catalog = pim.new_catalog("chaos-redis")
@@ -61,6 +62,7 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(tmp_path: Path, e
                            target_url=f"sqlite:///{database}"),
                 log,
             )
+            workers.append(worker)
             crash_at = pages_of(PRODUCTS) // 3
             wait_until(lambda: probe.pages() >= crash_at, timeout_s=90.0, what=f"page {crash_at}", log=log)
             server.crash()
@@ -80,8 +82,8 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(tmp_path: Path, e
             compared = Compared.of(expected, target.products(TENANT, catalog))
             target.close()
     finally:
-        if worker is not None:
-            worker.stop()
+        for running in workers:
+            running.stop()
         client.close()
         server.stop()
 

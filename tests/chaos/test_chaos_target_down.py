@@ -42,7 +42,7 @@ RESUME_TIMEOUT_S = 180.0 if FULL else 60.0
 
 
 def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_returns(
-    tmp_path: Path, chaos_redis: redis.Redis, state: StateStore, encryption_key: str
+    tmp_path: Path, chaos_redis: redis.Redis, state: StateStore, encryption_key: str, workers: list[WorkerProcess]
 ) -> None:
     log = tmp_path / "worker.log"
     platform = RecordingTarget(SECRET)
@@ -57,6 +57,7 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)
         worker = WorkerProcess(env, log)
+        workers.append(worker)
         try:
             down_at = pages_of(PRODUCTS) // 3
             wait_until(lambda: probe.pages() >= down_at, timeout_s=60.0, what=f"page {down_at}", log=log)

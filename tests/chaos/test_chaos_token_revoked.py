@@ -34,7 +34,7 @@ TENANT = "chaos-revoked"
 
 
 def test_a_token_revoked_mid_sync_disconnects_the_tenant_after_at_most_one_more_request_and_no_retry(
-    tmp_path: Path, chaos_redis: redis.Redis, state: StateStore, encryption_key: str
+    tmp_path: Path, chaos_redis: redis.Redis, state: StateStore, encryption_key: str, workers: list[WorkerProcess]
 ) -> None:
     log = tmp_path / "worker.log"
     metrics_port = free_port()
@@ -48,6 +48,7 @@ def test_a_token_revoked_mid_sync_disconnects_the_tenant_after_at_most_one_more_
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)
         worker = WorkerProcess(env, log)
+        workers.append(worker)
         try:
             wait_until(lambda: probe.pages() >= 5, timeout_s=60.0, what="the sync to be under way", log=log)
             pim.call("POST", "/_emulator/tokens/revoke", json={"access_token": token})
