@@ -60,16 +60,24 @@ def free_port() -> int:
         return port
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout_s: float, what: str,
-               log: Path | None = None, interval_s: float = 0.05) -> float:
-    """Poll `predicate` until true (returns the seconds it took); fail with `what` and the log tail."""
+def poll_until(predicate: Callable[[], bool], *, timeout_s: float, interval_s: float = 0.05) -> float | None:
+    """Poll `predicate` until true: the seconds it took, or None when `timeout_s` passed first."""
     started = time.monotonic()
     while not predicate():
         if time.monotonic() - started > timeout_s:
-            tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}\n{tail}")
+            return None
         time.sleep(interval_s)
     return time.monotonic() - started
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout_s: float, what: str,
+               log: Path | None = None, interval_s: float = 0.05) -> float:
+    """Poll `predicate` until true (returns the seconds it took); fail with `what` and the log tail."""
+    took = poll_until(predicate, timeout_s=timeout_s, interval_s=interval_s)
+    if took is None:
+        tail = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
+        raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}\n{tail}")
+    return took
 
 
 # -- the emulator, with a per-URL request log ------------------------------------------------------

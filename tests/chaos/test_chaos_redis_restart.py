@@ -19,8 +19,10 @@ from chaos_harness import (
     RedisServer,
     SyncProbe,
     WorkerProcess,
+    broker_backlog,
     enqueue_sync,
     pages_of,
+    poll_until,
     serve_emulator,
     wait_until,
     worker_env,
@@ -72,8 +74,12 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
             server.start()
             restarted = time.monotonic()
             pages_after_restart = probe.pages()
-            resumed_s = wait_until(lambda: probe.pages() > pages_after_restart or probe.finished(),
-                                   timeout_s=RESUME_TIMEOUT_S, what="the sync to move again", log=log)
+            resumed_s = poll_until(lambda: probe.pages() > pages_after_restart or probe.finished(),
+                                   timeout_s=RESUME_TIMEOUT_S)
+            assert resumed_s is not None, (
+                f"the run never resumed within {RESUME_TIMEOUT_S:.0f} s of Redis returning: checkpoint still at "
+                f"page {probe.pages()}, broker {broker_backlog(client)} (no message left to resume it)"
+            )
             finished_s = wait_until(probe.finished, timeout_s=FINISH_TIMEOUT_S, what="the sync to finish", log=log)
             worker.stop()
             worker_exit = worker.process.returncode
