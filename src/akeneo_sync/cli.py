@@ -51,6 +51,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(DemoOptions(products=args.products, database=Path(args.database)))
 
+
 def _cmd_web(args: argparse.Namespace) -> int:
     """Serve the web side (activation, events, API, probes) with uvicorn until stopped."""
     settings: Settings = load_settings()

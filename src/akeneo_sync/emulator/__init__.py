@@ -7,10 +7,12 @@ free loopback port). ``create_app(EmulatorConfig(...))`` gives the ASGI app itse
 What it serves, as ``/work/shared/akeneo-api.md`` documents Akeneo:
 
 - ``/connect/apps/v1/authorize`` (auto-approving) and ``/connect/apps/v1/oauth2/token``
-  (code_challenge checked, codes single-use and valid 30 s); ``/api/oauth/v1/token``
+  (code_challenge checked, codes single-use and valid 30 s, ``id_token`` with ``openid``),
+  ``/connect/apps/v1/openid/public-key``, ``/connect/apps/v1/scopes/update``; ``/api/oauth/v1/token``
   (connection password/refresh grants);
 - ``/api/rest/v1/catalogs...``: catalogs, mapping schema (PUT answers 204), product-uuids,
-  products, mapped-products (+ the undocumented ``mapped-products/{uuid}``), with bearer auth,
+  products, mapped-products (+ the undocumented ``mapped-products/{uuid}``), mapped-models
+  (always empty: there are no product models) and variants (404), with bearer auth,
   scopes, search_after cursors, absolute links and the 200-with-``error`` disabled body;
 - ``/event-platform/api/v1``: the Event Platform management API; product events are delivered,
   signed, to active subscriptions;
@@ -21,7 +23,7 @@ Module map: ``config`` (switches), ``catalog_data`` (seeded generator), ``store`
 ``auth`` (apps, codes, tokens), ``protocol`` (errors, links, dates, bearer auth),
 ``catalogs_api``/``products_api``/``oauth_api`` (routes), ``mapping`` (schema validation and
 mapped products), ``faults`` (ASGI middleware), ``stats``, ``events`` (delivery thread),
-``event_platform``/``event_platform_api`` (subscriptions), ``admin``, ``runtime``, ``app``,
+``event_platform``/``event_platform_api`` (subscriptions), ``openid``, ``admin``, ``runtime``, ``app``,
 ``testing``.
 """
 

@@ -118,7 +118,12 @@ class Faults:
             self._arrivals: deque[float] = deque()
 
     def set_random(self, faults: RandomFaults) -> None:
-        """Replace the random fault configuration (reseeding its generator)."""
+        """Replace the random fault configuration (reseeding its generator).
+
+        A body without `latency_s` keeps the instance's base latency (`--latency-ms`).
+        """
+        if "latency_s" not in faults.model_fields_set:
+            faults = faults.model_copy(update={"latency_s": self._base_latency_s})
         pattern = re.compile(faults.path_pattern) if faults.path_pattern else None
         with self._lock:
             self._random, self._rng, self._pattern = faults, random.Random(faults.seed), pattern  # noqa: S311
@@ -233,14 +238,15 @@ class FaultMiddleware:
             else:
                 if decision.throttled:
                     stats.throttled()
-                await _apply(decision, scope.get(RAW_SEND_KEY, send), recording_send)
+                await _apply(decision, receive, scope.get(RAW_SEND_KEY, send), recording_send)
         finally:
             stats.end(token, status[0] if status else None)
 
 
-async def _apply(decision: _Decision, raw_send: Send, send: Callable[[Message], Awaitable[None]]) -> None:
-    if decision.hold_s > 0:
-        await asyncio.sleep(decision.hold_s)
+async def _apply(decision: _Decision, receive: Receive, raw_send: Send,
+                 send: Callable[[Message], Awaitable[None]]) -> None:
+    if decision.hold_s > 0 and await _client_left_during(decision.hold_s, receive):
+        return
     if decision.drop:
         _drop_connection(raw_send)
         return
@@ -251,6 +257,17 @@ async def _apply(decision: _Decision, raw_send: Send, send: Callable[[Message], 
     headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in decision.headers]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+async def _client_left_during(seconds: float, receive: Receive) -> bool:
+    """Hold a request for `seconds`; True as soon as the client gives up and disconnects."""
+    try:
+        async with asyncio.timeout(seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        return False
+    return True
 
 
 def _drop_connection(send: Send) -> None:

@@ -171,6 +171,28 @@ async def mapped_product(request: Request) -> Response:
     return json_response(map_product(found, catalog, _KNOWN_ATTRIBUTES))
 
 
+async def mapped_models(request: Request) -> Response:
+    """GET /catalogs/{id}/mapped-models: the emulator has no product models, so pages are empty."""
+    catalog = _catalog(request)
+    query, echo = _query(request, 100)
+    if not catalog.enabled:
+        return json_response({"error": _disabled_list(catalog)})
+    if catalog.mapping_schema is None:
+        return json_response({"error": _NO_SCHEMA})
+    return _page(request, [], None, query, echo)
+
+
+async def mapped_variants(request: Request) -> Response:
+    """GET /catalogs/{id}/mapped-models/{code}/variants: every model code is unknown here."""
+    catalog = _catalog(request)
+    _query(request, 100)
+    if not catalog.enabled:
+        return json_response({"error": _disabled_list(catalog)})
+    code = request.path_params["model_code"]
+    raise ApiError(404, f'Either catalog "{catalog.id}" does not exist or you can\'t access it, '
+                        f'or product model "{code}" does not exist or you do not have permission to access it.')
+
+
 def _product_404(catalog: Catalog, uuid: str) -> str:
     return (f'Either catalog "{catalog.id}" does not exist or you can\'t access it, '
             f'or product "{uuid}" does not exist or you do not have permission to access it.')
@@ -192,6 +214,9 @@ def routes() -> list[Route]:
         Route(base + "/products", products, methods=["GET"], name="get_app_catalog_products"),
         Route(base + "/products/{uuid}", product, methods=["GET"], name="get_app_catalog_products_uuid"),
         Route(base + "/mapped-products", mapped_products, methods=["GET"], name="get_app_catalog_mapped_products"),
+        Route(base + "/mapped-models", mapped_models, methods=["GET"], name="get_app_catalog_mapped_models"),
+        Route(base + "/mapped-models/{model_code}/variants", mapped_variants, methods=["GET"],
+              name="get_app_catalog_mapped_variants"),
         Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"],
               name="get_app_catalog_mapped_product_uuid"),
     ]

@@ -46,7 +46,9 @@ def running_emulator(products: int = 200, seed: int = 1, *, clock: Clock | None 
     sock.bind(("127.0.0.1", 0))
     port: int = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(emulator=emulator), host="127.0.0.1", port=port,
-                                           http="h11", lifespan="on", log_level="warning", access_log=False))
+                                           http="h11", lifespan="on", log_level="warning", access_log=False,
+                                           # A request held by a timeout fault must not hold up teardown.
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"emulator-{port}", daemon=True)
     thread.start()
     # A bounded poll for the server thread to bind its socket (startup, not test time passing).

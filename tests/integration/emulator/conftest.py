@@ -29,11 +29,10 @@ def _server(clock: ManualClock) -> Iterator[EmulatorHandle]:
 
 
 @pytest.fixture
-def pim(_server: EmulatorHandle) -> Iterator[EmulatorHandle]:
-    """The emulator, back to its seeded state."""
+def pim(_server: EmulatorHandle) -> EmulatorHandle:
+    """The emulator, back to its seeded state (every test resets it first, so none leaks state)."""
     _server.admin.post("/_emulator/reset").raise_for_status()
-    yield _server
-    _server.admin.post("/_emulator/reset").raise_for_status()
+    return _server
 
 
 @pytest.fixture

@@ -180,3 +180,20 @@ def test_stats_count_by_endpoint_status_and_token_and_can_be_reset(
     assert stats["max_concurrent_per_token"][token_key] == 1
     assert cleared["requests"] == 0
     assert cleared["by_endpoint"] == {}
+
+
+def test_a_held_request_is_released_as_soon_as_the_client_gives_up(pim: EmulatorHandle, api: httpx.Client) -> None:
+    pim.admin.post("/_emulator/faults/script", json={"path_pattern": "catalogs$", "responses": [
+        {"timeout": True, "timeout_s": 60}]}).raise_for_status()
+
+    with pytest.raises(httpx.ReadTimeout):
+        api.get(f"{API}/catalogs", timeout=0.2)
+    # Bounded wait for the server thread to see the disconnect (far below the 60 s hold).
+    deadline = time.monotonic() + 10
+    while pim.admin.get("/_emulator/stats").json()["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    stats = pim.admin.get("/_emulator/stats").json()
+    assert stats["in_flight"] == {}
+    assert stats["by_status"] == {"dropped": 1}
+    assert api.get(f"{API}/catalogs").status_code == 200

@@ -263,3 +263,12 @@ def test_notifying_a_scope_update_answers_200_and_grants_nothing(pim: EmulatorHa
     assert notified.status_code == 200
     assert anonymous.status_code == 401
     assert api.post(f"{API}/catalogs", json={"name": "x"}).status_code == 403
+
+
+def test_an_app_registered_with_scopes_is_granted_no_more_than_those(pim: EmulatorHandle) -> None:
+    pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": SECRET, "callback_url": CALLBACK,
+                                            "scopes": ["write_catalogs", "read_products"]}).raise_for_status()
+
+    granted = exchange(pim, code_from(authorize(pim, scope=SCOPES))).json()["scope"].split()
+
+    assert set(granted) == {"read_catalogs", "write_catalogs", "read_products"}

@@ -147,7 +147,7 @@ def test_with_count_adds_the_selection_size(pim: EmulatorHandle, api: httpx.Clie
     assert len(page["_embedded"]["items"]) == 5
 
 
-@pytest.mark.parametrize("path", ["product-uuids", "products", "mapped-products"])
+@pytest.mark.parametrize("path", ["product-uuids", "products", "mapped-products", "mapped-models"])
 def test_a_disabled_catalog_answers_200_with_the_documented_error_body(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str, path: str
 ) -> None:

@@ -115,3 +115,14 @@ def test_fair_use_also_caps_concurrency_across_the_instance() -> None:
     assert within is None
     assert over is not None
     assert over.status == 429
+
+
+def test_new_random_faults_keep_the_base_latency_unless_they_set_one() -> None:
+    faults = Faults(ManualClock(), base_latency_s=0.02)
+
+    faults.set_random(RandomFaults(error_rate=0.0))
+    kept = faults.decide("/a", 1)[1]
+    faults.set_random(RandomFaults(latency_s=0.0))
+    cleared = faults.decide("/a", 1)[1]
+
+    assert (kept, cleared) == (0.02, 0.0)

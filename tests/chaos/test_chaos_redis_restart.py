@@ -1,0 +1,100 @@
+"""Crash the broker and state store (our own `redis-server`) mid-sync, start it again: the run completes.
+
+The server runs with `--appendonly yes --appendfsync always` and no RDB snapshots: a Redis that
+loses acknowledged writes on a crash would lose the queue itself, which no worker can make up for;
+what is tested is that the worker survives Redis going away and coming back with its data.
+It is SIGKILLed (no shutdown save), so only what the AOF holds survives, as in a node failure.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from chaos_harness import (
+    FULL,
+    Compared,
+    RedisServer,
+    SyncProbe,
+    WorkerProcess,
+    broker_backlog,
+    enqueue_sync,
+    pages_of,
+    poll_until,
+    serve_emulator,
+    wait_until,
+    worker_env,
+)
+
+from akeneo_sync.clock import SystemClock
+from akeneo_sync.state import StateStore, StoredToken, TokenCipher
+from akeneo_sync.targets.sqlite import SqliteTarget
+
+pytestmark = pytest.mark.integration
+
+PRODUCTS = 20_000 if FULL else 5_000
+DOWN_S = 10.0 if FULL else 3.0
+TENANT = "chaos-redis"
+FINISH_TIMEOUT_S = 300.0 if FULL else 120.0
+# A failed run is retried by dramatiq after 2-4 s (actors.MIN_BACKOFF_MS): 30 s is generous.
+RESUME_TIMEOUT_S = 30.0
+
+
+def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
+    tmp_path: Path, encryption_key: str, workers: list[WorkerProcess]
+) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    client = redis.Redis.from_url(server.url, socket_timeout=5.0)
+    state = StateStore(client, cipher=TokenCipher(encryption_key), clock=SystemClock())
+    database = tmp_path / "target.db"
+    log = tmp_path / "worker.log"
+    try:
+        with serve_emulator(PRODUCTS, seed=11) as pim:
+            token, catalog = pim.new_catalog("chaos-redis")
+            pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
+            state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
+            state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
+            probe = SyncProbe(state, TENANT, catalog)
+            enqueue_sync(client, TENANT, catalog)
+            worker = WorkerProcess(
+                worker_env(tmp_path, redis_url=server.url, encryption_key=encryption_key,
+                           target_url=f"sqlite:///{database}"),
+                log,
+            )
+            workers.append(worker)
+            crash_at = pages_of(PRODUCTS) // 3
+            wait_until(lambda: probe.pages() >= crash_at, timeout_s=90.0, what=f"page {crash_at}", log=log)
+            server.crash()
+            crashed = time.monotonic()
+            # Redis stays down for a while (a real outage, measured on the wall clock of real processes).
+            wait_until(lambda: time.monotonic() - crashed >= DOWN_S, timeout_s=DOWN_S + 5, what="the outage")
+            server.start()
+            restarted = time.monotonic()
+            pages_after_restart = probe.pages()
+            resumed_s = poll_until(lambda: probe.pages() > pages_after_restart or probe.finished(),
+                                   timeout_s=RESUME_TIMEOUT_S)
+            assert resumed_s is not None, (
+                f"the run never resumed within {RESUME_TIMEOUT_S:.0f} s of Redis returning: checkpoint still at "
+                f"page {probe.pages()}, broker {broker_backlog(client)} (no message left to resume it)"
+            )
+            finished_s = wait_until(probe.finished, timeout_s=FINISH_TIMEOUT_S, what="the sync to finish", log=log)
+            worker.stop()
+            worker_exit = worker.process.returncode
+            expected = pim.expected(catalog)
+            target = SqliteTarget(f"sqlite:///{database}")
+            compared = Compared.of(expected, target.products(TENANT, catalog))
+            target.close()
+    finally:
+        for running in workers:
+            running.stop()
+        client.close()
+        server.stop()
+
+    print(f"\n[chaos redis] redis SIGKILLed at page {crash_at}/{pages_of(len(expected))}, down {DOWN_S:.0f} s; "
+          f"after restart at page {pages_after_restart}: sync moving again after {resumed_s:.1f} s, "
+          f"finished {finished_s + resumed_s:.1f} s after restart ({time.monotonic() - restarted:.1f} s incl. "
+          f"stop); worker exit {worker_exit}; {compared}")
+    assert compared.exact, str(compared)
