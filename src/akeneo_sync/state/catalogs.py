@@ -35,6 +35,10 @@ class CatalogStatus(StrEnum):
     FAILED = "failed"
 
 
+# A catalog in one of these states needs a full sync once it is (again) enabled.
+_NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED})
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogRecord:
     """A catalog as stored."""
@@ -50,6 +54,11 @@ class CatalogRecord:
     last_outcome: str | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     updated_at: float = 0.0
+
+    @property
+    def is_live(self) -> bool:
+        """Enabled and neither paused, disabled nor deleted: syncs and events apply to it."""
+        return self.enabled and self.status not in _NOT_LIVE
 
 
 class CatalogStore:

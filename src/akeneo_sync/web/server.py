@@ -29,7 +29,7 @@ def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> Fa
     if enqueuer is None:
         enqueuer = BrokerEnqueuer(
             build_broker(client),
-            enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.enabled],
+            enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.is_live],
         )
     return create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock())
 

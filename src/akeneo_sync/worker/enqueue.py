@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from akeneo_sync.state import CatalogStatus, StateStore
+from akeneo_sync.state import StateStore
 
 __all__ = ["ActorEnqueuer", "StateScheduleSource"]
-
-_LIVE = frozenset({CatalogStatus.IDLE, CatalogStatus.RUNNING, CatalogStatus.FAILED})
 
 
 class ActorEnqueuer:
@@ -57,4 +55,4 @@ class StateScheduleSource:
         return [tenant.id for tenant in self._state.tenants.list() if tenant.is_active]
 
     def enabled_catalogs(self, tenant: str) -> list[str]:
-        return [r.id for r in self._state.catalogs.list(tenant) if r.enabled and r.status in _LIVE]
+        return [record.id for record in self._state.catalogs.list(tenant) if record.is_live]

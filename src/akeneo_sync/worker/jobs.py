@@ -156,7 +156,7 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
         record = known.get(catalog_id)
         catalogs.upsert(tenant.id, catalog_id, name=info.name, enabled=info.enabled)
         CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(1 if info.enabled else 0)
-        was_live = record is not None and record.enabled and record.status not in _NOT_LIVE
+        was_live = record is not None and record.is_live
         if info.enabled and not was_live:
             newly_enabled.append(catalog_id)
         elif not info.enabled and (record is None or record.status is not CatalogStatus.PAUSED):
@@ -173,9 +173,6 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
         )
     return changes
 
-
-# A catalog in one of these states needs a full sync once it is (again) enabled.
-_NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED})
 
 
 def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -> SyncEngine:
@@ -259,7 +256,7 @@ def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[Ru
 
 def live_catalogs(runtime: Runtime, tenant: Tenant) -> list[str]:
     """Ids of the tenant's catalogs that are enabled and neither paused, disabled nor deleted."""
-    return [r.id for r in runtime.state.catalogs.list(tenant.id) if r.enabled and r.status not in _NOT_LIVE]
+    return [record.id for record in runtime.state.catalogs.list(tenant.id) if record.is_live]
 
 
 def watchdog_delay_s(runtime: Runtime) -> float:

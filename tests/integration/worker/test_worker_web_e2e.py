@@ -168,5 +168,5 @@ def _enqueuer(stack: Stack) -> BrokerEnqueuer:
     state = stack.runtime.state
     return BrokerEnqueuer(
         stack.worker.broker,
-        enabled_catalogs=lambda tenant: [record.id for record in state.catalogs.list(tenant) if record.enabled],
+        enabled_catalogs=lambda tenant: [record.id for record in state.catalogs.list(tenant) if record.is_live],
     )
