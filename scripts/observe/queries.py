@@ -36,6 +36,7 @@ class Outcome:
     series: int
     sample: str
     error: str = ""
+    nonzero: int = 0
 
     @property
     def has_data(self) -> bool:
@@ -123,14 +124,16 @@ def evaluate(api: httpx.Client, query: Query, variables: dict[str, str]) -> Outc
         return Outcome(query, ok=False, series=0, sample="", error=str(answer.get("error")))
     data = answer["data"]
     if data["resultType"] == "scalar":
-        return Outcome(query, ok=True, series=1, sample=data["result"][1])
+        value = float(data["result"][1])
+        return Outcome(query, ok=True, series=1, sample=data["result"][1], nonzero=int(value != 0))
     numbers = [
         (item["metric"], float(item["value"][1]))
         for item in data["result"]
         if not math.isnan(float(item["value"][1]))
     ]
     sample = ", ".join(f"{_labels(m)}={v:.4g}" for m, v in numbers[:3])
-    return Outcome(query, ok=True, series=len(numbers), sample=sample)
+    nonzero = sum(1 for _, value in numbers if value != 0)
+    return Outcome(query, ok=True, series=len(numbers), sample=sample, nonzero=nonzero)
 
 
 def _labels(metric: dict[str, str]) -> str:

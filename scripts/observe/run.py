@@ -162,9 +162,7 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     catalog = state.catalogs.list(TENANT)[0].id
     _drop_skus(admin, catalog)
     admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
-    _send_poison_message(client, catalog)
-    httpx.post(f"http://127.0.0.1:{stack.ports['web']}/events", content=b'{"unsigned": true}',
-               headers={"Content-Type": "application/json"})
+    _poison_and_unsigned_event(stack, client, catalog)
 
     def status() -> tuple[CatalogStatus | None, str | None]:
         record = state.catalogs.get(TENANT, catalog)
@@ -187,6 +185,8 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     # incremental run follow the full one so "sync duration" has an increase to show.
     wait_until("a second (incremental) run seen by Prometheus",
                _prometheus_says(stack.api, "sum(akeneo_sync_sync_runs_total) >= 2"), 20, alive=procs.check_alive)
+    # Twice: a series is born with its first event, which rate() cannot see; the second shows.
+    _poison_and_unsigned_event(stack, client, catalog)
     time.sleep(3)  # a few more scrapes: counters' last increase lands, queue depth back to 0
     upserted = stack.api.get("/api/v1/query", params={"query": 'sum(akeneo_sync_products_total{action="upserted"})'})
     count = upserted.json()["data"]["result"][0]["value"][1]
@@ -200,12 +200,14 @@ def _drop_skus(admin: httpx.Client, catalog: str) -> None:
         admin.patch(f"/_emulator/products/{uuid}", json={"values": {"sku": None}}).raise_for_status()
 
 
-def _send_poison_message(client: redis.Redis, catalog: str) -> None:
-    """A message no retry can fix (an unknown run mode): it fails once and is dead-lettered."""
+def _poison_and_unsigned_event(stack: Stack, client: redis.Redis, catalog: str) -> None:
+    """A message no retry can fix (an unknown run mode: fails once, dead-lettered) and a bad event."""
     bind_actors(build_broker(client))
     from akeneo_sync.worker import actors
 
     actors.sync_catalog.send(TENANT, catalog, "no-such-mode")
+    httpx.post(f"http://127.0.0.1:{stack.ports['web']}/events", content=b'{"unsigned": true}',
+               headers={"Content-Type": "application/json"})
 
 
 def _prometheus_says(api: httpx.Client, expr: str) -> Callable[[], bool]:
@@ -260,7 +262,8 @@ def _evaluate_everything(api: httpx.Client) -> list[str]:
     print("observe: dashboard queries (evaluated now, $__rate_interval=1m)")
     for query in queries.dashboard_queries(dashboards):
         outcome = queries.evaluate(api, query, variables)
-        status = "DATA " if outcome.has_data else ("EMPTY" if outcome.ok else "ERROR")
+        # ZERO: series exist but every value is 0 (e.g. rate() of a series born with its first event).
+        status = ("DATA " if outcome.nonzero else "ZERO ") if outcome.has_data else ("EMPTY" if outcome.ok else "ERROR")
         print(f"  {status} {query.source} / {query.title}: {query.expr}\n        -> {outcome.series} series "
               f"{outcome.sample}{outcome.error}")
         if not outcome.ok:
