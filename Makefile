@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy bench bench-quick chaos
+.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy bench bench-quick chaos observe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ validate-deploy: $(STAMP)
 # Regenerate the alert rules and dashboards from scripts/deploy-check/{alerts,dashboards}.py.
 generate-deploy: $(STAMP)
 	$(BIN)/python scripts/deploy-check/generate.py
+
+# A real Prometheus scrapes web + worker + scheduler during a sync; every dashboard query and alert
+# expression is evaluated against it; graphs saved under docs/observability/ (docs/observability.md).
+observe: $(STAMP)
+	bash scripts/observe.sh
 
 test: lint typecheck validate-deploy pytest
 

@@ -57,6 +57,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
     from akeneo_sync.metrics import QUEUE_DEPTH
+    from akeneo_sync.observability import initialize_series
     from akeneo_sync.worker.enqueue import ActorEnqueuer, StateScheduleSource
     from akeneo_sync.worker.scheduler import Cadence, Scheduler
 
@@ -69,6 +70,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    initialize_series()
     start_http_server(args.metrics_port or settings.metrics_port, addr=args.metrics_host)
     scheduler = Scheduler(
         plane.redis,

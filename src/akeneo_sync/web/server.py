@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.errors import ConfigError
+from akeneo_sync.observability import initialize_series
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, TokenCipher
 from akeneo_sync.web.app import create_app
@@ -22,6 +23,7 @@ __all__ = ["build_web_app", "serve"]
 def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> FastAPI:
     """The web app wired from settings: Redis state store, Dramatiq broker, system clock and DNS."""
     config = WebConfig.from_settings(settings)
+    initialize_series()
     if settings.encryption_key is None:  # pragma: no cover - from_settings required it
         raise ConfigError("missing required settings: AKENEO_SYNC_ENCRYPTION_KEY")
     client = redis.Redis.from_url(settings.redis_url)

@@ -12,6 +12,7 @@ from dramatiq.middleware.prometheus import Prometheus
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.metrics import set_tenant_labels
+from akeneo_sync.observability import initialize_series
 from akeneo_sync.settings import load_settings
 from akeneo_sync.worker.broker import build_broker, install_broker
 from akeneo_sync.worker.runtime import build_runtime, install_runtime
@@ -20,6 +21,7 @@ from akeneo_sync.worker.shutdown import StopFlag
 settings = load_settings()
 configure_logging(settings.log_format, settings.log_level)
 set_tenant_labels(settings.metrics_tenant_labels)
+initialize_series()
 stop = StopFlag()
 client = redis.Redis.from_url(settings.redis_url)
 broker = install_broker(
