@@ -8,7 +8,9 @@ XADD O(1)) so a catalog full of bad data cannot exhaust Redis.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -77,7 +79,27 @@ class DeadLetterStore:
     def stage_add(self, pipe: Pipeline, tenant: str, letter: NewDeadLetter) -> Pipeline:
         """Queue a dead letter on `pipe` (written with the page's checkpoint, so never twice)."""
         pipe.xadd(self._keys.dead_letters(tenant), self._fields(letter), maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+        if letter.uuid:
+            pipe.hset(self._keys.dead_letter_index(tenant), _index_field(letter), _fingerprint(letter))
         return pipe
+
+    @translate_errors
+    def unrecorded(self, tenant: str, letters: Sequence[NewDeadLetter]) -> list[NewDeadLetter]:
+        """The letters not already recorded for the same item with the same content and reason.
+
+        An incremental run re-reads the products of its overlap window, so an invalid product
+        that did not change would otherwise be dead-lettered (and counted) again on every run.
+        """
+        keyed = [letter for letter in letters if letter.uuid]
+        if not keyed:
+            return list(letters)
+        stored = self._redis.hmget(self._keys.dead_letter_index(tenant), [_index_field(x) for x in keyed])
+        known = {
+            _index_field(letter)
+            for letter, value in zip(keyed, stored, strict=True)
+            if value is not None and text(value) == _fingerprint(letter)
+        }
+        return [letter for letter in letters if not letter.uuid or _index_field(letter) not in known]
 
     @translate_errors
     def list(
@@ -113,6 +135,10 @@ class DeadLetterStore:
     @translate_errors
     def delete(self, tenant: str, letter_id: str) -> bool:
         """Remove a dead letter (after a successful replay); False when it was already gone."""
+        letter = self.get(tenant, letter_id)
+        if letter is not None and letter.uuid:
+            # Forget the item's fingerprint too: if it fails again later, that is news.
+            self._redis.hdel(self._keys.dead_letter_index(tenant), f"{letter.catalog}:{letter.uuid}")
         return bool(self._redis.xdel(self._keys.dead_letters(tenant), letter_id))
 
     @translate_errors
@@ -131,6 +157,15 @@ class DeadLetterStore:
             "attempt": str(letter.attempt),
             "time": repr(self._clock.now()),
         }
+
+
+def _index_field(letter: NewDeadLetter) -> str:
+    return f"{letter.catalog}:{letter.uuid}"
+
+
+def _fingerprint(letter: NewDeadLetter) -> str:
+    payload = json.dumps(letter.payload, default=str, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(f"{letter.reason}\n{letter.detail}\n{payload}".encode(), digest_size=12).hexdigest()
 
 
 def _parse(tenant: str, entry_id: bytes | str | None, raw: Any) -> DeadLetter:

@@ -67,3 +67,7 @@ class Keys:
     def dead_letters(self, tenant: str) -> str:
         """A tenant's dead letters (STREAM)."""
         return f"{self.prefix}:dead-letters:{tenant}"
+
+    def dead_letter_index(self, tenant: str) -> str:
+        """`catalog:uuid` -> fingerprint of the item's last dead letter (HASH)."""
+        return f"{self.prefix}:dead-letter-index:{tenant}"

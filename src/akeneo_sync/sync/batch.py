@@ -102,10 +102,13 @@ def stage_page_result(
         state.seen.stage_add(pipe, tenant, catalog, seen_slot, page.present)
     else:
         state.seen.stage_add_if_active(pipe, tenant, catalog, list(accepted))
-    letters = dead_letters_for(catalog, run_id, page.invalid, rejected, {p.uuid: p.body for p in page.changed})
+    found = dead_letters_for(catalog, run_id, page.invalid, rejected, {p.uuid: p.body for p in page.changed})
+    # An item that failed before with the same content is not news: no second letter, and it
+    # counts as skipped (unchanged since its failure) rather than failed again.
+    letters = state.dead_letters.unrecorded(tenant, found)
     for letter in letters:
         state.dead_letters.stage_add(pipe, tenant, letter)
-    counters = Counters(upserted=len(accepted), skipped=page.skipped, failed=len(letters))
+    counters = Counters(upserted=len(accepted), skipped=page.skipped + len(found) - len(letters), failed=len(letters))
     return counters, _by_reason(letters)
 
 

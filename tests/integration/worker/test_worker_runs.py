@@ -37,7 +37,13 @@ def test_an_invalid_and_a_rejected_product_become_dead_letters_and_replay_once_f
     stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
     stack.worker.drain()
 
+    # A second incremental run re-reads both (they are inside its overlap window) unchanged:
+    # they are not news, so no second letter.
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+
     letters = {letter.uuid: letter for letter in stack.runtime.state.dead_letters.list(stack.tenant)}
+    assert stack.runtime.state.dead_letters.count(stack.tenant) == 2
     assert set(letters) == {no_sku, too_big}
     assert "sku: required by the mapping schema but missing" in letters[no_sku].detail
     assert letters[too_big].reason == "target_rejected"
