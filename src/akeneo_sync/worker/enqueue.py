@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from akeneo_sync.state import StateStore
+from akeneo_sync.state import RunMode, StateStore
 
 __all__ = ["ActorEnqueuer", "StateScheduleSource"]
 
@@ -56,3 +56,10 @@ class StateScheduleSource:
 
     def enabled_catalogs(self, tenant: str) -> list[str]:
         return [record.id for record in self._state.catalogs.list(tenant) if record.is_live]
+
+    def stalled_runs(self, tenant: str) -> list[tuple[str, str]]:
+        stalled = []
+        for catalog, _slot, checkpoint in self._state.checkpoints.in_flight(tenant):
+            if checkpoint.mode is not RunMode.UUIDS and self._state.locks.holder(tenant, catalog) is None:
+                stalled.append((catalog, checkpoint.mode.value))
+        return stalled

@@ -40,6 +40,10 @@ class ScheduleSource(Protocol):
         """Ids of a tenant's catalogs that are enabled in the PIM."""
         ...
 
+    def stalled_runs(self, tenant: str) -> list[tuple[str, str]]:
+        """(catalog, mode) of runs with a checkpoint that nobody holds the lock of."""
+        ...
+
 
 class SyncEnqueuer(Protocol):
     """What the scheduler enqueues (the dramatiq actors implement it)."""
@@ -53,11 +57,15 @@ class SyncEnqueuer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Cadence:
-    """Intervals of the three periodic jobs, in seconds."""
+    """Intervals of the periodic jobs, in seconds."""
 
     poll_s: int
     incremental_s: int
     reconcile_s: int
+    # How often each tenant is checked for runs left in flight: a message can be lost (Redis
+    # crashed while dramatiq re-enqueued a retry), and its checkpoint must not wait for the next
+    # incremental slot to be resumed.
+    resume_s: int = 30
 
 
 def _offset(job: str, interval_s: int) -> float:
@@ -93,6 +101,7 @@ class Scheduler:
         jobs: list[tuple[str, int, Callable[[], None]]] = []
         for tenant in self._source.active_tenants():
             jobs.append((f"poll:{tenant}", self._cadence.poll_s, self._bind_poll(tenant)))
+            jobs.append((f"resume:{tenant}", self._cadence.resume_s, self._bind_resume(tenant)))
             for catalog in self._source.enabled_catalogs(tenant):
                 jobs.append(
                     (f"incremental:{tenant}:{catalog}", self._cadence.incremental_s, self._bind_sync(tenant, catalog))
@@ -132,6 +141,14 @@ class Scheduler:
 
     def _bind_poll(self, tenant: str) -> Callable[[], None]:
         return lambda: self._enqueuer.poll_catalogs(tenant)
+
+    def _bind_resume(self, tenant: str) -> Callable[[], None]:
+        def resume() -> None:
+            for catalog, mode in self._source.stalled_runs(tenant):
+                log.info("scheduler_resuming_run", tenant=tenant, catalog=catalog, mode=mode)
+                self._enqueuer.sync_catalog(tenant, catalog, mode)
+
+        return resume
 
     def _bind_sync(self, tenant: str, catalog: str) -> Callable[[], None]:
         return lambda: self._enqueuer.sync_catalog(tenant, catalog, "incremental")

@@ -16,12 +16,16 @@ class Fleet:
 
     def __init__(self, tenants: int) -> None:
         self.tenants = [f"tenant-{i}" for i in range(tenants)]
+        self.stalled: set[str] = set()
 
     def active_tenants(self) -> list[str]:
         return list(self.tenants)
 
     def enabled_catalogs(self, tenant: str) -> list[str]:
         return [f"{tenant}-catalog"]
+
+    def stalled_runs(self, tenant: str) -> list[tuple[str, str]]:
+        return [(f"{tenant}-catalog", "full")] if tenant in self.stalled else []
 
 
 class Recorder:
@@ -102,6 +106,22 @@ def test_a_leader_back_after_downtime_fires_a_job_once_not_once_per_missed_slot(
     scheduler.tick()
 
     assert Counter(entry[0] for entry in recorder.sent) == {"poll": 1, "incremental": 1, "reconcile": 1}
+
+
+def test_a_run_left_in_flight_is_resumed_within_the_resume_interval_not_the_incremental_one(
+    client: fakeredis.FakeRedis,
+) -> None:
+    clock = ManualClock()
+    recorder = Recorder()
+    fleet = Fleet(1)
+    scheduler = Scheduler(client, fleet, recorder, clock, CADENCE, instance_id="a")
+    run_for(scheduler, clock, 60)
+    recorder.sent.clear()
+
+    fleet.stalled.add("tenant-0")  # e.g. its message was lost while Redis was down
+    run_for(scheduler, clock, CADENCE.resume_s)
+
+    assert recorder.sent.count(("full", "tenant-0", "tenant-0-catalog")) == 1
 
 
 def test_tenants_are_spread_over_the_interval_instead_of_firing_together(client: fakeredis.FakeRedis) -> None:
