@@ -58,7 +58,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from akeneo_sync.metrics import QUEUE_DEPTH
     from akeneo_sync.observability import initialize_series
-    from akeneo_sync.worker.enqueue import ActorEnqueuer, StateScheduleSource
+    from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
+    from akeneo_sync.worker.broker import build_broker
+    from akeneo_sync.worker.enqueue import StateScheduleSource
     from akeneo_sync.worker.scheduler import Cadence, Scheduler
 
     settings = _settings()
@@ -72,10 +74,11 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     initialize_series()
     start_http_server(args.metrics_port or settings.metrics_port, addr=args.metrics_host)
+    source = StateScheduleSource(plane.state)
     scheduler = Scheduler(
         plane.redis,
-        StateScheduleSource(plane.state),
-        ActorEnqueuer(),
+        source,
+        BrokerEnqueuer(build_broker(plane.redis), enabled_catalogs=source.enabled_catalogs),
         SystemClock(),
         Cadence(settings.poll_interval_s, settings.incremental_interval_s, settings.reconcile_interval_s),
         instance_id=f"{socket.gethostname()}-{os.getpid()}",

@@ -16,7 +16,6 @@ import redis
 from dramatiq.errors import DramatiqError
 
 from akeneo_sync.errors import StateError
-from akeneo_sync.web.ports import SyncMode
 
 __all__ = ["BrokerEnqueuer"]
 
@@ -53,9 +52,17 @@ class BrokerEnqueuer:
     def tenant_disconnected(self, tenant: str) -> None:
         self._send("tenant_disconnected", tenant)
 
-    def sync_catalog(self, tenant: str, catalog: str, mode: SyncMode) -> None:
+    def sync_catalog(self, tenant: str, catalog: str, mode: str) -> None:
+        # Any run mode: the API sends full/incremental, the scheduler also resumes reconciles.
         self._send("sync_catalog", tenant, catalog, mode)
 
     def reconcile_tenant(self, tenant: str) -> None:
         for catalog in self._enabled_catalogs(tenant):
-            self._send("reconcile_catalog", tenant, catalog)
+            self.reconcile_catalog(tenant, catalog)
+
+    # The scheduler's `SyncEnqueuer` (the same messages, sent by the scheduler process).
+    def poll_catalogs(self, tenant: str) -> None:
+        self._send("poll_catalogs", tenant)
+
+    def reconcile_catalog(self, tenant: str, catalog: str) -> None:
+        self._send("reconcile_catalog", tenant, catalog)

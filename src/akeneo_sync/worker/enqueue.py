@@ -1,48 +1,14 @@
-"""Adapters between the scheduler / web side and the actors and state they drive.
+"""`StateScheduleSource`: which tenants and catalogs are live, and which runs are stalled, for the scheduler.
 
-`ActorEnqueuer` sends actor messages (the scheduler's `SyncEnqueuer`, the web side's enqueuer);
-`StateScheduleSource` tells the scheduler which tenants and catalogs are live.
+The scheduler sends its messages with `web.broker_enqueuer.BrokerEnqueuer` (by actor name), like
+the web side, so neither process imports the worker's actors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from akeneo_sync.state import RunMode, StateStore
 
-__all__ = ["ActorEnqueuer", "StateScheduleSource"]
-
-
-class ActorEnqueuer:
-    """Enqueue work by sending actor messages (the broker must be installed first)."""
-
-    def __init__(self) -> None:
-        # Imported here: actors bind to the global broker when their module is first imported.
-        from akeneo_sync.worker import actors
-
-        self._actors = actors
-
-    def app_activated(self, tenant: str) -> None:
-        self._actors.app_activated.send(tenant)
-
-    def poll_catalogs(self, tenant: str) -> None:
-        self._actors.poll_catalogs.send(tenant)
-
-    def sync_catalog(self, tenant: str, catalog: str, mode: str) -> None:
-        self._actors.sync_catalog.send(tenant, catalog, mode)
-
-    def reconcile_catalog(self, tenant: str, catalog: str) -> None:
-        self._actors.reconcile_catalog.send(tenant, catalog)
-
-    def sync_products(self, tenant: str, uuids: Sequence[str]) -> None:
-        self._actors.sync_products.send(tenant, list(uuids))
-
-    def delete_products(self, tenant: str, uuids: Sequence[str]) -> None:
-        # The by-UUID sync deletes downstream what the PIM no longer has: one path for both.
-        self._actors.sync_products.send(tenant, list(uuids))
-
-    def tenant_disconnected(self, tenant: str) -> None:
-        self._actors.tenant_disconnected.send(tenant)
+__all__ = ["StateScheduleSource"]
 
 
 class StateScheduleSource:
