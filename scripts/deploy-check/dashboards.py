@@ -202,7 +202,8 @@ def overview() -> dict[str, Any]:
             Graph("Workers up", "Worker pods answering scrapes.", (q(worker_up, "workers"),), "short", kind="stat"),
         ]),
         ("Catalogs", [
-            Graph("Catalog lag", "Seconds behind the PIM, per catalog.",
+            Graph("Catalog lag", "Seconds behind the PIM when each catalog's last successful sync ended; "
+                  "the live view is the time since the last successful sync.",
                   (q("max by (tenant, catalog) (akeneo_sync_catalog_lag_seconds)", "{{tenant}}/{{catalog}}"),), "s",
                   width=12),
             Graph("Time since last successful sync", "Per catalog; compare with the incremental interval.",
@@ -228,7 +229,7 @@ def tenant() -> dict[str, Any]:
             Graph("Catalog enabled", "1 enabled, 0 disabled in the PIM.",
                   (q(f"max by (catalog) (akeneo_sync_catalog_enabled{{{TC}}})", "{{catalog}}"),), "short",
                   kind="stat"),
-            Graph("Catalog lag", "Seconds behind the PIM.",
+            Graph("Catalog lag", "Seconds behind the PIM when the last successful sync ended (live: the next panel).",
                   (q(f"max by (catalog) (akeneo_sync_catalog_lag_seconds{{{TC}}})", "{{catalog}}"),), "s"),
             Graph("Time since last successful sync", "Seconds since the last sync of each catalog succeeded.",
                   (q(f"time() - max by (catalog) (akeneo_sync_last_success_timestamp_seconds{{{TC}}})",
