@@ -80,7 +80,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         source,
         BrokerEnqueuer(build_broker(plane.redis), enabled_catalogs=source.enabled_catalogs),
         SystemClock(),
-        Cadence(settings.poll_interval_s, settings.incremental_interval_s, settings.reconcile_interval_s),
+        Cadence(
+            settings.poll_interval_s,
+            settings.incremental_interval_s,
+            settings.reconcile_interval_s,
+            settings.resume_interval_s,
+        ),
         instance_id=f"{socket.gethostname()}-{os.getpid()}",
     )
 

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     incremental_interval_s: int = Field(default=300, gt=0)
     reconcile_interval_s: int = Field(default=86400, gt=0)
     watermark_overlap_s: int = Field(default=300, ge=0)
+    resume_interval_s: int = Field(default=30, gt=0)
     max_concurrency_per_token: int = Field(default=4, gt=0)
     max_requests_per_s_per_pim: int = Field(default=100, gt=0)
     log_format: Literal["json", "console"] = "json"
