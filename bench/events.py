@@ -25,6 +25,7 @@ import httpx
 from _common import (
     REDIS_DBS,
     START_TIMEOUT_S,
+    cpu_seconds_of,
     free_port,
     header,
     load,
@@ -93,12 +94,14 @@ def main() -> int:
         state.catalogs.upsert("bench", "catalog", name="Bench", enabled=True)
         web = start_web(env, port)
         commands = int(client.info("stats")["total_commands_processed"])
+        web_cpu = cpu_seconds_of(web.pid)
         try:
             load_run = subprocess.run(  # noqa: S603 -- our own interpreter and script
                 [sys.executable, str(Path(__file__).with_name("_event_load.py")), f"http://127.0.0.1:{port}/events",
                  SECRET, SUBSCRIPTION, str(RATE), str(seconds)],
                 capture_output=True, text=True, check=False,
             )
+            web_cpu = cpu_seconds_of(web.pid) - web_cpu
         finally:
             web.send_signal(signal.SIGTERM)
             web.wait(timeout=30)
@@ -119,6 +122,7 @@ def main() -> int:
         f"{percentile(from_due, 0.99) * 1000:.1f} ms")
     row("errors", f"{errors} {result['errors'] or ''}")
     row("sync_products messages queued", f"{queued}")
+    row("web process CPU per event", f"{web_cpu / max(sent, 1) * 1000:.2f} ms ({web_cpu / elapsed:.2f} cores)")
     row("Redis commands per event (whole server)", f"{commands / max(sent, 1):.1f} (exact only on a private Redis)")
     row("goal p99 <= 50 ms, 0 errors", "met" if p99 <= GOAL_P99_MS and errors == 0 else "missed")
     return 0
