@@ -72,7 +72,12 @@ def main() -> int:
     quick = quick_mode()
     seconds = 5.0 if quick else 30.0
     header(f"event receiver, {RATE:.0f} events/s for {seconds:.0f} s", quick)
-    if importlib.util.find_spec("akeneo_sync.web.server") is None:
+    # BENCH_WEB_SRC: run the web side from another checkout's `src` (e.g. the `web` branch's)
+    # while the rest of the product comes from this one.
+    web_src = os.environ.get("BENCH_WEB_SRC", "")
+    available = (Path(web_src) / "akeneo_sync" / "web" / "server.py").exists() if web_src \
+        else importlib.util.find_spec("akeneo_sync.web.server") is not None
+    if not available:
         row("skipped", "this checkout has no `akeneo-sync web` (akeneo_sync.web.server) yet")
         return 0
     key = Fernet.generate_key().decode()
@@ -86,6 +91,7 @@ def main() -> int:
         "AKENEO_SYNC_API_KEY": "bench-api-key",
         "AKENEO_SYNC_EVENT_SECRETS": SECRET,
         "AKENEO_SYNC_LOG_LEVEL": "WARNING",
+        **({"PYTHONPATH": web_src} if web_src else {}),
     }
     with redis_db(REDIS_DBS[1]) as client:
         state = StateStore(client, cipher=TokenCipher(key), clock=SystemClock())
