@@ -25,6 +25,7 @@ import httpx
 from _common import (
     REDIS_DBS,
     START_TIMEOUT_S,
+    cpu_seconds_of,
     free_port,
     header,
     load,
@@ -71,7 +72,12 @@ def main() -> int:
     quick = quick_mode()
     seconds = 5.0 if quick else 30.0
     header(f"event receiver, {RATE:.0f} events/s for {seconds:.0f} s", quick)
-    if importlib.util.find_spec("akeneo_sync.web.server") is None:
+    # BENCH_WEB_SRC: run the web side from another checkout's `src` (e.g. the `web` branch's)
+    # while the rest of the product comes from this one.
+    web_src = os.environ.get("BENCH_WEB_SRC", "")
+    available = (Path(web_src) / "akeneo_sync" / "web" / "server.py").exists() if web_src \
+        else importlib.util.find_spec("akeneo_sync.web.server") is not None
+    if not available:
         row("skipped", "this checkout has no `akeneo-sync web` (akeneo_sync.web.server) yet")
         return 0
     key = Fernet.generate_key().decode()
@@ -85,6 +91,7 @@ def main() -> int:
         "AKENEO_SYNC_API_KEY": "bench-api-key",
         "AKENEO_SYNC_EVENT_SECRETS": SECRET,
         "AKENEO_SYNC_LOG_LEVEL": "WARNING",
+        **({"PYTHONPATH": web_src} if web_src else {}),
     }
     with redis_db(REDIS_DBS[1]) as client:
         state = StateStore(client, cipher=TokenCipher(key), clock=SystemClock())
@@ -93,12 +100,14 @@ def main() -> int:
         state.catalogs.upsert("bench", "catalog", name="Bench", enabled=True)
         web = start_web(env, port)
         commands = int(client.info("stats")["total_commands_processed"])
+        web_cpu = cpu_seconds_of(web.pid)
         try:
             load_run = subprocess.run(  # noqa: S603 -- our own interpreter and script
                 [sys.executable, str(Path(__file__).with_name("_event_load.py")), f"http://127.0.0.1:{port}/events",
                  SECRET, SUBSCRIPTION, str(RATE), str(seconds)],
                 capture_output=True, text=True, check=False,
             )
+            web_cpu = cpu_seconds_of(web.pid) - web_cpu
         finally:
             web.send_signal(signal.SIGTERM)
             web.wait(timeout=30)
@@ -119,6 +128,7 @@ def main() -> int:
         f"{percentile(from_due, 0.99) * 1000:.1f} ms")
     row("errors", f"{errors} {result['errors'] or ''}")
     row("sync_products messages queued", f"{queued}")
+    row("web process CPU per event", f"{web_cpu / max(sent, 1) * 1000:.2f} ms ({web_cpu / elapsed:.2f} cores)")
     row("Redis commands per event (whole server)", f"{commands / max(sent, 1):.1f} (exact only on a private Redis)")
     row("goal p99 <= 50 ms, 0 errors", "met" if p99 <= GOAL_P99_MS and errors == 0 else "missed")
     return 0
