@@ -1,9 +1,6 @@
 """Worker CPU per product: parse, validate, digest, push to a null target, record in Redis.
 
-    python bench/cpu_per_product.py [--quick] [--fast-uuid]
-
-`--fast-uuid` first swaps in the prototype UUID helpers of `bench/fast_uuid.py` (the same
-pipeline with only `pack_uuid`/`is_canonical_uuid` replaced), to measure what that change gains.
+    python bench/cpu_per_product.py [--quick]
 
 The catalog's pages are first recorded from the bundled emulator (in-process, no latency); the
 emulator is then stopped and the production `AkeneoClient` is served those recorded bytes by an
@@ -22,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-import fast_uuid
 import httpx
 from _common import (
     REDIS_DBS,
@@ -126,11 +122,7 @@ def engine_runs(catalog: Catalog, pages: dict[str | None, bytes]) -> EngineRuns:
 def main() -> int:
     quick = quick_mode()
     products = products_arg(10_000 if quick else 100_000)
-    fast = "--fast-uuid" in sys.argv[1:]
-    if fast:
-        fast_uuid.install()
-    header(f"CPU per product, {products:,} generated products, no latency"
-           f"{', prototype UUID helpers' if fast else ''}", quick)
+    header(f"CPU per product, {products:,} generated products, no latency", quick)
     with running_emulator(products=products, seed=11) as pim:
         catalog = create_catalog(pim.base_url, pim.admin)
         pages = record_pages(catalog)
