@@ -78,7 +78,8 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
                                    timeout_s=RESUME_TIMEOUT_S)
             assert resumed_s is not None, (
                 f"the run never resumed within {RESUME_TIMEOUT_S:.0f} s of Redis returning: checkpoint still at "
-                f"page {probe.pages()}, broker {broker_backlog(client)} (no message left to resume it)"
+                f"page {probe.pages()}, broker {broker_backlog(client)} (no message left to resume it); "
+                f"worker log: {retry_lost_evidence(log)}"
             )
             finished_s = wait_until(probe.finished, timeout_s=FINISH_TIMEOUT_S, what="the sync to finish", log=log)
             worker.stop()
@@ -98,3 +99,10 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
           f"finished {finished_s + resumed_s:.1f} s after restart ({time.monotonic() - restarted:.1f} s incl. "
           f"stop); worker exit {worker_exit}; {compared}")
     assert compared.exact, str(compared)
+
+
+def retry_lost_evidence(log: Path) -> list[str]:
+    """The worker's log lines that say dramatiq could not enqueue the failed message's retry."""
+    wanted = ("Failed to process message", "Unexpected failure in after_process_message")
+    return [line[:200] for line in log.read_text(errors="replace").splitlines() if line.startswith("20")
+            and any(marker in line for marker in wanted)][:4]
