@@ -452,6 +452,9 @@ class RecordingTarget:
         self.port = free_port()
         self.rows: dict[str, Any] = {}
         self.keys: Counter[str] = Counter()
+        # What each Idempotency-Key carried, and under which keys each distinct batch came.
+        self.batches_by_key: dict[str, set[str]] = {}
+        self.keys_by_batch: dict[str, set[str]] = {}
         self.bad_signatures = 0
         self.batch_times: list[float] = []
         self._lock = threading.Lock()
@@ -474,6 +477,9 @@ class RecordingTarget:
             for uuid in batch["deletes"]:
                 self.rows.pop(uuid, None)
             self.keys[key] += 1
+            digest = hashlib.sha256(body).hexdigest()
+            self.batches_by_key.setdefault(key, set()).add(digest)
+            self.keys_by_batch.setdefault(digest, set()).add(key)
             self.batch_times.append(time.monotonic())
             return 200
 

@@ -120,7 +120,11 @@ def web(chaos_redis: redis.Redis) -> Iterator[TestClient]:
         # trips its "random inside a strategy" check. Due batches still flush inside requests.
         api_key="chaos-api-key-0123456789", event_secrets=(PRIMARY, SECONDARY), flush_interval_s=0,
     )
-    enqueuer = BrokerEnqueuer(build_broker(chaos_redis))
+    # Wired as `akeneo-sync web` wires it (web/server.py).
+    enqueuer = BrokerEnqueuer(
+        build_broker(chaos_redis),
+        enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.enabled],
+    )
     app = create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock())
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
