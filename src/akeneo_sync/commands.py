@@ -54,6 +54,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     """Run the scheduler; with two replicas one leads and the other stands by."""
+    # One process serving its own registry: multiprocess mode (a PROMETHEUS_MULTIPROC_DIR meant for
+    # the workers, inherited from a shared environment) would only make it write files — into a
+    # directory the worker empties at start.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     from prometheus_client import start_http_server
 
     from akeneo_sync.metrics import QUEUE_DEPTH
@@ -89,13 +93,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         instance_id=f"{socket.gethostname()}-{os.getpid()}",
     )
 
-    def tick_and_measure() -> bool:
+    def measure_queues() -> None:
         for queue, depth in queue_depths(plane.redis, [DEFAULT_QUEUE]).items():
             QUEUE_DEPTH.labels(queue=queue).set(depth)
-        return stop.is_set()
 
     log.info("scheduler_started", instance=scheduler.lease.holder)
-    scheduler.run(tick_and_measure)
+    scheduler.run(stop, on_tick=measure_queues)
     return 0
 
 

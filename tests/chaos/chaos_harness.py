@@ -302,6 +302,39 @@ class WorkerProcess:
             self.kill()
 
 
+class SchedulerProcess:
+    """`akeneo-sync scheduler` (the leader that also resumes runs left in flight), in its own group."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        scheduler_env = {
+            **env,
+            "AKENEO_SYNC_METRICS_PORT": str(free_port()),
+            # Only the stalled-run sweep matters here: no polls or incremental runs of its own.
+            "AKENEO_SYNC_RESUME_INTERVAL_S": "2",
+            "AKENEO_SYNC_POLL_INTERVAL_S": "3600",
+            "AKENEO_SYNC_INCREMENTAL_INTERVAL_S": "3600",
+        }
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "akeneo_sync", "scheduler", "--metrics-host", "127.0.0.1"],
+                env=scheduler_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not exited in 30 s."""
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
 # -- sync progress as the state store records it ---------------------------------------------------
 
 

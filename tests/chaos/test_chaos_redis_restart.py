@@ -17,6 +17,7 @@ from chaos_harness import (
     FULL,
     Compared,
     RedisServer,
+    SchedulerProcess,
     SyncProbe,
     WorkerProcess,
     broker_backlog,
@@ -38,7 +39,8 @@ PRODUCTS = 20_000 if FULL else 5_000
 DOWN_S = 10.0 if FULL else 3.0
 TENANT = "chaos-redis"
 FINISH_TIMEOUT_S = 300.0 if FULL else 120.0
-# A failed run is retried by dramatiq after 2-4 s (actors.MIN_BACKOFF_MS): 30 s is generous.
+# Resumed by dramatiq's retry (2-4 s), or, when Redis lost that retry, by the scheduler's sweep (every
+# 2 s here) once the dead run's lock (2 s TTL) has expired: 30 s is generous.
 RESUME_TIMEOUT_S = 30.0
 
 
@@ -51,6 +53,7 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
     state = StateStore(client, cipher=TokenCipher(encryption_key), clock=SystemClock())
     database = tmp_path / "target.db"
     log = tmp_path / "worker.log"
+    scheduler: SchedulerProcess | None = None
     try:
         with serve_emulator(PRODUCTS, seed=11) as pim:
             token, catalog = pim.new_catalog("chaos-redis")
@@ -65,6 +68,14 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
                 log,
             )
             workers.append(worker)
+            # As deployed: the scheduler runs beside the workers; its sweep resumes runs whose
+            # message was lost (dramatiq cannot enqueue a retry while Redis is down, and the
+            # message is then acked once Redis returns).
+            scheduler = SchedulerProcess(
+                worker_env(tmp_path, redis_url=server.url, encryption_key=encryption_key,
+                           target_url=f"sqlite:///{database}"),
+                tmp_path / "scheduler.log",
+            )
             crash_at = pages_of(PRODUCTS) // 3
             wait_until(lambda: probe.pages() >= crash_at, timeout_s=90.0, what=f"page {crash_at}", log=log)
             server.crash()
@@ -94,6 +105,8 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
     finally:
         for running in workers:
             running.stop()
+        if scheduler is not None:
+            scheduler.stop()
         client.close()
         server.stop()
 

@@ -156,13 +156,25 @@ class Scheduler:
     def _bind_reconcile(self, tenant: str, catalog: str) -> Callable[[], None]:
         return lambda: self._enqueuer.reconcile_catalog(tenant, catalog)
 
-    def run(self, should_stop: Callable[[], bool] | threading.Event, *, tick_s: float = 1.0) -> None:
-        """Tick until told to stop; errors are logged and the loop goes on."""
+    def run(
+        self,
+        should_stop: Callable[[], bool] | threading.Event,
+        *,
+        tick_s: float = 1.0,
+        on_tick: Callable[[], None] | None = None,
+    ) -> None:
+        """Tick (and `on_tick`, e.g. gauges) until told to stop; errors are logged and the loop goes on.
+
+        A Redis outage must not end the scheduler: it keeps trying, and resumes leading (and
+        resuming stalled runs) when Redis is back.
+        """
         stop = should_stop.is_set if isinstance(should_stop, threading.Event) else should_stop
         leading = False
         while not stop():
             try:
                 self.tick()
+                if on_tick is not None:
+                    on_tick()
                 now_leading = self.lease.current_holder() == self.lease.holder
                 if now_leading != leading:
                     log.info("scheduler_leadership", leading=now_leading, instance=self.lease.holder)
@@ -170,4 +182,7 @@ class Scheduler:
             except AkeneoSyncError as exc:
                 log.warning("scheduler_tick_failed", error=str(exc))
             self._clock.sleep(tick_s)
-        self.lease.release()
+        try:
+            self.lease.release()
+        except AkeneoSyncError as exc:
+            log.warning("scheduler_release_failed", error=str(exc))

@@ -6,6 +6,7 @@ from collections import Counter
 
 import fakeredis
 import pytest
+import redis
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.worker.scheduler import Cadence, Scheduler
@@ -143,3 +144,28 @@ def test_tenants_are_spread_over_the_interval_instead_of_firing_together(client:
     # 200 tenants over a 60 s interval: about 3 a second, never a thundering herd.
     assert max(per_second.values()) <= 15
     assert len(per_second) >= 40
+
+
+class FlakyRedis(fakeredis.FakeRedis):
+    """A Redis that refuses a few commands, as during an outage."""
+
+    failures = 0
+
+    def hmget(self, *args: object, **kwargs: object) -> object:
+        if FlakyRedis.failures:
+            FlakyRedis.failures -= 1
+            raise redis.ConnectionError("Connection refused")
+        return super().hmget(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_redis_outage_does_not_end_the_scheduler_it_carries_on_when_redis_returns() -> None:
+    clock = ManualClock()
+    recorder = Recorder()
+    FlakyRedis.failures = 5
+    scheduler = Scheduler(FlakyRedis(), Fleet(1), recorder, clock, CADENCE, instance_id="a")
+    ticks = iter(range(200))
+
+    scheduler.run(lambda: next(ticks, None) is None, tick_s=1)
+
+    assert FlakyRedis.failures == 0
+    assert ("poll", "tenant-0") in recorder.sent
