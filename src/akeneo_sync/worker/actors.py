@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
 
 from akeneo_sync.errors import AkeneoSyncError, RateLimitedError
 from akeneo_sync.state import RunMode
@@ -116,7 +117,9 @@ def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
         with jobs.tenant_session(runtime, tenant) as loaded:
             if loaded is None:
                 return
-            result = jobs.sync_catalog_locked(runtime, loaded, catalog, run_mode)
+            message = CurrentMessage.get_current_message()
+            requested_at = message.message_timestamp / 1000 if message is not None else None
+            result = jobs.sync_catalog_locked(runtime, loaded, catalog, run_mode, requested_at=requested_at)
     except RateLimitedError as exc:
         raise retry_later(exc) from exc
     if result.coalesced:

@@ -14,7 +14,7 @@ from typing import Final
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import CurrentMessage, Middleware
 
 __all__ = [
     "DEFAULT_QUEUE",
@@ -50,6 +50,8 @@ def build_broker(
         maintenance_chance=maintenance_chance,
         dead_message_ttl=DEAD_MESSAGE_TTL_S * 1000,
     )
+    # Actors read their message's enqueue time (a redelivered sync already satisfied is skipped).
+    broker.add_middleware(CurrentMessage())
     for extra in middleware or []:
         broker.add_middleware(extra)
     return broker

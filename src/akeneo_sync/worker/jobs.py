@@ -20,7 +20,7 @@ from akeneo_sync.errors import StateError, TokenRevokedError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.mapping import schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
-from akeneo_sync.state import CatalogStatus, RunMode, Tenant, TenantStatus
+from akeneo_sync.state import CatalogStatus, RunMode, Slot, Tenant, TenantStatus
 from akeneo_sync.sync.engine import EngineOptions, SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import Outcome, RunSummary
@@ -33,6 +33,7 @@ __all__ = [
     "CatalogChanges",
     "CatalogRunResult",
     "activate_tenant",
+    "already_satisfied",
     "arm_watchdog",
     "build_engine",
     "disarm_watchdog",
@@ -221,12 +222,38 @@ def next_mode(requested: list[str]) -> RunMode:
     return RunMode(requested[0])
 
 
-def sync_catalog_locked(runtime: Runtime, tenant: Tenant, catalog: str, mode: RunMode) -> CatalogRunResult:
+def already_satisfied(runtime: Runtime, tenant: str, catalog: str, mode: RunMode, requested_at: float) -> bool:
+    """Whether a successful run that started after `requested_at` already did what was asked.
+
+    Delivery is at least once: a worker killed after its run finished but before the message was
+    acked gets the message again, and without this check a finished full sync would start over
+    from the first page. A run that started after the trigger covers it (its watermark, the start
+    of the last successful run, says when); a run still in flight (a checkpoint) is resumed.
+    """
+    if mode not in (RunMode.FULL, RunMode.INCREMENTAL):
+        return False
+    record = runtime.state.catalogs.get(tenant, catalog)
+    return (
+        record is not None
+        and record.last_outcome == "success"
+        and record.watermark is not None
+        and record.watermark >= requested_at
+        and runtime.state.checkpoints.load(tenant, catalog, Slot.SYNC) is None
+    )
+
+
+def sync_catalog_locked(
+    runtime: Runtime, tenant: Tenant, catalog: str, mode: RunMode, *, requested_at: float | None = None
+) -> CatalogRunResult:
     """Run `mode` on a catalog under its lock, then every rerun requested meanwhile.
 
     When the lock is held, the trigger is recorded as a rerun for the holder and nothing runs
-    here (never two runs of one catalog at once, never a trigger dropped).
+    here (never two runs of one catalog at once, never a trigger dropped). A trigger enqueued at
+    `requested_at` that a later successful run already covered runs nothing.
     """
+    if requested_at is not None and already_satisfied(runtime, tenant.id, catalog, mode, requested_at):
+        log.info("sync_already_satisfied", catalog=catalog, mode=mode.value)
+        return CatalogRunResult()
     lock = CatalogRunLock(runtime.state, tenant.id, catalog, ttl_s=runtime.settings.catalog_lock_ttl_s)
     with bound_contextvars(catalog=catalog):
         summaries = run_catalog_sync(

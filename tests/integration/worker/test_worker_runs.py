@@ -156,3 +156,23 @@ def _raise_stop_after_a_page(stack: Stack, catalog: str) -> None:
             break
         threading.Event().wait(0.01)
     stack.runtime.stop.set()
+
+
+def test_a_sync_message_redelivered_after_its_run_finished_does_not_sync_again(stack: Stack) -> None:
+    stack.actors().app_activated.send(stack.tenant)
+    stack.worker.drain()
+    [catalog] = stack.catalog_ids()
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
+    first = stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
+    stack.worker.drain()
+    runs = _runs("full")
+
+    # At-least-once: the worker died after the run, before the ack; the same message comes back.
+    stack.worker.broker.enqueue(first.copy())
+    stack.worker.drain()
+    assert _runs("full") == runs
+
+    # A trigger sent after that run is new work and runs.
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
+    stack.worker.drain()
+    assert _runs("full") == runs + 1
