@@ -7,7 +7,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from akeneo_sync.clock import SystemClock
-from akeneo_sync.errors import ConfigError
 from akeneo_sync.observability import initialize_series
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, TokenCipher
@@ -24,10 +23,8 @@ def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> Fa
     """The web app wired from settings: Redis state store, Dramatiq broker, system clock and DNS."""
     config = WebConfig.from_settings(settings)
     initialize_series()
-    if settings.encryption_key is None:  # pragma: no cover - from_settings required it
-        raise ConfigError("missing required settings: AKENEO_SYNC_ENCRYPTION_KEY")
     client = redis.Redis.from_url(settings.redis_url)
-    store = StateStore(client, cipher=TokenCipher(settings.encryption_key.get_secret_value()), clock=SystemClock())
+    store = StateStore(client, cipher=TokenCipher(settings.secret("encryption_key")), clock=SystemClock())
     if enqueuer is None:
         enqueuer = BrokerEnqueuer(
             build_broker(client),
