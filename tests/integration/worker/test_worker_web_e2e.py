@@ -25,7 +25,7 @@ from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
-from akeneo_sync.worker.queues import queue_depths
+from akeneo_sync.web.keys import WebKeys
 
 pytestmark = pytest.mark.integration
 
@@ -156,9 +156,11 @@ def _signed(body: bytes, secret: str) -> dict[str, str]:
 
 def _wait_for_flush(stack: Stack) -> None:
     # The web side buffers UUIDs for its batch window (0.2 s here) and a background flusher
-    # enqueues them: a bounded poll on the broker queue, not a sleep for time to pass.
+    # enqueues them, then drops the batch from its pending index: a bounded poll on that index,
+    # not a sleep. (Not on the broker queue: the running worker may take the message first.)
+    pending = WebKeys(stack.runtime.state.keys.prefix).batches_pending()
     deadline = time.monotonic() + 10
-    while sum(queue_depths(stack.runtime.redis, ["default"]).values()) == 0:
+    while stack.runtime.redis.zcard(pending) > 0:
         assert time.monotonic() < deadline, "the event batch was never enqueued"
         time.sleep(0.02)
 
