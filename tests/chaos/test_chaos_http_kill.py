@@ -28,6 +28,7 @@ from chaos_harness import (
 )
 
 from akeneo_sync.state import StateStore, StoredToken
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ def test_batches_re_sent_after_kills_keep_their_idempotency_key_and_the_platform
             pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
             state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
             state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-            env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:6379/{CHAOS_DB}",
+            env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
                              encryption_key=encryption_key, target_url=platform.url,
                              extra={"AKENEO_SYNC_TARGET_SECRET": SECRET})
             probe = SyncProbe(state, TENANT, catalog)

@@ -29,6 +29,7 @@ from chaos_harness import (
 
 from akeneo_sync.state import StateStore, StoredToken
 from akeneo_sync.targets.sqlite import SqliteTarget
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,8 @@ def test_a_sync_through_the_fault_mix_completes_exactly_and_shows_its_429_backof
         pim.call("POST", "/_emulator/faults/script", json={"path_pattern": "/mapped-products", "responses": [
             {"status": 503}, {"status": 429}, {"timeout": True, "timeout_s": FAULTS["timeout_s"]}, {"drop": True},
         ]})
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:6379/{CHAOS_DB}", encryption_key=encryption_key,
+        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+                         encryption_key=encryption_key,
                          target_url=f"sqlite:///{database}", metrics_port=metrics_port,
                          extra={"AKENEO_SYNC_PIM_TIMEOUT_S": str(READ_TIMEOUT_S)})
         probe = SyncProbe(state, TENANT, catalog)

@@ -34,6 +34,7 @@ from chaos_harness import (
 
 from akeneo_sync.state import StateStore, StoredToken
 from akeneo_sync.targets.sqlite import SqliteTarget
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +74,8 @@ def test_a_sync_killed_at_random_points_ends_equal_to_the_catalog_refetching_at_
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:6379/{CHAOS_DB}", encryption_key=encryption_key,
+        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+                         encryption_key=encryption_key,
                          target_url=f"sqlite:///{database}")
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)

@@ -29,6 +29,7 @@ from chaos_harness import (
 )
 
 from akeneo_sync.state import StateStore, StoredToken
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,8 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:6379/{CHAOS_DB}", encryption_key=encryption_key,
+        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+                         encryption_key=encryption_key,
                          target_url=platform.url, extra={"AKENEO_SYNC_TARGET_SECRET": SECRET})
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)

@@ -26,6 +26,7 @@ from chaos_harness import (
 )
 
 from akeneo_sync.state import StateStore, StoredToken, TenantStatus
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,8 @@ def test_a_token_revoked_mid_sync_disconnects_the_tenant_after_at_most_one_more_
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.02})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:6379/{CHAOS_DB}", encryption_key=encryption_key,
+        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+                         encryption_key=encryption_key,
                          target_url=f"sqlite:///{tmp_path / 'target.db'}", metrics_port=metrics_port)
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)

@@ -19,8 +19,9 @@ from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProces
 from akeneo_sync.clock import Clock, ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.settings import bundled_schema_path
+from redis_server import TEST_REDIS_PORT
 
-REDIS_URL = "redis://127.0.0.1:6379/2"
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/2"
 
 
 @pytest.fixture

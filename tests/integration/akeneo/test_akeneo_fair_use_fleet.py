@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def test_two_processes_sharing_redis_never_exceed_the_pims_concurrency_per_token
     admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
     admin.post("/_emulator/stats/reset").raise_for_status()
     # When two processes of 4 threads each page through it with one token
-    redis_url = "redis://127.0.0.1:6379/2"
+    redis_url = f"redis://127.0.0.1:{TEST_REDIS_PORT}/2"
     args = [sys.executable, "-c", WORKER, live_pim.base_url, token, catalog, redis_url, str(LIMIT), key_prefix]
     with subprocess.Popen(args) as first, subprocess.Popen(args) as second:
         assert first.wait(timeout=60) == 0

@@ -21,6 +21,7 @@ from prometheus_client import REGISTRY
 from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import RateLimitedError
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -154,7 +155,7 @@ HOLD_AND_WAIT = textwrap.dedent(
 
 def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client: redis.Redis, key_prefix: str) -> None:
     # Given a real process holding the only slot, then SIGKILLed (no release ever runs)
-    url = "redis://127.0.0.1:6379/2"
+    url = f"redis://127.0.0.1:{TEST_REDIS_PORT}/2"
     with subprocess.Popen(
         [sys.executable, "-c", HOLD_AND_WAIT, url, key_prefix], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as child:
@@ -210,7 +211,7 @@ def test_two_processes_sharing_redis_never_exceed_the_concurrency_per_connection
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     # Given two real processes with 4 threads each, all calling through one connection's limit of 3
-    url, threads, calls, limit = "redis://127.0.0.1:6379/2", 4, 15, 3
+    url, threads, calls, limit = f"redis://127.0.0.1:{TEST_REDIS_PORT}/2", 4, 15, 3
     args = [sys.executable, "-c", CALLER, url, str(threads), str(calls), str(limit), key_prefix]
     with subprocess.Popen(args) as first, subprocess.Popen(args) as second:
         assert first.wait(timeout=60) == 0

@@ -8,12 +8,14 @@ import pytest
 import redis
 from observe_support import Processes
 
+from redis_server import TEST_REDIS_PORT
+
 OBSERVE_DB = 11
 
 
 @pytest.fixture(scope="module")
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=OBSERVE_DB)
+    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=OBSERVE_DB)
     client.ping()  # fail loudly, never skip, when Redis is absent
     client.flushdb()
     yield client

@@ -26,6 +26,7 @@ from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import CatalogStatus, StateStore, StoredToken, TokenCipher
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import bind_actors
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +90,7 @@ def observed(redis_client: redis.Redis, processes: Processes, tmp_path_factory: 
 
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AKENEO_SYNC_", "PROMETHEUS_", "dramatiq_"))},
-            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:6379/{redis_client.connection_pool.connection_kwargs['db']}",
+            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{TEST_REDIS_PORT}/{redis_client.connection_pool.connection_kwargs['db']}",
             "AKENEO_SYNC_ENCRYPTION_KEY": key,
             "AKENEO_SYNC_TARGET_URL": f"sqlite:///{tmp / 'target.db'}",
             "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",

@@ -10,8 +10,9 @@ import redis
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TokenCipher
+from redis_server import TEST_REDIS_PORT
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/3"
 
 
 @pytest.fixture

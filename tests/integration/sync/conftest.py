@@ -21,8 +21,9 @@ from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import StateStore, TokenCipher
 from akeneo_sync.sync import EngineOptions, SyncEngine
 from akeneo_sync.targets.sqlite import SqliteTarget
+from redis_server import TEST_REDIS_PORT
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/3"
 TENANT = "tenant-emu"
 APP = "app-engine"
 PRODUCTS = 1_200

@@ -24,6 +24,7 @@ from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.state import Slot, StateStore
 from akeneo_sync.sync import SyncEngine
 from akeneo_sync.targets.sqlite import SqliteTarget
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +93,8 @@ def test_a_full_sync_killed_five_times_at_random_points_ends_with_the_exact_cata
         pim.admin.patch(f"/_emulator/products/{uuid}", json={"values": {"name": "changed"}}).raise_for_status()
     pim.admin.put("/_emulator/faults", json={"latency_s": 0.01}).raise_for_status()
     token = pim.admin.post("/_emulator/tokens", json={"client_id": "app-engine"}).json()["access_token"]
-    args = [sys.executable, "-c", ENGINE, pim.base_url, token, catalog, "redis://127.0.0.1:6379/3", db_url, TENANT]
+    redis_url = f"redis://127.0.0.1:{TEST_REDIS_PORT}/3"
+    args = [sys.executable, "-c", ENGINE, pim.base_url, token, catalog, redis_url, db_url, TENANT]
     rng = random.Random(20)
     killed_mid_run = 0
 

@@ -30,9 +30,10 @@ from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
-FULL_STACK_DB = "redis://127.0.0.1:6379/15"
+FULL_STACK_DB = f"redis://127.0.0.1:{TEST_REDIS_PORT}/15"
 CLIENT_ID, CLIENT_SECRET, API_KEY = "akeneo-sync-e2e", "e2e-client-secret", "e2e-api-key"
 SECRETS = ("e2e-primary-secret-0123456789", "e2e-secondary-secret-0123456789")
 

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.exceptions import StarletteDeprecationWarning
 
 from akeneo_sync.web.signatures import sign
+from redis_server import TEST_REDIS_PORT
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for `httpx2` behind its TestClient; the client works the same on httpx.
@@ -17,7 +18,7 @@ with warnings.catch_warnings():
 
 __all__ = ["TestClient"]  # re-exported so every test module gets it with the warning silenced
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/5"
 CLIENT_ID = "akeneo-sync-test"
 CLIENT_SECRET = "client-secret-for-tests-0123456789"
 API_KEY = "api-key-for-tests-0123456789"

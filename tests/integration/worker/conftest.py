@@ -20,13 +20,14 @@ from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
+from redis_server import TEST_REDIS_PORT
 
 WORKER_TEST_DB = 9
 
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=WORKER_TEST_DB)
+    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=WORKER_TEST_DB)
     client.ping()  # fail loudly, never skip, when Redis is absent
     client.flushdb()
     yield client

@@ -29,6 +29,7 @@ from akeneo_sync.state import CatalogStatus, Slot, StateStore, StoredToken, Toke
 from akeneo_sync.targets.sqlite import SqliteTarget
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import bind_actors
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -98,7 +99,7 @@ def _finished(state: StateStore, catalog: str) -> bool:
 
 
 def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp_path: Path) -> None:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=KILL_DB)
+    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=KILL_DB)
     client.flushdb()
     key = Fernet.generate_key().decode()
     state = StateStore(client, cipher=TokenCipher(key), clock=SystemClock())
@@ -119,7 +120,7 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
 
         env = {
             **os.environ,
-            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:6379/{KILL_DB}",
+            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{TEST_REDIS_PORT}/{KILL_DB}",
             "AKENEO_SYNC_ENCRYPTION_KEY": key,
             "AKENEO_SYNC_TARGET_URL": f"sqlite:///{database}",
             "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",

@@ -19,6 +19,7 @@ from akeneo_sync.targets.base import BatchContext, BatchResult
 from akeneo_sync.targets.sqlite import SqliteTarget
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
+from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +59,7 @@ def test_an_invalid_and_a_rejected_product_become_dead_letters_and_replay_once_f
     stack.admin("PATCH", f"/_emulator/products/{too_big}", json={"values": {"description": "Short again"}})
     settings = stack.runtime.settings
     assert settings.encryption_key is not None
-    monkeypatch.setenv("AKENEO_SYNC_REDIS_URL", "redis://127.0.0.1:6379/9")
+    monkeypatch.setenv("AKENEO_SYNC_REDIS_URL", f"redis://127.0.0.1:{TEST_REDIS_PORT}/9")
     monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
     monkeypatch.setenv("AKENEO_SYNC_TARGET_URL", settings.target_url)
     monkeypatch.setenv("AKENEO_SYNC_CATALOGS", '[{"name": "Store EU"}]')
