@@ -199,6 +199,27 @@ class AkeneoClient:
         query = ListQuery(updated_after, updated_before, limit)
         return self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
 
+    def count_products(
+        self,
+        catalog_id: str,
+        *,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+    ) -> int | None:
+        """How many products the catalog holds for these filters; None when the PIM gives no count.
+
+        One `product-uuids?with_count=true&limit=1` request. The count's field name is not
+        documented (akeneo-api.md §3.4, GAP); `items_count` is what the rest of the API uses, and a
+        PIM that answers without it yields None rather than a guess.
+        """
+        params = {**ListQuery(updated_after, updated_before, 1).params(), "with_count": "true"}
+        url = self._catalog_url(catalog_id, "/product-uuids")
+        response = self._sender.send("GET", "product-uuids", url, params=params, catalog=catalog_id)
+        data = self._json(response, "product-uuids", catalog_id)
+        self._raise_if_disabled(data, "product-uuids", catalog_id, single=False)
+        count = data.get("items_count") if isinstance(data, dict) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
     def mapped_products_page(
         self,
         catalog_id: str,

@@ -1,7 +1,7 @@
 """The Redis state store: tenants, encrypted tokens, catalogs, checkpoints, digests, locks."""
 
 from akeneo_sync.state.catalogs import CatalogRecord, CatalogStatus
-from akeneo_sync.state.checkpoints import Checkpoint, Counters, Phase, RunMode, Slot
+from akeneo_sync.state.checkpoints import Checkpoint, Counters, Phase, RunMode, Slot, Window
 from akeneo_sync.state.crypto import TokenCipher
 from akeneo_sync.state.deadletters import DeadLetter, NewDeadLetter
 from akeneo_sync.state.store import StateStore
@@ -23,4 +23,5 @@ __all__ = [
     "TenantStatus",
     "TokenCipher",
     "TokenKind",
+    "Window",
 ]

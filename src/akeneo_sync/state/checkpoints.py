@@ -22,7 +22,7 @@ from akeneo_sync.errors import StateError
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
 
-__all__ = ["CHECKPOINT_TTL_S", "Checkpoint", "CheckpointStore", "Counters", "Phase", "RunMode", "Slot"]
+__all__ = ["CHECKPOINT_TTL_S", "Checkpoint", "CheckpointStore", "Counters", "Phase", "RunMode", "Slot", "Window"]
 
 # A checkpoint older than this is abandoned: a fresh full run is cheaper than trusting it.
 CHECKPOINT_TTL_S: Final = 7 * 24 * 3600
@@ -81,6 +81,42 @@ class Counters:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """One cursor of a windowed full run: the products whose `updated` second is in [lo, hi).
+
+    None is unbounded. `next_url` is the next page to fetch (None and not `started`: the first
+    page); `done` once its last page is pushed. `tail` is the window after the run's start, paged
+    only once every other window is fetched, so a product edited during the run (which moves to
+    it) is always seen by some cursor. `planned` is the count the plan saw, to page big ones first.
+    """
+
+    lo: int | None
+    hi: int | None
+    next_url: str | None = None
+    started: bool = False
+    done: bool = False
+    tail: bool = False
+    planned: int = 0
+
+    def evolve(self, **changes: Any) -> Window:
+        """A copy with `changes` applied."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Window:
+        """Parse a stored window (raises on a malformed one; the caller wraps it)."""
+        return cls(
+            lo=None if data.get("lo") is None else int(data["lo"]),
+            hi=None if data.get("hi") is None else int(data["hi"]),
+            next_url=data.get("next_url"),
+            started=bool(data.get("started", False)),
+            done=bool(data.get("done", False)),
+            tail=bool(data.get("tail", False)),
+            planned=int(data.get("planned", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     """The resume point of a run.
 
@@ -100,6 +136,8 @@ class Checkpoint:
     updated_after: float | None = None
     pending_fingerprint: str | None = None
     pending_deletes: tuple[str, ...] = ()
+    # A full run paged by several cursors at once (empty: one cursor, at `next_url`).
+    windows: tuple[Window, ...] = ()
 
     def evolve(self, **changes: Any) -> Checkpoint:
         """A copy with `changes` applied."""
@@ -109,6 +147,7 @@ class Checkpoint:
         """The checkpoint as compact JSON."""
         data = asdict(self)
         data["pending_deletes"] = list(self.pending_deletes)
+        data["windows"] = [asdict(window) for window in self.windows]
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -128,6 +167,7 @@ class Checkpoint:
                 updated_after=data.get("updated_after"),
                 pending_fingerprint=data.get("pending_fingerprint"),
                 pending_deletes=tuple(data.get("pending_deletes", ())),
+                windows=tuple(Window.from_dict(window) for window in data.get("windows", ())),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(f"unreadable checkpoint: {exc}") from exc

@@ -51,6 +51,16 @@ class CatalogSource(Protocol):
         """The first page of product UUIDs for these filters, or the page at `next_url`."""
         ...
 
+    def count_products(
+        self,
+        catalog_id: str,
+        *,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+    ) -> int | None:
+        """How many products match these filters (one request), or None when the PIM gives no count."""
+        ...
+
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         """One mapped product, or None when it is not (or no longer) in the catalog."""
         ...

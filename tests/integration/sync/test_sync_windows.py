@@ -1,0 +1,139 @@
+"""Full runs paged by several cursors (`updated` windows) against the emulator over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+from test_sync_emulator import TENANT, FlakyTarget, expected
+
+from akeneo_sync.akeneo.client import AkeneoClient
+from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.emulator.testing import EmulatorHandle
+from akeneo_sync.errors import TargetUnavailableError
+from akeneo_sync.state import RunMode, Slot, StateStore
+from akeneo_sync.sync import EngineOptions, Outcome, SyncEngine, run_catalog_sync
+from akeneo_sync.targets.base import BatchContext, BatchResult
+from akeneo_sync.targets.sqlite import SqliteTarget
+
+pytestmark = pytest.mark.integration
+
+WINDOWED = {"cursors": 4, "windows_per_cursor": 2, "window_min_products": 100}
+
+
+def _stats(pim: EmulatorHandle) -> dict[str, Any]:
+    found: dict[str, Any] = pim.admin.get("/_emulator/stats").json()
+    return found
+
+
+def test_a_windowed_full_sync_mirrors_the_catalog_with_several_requests_in_flight(
+    make_engine: Callable[..., SyncEngine], pim: EmulatorHandle, catalog: str, sqlite_target: SqliteTarget
+) -> None:
+    pim.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
+    pim.admin.post("/_emulator/stats/reset").raise_for_status()
+    engine = make_engine(**WINDOWED)
+
+    with capture_logs() as logs:
+        (summary,) = run_catalog_sync(engine, catalog, RunMode.FULL)
+
+    truth = expected(pim, catalog)
+    assert summary.outcome is Outcome.SUCCESS
+    assert sqlite_target.products(TENANT, catalog) == truth
+    assert summary.counters.upserted == len(truth) > 1000
+    (planned,) = [entry for entry in logs if entry["event"] == "sync_windows_planned"]
+    assert planned["products"] == len(truth)
+    assert planned["windows"] > 4
+    stats = _stats(pim)
+    assert max(stats["max_concurrent_per_token"].values()) > 1, "the cursors never overlapped"
+    # Each window ends with one short (or empty) page; nothing is fetched twice.
+    assert summary.pages_fetched <= len(truth) // 100 + planned["windows"]
+
+
+def test_a_product_edited_during_a_windowed_run_is_pushed_and_never_deleted(
+    make_engine: Callable[..., SyncEngine],
+    pim: EmulatorHandle,
+    catalog: str,
+    sqlite_target: SqliteTarget,
+) -> None:
+    # Edit, at the first push, products the run has not reached yet: they move to the window after
+    # the run's start, which the cursors page last, so they are seen and pushed with the edit.
+    truth = expected(pim, catalog)
+
+    class EditingTarget(FlakyTarget):
+        edited: list[str]
+
+        def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
+            if not self.edited:
+                reached = {str(p["uuid"]) for p in upserts} | set(self.inner.products(TENANT, catalog))
+                self.edited.extend([u for u in sorted(truth) if u not in reached][:25])
+                for product in self.edited:
+                    pim.admin.patch(f"/_emulator/products/{product}",
+                                    json={"values": {"name": "Edited mid-run"}}).raise_for_status()
+            return super().apply(batch, upserts, deletes)
+
+    target = EditingTarget(sqlite_target, fail_on=0)
+    target.edited = []
+    (summary,) = run_catalog_sync(make_engine(target=target, **WINDOWED), catalog, RunMode.FULL)
+
+    after = sqlite_target.products(TENANT, catalog)
+    assert summary.outcome is Outcome.SUCCESS
+    assert summary.counters.deleted == 0
+    assert after == expected(pim, catalog)
+    assert len(target.edited) == 25
+    assert {after[u]["name"] for u in target.edited} == {"Edited mid-run"}
+
+
+def test_a_windowed_run_killed_mid_way_resumes_every_window_where_it_stopped(
+    make_engine: Callable[..., SyncEngine],
+    pim: EmulatorHandle,
+    catalog: str,
+    sqlite_target: SqliteTarget,
+    state: StateStore,
+) -> None:
+    flaky = FlakyTarget(sqlite_target, fail_on=6)
+    engine = make_engine(target=flaky, **WINDOWED)
+    with pytest.raises(TargetUnavailableError):
+        engine.full_sync(catalog)
+    stopped = state.checkpoints.load(TENANT, catalog, Slot.SYNC)
+    assert stopped is not None
+    assert len(stopped.windows) > 4
+    assert stopped.pages >= 5
+    pim.admin.post("/_emulator/stats/reset").raise_for_status()
+
+    summary = engine.full_sync(catalog)
+
+    truth = expected(pim, catalog)
+    assert summary.resumed
+    assert sqlite_target.products(TENANT, catalog) == truth
+    assert summary.counters.upserted == len(truth)
+    # The plan is not made again, and pages recorded before the failure are not fetched again:
+    # what is refetched is at most the pages the cursors held (one per cursor, plus the queue).
+    assert "GET /api/rest/v1/catalogs/{id}/product-uuids" not in _stats(pim)["by_endpoint"]
+    assert summary.pages_fetched <= summary.pages - stopped.pages + 2 * WINDOWED["cursors"]
+
+
+def test_a_pim_without_counts_is_synced_by_one_cursor(
+    client: AkeneoClient, pim: EmulatorHandle, catalog: str, sqlite_target: SqliteTarget, state: StateStore
+) -> None:
+    class NoCounts:
+        """The real client, but the PIM's product-uuids answers carry no count."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(client, name)
+
+        def count_products(self, catalog_id: str, *, updated_after: datetime | None = None,
+                           updated_before: datetime | None = None) -> int | None:
+            return None
+
+    engine = SyncEngine(NoCounts(), sqlite_target, state, state.clock, tenant=TENANT,  # type: ignore[arg-type]
+                        options=EngineOptions(**WINDOWED))
+    with capture_logs() as logs:
+        summary = engine.full_sync(catalog)
+
+    assert sqlite_target.products(TENANT, catalog) == expected(pim, catalog)
+    assert summary.outcome is Outcome.SUCCESS
+    assert not [entry for entry in logs if entry["event"] == "sync_windows_planned"]
+    assert summary.pages_fetched == -(-len(expected(pim, catalog)) // 100)
