@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     watermark_overlap_s: int = Field(default=300, ge=0)
     resume_interval_s: int = Field(default=30, gt=0)
     max_concurrency_per_token: int = Field(default=4, gt=0)
+    # Cursors a full sync pages at once over `updated` windows; 1 = one cursor, nothing fetched
+    # ahead (a killed worker then fetches again at most the page it was pushing).
+    sync_cursors: int = Field(default=4, gt=0)
     max_requests_per_s_per_pim: int = Field(default=100, gt=0)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

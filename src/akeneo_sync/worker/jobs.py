@@ -188,7 +188,11 @@ def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -
         runtime.state,
         runtime.clock,
         tenant=tenant.id,
-        options=EngineOptions(overlap_s=float(runtime.settings.watermark_overlap_s)),
+        options=EngineOptions(
+            overlap_s=float(runtime.settings.watermark_overlap_s),
+            cursors=runtime.settings.sync_cursors,
+            prefetch=runtime.settings.sync_cursors > 1,
+        ),
         validator=_validator_for(runtime, tenant.id, catalog) if catalog else None,
     )
 
