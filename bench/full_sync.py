@@ -6,8 +6,10 @@
 latency per PIM call, fair use enforced by the emulator (4 concurrent calls per token, 100 req/s),
 null target, state in real Redis (DBs 6 and 7). Three runs, each from empty state:
 - baseline: the sequential single cursor every peer does (page, push, next page; no prefetch);
-- engine: `SyncEngine.full_sync` as shipped (one page fetched ahead, in a thread);
-- windowed: the prototype in `bench/windowed.py` (4 cursors over disjoint `updated` windows).
+- one cursor, one page fetched ahead (`AKENEO_SYNC_SYNC_CURSORS=1` with prefetch: the engine
+  before windows);
+- the engine as shipped (`AKENEO_SYNC_SYNC_CURSORS=4`: four cursors over `updated` windows
+  planned by count, through the worker's fair-use limiter).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import httpx
 from _common import (
     FAIR_USE,
     REDIS_DBS,
-    TENANT,
     Catalog,
     cpu_seconds_of,
     create_catalog,
@@ -40,17 +41,15 @@ from _common import (
     row,
     state_store,
 )
-from windowed import time_windows, windowed_full_sync
 
+from akeneo_sync.settings import Settings
 from akeneo_sync.state import Counters
 from akeneo_sync.sync.engine import EngineOptions
 from akeneo_sync.targets.null import NullTarget
 
 LATENCY_MS = "50"
 PAGE_SIZE = 100
-HISTORY_S = 2 * 365 * 86_400  # the windows' span; older or newer products fall in open-ended windows
-WINDOWS = 32
-WORKERS = 4
+CURSORS = Settings().sync_cursors
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,36 +119,22 @@ def main() -> int:
         pim.call("PUT", "/_emulator/fair-use", json=FAIR_USE)
         bound, how = fair_use_bound(pim.call("GET", "/_emulator/faults"))
 
-        def engine_run(prefetch: bool, db: int) -> Callable[[], tuple[Counters, float]]:
+        def engine_run(options: EngineOptions, db: int) -> Callable[[], tuple[Counters, float]]:
             def sync() -> tuple[Counters, float]:
                 with redis_db(db) as client:
                     state = state_store(client)
-                    options = EngineOptions(prefetch=prefetch)
-                    summary = engine(pim_client(catalog), NullTarget(), state, catalog.catalog_id, options) \
-                        .full_sync(catalog.catalog_id)
+                    summary = engine(pim_client(catalog, limiter()), NullTarget(), state, catalog.catalog_id,
+                                     options).full_sync(catalog.catalog_id)
                     return summary.counters, summary.duration_s
             return sync
 
-        def windowed_run(pipelined: bool) -> Callable[[], tuple[Counters, float]]:
-            return lambda: windowed(pipelined)
-
-        def windowed(pipelined: bool) -> tuple[Counters, float]:
-            with redis_db(REDIS_DBS[0]) as client:
-                state = state_store(client)
-                state.catalogs.upsert(TENANT, catalog.catalog_id, name="Bench", enabled=True)
-                now = int(time.time())
-                result = windowed_full_sync(
-                    pim_client(catalog, limiter()), NullTarget(), state, tenant=TENANT,
-                    catalog=catalog.catalog_id, windows=time_windows(now - HISTORY_S, now, WINDOWS),
-                    workers=WORKERS, page_size=PAGE_SIZE, pipelined=pipelined,
-                )
-                return result.counters, result.seconds
-
         runs = [
-            measure("baseline (sequential cursor)", pim, engine_run(False, REDIS_DBS[0])),
-            measure("engine (as shipped, prefetch 1)", pim, engine_run(True, REDIS_DBS[1])),
-            measure(f"windowed prototype ({WORKERS} cursors)", pim, windowed_run(False)),
-            measure(f"windowed + pipelined ({WORKERS} fetching cursors)", pim, windowed_run(True)),
+            measure("baseline (one cursor, sequential)", pim,
+                    engine_run(EngineOptions(cursors=1, prefetch=False), REDIS_DBS[0])),
+            measure("one cursor, one page fetched ahead", pim,
+                    engine_run(EngineOptions(cursors=1, prefetch=True), REDIS_DBS[1])),
+            measure(f"engine as shipped ({CURSORS} cursors over updated windows)", pim,
+                    engine_run(EngineOptions(cursors=CURSORS), REDIS_DBS[0])),
         ]
     baseline = runs[0].rate
     row("fair-use bound", f"{bound:,.0f} products/s = {how}")
