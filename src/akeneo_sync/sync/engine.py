@@ -237,10 +237,12 @@ class SyncEngine:
         return Outcome.SUCCESS
 
     def _page_products(self, run: _Run) -> None:
-        if run.checkpoint.mode is RunMode.FULL and self.options.cursors > 1:
+        if run.checkpoint.mode is RunMode.FULL:
             checkpoint = run.checkpoint
-            if not checkpoint.windows and checkpoint.pages == 0 and checkpoint.next_url is None:
+            fresh = not checkpoint.windows and checkpoint.pages == 0 and checkpoint.next_url is None
+            if fresh and self.options.cursors > 1:
                 self._plan_windows(run)
+            # A planned run resumes its windows even if the cursors were since set to 1.
             if run.checkpoint.windows:
                 self._page_windows(run)
                 return

@@ -44,13 +44,17 @@ T = TypeVar("T")
 # Counts the products in [lo, hi) (None: unbounded); None when the PIM gives no count.
 CountFn = Callable[[int | None, int | None], int | None]
 
-# Ages of the ladder's edges back from the run's start: 1 minute, then x4 up to ~64 years.
+# Ages of the ladder's edges back from the run's start: 1 minute, then x8 up to ~250 years.
 _LADDER_BASE_S: Final = 60
-_LADDER_FACTOR: Final = 4
-_LADDER_STEPS: Final = 14
+_LADDER_FACTOR: Final = 8
+_LADDER_STEPS: Final = 10
+# A window is split only above this multiple of the target size: one up to 1.5x the target pages a
+# little longer, which costs less than the count requests of another planning round.
+_SPLIT_ABOVE: Final = 1.5
+# The windows paged last are cut into this many pieces (see `_graduate`).
+_TAIL_SPLIT: Final = 4
 # A big window is split into at most this many parts per planning round.
 _MAX_SPLIT: Final = 16
-_MAX_ROUNDS: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,37 +89,71 @@ def plan_windows(
     spans += [(lo, hi) for hi, lo in itertools.pairwise(edges)][::-1]
     spans.append((edges[0], start))
     sized = counter.many(spans)
-    for _ in range(_MAX_ROUNDS):
-        if sized is None:
-            return None
-        cuts = {i: _cuts(lo, hi, n, target) for i, (lo, hi, n) in enumerate(sized)}
-        cuts = {i: c for i, c in cuts.items() if c}
-        if not cuts:
-            break
-        parents = [i for i, c in cuts.items() for _ in itertools.pairwise(c)]
-        counted = counter.many([piece for c in cuts.values() for piece in itertools.pairwise(c)])
-        if counted is None:
-            return None
-        children: dict[int, list[tuple[int | None, int | None, int]]] = {}
-        for parent, piece in zip(parents, counted, strict=True):
-            children.setdefault(parent, []).append(piece)
-        sized = [piece for i, item in enumerate(sized) for piece in children.get(i, [item])]
     if sized is None:
         return None
-    ordered = sorted(_merge(sized, target), key=lambda w: -w.planned)
+    # One counted round splits the big rungs of the ladder; pieces still too big are then split
+    # evenly without counting (narrow by now, so even in time is close to even in products), so
+    # a plan costs three rounds of requests, not one per level.
+    refined = _split(counter, sized, target)
+    if refined is None:
+        return None
+    pieces = [
+        (a, b, n // (len(cuts) - 1))
+        for lo, hi, n in refined
+        for cuts in [_cuts(lo, hi, n, target) or [lo, hi]]
+        for a, b in itertools.pairwise(cuts)
+    ]
+    ordered = _graduate(sorted(_merge(pieces, target), key=lambda w: -w.planned), concurrency)
     tail = Window(lo=start, hi=None, tail=True)
     return WindowPlan(windows=(*ordered, tail), total=total, requests=counter.requests)
 
 
-def _cuts(lo: int | None, hi: int | None, n: int, target: int) -> list[int]:
+def _graduate(windows: list[Window], cursors: int) -> list[Window]:
+    """Cut the windows paged last into quarters, so the cursors run out of work at about the same time.
+
+    Biggest first, then ever smaller ones: the last window a cursor takes is short, so the others
+    do not idle for long while it finishes (guided scheduling, with cuts that cost no request).
+    """
+    last = windows[-2 * cursors :] if len(windows) > 2 * cursors else windows
+    first = windows[: len(windows) - len(last)]
+    pieces: list[Window] = []
+    for window in last:
+        lo, hi = window.lo, window.hi
+        if lo is None or hi is None or hi - lo < _TAIL_SPLIT:
+            pieces.append(window)
+            continue
+        cuts = [lo + (hi - lo) * i // _TAIL_SPLIT for i in range(_TAIL_SPLIT + 1)]
+        pieces += [Window(lo=a, hi=b, planned=window.planned // _TAIL_SPLIT) for a, b in itertools.pairwise(cuts)]
+    return first + sorted(pieces, key=lambda w: -w.planned)
+
+
+def _split(counter: _Counter, sized: Sequence[_Sized], target: int) -> list[_Sized] | None:
+    """Split every window above the target into counted, even-in-time pieces."""
+    cuts = {i: c for i, (lo, hi, n) in enumerate(sized) if (c := _cuts(lo, hi, n, target))}
+    if not cuts:
+        return list(sized)
+    parents = [i for i, c in cuts.items() for _ in itertools.pairwise(c)]
+    counted = counter.many([piece for c in cuts.values() for piece in itertools.pairwise(c)])
+    if counted is None:
+        return None
+    children: dict[int, list[_Sized]] = {}
+    for parent, piece in zip(parents, counted, strict=True):
+        children.setdefault(parent, []).append(piece)
+    return [piece for i, item in enumerate(sized) for piece in children.get(i, [item])]
+
+
+def _cuts(lo: int | None, hi: int | None, n: int, target: int) -> list[int | None]:
     """Where to split a window holding `n` products into even parts; [] when it stays whole."""
-    if n <= target or lo is None or hi is None or hi - lo < 2:
+    if n <= target * _SPLIT_ABOVE or lo is None or hi is None or hi - lo < 2:
         return []
-    splits = min(_MAX_SPLIT, math.ceil(n / target), hi - lo)
+    splits = min(_MAX_SPLIT, round(n / target), hi - lo)
     return [lo + (hi - lo) * i // splits for i in range(splits + 1)]
 
 
-def _merge(sized: Sequence[tuple[int | None, int | None, int]], target: int) -> list[Window]:
+_Sized = tuple[int | None, int | None, int]
+
+
+def _merge(sized: Sequence[_Sized], target: int) -> list[Window]:
     """Merge neighbours (in time order) while their sum stays within `target`; keep empty ones merged too."""
     merged: list[Window] = []
     for lo, hi, n in sized:
@@ -139,7 +177,7 @@ class _Counter:
         self.requests += 1
         return self._count(lo, hi)
 
-    def many(self, spans: Sequence[tuple[int | None, int | None]]) -> list[tuple[int | None, int | None, int]] | None:
+    def many(self, spans: Sequence[tuple[int | None, int | None]]) -> list[_Sized] | None:
         self.requests += len(spans)
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="window-count") as pool:
             counts = list(pool.map(lambda span: self._count(*span), spans))

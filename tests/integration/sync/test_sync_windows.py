@@ -86,24 +86,26 @@ def test_a_product_edited_during_a_windowed_run_is_pushed_and_never_deleted(
     assert {after[u]["name"] for u in target.edited} == {"Edited mid-run"}
 
 
+@pytest.mark.parametrize("resume_cursors", [4, 1])
 def test_a_windowed_run_killed_mid_way_resumes_every_window_where_it_stopped(
     make_engine: Callable[..., SyncEngine],
     pim: EmulatorHandle,
     catalog: str,
     sqlite_target: SqliteTarget,
-    state: StateStore,
+    resume_cursors: int,
 ) -> None:
+    # Resumed with 4 cursors, or by a worker since set to one: the windows are paged either way.
     flaky = FlakyTarget(sqlite_target, fail_on=6)
     engine = make_engine(target=flaky, **WINDOWED)
     with pytest.raises(TargetUnavailableError):
         engine.full_sync(catalog)
-    stopped = state.checkpoints.load(TENANT, catalog, Slot.SYNC)
+    stopped = engine.state.checkpoints.load(TENANT, catalog, Slot.SYNC)
     assert stopped is not None
     assert len(stopped.windows) > 4
     assert stopped.pages >= 5
     pim.admin.post("/_emulator/stats/reset").raise_for_status()
 
-    summary = engine.full_sync(catalog)
+    summary = make_engine(target=flaky, **{**WINDOWED, "cursors": resume_cursors}).full_sync(catalog)
 
     truth = expected(pim, catalog)
     assert summary.resumed

@@ -56,11 +56,15 @@ def test_a_catalog_spread_over_two_years_gets_even_windows() -> None:
     _covers_everything_once(plan.windows)
     sizes = [catalog.count(w.lo, w.hi) for w in plan.windows if not w.tail]
     assert sum(sizes) == plan.total == 50_000
-    assert max(sizes) <= 50_000 / 16 * 1.2, sizes
-    assert len(sizes) <= 32
-    assert [w.planned for w in plan.windows if not w.tail] == sizes, "planned counts are exact"
-    assert sizes == sorted(sizes, reverse=True), "the biggest windows are paged first"
-    assert plan.requests < 60
+    assert max(sizes) <= 50_000 / 16 * 1.5, sizes
+    assert len(sizes) <= 48
+    planned = [w.planned for w in plan.windows if not w.tail]
+    # Counted, or for the last split an even share of a counted window: close to the truth.
+    assert abs(sum(planned) - 50_000) < len(planned)
+    assert all(abs(p - n) <= 50_000 / 16 * 0.5 for p, n in zip(planned, sizes, strict=True))
+    assert planned == sorted(planned, reverse=True), "the biggest windows are paged first"
+    assert max(sizes[-8:]) <= 50_000 / 16 / 2, "the windows paged last are small, so no cursor idles long"
+    assert plan.requests <= 30
 
 
 def test_products_all_updated_in_one_second_stay_in_one_window() -> None:
