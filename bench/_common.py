@@ -253,6 +253,12 @@ def pim_client(catalog: Catalog, shared_limiter: FairUseLimiter | None = None,
     )
 
 
+def shipped_options() -> EngineOptions:
+    """The engine options a worker runs with the default settings (4 cursors for full syncs)."""
+    cursors = Settings().sync_cursors
+    return EngineOptions(cursors=cursors, prefetch=cursors > 1)
+
+
 def engine(source: CatalogSource, target: Target, state: StateStore, catalog_id: str,
            options: EngineOptions | None = None) -> SyncEngine:
     """A `SyncEngine` for the bench tenant, with the catalog recorded as enabled."""

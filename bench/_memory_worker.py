@@ -15,7 +15,7 @@ import sys
 import time
 
 import redis
-from _common import Catalog, engine, pim_client, redis_url, rss_of, state_store
+from _common import Catalog, engine, pim_client, redis_url, rss_of, shipped_options, state_store
 
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.targets.null import NullTarget
@@ -26,7 +26,7 @@ def main() -> int:
     configure_logging("console", "WARNING")
     client = redis.Redis.from_url(redis_url(db))
     catalog = Catalog(base_url, token, catalog_id)
-    sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog_id)
+    sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog_id, shipped_options())
     ready_rss = rss_of(os.getpid())
     started = time.monotonic()
     full = sync.full_sync(catalog_id)

@@ -35,6 +35,7 @@ from _common import (
     ratio,
     redis_db,
     row,
+    shipped_options,
     state_store,
 )
 
@@ -74,7 +75,8 @@ def main() -> int:
         uuids = all_uuids(catalog)
         pim.call("PUT", "/_emulator/fair-use", json=FAIR_USE)
         pim.call("PUT", "/_emulator/faults", json={"latency_s": latency_ms / 1000})
-        sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog.catalog_id)
+        sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog.catalog_id,
+                      shipped_options())
         full, full_stats = requests_during(pim, lambda: sync.full_sync(catalog.catalog_id))
         full_load = load()
         changed = random.Random(7).sample(  # noqa: S311 -- a reproducible choice, not a secret
