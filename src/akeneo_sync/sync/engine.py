@@ -278,7 +278,9 @@ class SyncEngine:
         options = self.options
         plan = plan_windows(
             count,
-            start=int(run.checkpoint.started_at),
+            # The tail opens `overlap_s` before the run's start, as the watermark does: a PIM whose
+            # clock is behind ours by less than that still dates a mid-run edit into the tail.
+            start=int(run.checkpoint.started_at - options.overlap_s),
             parts=options.cursors * options.windows_per_cursor,
             min_products=options.window_min_products,
             concurrency=options.cursors,

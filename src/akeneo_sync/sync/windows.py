@@ -20,7 +20,9 @@ second is left out.
 
 Products edited during the run move to the tail window `[start, ∞)`, which is paged only once
 every other window has been fetched to its end, so each product is seen by some cursor and the
-deletion diff after the run never deletes a product that is still in the catalog.
+deletion diff after the run never deletes a product that is still in the catalog. The engine
+opens the tail a little before the run's start (its watermark overlap), so a PIM clock running
+behind ours still dates a mid-run edit into it.
 """
 
 from __future__ import annotations
