@@ -1,12 +1,15 @@
 """Event receiver: 200 signed CloudEvents/s for 30 s (quick: 5 s) against `akeneo-sync web`.
 
-    python bench/events.py [--quick]
+    python bench/events.py [--quick] [--rate N] [--seconds S]
 
 `akeneo-sync web` runs as a subprocess on Redis DB 7 with a tenant whose subscription id is the
 events' `subject`; `_event_load.py`, another process on loopback, sends `product.updated` events
 signed with the primary secret at a fixed rate (open loop). The web side verifies, de-duplicates
 and batches them into `sync_products` messages. Figures: p50/p99 latency and errors (goal: p99 <=
-50 ms, 0 errors). Skipped (exit 0, said so) when this checkout has no web side yet.
+50 ms, 0 errors), the web process's CPU per event and the Redis commands per event by name (from
+`INFO commandstats`: commands a Lua script runs are counted too, so EVALSHA is the round trip).
+`--rate` and `--seconds` change the load (e.g. to find where the receiver saturates).
+Skipped (exit 0, said so) when this checkout has no web side yet.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
+import redis
 from _common import (
     REDIS_DBS,
     START_TIMEOUT_S,
@@ -29,6 +34,7 @@ from _common import (
     free_port,
     header,
     load,
+    option,
     quick_mode,
     redis_db,
     redis_url,
@@ -43,6 +49,12 @@ RATE = 200.0
 SECRET = "bench-event-secret"  # noqa: S105 -- the fixed key of a local benchmark
 SUBSCRIPTION = "01JBENCH0000000000000000000"
 GOAL_P99_MS = 50.0
+
+
+def command_counts(client: redis.Redis) -> Counter[str]:
+    """Calls per Redis command since the server started (`INFO commandstats`)."""
+    stats = client.info("commandstats")
+    return Counter({name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()})
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -70,8 +82,9 @@ def start_web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 def main() -> int:
     quick = quick_mode()
-    seconds = 5.0 if quick else 30.0
-    header(f"event receiver, {RATE:.0f} events/s for {seconds:.0f} s", quick)
+    rate = float(option("--rate", str(RATE)))
+    seconds = float(option("--seconds", "5" if quick else "30"))
+    header(f"event receiver, {rate:.0f} events/s for {seconds:.0f} s", quick)
     # BENCH_WEB_SRC: run the web side from another checkout's `src` (e.g. the `web` branch's)
     # while the rest of the product comes from this one.
     web_src = os.environ.get("BENCH_WEB_SRC", "")
@@ -100,11 +113,12 @@ def main() -> int:
         state.catalogs.upsert("bench", "catalog", name="Bench", enabled=True)
         web = start_web(env, port)
         commands = int(client.info("stats")["total_commands_processed"])
+        by_name = command_counts(client)
         web_cpu = cpu_seconds_of(web.pid)
         try:
             load_run = subprocess.run(  # noqa: S603 -- our own interpreter and script
                 [sys.executable, str(Path(__file__).with_name("_event_load.py")), f"http://127.0.0.1:{port}/events",
-                 SECRET, SUBSCRIPTION, str(RATE), str(seconds)],
+                 SECRET, SUBSCRIPTION, str(rate), str(seconds)],
                 capture_output=True, text=True, check=False,
             )
             web_cpu = cpu_seconds_of(web.pid) - web_cpu
@@ -112,6 +126,7 @@ def main() -> int:
             web.send_signal(signal.SIGTERM)
             web.wait(timeout=30)
         commands = int(client.info("stats")["total_commands_processed"]) - commands
+        by_name = command_counts(client) - by_name
         queued = sum(int(client.llen(k)) for k in client.scan_iter("dramatiq:*") if client.type(k) == b"list")
     if load_run.returncode != 0:
         print(f"INCOMPLETE: the load process failed: {load_run.stderr[-2000:]}")
@@ -130,6 +145,8 @@ def main() -> int:
     row("sync_products messages queued", f"{queued}")
     row("web process CPU per event", f"{web_cpu / max(sent, 1) * 1000:.2f} ms ({web_cpu / elapsed:.2f} cores)")
     row("Redis commands per event (whole server)", f"{commands / max(sent, 1):.1f} (exact only on a private Redis)")
+    row("  by name, per event", ", ".join(f"{name} {calls / max(sent, 1):.2f}"
+                                          for name, calls in by_name.most_common(8)))
     row("goal p99 <= 50 ms, 0 errors", "met" if p99 <= GOAL_P99_MS and errors == 0 else "missed")
     return 0
 

@@ -2,57 +2,33 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import redis.asyncio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from akeneo_sync import __version__
 from akeneo_sync.clock import Clock
-from akeneo_sync.errors import AkeneoSyncError, StateError
+from akeneo_sync.errors import StateError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import StateStore
 from akeneo_sync.web import activation, api, events, health, notifications
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.context import WebContext
+from akeneo_sync.web.flusher import BatchFlusher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
+from akeneo_sync.web.routing import SubscriptionRoutes
 from akeneo_sync.web.urlcheck import system_resolver
 
 __all__ = ["BatchFlusher", "create_app"]
 
 _log = get_logger(__name__)
-
-
-class BatchFlusher:
-    """A daemon thread that flushes event batches whose window passed with no request to notice."""
-
-    def __init__(self, batcher: ProductBatcher, interval_s: float) -> None:
-        self._batcher = batcher
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="event-batch-flusher", daemon=True)
-
-    def start(self) -> None:
-        """Start flushing in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop and wait for the thread; pending batches stay in Redis for another pod."""
-        self._stop.set()
-        self._thread.join(timeout=self._interval_s + 5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                self._batcher.flush_due()
-            except AkeneoSyncError as exc:
-                _log.warning("event_batch_flush_failed", error=type(exc).__name__)
 
 
 def create_app(
@@ -63,19 +39,27 @@ def create_app(
     clock: Clock,
     http: httpx.Client | None = None,
     resolver: Resolver = system_resolver,
+    async_redis: redis.asyncio.Redis | None = None,
 ) -> FastAPI:
-    """The web application; `http` is the client for the OAuth code exchange (one is made if None)."""
+    """The web application.
+
+    Args:
+        http: the client for the OAuth code exchange (one is made if None).
+        async_redis: a client of the state store's Redis (same server and DB) for the event
+            receiver's hot path; without it that path runs the sync client in a worker thread.
+    """
     keys = WebKeys(store.keys.prefix)
     batcher = ProductBatcher(store.redis, keys, enqueuer, clock, window_s=config.batch_window_s,
-                             max_size=config.batch_max)
+                             max_size=config.batch_max, async_client=async_redis)
+    flusher = BatchFlusher(batcher, config.flush_interval_s) if config.flush_interval_s > 0 else None
     # The code exchange is one small POST; no redirects, so a PIM cannot bounce us elsewhere.
     outbound = http or httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
     ctx = WebContext(config=config, store=store, enqueuer=enqueuer, clock=clock, http=outbound,
-                     resolver=resolver, keys=keys, batcher=batcher)
+                     resolver=resolver, keys=keys, batcher=batcher, flusher=flusher,
+                     routes=SubscriptionRoutes(store, clock, ttl_s=config.route_cache_ttl_s))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        flusher = BatchFlusher(batcher, config.flush_interval_s) if config.flush_interval_s > 0 else None
         if flusher is not None:
             flusher.start()
         try:
@@ -83,6 +67,10 @@ def create_app(
         finally:
             if flusher is not None:
                 flusher.stop()
+            if async_redis is not None:
+                # Its connections belong to this event loop; a later loop (a test's next client)
+                # opens new ones.
+                await async_redis.connection_pool.disconnect()
             if http is None:
                 outbound.close()
 

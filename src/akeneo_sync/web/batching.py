@@ -6,6 +6,10 @@ once) and flushed when the batch is full or its window (default 1 s) has passed:
 that notices it, or by the background flusher. The buffer lives in Redis, not in the process, so
 a web pod that dies loses nothing: the next request or flusher on any pod sends it.
 
+An event is de-duplicated and buffered by one Lua script (`add_event`): one round trip instead of
+a `SET NX` then a transaction, and atomic, so a failure leaves neither the id nor the UUID behind
+(the platform's retry is then processed, not dropped as a duplicate).
+
 Flushing enqueues first and removes only the UUIDs it enqueued afterwards, so a crash between the
 two re-sends a batch (at-least-once; syncing a product twice is harmless) but never drops one.
 A short per-batch lock keeps two pods from sending the same batch at once.
@@ -13,20 +17,23 @@ A short per-batch lock keeps two pods from sending the same batch at once.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+import anyio.to_thread
 import redis
+import redis.asyncio
 
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import StateError
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer
 
-__all__ = ["BatchKind", "ProductBatcher"]
+__all__ = ["BatchKind", "Buffered", "ProductBatcher"]
 
 _FLUSH_LOCK_TTL_S: Final = 30
 _MAX_DUE_PER_PASS: Final = 100
@@ -38,6 +45,13 @@ if #ARGV > 1 then redis.call('SREM', KEYS[1], unpack(ARGV, 2)) end
 local left = redis.call('SCARD', KEYS[1])
 if left == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
 return left
+"""
+# De-duplicate the event id, then buffer its UUID (as `add` does); returns {first seen, size, opened at}.
+_ADD_EVENT: Final = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return {0, 0, ''} end
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[2])
+return {1, redis.call('SCARD', KEYS[2]), redis.call('ZSCORE', KEYS[3], ARGV[2])}
 """
 # Release the flush lock only if we still own it.
 _UNLOCK: Final = """
@@ -51,6 +65,14 @@ class BatchKind(StrEnum):
 
     SYNC = "sync"
     DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Buffered:
+    """What `add_event` did: whether the event id was new, and whether its batch is now due."""
+
+    first_seen: bool
+    is_due: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +105,9 @@ class ProductBatcher:
         *,
         window_s: float = 1.0,
         max_size: int = 100,
+        async_client: redis.asyncio.Redis | None = None,
     ) -> None:
+        """`async_client` (same server) lets `add_event_async` wait on the event loop, not a thread."""
         self._redis = client
         self._keys = keys
         self._enqueuer = enqueuer
@@ -92,6 +116,8 @@ class ProductBatcher:
         self._max_size = max_size
         self._settle = client.register_script(_SETTLE)
         self._unlock = client.register_script(_UNLOCK)
+        self._add_event = client.register_script(_ADD_EVENT)
+        self._add_event_async = async_client.register_script(_ADD_EVENT) if async_client is not None else None
 
     def add(self, kind: BatchKind, tenant: str, uuids: Sequence[str]) -> bool:
         """Buffer `uuids` durably; True when the batch is now full or its window has passed."""
@@ -107,6 +133,41 @@ class ProductBatcher:
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
         return int(size) >= self._max_size or self._clock.now() - float(opened_at) >= self._window_s
+
+    def add_event(self, kind: BatchKind, tenant: str, uuid: str, *, dedupe_key: str, dedupe_ttl_s: int) -> Buffered:
+        """Buffer `uuid` unless the event (`dedupe_key`) was seen within `dedupe_ttl_s`; one round trip."""
+        batch = _Batch(kind, tenant)
+        try:
+            reply = self._add_event(keys=self._event_keys(batch, dedupe_key),
+                                    args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid])
+        except redis.RedisError as exc:
+            raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
+        return self._buffered(reply)
+
+    async def add_event_async(
+        self, kind: BatchKind, tenant: str, uuid: str, *, dedupe_key: str, dedupe_ttl_s: int
+    ) -> Buffered:
+        """`add_event` for the event loop: on the async client if any, else in a worker thread."""
+        if self._add_event_async is None:
+            return await anyio.to_thread.run_sync(functools.partial(
+                self.add_event, kind, tenant, uuid, dedupe_key=dedupe_key, dedupe_ttl_s=dedupe_ttl_s))
+        batch = _Batch(kind, tenant)
+        try:
+            reply = await self._add_event_async(keys=self._event_keys(batch, dedupe_key),
+                                                args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid])
+        except redis.RedisError as exc:
+            raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
+        return self._buffered(reply)
+
+    def _event_keys(self, batch: _Batch, dedupe_key: str) -> list[str]:
+        return [dedupe_key, self._keys.batch(batch.kind, batch.tenant), self._keys.batches_pending()]
+
+    def _buffered(self, reply: list[object]) -> Buffered:
+        first_seen, size, opened_at = reply
+        if not first_seen:
+            return Buffered(first_seen=False, is_due=False)
+        is_due = int(str(size)) >= self._max_size or self._clock.now() - float(_text(opened_at)) >= self._window_s
+        return Buffered(first_seen=True, is_due=is_due)
 
     def flush(self, kind: BatchKind, tenant: str) -> bool:
         """Send the tenant's batch now; False when it was empty or another pod is sending it."""
@@ -167,6 +228,10 @@ class ProductBatcher:
         if batch.kind is BatchKind.SYNC:
             return self._enqueuer.sync_products
         return self._enqueuer.delete_products
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _in_event_order(batches: list[_Batch]) -> list[_Batch]:

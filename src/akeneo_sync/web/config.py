@@ -30,6 +30,8 @@ class WebConfig:
     batch_max: int = 100
     # How often the background flusher looks for batches whose window has passed; 0 disables it.
     flush_interval_s: float = 0.5
+    # How long a pod trusts "this subscription routes to this active tenant" (0: always ask Redis).
+    route_cache_ttl_s: float = 5.0
 
     def __repr__(self) -> str:
         return f"WebConfig(client_id={self.client_id!r}, public_url={self.public_url!r})"

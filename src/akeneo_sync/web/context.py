@@ -10,8 +10,10 @@ from akeneo_sync.clock import Clock
 from akeneo_sync.state import StateStore
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.config import WebConfig
+from akeneo_sync.web.flusher import BatchFlusher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
+from akeneo_sync.web.routing import SubscriptionRoutes
 
 __all__ = ["WebContext"]
 
@@ -28,3 +30,6 @@ class WebContext:
     resolver: Resolver
     keys: WebKeys
     batcher: ProductBatcher
+    # None when `flush_interval_s` is 0: requests then flush the batches they find due themselves.
+    flusher: BatchFlusher | None
+    routes: SubscriptionRoutes

@@ -4,10 +4,17 @@ The platform allows 5 s per delivery and retries or suspends on failures (akeneo
 this handler only touches Redis and the broker: verify the signature on the raw body, parse the
 CloudEvent, route it by `subject` (the subscription id) to its tenant, drop duplicates and the
 app's own writes, and buffer product UUIDs for a batched sync.
+
+A product event is the hot path (a bulk edit in the PIM sends hundreds per second): its route is
+usually cached in the process and de-duplicating plus buffering is one Lua script awaited on the
+event loop, so it costs one Redis round trip and no thread hop; sending a full batch is the
+background flusher's job. Rarer paths (cache misses, `app.deleted`) run the blocking state store
+in a worker thread.
 """
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Final
 
@@ -22,6 +29,7 @@ from akeneo_sync.metrics import EVENTS_RECEIVED
 from akeneo_sync.web.batching import BatchKind
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.models import AppData, CloudEvent, ProblemResponse, ProductData
+from akeneo_sync.web.routing import Route
 from akeneo_sync.web.signatures import verify_signature
 
 __all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "read_body", "type_label"]
@@ -75,9 +83,16 @@ async def read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _answer(outcome: EventOutcome, event_type: str, status_code: int = 202) -> Response:
+# The few possible answers, serialised once rather than per event.
+_ANSWERS: Final = {
+    outcome: json.dumps(EventAccepted(outcome=outcome).model_dump(mode="json"), separators=(",", ":")).encode()
+    for outcome in EventOutcome
+}
+
+
+def _answer(outcome: EventOutcome, event_type: str) -> Response:
     EVENTS_RECEIVED.labels(type=type_label(event_type), outcome=outcome.value).inc()
-    return JSONResponse(EventAccepted(outcome=outcome).model_dump(mode="json"), status_code=status_code)
+    return Response(_ANSWERS[outcome], status_code=202, media_type="application/json")
 
 
 def _problem(outcome: EventOutcome, status_code: int, detail: str) -> Response:
@@ -110,8 +125,13 @@ def build_router(ctx: WebContext) -> APIRouter:
             event = CloudEvent.model_validate_json(body)
         except ValidationError as exc:
             return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
-        # The handlers only talk to Redis and the broker: fast, but blocking, so off the event loop.
-        return await run_in_threadpool(_handle, ctx, event)
+        route = ctx.routes.cached(event.subject)
+        if route is None:
+            route = await run_in_threadpool(ctx.routes.resolve, event.subject)
+        if event.type in PRODUCT_CHANGED or event.type == PRODUCT_DELETED:
+            return await _product_event(ctx, route, event)
+        # Rare events: blocking state store and broker calls, so off the event loop.
+        return await run_in_threadpool(_handle, ctx, route, event)
 
     return router
 
@@ -121,37 +141,58 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in errors)
 
 
-def _handle(ctx: WebContext, event: CloudEvent) -> Response:
-    tenant_id = ctx.store.tenants.tenant_for_subscription(event.subject)
-    if tenant_id is None:
+def _unroutable(route: Route, event: CloudEvent) -> Response | None:
+    """The answer for an event that has no active tenant to go to, else None."""
+    if not route.is_known:
         _log.info("event_unknown_subject", event_id=event.id, subject=event.subject)
         return _answer(EventOutcome.UNKNOWN_SUBJECT, event.type)
-    tenant = ctx.store.tenants.get(tenant_id)
-    if tenant is None or not tenant.is_active:
+    if not route.is_active:
         return _answer(EventOutcome.INACTIVE_TENANT, event.type)
-    if event.type == APP_DELETED:
-        return _app_deleted(ctx, tenant_id, event)
-    if event.type not in KNOWN_TYPES:
-        return _answer(EventOutcome.IGNORED, event.type)
+    return None
+
+
+async def _product_event(ctx: WebContext, route: Route, event: CloudEvent) -> Response:
+    refused = _unroutable(route, event)
+    if refused is not None:
+        return refused
+    tenant_id = str(route.tenant)
     try:
         product = ProductData.model_validate(event.data)
     except ValidationError as exc:
         return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
     if _is_own_write(ctx, product):
         return _answer(EventOutcome.OWN_WRITE, event.type)
-    if not ctx.store.dedupe.first_seen(event.id, ttl_s=ctx.config.event_dedupe_ttl_s):
-        return _answer(EventOutcome.DUPLICATE, event.type)
     kind = BatchKind.DELETE if event.type == PRODUCT_DELETED else BatchKind.SYNC
-    try:
-        is_due = ctx.batcher.add(kind, tenant_id, [product.product.uuid])
-    except AkeneoSyncError:
-        # Not buffered: forget the id so the platform's retry is processed instead of dropped.
-        ctx.store.dedupe.forget(event.id)
-        raise
+    # De-duplicate and buffer atomically: on failure neither happened, so the platform's retry
+    # (after our 503) is processed rather than dropped as a duplicate.
+    buffered = await ctx.batcher.add_event_async(
+        kind, tenant_id, product.product.uuid, dedupe_key=ctx.store.keys.dedupe(event.id),
+        dedupe_ttl_s=ctx.config.event_dedupe_ttl_s)
+    if not buffered.first_seen:
+        return _answer(EventOutcome.DUPLICATE, event.type)
+    if ctx.flusher is not None and ctx.flusher.is_running:
+        if buffered.is_due:
+            ctx.flusher.request_flush(kind, tenant_id)
+    else:
+        # No background flusher (tests, a one-off process): this request sends what is due.
+        await run_in_threadpool(_flush_inline, ctx, kind, tenant_id, buffered.is_due)
+    return _answer(EventOutcome.ACCEPTED, event.type)
+
+
+def _flush_inline(ctx: WebContext, kind: BatchKind, tenant_id: str, is_due: bool) -> None:
     if is_due:
         _flush_quietly(ctx, kind, tenant_id)
     _flush_due_quietly(ctx)
-    return _answer(EventOutcome.ACCEPTED, event.type)
+
+
+def _handle(ctx: WebContext, route: Route, event: CloudEvent) -> Response:
+    refused = _unroutable(route, event)
+    if refused is not None:
+        return refused
+    tenant_id = str(route.tenant)
+    if event.type == APP_DELETED:
+        return _app_deleted(ctx, tenant_id, event)
+    return _answer(EventOutcome.IGNORED, event.type)
 
 
 def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response:
@@ -168,6 +209,8 @@ def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response
     except AkeneoSyncError:
         ctx.store.dedupe.forget(event.id)
         raise
+    # This pod stops routing at once; other pods' caches expire within `route_cache_ttl_s`.
+    ctx.routes.forget(event.subject)
     _log.info("event_app_deleted", tenant=tenant_id, event_id=event.id)
     return _answer(EventOutcome.ACCEPTED, event.type)
 

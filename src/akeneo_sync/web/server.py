@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis
+import redis.asyncio
 import uvicorn
 from fastapi import FastAPI
 
@@ -30,7 +31,8 @@ def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> Fa
             build_broker(client),
             enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.is_live],
         )
-    return create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock())
+    return create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock(),
+                      async_redis=redis.asyncio.Redis.from_url(settings.redis_url))
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> int:

@@ -10,11 +10,13 @@ import pytest
 import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
 from akeneo_sync.web.app import BatchFlusher
-from akeneo_sync.web.batching import BatchKind, ProductBatcher
+from akeneo_sync.web.batching import BatchKind, Buffered, ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 
@@ -67,6 +69,41 @@ def test_an_addition_after_the_window_reports_the_batch_due(batcher: ProductBatc
     batcher.add(BatchKind.SYNC, "t1", ["u1"])
     clock.advance(1.5)
     assert batcher.add(BatchKind.SYNC, "t1", ["u2"])
+
+
+def test_add_event_buffers_a_first_seen_event_and_reports_it_due_when_full(
+    batcher: ProductBatcher, enqueuer: RecordingEnqueuer, clock: ManualClock
+) -> None:
+    def add(event_id: str, uuid: str) -> Buffered:
+        return batcher.add_event(BatchKind.SYNC, "t1", uuid, dedupe_key=f"dedupe:{event_id}", dedupe_ttl_s=60)
+
+    assert add("e1", "u1") == Buffered(first_seen=True, is_due=False)
+    assert add("e1", "u9") == Buffered(first_seen=False, is_due=False)  # a redelivery buffers nothing
+    assert add("e2", "u2") == Buffered(first_seen=True, is_due=False)
+    assert add("e3", "u3") == Buffered(first_seen=True, is_due=True)  # max_size reached
+    assert batcher.flush(BatchKind.SYNC, "t1")
+    assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1", "u2", "u3"),))]
+
+
+def test_add_event_reports_the_batch_due_once_its_window_passed(batcher: ProductBatcher, clock: ManualClock) -> None:
+    batcher.add_event(BatchKind.DELETE, "t1", "u1", dedupe_key="dedupe:e1", dedupe_ttl_s=60)
+    clock.advance(1.0)
+    assert batcher.add_event(BatchKind.DELETE, "t1", "u2", dedupe_key="dedupe:e2", dedupe_ttl_s=60).is_due
+
+
+def test_add_event_remembers_the_event_id_for_its_ttl(batcher: ProductBatcher, fake_redis: redis.Redis) -> None:
+    batcher.add_event(BatchKind.SYNC, "t1", "u1", dedupe_key="dedupe:e1", dedupe_ttl_s=60)
+    assert 0 < fake_redis.ttl("dedupe:e1") <= 60
+
+
+def test_add_event_raises_state_error_when_redis_fails(
+    keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+) -> None:
+    # Nothing listens on port 1: every command fails with a connection error.
+    down = redis.Redis(port=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+    batcher = ProductBatcher(down, keys, enqueuer, clock)
+    with pytest.raises(StateError):
+        batcher.add_event(BatchKind.SYNC, "t1", "u1", dedupe_key="dedupe:e1", dedupe_ttl_s=60)
 
 
 def test_tenants_and_kinds_are_batched_apart(
@@ -197,3 +234,22 @@ def test_the_background_flusher_sends_a_batch_no_request_came_to_flush(
     finally:
         flusher.stop()
     assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]
+
+
+def test_the_background_flusher_sends_a_requested_batch_before_its_window_ends(
+    batcher: ProductBatcher, enqueuer: RecordingEnqueuer
+) -> None:
+    batcher.add(BatchKind.SYNC, "t1", ["u1", "u2", "u3"])
+    # An interval far longer than the poll below: only the request can make it send.
+    flusher = BatchFlusher(batcher, interval_s=600)
+    flusher.start()
+    try:
+        assert flusher.is_running
+        flusher.request_flush(BatchKind.SYNC, "t1")
+        deadline = time.monotonic() + 5
+        while not enqueuer.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        flusher.stop()
+    assert not flusher.is_running
+    assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1", "u2", "u3"),))]
