@@ -13,6 +13,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final
 
 __all__ = [
@@ -98,7 +99,13 @@ def new_uuid(rng: random.Random) -> str:
 
 def category_codes(mask: int) -> list[str]:
     """The category codes whose bits are set in `mask`, in CATEGORIES order."""
-    return [code for bit, code in enumerate(CATEGORIES) if mask >> bit & 1]
+    return list(_category_codes(mask))
+
+
+@cache
+def _category_codes(mask: int) -> tuple[str, ...]:
+    # Worked out for every product served, from at most 2**16 distinct masks.
+    return tuple(code for bit, code in enumerate(CATEGORIES) if mask >> bit & 1)
 
 
 def category_mask(codes: list[str] | tuple[str, ...]) -> int:

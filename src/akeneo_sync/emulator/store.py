@@ -275,17 +275,26 @@ class Store:
         thousands of products of other windows, and a predicate call for each cost more than
         serving the page.
         """
-        uuids, updated = self._data.uuids, self._data.updated
+        d, sel = self._data, catalog.selection
+        uuids, updated, enabled = d.uuids, d.updated, d.enabled
         start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
-        matches = self._matcher(catalog.selection, query)
-        low, high = _bounds(catalog.selection, query)
+        matches = self._matcher(sel, query)
+        low, high = _bounds(sel, query)
         lo = _MIN_EPOCH if low is None else low
         hi = _MAX_EPOCH if high is None else high
+        # Akeneo's default selection (enabled products, no family or category criterion) is
+        # tested entirely inline; `enabled[i] >= 0` always holds when disabled ones count too.
+        inline = sel.families is None and sel.categories is None
+        need = 1 if sel.enabled_only else 0
         found: list[int] = []
-        chunk, end = 2 * query.limit, len(uuids)
+        # A full page usually sits within the first chunk (most products are selected).
+        chunk, end = query.limit + query.limit // 4 + 8, len(uuids)
         while start < end and len(found) < query.limit:
             stop = min(start + chunk, end)
-            found += [i for i in range(start, stop) if lo < updated[i] < hi and matches(i)]
+            if inline:
+                found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need]
+            else:
+                found += [i for i in range(start, stop) if lo < updated[i] < hi and matches(i)]
             start, chunk = stop, min(2 * chunk, _MAX_CHUNK)
         return found[: query.limit]
 
