@@ -2,9 +2,11 @@
 
     python bench/emulator_serving.py [--quick] [--products N] [--baseline-src /path/to/other/src]
 
-One `akeneo-sync emulator` process (100,000 products, quick: 10,000; no latency, fair use not
-enforced), one catalog with the bundled mapping schema, and one client paging it sequentially:
+One `akeneo-sync emulator` process (100,000 products, quick: 10,000; no latency and fair use not
+enforced unless said), one catalog with the bundled mapping schema, and one client paging it sequentially:
 - mapped-products (limit 100) twice: a cold pass, then a warm one (what a re-sync sees);
+- mapped-products over the 34 `updated` windows of `bench/full_sync.py`'s windowed runs, paged
+  by one cursor, then by 4 cursor threads with 50 ms latency and fair use enforced (its shape);
 - products (limit 100), product-uuids (limit 1000);
 - 2,000 single mapped-product and product gets by UUID.
 Each row is the emulator's CPU (user + system) for that pass divided by the products served.
@@ -15,15 +17,19 @@ Each row is the emulator's CPU (user + system) for that pass divided by the prod
 from __future__ import annotations
 
 import os
+import queue
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 from _common import (
+    FAIR_USE,
     Catalog,
+    EmulatorProcess,
     cpu_seconds_of,
     create_catalog,
     emulator_process,
@@ -42,6 +48,8 @@ SINGLE_GETS = 2_000
 # As bench/full_sync.py pages it: 32 `updated` windows over two years, plus two open-ended ones.
 HISTORY_S = 2 * 365 * 86_400
 WINDOWS = 32
+CURSORS = 4
+LATENCY_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +77,49 @@ def _page_through(api: httpx.Client, path: str, limit: int, query: str = "") -> 
     return served
 
 
-def _windowed(api: httpx.Client, path: str) -> int:
-    """Every window of the full-sync benchmark's windowed prototype, one after the other."""
+def _window_queries() -> list[str]:
+    """The query strings of the full-sync benchmark's windows (`bench/windowed.py`)."""
     now = int(time.time())
-    served = 0
+    queries = []
     for after, before in time_windows(now - HISTORY_S, now, WINDOWS):
         query = ""
         if after is not None:
             query += f"&updated_after={_atom(after)}"
         if before is not None:
             query += f"&updated_before={_atom(before)}"
-        served += _page_through(api, path, PAGE, query.replace("+", "%2B"))
-    return served
+        queries.append(query.replace("+", "%2B"))
+    return queries
+
+
+def _windowed(api: httpx.Client, path: str) -> int:
+    """Every window, one after the other."""
+    return sum(_page_through(api, path, PAGE, query) for query in _window_queries())
+
+
+def _cursors(pim: EmulatorProcess, api: httpx.Client, path: str) -> int:
+    """The windows paged by `CURSORS` threads, one request in flight each, with the full-sync
+    benchmark's 50 ms latency and fair use enforced: the emulator's side of its windowed runs."""
+    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for query in _window_queries():
+        todo.put(query)
+
+    def cursor() -> int:
+        served = 0
+        while True:
+            try:
+                query = todo.get_nowait()
+            except queue.Empty:
+                return served
+            served += _page_through(api, path, PAGE, query)
+
+    pim.call("PUT", "/_emulator/faults", json={"latency_s": LATENCY_S})
+    pim.call("PUT", "/_emulator/fair-use", json=FAIR_USE)
+    try:
+        with ThreadPoolExecutor(CURSORS) as pool:
+            return sum(pool.map(lambda _: cursor(), range(CURSORS)))
+    finally:
+        pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.0})
+        pim.call("PUT", "/_emulator/fair-use", json={**FAIR_USE, "enforce": False})
 
 
 def _atom(epoch: int) -> str:
@@ -115,6 +154,8 @@ def _passes(products: int) -> list[Pass]:
                 _measure(pim.pid, "mapped-products, warm", lambda: _page_through(api, f"{base}/mapped-products", PAGE)),
                 _measure(pim.pid, f"mapped-products, {WINDOWS + 2} updated windows",
                          lambda: _windowed(api, f"{base}/mapped-products")),
+                _measure(pim.pid, f"same, {CURSORS} cursors, 50 ms, fair use",
+                         lambda: _cursors(pim, api, f"{base}/mapped-products")),
                 _measure(pim.pid, "products", lambda: _page_through(api, f"{base}/products", PAGE)),
                 _measure(pim.pid, "product-uuids", lambda: _page_through(api, f"{base}/product-uuids", UUID_PAGE)),
                 _measure(pim.pid, "mapped-products/{uuid}", singles("mapped-products")),
