@@ -127,10 +127,6 @@ class RenderCache:
             found.append(rendered)
         return found
 
-    def mapper(self, catalog: Catalog) -> ProductMapper:
-        """The catalog's current mapper (shared with its cached entries)."""
-        return self._entries(catalog).mapper
-
     def forget_product(self, uuid: str) -> None:
         """The product changed or is gone."""
         self._drop(self._standard, uuid)
