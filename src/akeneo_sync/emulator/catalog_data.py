@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import random
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final
 
 __all__ = [
@@ -97,7 +99,13 @@ def new_uuid(rng: random.Random) -> str:
 
 def category_codes(mask: int) -> list[str]:
     """The category codes whose bits are set in `mask`, in CATEGORIES order."""
-    return [code for bit, code in enumerate(CATEGORIES) if mask >> bit & 1]
+    return list(_category_codes(mask))
+
+
+@cache
+def _category_codes(mask: int) -> tuple[str, ...]:
+    # Worked out for every product served, from at most 2**16 distinct masks.
+    return tuple(code for bit, code in enumerate(CATEGORIES) if mask >> bit & 1)
 
 
 def category_mask(codes: list[str] | tuple[str, ...]) -> int:
@@ -180,38 +188,73 @@ def _updated(n: int, born: int, until_s: int) -> int:
 
 
 def generate_values(uuid: str, family: str, seed: int) -> Values:
-    """The attribute values of one generated product; empty attributes are simply absent."""
+    """The attribute values of one generated product; empty attributes are simply absent.
+
+    Draws exactly what `random.Random(f"{seed}:{uuid}")` with `randrange`, `sample` and `uniform`
+    would (the published datasets depend on it), but through `getrandbits` directly: the stdlib
+    wrappers cost more than the draws, and this runs for every product served.
+    """
     rng = random.Random(f"{seed}:{uuid}")  # noqa: S311 - reproducible data, not secrets
-    brand = _BRANDS[rng.randrange(len(_BRANDS))]
-    noun = _NOUNS[family][rng.randrange(len(_NOUNS[family]))]
-    adjective = _ADJECTIVES[rng.randrange(len(_ADJECTIVES))]
-    model = f"{chr(65 + rng.randrange(26))}{rng.randrange(10, 999)}"
+    bits, draw = rng.getrandbits, rng.random
+    brand = _BRANDS[_below(bits, 8, 4)]
+    nouns = _NOUNS[family]
+    noun = nouns[_below(bits, len(nouns), len(nouns).bit_length())]
+    adjective = _ADJECTIVES[_below(bits, 8, 4)]
+    model = f"{chr(65 + _below(bits, 26, 5))}{10 + _below(bits, 989, 10)}"
+    ean = []
+    for _ in range(13):
+        r = bits(4)
+        while r >= 10:
+            r = bits(4)
+        ean.append(_DIGITS[r])
     values: Values = {
         "sku": "SKU-" + uuid.replace("-", "")[:12].upper(),
         "name": f"{brand.title()} {adjective} {noun} {model}",
-        "ean": "".join(str(rng.randrange(10)) for _ in range(13)),
+        "ean": "".join(ean),
     }
-    if rng.random() < 0.85:
-        count = 1 + rng.randrange(3)
-        values["description"] = " ".join(rng.sample(_SENTENCES, count))
-    if rng.random() < 0.95:
+    if draw() < 0.85:
+        values["description"] = " ".join(_sample_sentences(bits, 1 + _below(bits, 3, 2)))
+    if draw() < 0.95:
         values["brand"] = brand
-    if family not in ("books", "laptops") and rng.random() < 0.8:
-        values["color"] = _COLORS[rng.randrange(len(_COLORS))]
-    roll = rng.random()
+    if family not in ("books", "laptops") and draw() < 0.8:
+        values["color"] = _COLORS[_below(bits, 8, 4)]
+    roll = draw()
     if roll < 0.97:
-        eur = round(rng.uniform(4.0, 2500.0), 2)
+        eur = round(4.0 + (2500.0 - 4.0) * draw(), 2)  # Random.uniform's formula
         prices = []
         if roll < 0.85:
             prices.append({"amount": f"{eur:.2f}", "currency": "EUR"})
         if roll > 0.25:
             prices.append({"amount": f"{eur * 1.08:.2f}", "currency": "USD"})
         values["price"] = prices
-    if rng.random() < 0.9:
-        grams = rng.randrange(50, 40_000)
+    if draw() < 0.9:
+        grams = 50 + _below(bits, 39_950, 16)
         kilos = grams >= 1000
         amount = round(grams / 1000, 3) if kilos else grams
         values["weight"] = {"amount": amount, "unit": "KILOGRAM" if kilos else "GRAM"}
-    if rng.random() < 0.9:
+    if draw() < 0.9:
         values["image_url"] = f"https://images.example.com/{family}/{uuid}.jpg"
     return values
+
+
+_DIGITS: Final = "0123456789"
+
+
+def _below(bits: Callable[[int], int], n: int, k: int) -> int:
+    """`Random._randbelow(n)` with `k = n.bit_length()` worked out by the caller."""
+    r = bits(k)
+    while r >= n:
+        r = bits(k)
+    return r
+
+
+def _sample_sentences(bits: Callable[[int], int], count: int) -> list[str]:
+    """`Random.sample(_SENTENCES, count)` for a population this small (its pool algorithm)."""
+    pool = list(_SENTENCES)
+    n = len(pool)
+    picked = []
+    for i in range(count):
+        j = _below(bits, n - i, (n - i).bit_length())
+        picked.append(pool[j])
+        pool[j] = pool[n - i - 1]
+    return picked

@@ -7,6 +7,8 @@ not a price/measurement/localized shape, a flat schema without `uuid`, more than
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, Final
 
 from akeneo_sync.emulator.catalog_data import atom
@@ -14,6 +16,7 @@ from akeneo_sync.emulator.store import Catalog, Product
 
 __all__ = [
     "META_SCHEMA_VERSIONS",
+    "ProductMapper",
     "SchemaInvalidError",
     "default_source",
     "map_product",
@@ -130,56 +133,113 @@ def default_source(target: str, known_attributes: frozenset[str]) -> str | None:
 
 def map_product(product: Product, catalog: Catalog, known_attributes: frozenset[str]) -> MappedProduct:
     """The mapped object for one product; targets whose source is empty are left out."""
-    mapped: MappedProduct = {}
-    for target, spec in schema_targets(catalog.mapping_schema or {}).items():
-        if target == "uuid":
-            mapped["uuid"] = product.uuid  # auto-mapped by the PIM, never configurable
-            continue
-        source = catalog.product_mapping.get(target, default_source(target, known_attributes))
-        if source is None:
-            continue
-        value = _convert(_source_value(product, source), spec, catalog)
-        if value is not None and value not in ("", []):
-            mapped[target] = value
-    return mapped
+    return ProductMapper.of(catalog, known_attributes)(product)
 
 
-def _source_value(product: Product, source: str) -> Any:
-    specials: dict[str, Any] = {
-        "uuid": product.uuid, "enabled": product.enabled, "family": product.family,
-        "categories": product.categories, "created": product.created, "updated": product.updated,
-    }
-    return specials[source] if source in specials else product.values.get(source)
+# A target's value from a product, then fitted to the target's type (None: leave the target out).
+_Getter = Callable[[Product], Any]
+_Converter = Callable[[Any], Any]
+_SPECIAL_GETTERS: Final[dict[str, _Getter]] = {name: attrgetter(name) for name in _SPECIAL_SOURCES}
 
 
-def _convert(data: Any, spec: dict[str, Any], catalog: Catalog) -> Any:
-    """Fit a source value to the target's type, or None when it does not fit."""
+class ProductMapper:
+    """`map_product` for one catalog state: every per-target decision (source, type, shape) is
+    taken once, here, rather than for each product of each page."""
+
+    __slots__ = ("_steps",)
+
+    def __init__(self, schema: dict[str, Any] | None, product_mapping: dict[str, str | None],
+                 currencies: list[str], known_attributes: frozenset[str]) -> None:
+        steps: list[tuple[str, _Getter, _Converter]] = []
+        for target, spec in schema_targets(schema or {}).items():
+            if target == "uuid":
+                # Auto-mapped by the PIM, never configurable; a UUID is never empty, so the
+                # emptiness check below keeps it as the unconditional assignment it is.
+                steps.append((target, _SPECIAL_GETTERS["uuid"], _same))
+                continue
+            source = product_mapping.get(target, default_source(target, known_attributes))
+            convert = _converter(spec, tuple(currencies))
+            if source is None or convert is None:
+                continue
+            getter = _SPECIAL_GETTERS.get(source) or _value_getter(source)
+            steps.append((target, getter, convert))
+        self._steps = tuple(steps)
+
+    @classmethod
+    def of(cls, catalog: Catalog, known_attributes: frozenset[str]) -> ProductMapper:
+        """The mapper for the catalog's current schema, product mapping and currencies."""
+        return cls(catalog.mapping_schema, catalog.product_mapping, catalog.managed_currencies, known_attributes)
+
+    def __call__(self, product: Product) -> MappedProduct:
+        mapped: MappedProduct = {}
+        for target, get, convert in self._steps:
+            data = get(product)
+            if data is None:
+                continue
+            value = convert(data)
+            if value is not None and value not in ("", []):
+                mapped[target] = value
+        return mapped
+
+
+def _value_getter(source: str) -> _Getter:
+    def get(product: Product) -> Any:
+        return product.values.get(source)
+
+    return get
+
+
+def _same(data: Any) -> Any:
+    return data
+
+
+def _converter(spec: dict[str, Any], currencies: tuple[str, ...]) -> _Converter | None:
+    """How a (non-None) source value fits the target's type; None when nothing ever fits."""
     kind = spec.get("type")
-    if data is None:
-        return None
     if kind == "string":
-        if spec.get("format") == "date-time" and isinstance(data, int) and not isinstance(data, bool):
-            return atom(data)
-        return data if isinstance(data, str) else (str(data) if isinstance(data, int | float) else None)
+        return _to_datetime_string if spec.get("format") == "date-time" else _to_string
     if kind == "number":
-        return _number(data.get("amount") if isinstance(data, dict) else data)
+        return _to_number
     if kind == "boolean":
-        return data if isinstance(data, bool) else None
+        return _to_boolean
     if kind == "array":
-        if isinstance(data, list) and all(isinstance(x, str) for x in data):
-            return list(data)
-        if isinstance(data, str):
-            return [data]
-        return None
+        return _to_array
     if kind == "object":
-        return _convert_object(data, _object_shape(spec), catalog)
+        shape = _object_shape(spec)
+        return lambda data: _convert_object(data, shape, currencies)
     return None
 
 
-def _convert_object(data: Any, shape: str | None, catalog: Catalog) -> Any:
+def _to_string(data: Any) -> Any:
+    return data if isinstance(data, str) else (str(data) if isinstance(data, int | float) else None)
+
+
+def _to_datetime_string(data: Any) -> Any:
+    if isinstance(data, int) and not isinstance(data, bool):
+        return atom(data)
+    return _to_string(data)
+
+
+def _to_number(data: Any) -> Any:
+    return _number(data.get("amount") if isinstance(data, dict) else data)
+
+
+def _to_boolean(data: Any) -> Any:
+    return data if isinstance(data, bool) else None
+
+
+def _to_array(data: Any) -> Any:
+    if isinstance(data, list) and all(isinstance(x, str) for x in data):
+        return list(data)
+    if isinstance(data, str):
+        return [data]
+    return None
+
+
+def _convert_object(data: Any, shape: str | None, currencies: tuple[str, ...]) -> Any:
     if shape == "price" and isinstance(data, list) and data:
         by_currency = {p.get("currency"): p for p in data if isinstance(p, dict)}
-        chosen = next((by_currency[c] for c in catalog.managed_currencies if c in by_currency), None)
+        chosen = next((by_currency[c] for c in currencies if c in by_currency), None)
         picked = chosen or (data[0] if isinstance(data[0], dict) else None)
         amount = _number(picked.get("amount")) if picked else None
         currency = picked.get("currency") if picked else None

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from akeneo_sync.emulator.catalog_data import ATTRIBUTES, atom
 from akeneo_sync.emulator.catalogs_api import catalog_or_404
-from akeneo_sync.emulator.mapping import map_product
+from akeneo_sync.emulator.mapping import ProductMapper
 from akeneo_sync.emulator.protocol import (
     API_PREFIX,
     ApiError,
@@ -25,6 +25,7 @@ from akeneo_sync.emulator.protocol import (
     parse_atom,
     require_scopes,
 )
+from akeneo_sync.emulator.rendering import encode, json_bytes_response, page_body
 from akeneo_sync.emulator.runtime import emulator_of
 from akeneo_sync.emulator.store import Catalog, Product, ProductQuery
 
@@ -96,16 +97,17 @@ def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, st
     return ProductQuery(limit=limit, search_after=search_after, **bounds), echo
 
 
-def _page(request: Request, items: list[Any], last_uuid: str | None, query: ProductQuery,
-          echo: dict[str, str], *, extra: dict[str, Any] | None = None) -> Response:
+def _page(request: Request, items: list[bytes], last_uuid: str | None, query: ProductQuery,
+          echo: dict[str, str], *, count: int, extra: dict[str, Any] | None = None) -> Response:
+    """A list page; `items` are encoded already and `count` says how many they are."""
     path = request.url.path
     self_params = dict(echo)
     if query.search_after is not None:
         self_params = {"search_after": query.search_after, **echo}
     links = {"self": href(request, path, self_params), "first": href(request, path, echo)}
-    if len(items) >= query.limit and last_uuid is not None:
+    if count >= query.limit and last_uuid is not None:
         links["next"] = href(request, path, {"search_after": last_uuid, **echo})
-    return json_response({"_links": links, **(extra or {}), "_embedded": {"items": items}})
+    return json_bytes_response(page_body(links, items, extra))
 
 
 async def product_uuids(request: Request) -> Response:
@@ -121,7 +123,9 @@ async def product_uuids(request: Request) -> Response:
         uuids = store.page_uuids(catalog, query)
         # GAP #7: the count's field name is undocumented; `items_count` is what the rest of the API uses.
         extra = {"items_count": store.count(catalog, query)} if with_count else None
-    return _page(request, uuids, uuids[-1] if uuids else None, query, echo, extra=extra)
+    # One encoded list, brackets stripped: the page envelope joins its items with commas anyway.
+    return _page(request, [encode(uuids)[1:-1]], uuids[-1] if uuids else None, query, echo,
+                 count=len(uuids), extra=extra)
 
 
 async def products(request: Request) -> Response:
@@ -130,8 +134,11 @@ async def products(request: Request) -> Response:
     query, echo = _query(request, 1000)
     if not catalog.enabled:
         return json_response({"error": _disabled_list(catalog)})
-    found = emulator_of(request).store.page(catalog, query)
-    return _page(request, [standard_product(p) for p in found], found[-1].uuid if found else None, query, echo)
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        uuids = emulator.store.page_uuids(catalog, query)
+        items = emulator.rendered.standard(uuids, emulator.store.product)
+    return _page(request, items, uuids[-1] if uuids else None, query, echo, count=len(uuids))
 
 
 async def product(request: Request) -> Response:
@@ -139,10 +146,12 @@ async def product(request: Request) -> Response:
     catalog = _catalog(request)
     if not catalog.enabled:
         return json_response({"error": _disabled_single(catalog)})
-    found = emulator_of(request).store.in_selection(catalog, request.path_params["uuid"])
-    if found is None:
-        raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
-    return json_response(standard_product(found))
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        uuid = emulator.store.selected_uuid(catalog, request.path_params["uuid"])
+        if uuid is None:
+            raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
+        return json_bytes_response(emulator.rendered.standard([uuid], emulator.store.product)[0])
 
 
 async def mapped_products(request: Request) -> Response:
@@ -153,9 +162,11 @@ async def mapped_products(request: Request) -> Response:
         return json_response({"error": _disabled_list(catalog)})
     if catalog.mapping_schema is None:
         return json_response({"error": _NO_SCHEMA})
-    found = emulator_of(request).store.page(catalog, query)
-    items = [map_product(p, catalog, _KNOWN_ATTRIBUTES) for p in found]
-    return _page(request, items, found[-1].uuid if found else None, query, echo)
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        uuids = emulator.store.page_uuids(catalog, query)
+        items = emulator.rendered.mapped(catalog, uuids, emulator.store.product)
+    return _page(request, items, uuids[-1] if uuids else None, query, echo, count=len(uuids))
 
 
 async def mapped_product(request: Request) -> Response:
@@ -165,10 +176,12 @@ async def mapped_product(request: Request) -> Response:
         return json_response({"message": _disabled_single(catalog)})
     if catalog.mapping_schema is None:
         return json_response({"message": _NO_SCHEMA})
-    found = emulator_of(request).store.in_selection(catalog, request.path_params["uuid"])
-    if found is None:
-        raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
-    return json_response(map_product(found, catalog, _KNOWN_ATTRIBUTES))
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        uuid = emulator.store.selected_uuid(catalog, request.path_params["uuid"])
+        if uuid is None:
+            raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
+        return json_bytes_response(emulator.rendered.mapped(catalog, [uuid], emulator.store.product)[0])
 
 
 async def mapped_models(request: Request) -> Response:
@@ -179,7 +192,7 @@ async def mapped_models(request: Request) -> Response:
         return json_response({"error": _disabled_list(catalog)})
     if catalog.mapping_schema is None:
         return json_response({"error": _NO_SCHEMA})
-    return _page(request, [], None, query, echo)
+    return _page(request, [], None, query, echo, count=0)
 
 
 async def mapped_variants(request: Request) -> Response:
@@ -202,7 +215,8 @@ def expected(catalog: Catalog, selected: list[Product]) -> dict[str, Any]:
     """The ground truth of a catalog for `GET /_emulator/catalogs/{id}/expected`."""
     mapped = {}
     if catalog.mapping_schema is not None:
-        mapped = {p.uuid: map_product(p, catalog, _KNOWN_ATTRIBUTES) for p in selected}
+        mapper = ProductMapper.of(catalog, _KNOWN_ATTRIBUTES)
+        mapped = {p.uuid: mapper(p) for p in selected}
     return {"uuids": [p.uuid for p in selected], "mapped_products": mapped}
 
 

@@ -11,8 +11,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from akeneo_sync.emulator.catalog_data import (
     FAMILIES,
@@ -26,7 +25,7 @@ from akeneo_sync.emulator.catalog_data import (
 )
 from akeneo_sync.emulator.config import EmulatorConfig
 
-__all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError"]
+__all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError", "StoreWatcher"]
 
 
 class StoreError(Exception):
@@ -100,15 +99,34 @@ class ProductQuery:
     updated_before: int | None = None
 
 
+class StoreWatcher(Protocol):
+    """Told (under the store's lock) what changed, e.g. to drop what was rendered from it."""
+
+    def forget_product(self, uuid: str) -> None:
+        """A product was created, changed or deleted."""
+
+    def forget_catalog(self, catalog_id: str) -> None:
+        """A catalog was deleted."""
+
+    def clear(self) -> None:
+        """Everything was reset."""
+
+
 class Store:
     """Products and catalogs of one emulated PIM instance."""
 
     def __init__(self, config: EmulatorConfig) -> None:
         self._config = config
         self._lock = threading.RLock()
+        self._watchers: list[StoreWatcher] = []
         self.until_s = config.dataset_until()
         self._seed_data = generate_dataset(config.products, config.seed, self.until_s, config.history_s)
         self.reset()
+
+    def watch(self, watcher: StoreWatcher) -> None:
+        """Tell `watcher` about every product change, catalog deletion and reset from now on."""
+        with self._lock:
+            self._watchers.append(watcher)
 
     @property
     def lock(self) -> threading.RLock:
@@ -122,6 +140,8 @@ class Store:
             self._custom: dict[str, Values] = {}
             self._catalogs: dict[str, Catalog] = {}
             self._rng = random.Random(f"catalogs:{self._config.seed}")  # noqa: S311 - reproducible ids
+            for watcher in self._watchers:
+                watcher.clear()
 
     # -- products ---------------------------------------------------------------------------
 
@@ -150,6 +170,11 @@ class Store:
             i = self._index(uuid.lower())
             return None if i is None else self._product_at(i)
 
+    def product(self, uuid: str) -> Product:
+        """One product by UUID; `StoreError` 404 when unknown."""
+        with self._lock:
+            return self._product_at(self._require(uuid))
+
     def create_product(self, values: Values, *, family: str | None, categories: list[str] | None,
                        enabled: bool | None, uuid: str | None = None) -> Product:
         """Add a product dated now; returns it."""
@@ -168,6 +193,7 @@ class Store:
             d.created.insert(i, now)
             d.updated.insert(i, now)
             self._custom[new] = {k: v for k, v in values.items() if not _is_empty(v)}
+            self._changed(new)
             return self._product_at(i)
 
     def update_product(self, uuid: str, values: Values, *, family: str | None, categories: list[str] | None,
@@ -192,6 +218,7 @@ class Store:
             # Strictly later than before, so `updated_after` always sees the edit even when the
             # injected clock stands still.
             d.updated[i] = max(int(self._config.clock.now()), d.updated[i] + 1)
+            self._changed(d.uuids[i])
             return self._product_at(i)
 
     def delete_product(self, uuid: str) -> None:
@@ -200,7 +227,12 @@ class Store:
             i = self._require(uuid)
             d = self._data
             self._custom.pop(d.uuids[i], None)
+            self._changed(d.uuids[i])
             del d.uuids[i], d.family[i], d.categories[i], d.enabled[i], d.created[i], d.updated[i]
+
+    def _changed(self, uuid: str) -> None:
+        for watcher in self._watchers:
+            watcher.forget_product(uuid)
 
     def _require(self, uuid: str) -> int:
         i = self._index(uuid.lower())
@@ -221,10 +253,7 @@ class Store:
         d = self._data
         families = None if sel.families is None else {FAMILIES.index(f) for f in sel.families if f in FAMILIES}
         categories = None if sel.categories is None else category_mask(sel.categories)
-        # Both bounds are exclusive (GAP in akeneo-api.md §3.5); the selection's is "after" too.
-        lows = [b for b in (sel.updated_after, query.updated_after if query else None) if b is not None]
-        low = max(lows) if lows else None
-        high = query.updated_before if query else None
+        low, high = _bounds(sel, query)
 
         def matches(i: int) -> bool:
             if sel.enabled_only and not d.enabled[i]:
@@ -238,23 +267,47 @@ class Store:
 
         return matches
 
-    def _scan(self, catalog: Catalog, query: ProductQuery) -> Iterator[int]:
-        """Indexes of the selected products after the query's cursor, in UUID order."""
-        uuids = self._data.uuids
+    def _page_indexes(self, catalog: Catalog, query: ProductQuery) -> list[int]:
+        """Indexes of up to `limit` selected products after the query's cursor, in UUID order.
+
+        Scanned in growing chunks, the `updated` bounds tested inline before the full predicate:
+        a page of one narrow `updated` window (how a windowed full sync pages) passes over
+        thousands of products of other windows, and a predicate call for each cost more than
+        serving the page.
+        """
+        d, sel = self._data, catalog.selection
+        uuids, updated, enabled = d.uuids, d.updated, d.enabled
         start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
-        matches = self._matcher(catalog.selection, query)
-        return (i for i in range(start, len(uuids)) if matches(i))
+        matches = self._matcher(sel, query)
+        low, high = _bounds(sel, query)
+        lo = _MIN_EPOCH if low is None else low
+        hi = _MAX_EPOCH if high is None else high
+        # Akeneo's default selection (enabled products, no family or category criterion) is
+        # tested entirely inline; `enabled[i] >= 0` always holds when disabled ones count too.
+        inline = sel.families is None and sel.categories is None
+        need = 1 if sel.enabled_only else 0
+        found: list[int] = []
+        # A full page usually sits within the first chunk (most products are selected).
+        chunk, end = query.limit + query.limit // 4 + 8, len(uuids)
+        while start < end and len(found) < query.limit:
+            stop = min(start + chunk, end)
+            if inline:
+                found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need]
+            else:
+                found += [i for i in range(start, stop) if lo < updated[i] < hi and matches(i)]
+            start, chunk = stop, min(2 * chunk, _MAX_CHUNK)
+        return found[: query.limit]
 
     def page(self, catalog: Catalog, query: ProductQuery) -> list[Product]:
         """Up to `limit` selected products after the cursor, by UUID ascending."""
         with self._lock:
-            return [self._product_at(i) for i in islice(self._scan(catalog, query), query.limit)]
+            return [self._product_at(i) for i in self._page_indexes(catalog, query)]
 
     def page_uuids(self, catalog: Catalog, query: ProductQuery) -> list[str]:
         """Like `page` but only UUIDs, without building values."""
         with self._lock:
             uuids = self._data.uuids
-            return [uuids[i] for i in islice(self._scan(catalog, query), query.limit)]
+            return [uuids[i] for i in self._page_indexes(catalog, query)]
 
     def count(self, catalog: Catalog, query: ProductQuery) -> int:
         """How many products the catalog selects under the query's date filters (cursor ignored)."""
@@ -274,6 +327,14 @@ class Store:
             matches = self._matcher(catalog.selection)
             items = [self._product_at(i) for i in range(len(self._data.uuids)) if matches(i)]
         return iter(items)
+
+    def selected_uuid(self, catalog: Catalog, uuid: str) -> str | None:
+        """The product's canonical UUID if the catalog selects it, without building its values."""
+        with self._lock:
+            i = self._index(uuid.lower())
+            if i is None or not self._matcher(catalog.selection)(i):
+                return None
+            return self._data.uuids[i]
 
     def in_selection(self, catalog: Catalog, uuid: str) -> Product | None:
         """The product if the catalog selects it."""
@@ -308,7 +369,22 @@ class Store:
     def delete_catalog(self, catalog_id: str) -> None:
         """Forget a catalog."""
         with self._lock:
-            self._catalogs.pop(catalog_id.lower(), None)
+            gone = self._catalogs.pop(catalog_id.lower(), None)
+            if gone is not None:
+                for watcher in self._watchers:
+                    watcher.forget_catalog(gone.id)
+
+
+_MIN_EPOCH = -(1 << 62)
+_MAX_EPOCH = 1 << 62
+_MAX_CHUNK = 65_536
+
+
+def _bounds(sel: Selection, query: ProductQuery | None) -> tuple[int | None, int | None]:
+    """The exclusive `updated` bounds of a selection and query (GAP in akeneo-api.md §3.5); the
+    selection's own bound is an "after" too."""
+    lows = [b for b in (sel.updated_after, query.updated_after if query else None) if b is not None]
+    return (max(lows) if lows else None), (query.updated_before if query else None)
 
 
 def _is_empty(data: Any) -> bool:
