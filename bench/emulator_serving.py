@@ -5,7 +5,7 @@
 One `akeneo-sync emulator` process (100,000 products, quick: 10,000; no latency and fair use not
 enforced unless said), one catalog with the bundled mapping schema, and one client paging it sequentially:
 - mapped-products (limit 100) twice: a cold pass, then a warm one (what a re-sync sees);
-- mapped-products over the 34 `updated` windows of `bench/full_sync.py`'s windowed runs, paged
+- mapped-products over 34 `updated` windows (the shape of a windowed full sync), paged
   by one cursor, then by 4 cursor threads with 50 ms latency and fair use enforced (its shape);
 - products (limit 100), product-uuids (limit 1000);
 - 2,000 single mapped-product and product gets by UUID.
@@ -16,6 +16,7 @@ Each row is the emulator's CPU (user + system) for that pass divided by the prod
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import sys
@@ -40,7 +41,6 @@ from _common import (
     quick_mode,
     row,
 )
-from windowed import time_windows
 
 PAGE = 100
 UUID_PAGE = 1000
@@ -77,8 +77,19 @@ def _page_through(api: httpx.Client, path: str, limit: int, query: str = "") -> 
     return served
 
 
+def time_windows(lo: int, hi: int, count: int) -> list[tuple[int | None, int | None]]:
+    """`count` equal `updated` windows over [lo, hi) plus open-ended ones before and after, newest
+    first: the shape of a windowed full sync (the engine plans its own by count)."""
+    step = max(1, (hi - lo) // count)
+    edges = [*range(lo, hi, step), hi]
+    windows: list[tuple[int | None, int | None]] = [(None, edges[0])]
+    windows += [(a - 1, b) for a, b in itertools.pairwise(edges)]
+    windows.append((hi - 1, None))
+    return list(reversed(windows))
+
+
 def _window_queries() -> list[str]:
-    """The query strings of the full-sync benchmark's windows (`bench/windowed.py`)."""
+    """The query strings of the windows of `time_windows`."""
     now = int(time.time())
     queries = []
     for after, before in time_windows(now - HISTORY_S, now, WINDOWS):
