@@ -140,6 +140,8 @@ class Store:
             self._custom: dict[str, Values] = {}
             self._catalogs: dict[str, Catalog] = {}
             self._rng = random.Random(f"catalogs:{self._config.seed}")  # noqa: S311 - reproducible ids
+            self._generation = 0  # bumped by every product change: what the count cache checks
+            self._updated_by_selection: dict[Selection, tuple[int, list[int]]] = {}
             for watcher in self._watchers:
                 watcher.clear()
 
@@ -231,6 +233,7 @@ class Store:
             del d.uuids[i], d.family[i], d.categories[i], d.enabled[i], d.created[i], d.updated[i]
 
     def _changed(self, uuid: str) -> None:
+        self._generation += 1
         for watcher in self._watchers:
             watcher.forget_product(uuid)
 
@@ -312,8 +315,20 @@ class Store:
     def count(self, catalog: Catalog, query: ProductQuery) -> int:
         """How many products the catalog selects under the query's date filters (cursor ignored)."""
         with self._lock:
-            matches = self._matcher(catalog.selection, query)
-            return sum(1 for i in range(len(self._data.uuids)) if matches(i))
+            # A windowed full sync plans with dozens of counts: a sorted list of the selection's
+            # `updated` seconds, kept until a product changes, answers each with two bisections
+            # (as a search index would) instead of a scan of every product.
+            sel = catalog.selection
+            cached = self._updated_by_selection.get(sel)
+            if cached is None or cached[0] != self._generation:
+                matches, updated = self._matcher(sel), self._data.updated
+                cached = (self._generation, sorted(updated[i] for i in range(len(updated)) if matches(i)))
+                self._updated_by_selection[sel] = cached
+            low, high = _bounds(sel, query)
+            ordered = cached[1]
+            first = 0 if low is None else bisect_right(ordered, low)
+            last = len(ordered) if high is None else bisect_left(ordered, high)
+            return max(0, last - first)
 
     def selected_uuids(self, catalog: Catalog) -> list[str]:
         """The UUIDs of every product the catalog selects, without building their values."""

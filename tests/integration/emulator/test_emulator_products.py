@@ -147,6 +147,31 @@ def test_with_count_adds_the_selection_size(pim: EmulatorHandle, api: httpx.Clie
     assert len(page["_embedded"]["items"]) == 5
 
 
+def test_with_count_follows_the_date_filters_and_every_product_change(
+    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
+) -> None:
+    # Counted from a cache of the selection's dates: each change must reach it.
+    products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
+                for p in page["_embedded"]["items"]]
+    dates = sorted(p["updated"] for p in products)
+    low = dates[len(dates) // 2]
+
+    def count(**filters: str) -> int:
+        params = {"limit": 1, "with_count": "true", **filters}
+        found: int = api.get(f"{API}/catalogs/{enabled_catalog}/product-uuids", params=params).json()["items_count"]
+        return found
+
+    recent = count(updated_after=low)
+    assert recent == sum(1 for p in products if p["updated"] > low)
+    assert count(updated_before=low) == sum(1 for p in products if p["updated"] < low)
+    old = next(p["uuid"] for p in products if p["updated"] < low)
+    pim.admin.patch(f"/_emulator/products/{old}", json={"values": {"name": "Edited"}}).raise_for_status()
+    assert count(updated_after=low) == recent + 1
+    pim.admin.delete(f"/_emulator/products/{old}").raise_for_status()
+    assert count(updated_after=low) == recent
+    assert count() == len(products) - 1
+
+
 @pytest.mark.parametrize("path", ["product-uuids", "products", "mapped-products", "mapped-models"])
 def test_a_disabled_catalog_answers_200_with_the_documented_error_body(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str, path: str
