@@ -46,10 +46,13 @@ T = TypeVar("T")
 # Counts the products in [lo, hi) (None: unbounded); None when the PIM gives no count.
 CountFn = Callable[[int | None, int | None], int | None]
 
-# Ages of the ladder's edges back from the run's start: 1 minute, then x8 up to ~250 years.
+# Ages of the ladder's edges back from the run's start: 1 minute, then x16 up to ~32 years.
 _LADDER_BASE_S: Final = 60
-_LADDER_FACTOR: Final = 8
-_LADDER_STEPS: Final = 10
+_LADDER_FACTOR: Final = 16
+_LADDER_STEPS: Final = 7
+# The counted round aims at windows this many times the target; the even, uncounted split that
+# follows finishes the job. Fewer counts, fewer rounds of requests before the first page.
+_COUNTED_COARSENESS: Final = 2
 # A window is split only above this multiple of the target size: one up to 1.5x the target pages a
 # little longer, which costs less than the count requests of another planning round.
 _SPLIT_ABOVE: Final = 1.5
@@ -96,7 +99,7 @@ def plan_windows(
     # One counted round splits the big rungs of the ladder; pieces still too big are then split
     # evenly without counting (narrow by now, so even in time is close to even in products), so
     # a plan costs three rounds of requests, not one per level.
-    refined = _split(counter, sized, target)
+    refined = _split(counter, sized, target * _COUNTED_COARSENESS)
     if refined is None:
         return None
     pieces = [
@@ -105,12 +108,12 @@ def plan_windows(
         for cuts in [_cuts(lo, hi, n, target) or [lo, hi]]
         for a, b in itertools.pairwise(cuts)
     ]
-    ordered = _graduate(sorted(_merge(pieces, target), key=lambda w: -w.planned), concurrency)
+    ordered = _graduate(sorted(_merge(pieces, target), key=lambda w: -w.planned), concurrency, target)
     tail = Window(lo=start, hi=None, tail=True)
     return WindowPlan(windows=(*ordered, tail), total=total, requests=counter.requests)
 
 
-def _graduate(windows: list[Window], cursors: int) -> list[Window]:
+def _graduate(windows: list[Window], cursors: int, target: int) -> list[Window]:
     """Cut the windows paged last into quarters, so the cursors run out of work at about the same time.
 
     Biggest first, then ever smaller ones: the last window a cursor takes is short, so the others
@@ -121,7 +124,8 @@ def _graduate(windows: list[Window], cursors: int) -> list[Window]:
     pieces: list[Window] = []
     for window in last:
         lo, hi = window.lo, window.hi
-        if lo is None or hi is None or hi - lo < _TAIL_SPLIT:
+        # A window already small costs a request per piece and gains nothing from the cut.
+        if lo is None or hi is None or hi - lo < _TAIL_SPLIT or window.planned < target // 2:
             pieces.append(window)
             continue
         cuts = [lo + (hi - lo) * i // _TAIL_SPLIT for i in range(_TAIL_SPLIT + 1)]
