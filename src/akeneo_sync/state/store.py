@@ -23,6 +23,7 @@ from akeneo_sync.state.keys import DEFAULT_PREFIX, Keys
 from akeneo_sync.state.locks import LockStore
 from akeneo_sync.state.seen import SeenStore
 from akeneo_sync.state.tenants import TenantStore
+from akeneo_sync.state.unseen import UnseenScanner
 
 __all__ = ["StateStore"]
 
@@ -42,6 +43,7 @@ class StateStore:
         self.checkpoints = CheckpointStore(client, self.keys)
         self.digests = DigestStore(client, self.keys)
         self.seen = SeenStore(client, self.keys)
+        self.unseen = UnseenScanner(client, self.keys)
         self.locks = LockStore(client, self.keys, clock)
         self.dedupe = EventDedupe(client, self.keys)
         self.dead_letters = DeadLetterStore(client, self.keys, clock)

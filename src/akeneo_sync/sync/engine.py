@@ -81,7 +81,8 @@ class EngineOptions:
 
     page_size: int = 100
     uuid_page_size: int = 1000
-    diff_chunk: int = 1000
+    diff_chunk: int = 1000  # deletions per target batch
+    diff_scan: int = 5000  # known products checked per Redis call of the deletion diff
     uuid_batch: int = 100
     overlap_s: float = 300.0
     prefetch: bool = True
@@ -93,8 +94,8 @@ class EngineOptions:
     window_min_products: int = 2000
 
     def __post_init__(self) -> None:
-        sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.uuid_batch, self.cursors,
-                 self.windows_per_cursor)
+        sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.diff_scan, self.uuid_batch,
+                 self.cursors, self.windows_per_cursor)
         if min(sizes) <= 0 or self.overlap_s < 0:
             raise ConfigError(f"engine options out of range: {self}")
 
@@ -398,14 +399,15 @@ class SyncEngine:
         """Delete downstream every known product the run did not see, chunk by chunk."""
         if run.checkpoint.pending_deletes:
             self._delete(run, list(run.checkpoint.pending_deletes))
-        for chunk in self.state.digests.scan(self.tenant, run.catalog, chunk=self.options.diff_chunk):
-            missing = self.state.seen.missing(self.tenant, run.catalog, run.slot, chunk)
-            if missing:
+        size = self.options.diff_chunk
+        for unseen in self.state.unseen.scan(self.tenant, run.catalog, run.slot, chunk=self.options.diff_scan):
+            for start in range(0, len(unseen), size):
+                batch = unseen[start : start + size]
                 # Saved before the push, so a resumed run re-sends exactly this batch under its key.
-                run.checkpoint = run.checkpoint.evolve(pending_deletes=tuple(missing))
+                run.checkpoint = run.checkpoint.evolve(pending_deletes=tuple(batch))
                 self.state.checkpoints.save(self.tenant, run.catalog, run.slot, run.checkpoint)
-                self._delete(run, missing)
-            self._between_pages(run)
+                self._delete(run, batch)
+                self._between_pages(run)
 
     def _delete(self, run: _Run, uuids: Sequence[str]) -> None:
         result = self._apply(run, run.checkpoint.batch, (), uuids)
