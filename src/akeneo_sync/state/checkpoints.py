@@ -135,6 +135,9 @@ class Checkpoint:
     counters: Counters = field(default_factory=Counters)
     updated_after: float | None = None
     pending_fingerprint: str | None = None
+    # The window whose page that batch came from (windowed runs): a resumed run pushes it first,
+    # so the batch goes out again under the same idempotency key.
+    pending_window: int | None = None
     pending_deletes: tuple[str, ...] = ()
     # A full run paged by several cursors at once (empty: one cursor, at `next_url`).
     windows: tuple[Window, ...] = ()
@@ -166,6 +169,7 @@ class Checkpoint:
                 counters=Counters(**data.get("counters", {})),
                 updated_after=data.get("updated_after"),
                 pending_fingerprint=data.get("pending_fingerprint"),
+                pending_window=data.get("pending_window"),
                 pending_deletes=tuple(data.get("pending_deletes", ())),
                 windows=tuple(Window.from_dict(window) for window in data.get("windows", ())),
             )

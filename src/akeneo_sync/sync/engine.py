@@ -306,12 +306,35 @@ class SyncEngine:
                 limit=limit,
             )
 
+        first = self._pending_window(run)
+        if first is not None:
+            # The batch in flight when the run stopped comes from this window's next page: push it
+            # before the cursors start, so it goes out again under its own idempotency key.
+            window = run.checkpoint.windows[first]
+            run.pages_fetched += 1
+            self._push_page(run, fetch(window, window.next_url), Phase.DIFF, run.slot, window=first)
+            if run.checkpoint.phase is not Phase.PAGES:
+                return
+            self._between_pages(run)
         with WindowPager(fetch, run.checkpoint.windows, cursors=self.options.cursors) as pager:
             for index, page in pager:
                 run.pages_fetched += 1
                 self._push_page(run, page, Phase.DIFF, run.slot, window=index)
                 if run.checkpoint.phase is Phase.PAGES:
                     self._between_pages(run)
+
+    @staticmethod
+    def _pending_window(run: _Run) -> int | None:
+        checkpoint = run.checkpoint
+        index, windows = checkpoint.pending_window, checkpoint.windows
+        if checkpoint.pending_fingerprint is None or index is None or not 0 <= index < len(windows):
+            return None
+        if windows[index].done:
+            return None
+        # The tail is paged only once every other window is fetched to its end (windows.py).
+        if windows[index].tail and not all(w.done for w in windows if not w.tail):
+            return None
+        return index
 
     def _push_page(
         self,
@@ -323,7 +346,7 @@ class SyncEngine:
         window: int | None = None,
     ) -> None:
         prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self.validator)
-        result, next_batch = self._push_products(run, prepared)
+        result, next_batch = self._push_products(run, prepared, window)
         pipe = self.state.transaction()
         counters, letters = stage_page_result(
             self.state,
@@ -351,6 +374,7 @@ class SyncEngine:
             pages=run.checkpoint.pages + 1,
             batch=next_batch,
             pending_fingerprint=None,
+            pending_window=None,
             counters=run.checkpoint.counters.add(counters),
         )
         self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
@@ -358,7 +382,7 @@ class SyncEngine:
         run.checkpoint = checkpoint
         self.count_products(run.catalog, counters, letters)
 
-    def _push_products(self, run: _Run, prepared: PreparedPage) -> tuple[BatchResult, int]:
+    def _push_products(self, run: _Run, prepared: PreparedPage, window: int | None) -> tuple[BatchResult, int]:
         """Push the changed products; returns the result and the next batch number."""
         checkpoint = run.checkpoint
         pending = checkpoint.pending_fingerprint
@@ -368,7 +392,8 @@ class SyncEngine:
         number = checkpoint.batch if pending in (None, prepared.fingerprint) else checkpoint.batch + 1
         if pending != prepared.fingerprint or prepared.unknown:
             # Before the push: what may reach the target is known to the diff even if we die now.
-            run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint)
+            run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint,
+                                               pending_window=window)
             pipe = self.state.transaction()
             self.state.digests.stage_unconfirmed(pipe, self.tenant, run.catalog, prepared.unknown)
             self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)

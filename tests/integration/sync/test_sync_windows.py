@@ -117,6 +117,9 @@ def test_a_windowed_run_killed_mid_way_resumes_every_window_where_it_stopped(
     # what is refetched is at most the pages the cursors held (one per cursor, plus the queue).
     assert "GET /api/rest/v1/catalogs/{id}/product-uuids" not in _stats(pim)["by_endpoint"]
     assert summary.pages_fetched <= summary.pages - stopped.pages + 2 * WINDOWED["cursors"]
+    assert stopped.pending_window is not None
+    assert flaky.keys[5] == flaky.keys[6], "the failed batch is re-sent first, under its idempotency key"
+    assert len(set(flaky.keys)) == len(flaky.keys) - 1, "no other key is used twice"
 
 
 def test_a_pim_without_counts_is_synced_by_one_cursor(
