@@ -55,9 +55,15 @@ class CatalogRunLock:
         """Release; returns rerun modes requested meanwhile (the lock is then kept: run again)."""
         if not self._held:
             return []
-        reruns = self._state.locks.release(
-            self.tenant, self.catalog, self.owner, ttl_s=self._ttl_s, honour_rerun=honour_rerun
-        )
+        try:
+            reruns = self._state.locks.release(
+                self.tenant, self.catalog, self.owner, ttl_s=self._ttl_s, honour_rerun=honour_rerun
+            )
+        except BaseException:
+            # Redis is unreachable: stop renewing, so the lock's TTL frees it for the next run.
+            # A heartbeat left beating here held the catalog after Redis came back, for good.
+            self._halt()
+            raise
         if not reruns:
             self._halt()
         return reruns

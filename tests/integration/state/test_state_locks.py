@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import fakeredis
 import pytest
 import redis
@@ -9,6 +11,7 @@ import redis
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
 from akeneo_sync.state import StateStore, TokenCipher
+from akeneo_sync.worker.catalog_lock import CatalogRunLock
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +83,19 @@ def test_redis_failures_surface_as_retryable_state_errors(clock: ManualClock) ->
         store.locks.acquire("t1", "c1", "a", ttl_s=TTL)
     assert caught.value.retryable
     assert isinstance(caught.value.__cause__, redis.RedisError)
+
+
+def test_a_run_lock_whose_release_fails_stops_renewing_so_its_ttl_frees_it(clock: ManualClock) -> None:
+    server = fakeredis.FakeServer()
+    store = StateStore(fakeredis.FakeRedis(server=server), cipher=TokenCipher.generate(), clock=clock)
+    lock = CatalogRunLock(store, "t1", "c1", ttl_s=3.0)
+    assert lock.acquire("full")
+    beater = next(t for t in threading.enumerate() if t.name == "lock-c1")
+    server.connected = False  # Redis goes away while the run ends
+
+    with pytest.raises(StateError):
+        lock.release()
+
+    beater.join(timeout=5)
+    assert not beater.is_alive(), "the heartbeat kept the lock alive after a failed release"
+    assert not lock.still_held()
