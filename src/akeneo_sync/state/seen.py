@@ -10,7 +10,7 @@ not mistaken for a deleted one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Final
 
 import redis
@@ -44,7 +44,6 @@ class SeenStore:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self._redis = client
         self._keys = keys
-        self._add_if_active = client.register_script(_ADD_IF_ACTIVE)
 
     def stage_start(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
         """Queue the creation of an empty set (dropping any earlier one)."""
@@ -56,7 +55,12 @@ class SeenStore:
 
     def stage_add(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, uuids: Iterable[str]) -> Pipeline:
         """Queue additions to the set."""
-        packed = [pack_uuid(u) for u in uuids]
+        return self.stage_add_packed(pipe, tenant, catalog, slot, [pack_uuid(u) for u in uuids])
+
+    def stage_add_packed(
+        self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, packed: Collection[bytes]
+    ) -> Pipeline:
+        """`stage_add` for UUIDs already packed (and so already checked) by `pack_uuid`."""
         if packed:
             pipe.sadd(self._keys.seen(tenant, catalog, slot), *packed)
         return pipe
@@ -88,7 +92,15 @@ class SeenStore:
 
     def stage_add_if_active(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Sequence[str]) -> Pipeline:
         """Queue `add_if_active` on `pipe`."""
-        if uuids:
+        return self.stage_add_if_active_packed(pipe, tenant, catalog, [pack_uuid(u) for u in uuids])
+
+    def stage_add_if_active_packed(
+        self, pipe: Pipeline, tenant: str, catalog: str, packed: Sequence[bytes]
+    ) -> Pipeline:
+        """`stage_add_if_active` for UUIDs already packed by `pack_uuid`."""
+        if packed:
             keys = [self._keys.seen(tenant, catalog, slot) for slot in Slot]
-            self._add_if_active(keys=keys, args=[pack_uuid(u) for u in uuids], client=pipe)
+            # EVAL, not a registered script: on a pipeline, redis-py sends SCRIPT EXISTS before
+            # every transaction that carries one (a round trip per page of an incremental run).
+            pipe.eval(_ADD_IF_ACTIVE, len(keys), *keys, *packed)
         return pipe

@@ -16,10 +16,16 @@ __all__ = ["DIGEST_SIZE", "batch_fingerprint", "canonical_json", "digest_bytes",
 
 DIGEST_SIZE: Final = 16
 
+# Built once: `json.dumps` with non-default options builds a new encoder on every call, 15 % of
+# the canonical form's cost. Same options, so the same bytes and the same digests as before.
+# (orjson would be ~3x faster, but writes small floats differently, `1e-05` as `0.00001`, and NaN
+# as null: digests of such products would change and NaN would stop being refused.)
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
 
 def canonical_json(product: Any) -> bytes:
     """The canonical JSON encoding (`ValueError`/`TypeError` for what JSON cannot carry)."""
-    return json.dumps(product, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _CANONICAL.encode(product).encode()
 
 
 def digest_bytes(canonical: bytes) -> bytes:
@@ -34,8 +40,6 @@ def product_digest(product: Any) -> bytes:
 
 def batch_fingerprint(items: Iterable[tuple[str, bytes]]) -> str:
     """A fingerprint of a batch's (uuid, digest) pairs, in order: same batch, same fingerprint."""
-    hasher = hashlib.blake2b(digest_size=DIGEST_SIZE)
-    for uuid, digest in items:
-        hasher.update(uuid.encode())
-        hasher.update(digest)
-    return hasher.hexdigest()
+    # One update over the same bytes in the same order: the same fingerprint as updating per item.
+    joined = b"".join(part for uuid, digest in items for part in (uuid.encode(), digest))
+    return hashlib.blake2b(joined, digest_size=DIGEST_SIZE).hexdigest()
