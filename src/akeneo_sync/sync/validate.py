@@ -58,7 +58,7 @@ def validate_product(item: object, validator: ProductValidator | None = None) ->
         return InvalidProduct(item, None, f"uuid is not a canonical UUID: {raw_uuid[:64]!r}")
     try:
         canonical = canonical_json(item)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         return InvalidProduct(item, raw_uuid, f"not serializable as JSON: {exc}")
     if validator is not None:
         problem = validator(item)
