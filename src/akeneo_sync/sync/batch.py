@@ -50,6 +50,8 @@ class PreparedPage:
     # `present`, packed (state keys), when the page was prepared by `prepare_page`; a page built
     # without it has its UUIDs packed when it is staged.
     present_keys: tuple[bytes, ...] = ()
+    # `unknown`, packed: for `DigestStore.stage_unconfirmed_packed`, which then packs nothing again.
+    unknown_keys: tuple[bytes, ...] = ()
 
     @property
     def upserts(self) -> list[MappedProduct]:
@@ -78,12 +80,12 @@ def prepare_page(
     keys = [product.key for product in products]
     known = state.digests.get_packed(tenant, catalog, keys)
     changed: list[ValidProduct] = []
-    unknown: list[str] = []
+    unknown: list[ValidProduct] = []
     for product, digest in zip(products, known, strict=True):
         if digest != product.digest:
             changed.append(product)
             if digest is None:
-                unknown.append(product.uuid)
+                unknown.append(product)
     # An invalid item keeps its UUID only when that UUID is canonical, so packing cannot fail.
     bad_uuids = [bad.uuid for bad in invalid if bad.uuid is not None]
     return PreparedPage(
@@ -92,8 +94,9 @@ def prepare_page(
         present=tuple(valid) + tuple(bad_uuids),
         skipped=len(valid) - len(changed),
         fingerprint=batch_fingerprint((p.uuid, p.digest) for p in changed) if changed else "",
-        unknown=tuple(unknown),
+        unknown=tuple(p.uuid for p in unknown),
         present_keys=tuple(keys) + tuple(pack_uuid(u) for u in bad_uuids),
+        unknown_keys=tuple(p.key for p in unknown),
     )
 
 

@@ -27,6 +27,7 @@ def test_a_prepared_page_carries_the_packed_form_of_every_present_uuid(state: St
     assert page.present_keys == tuple(pack_uuid(u) for u in page.present)
     assert [p.packed for p in page.changed] == [pack_uuid(p["uuid"]) for p in GOOD]
     assert page.unknown == tuple(p["uuid"] for p in GOOD)
+    assert page.unknown_keys == tuple(pack_uuid(u) for u in page.unknown)
 
 
 def test_staging_records_digests_and_seen_uuids_with_or_without_packed_keys(state: StateStore) -> None:
