@@ -3,6 +3,8 @@
 Packing the UUID halves the field size against its 36-character text form; the digest tells the
 engine whether a product changed since it was last pushed. The HASH is also the "known set" that
 reconciliation diffs against, read with HSCAN in chunks so memory never grows with the catalog.
+Batches of packed UUIDs travel as one concatenated string that small Lua scripts split: most of
+the client's work per product was building and parsing one argument or reply element for each.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ __all__ = [
 # reply element in Python: for a page of 100 products that was most of the worker's Redis CPU,
 # and a concatenated string is one argument and one reply whatever the page size. Redis runs the
 # same native commands inside (`HMGET`, `HSET`, `HSCAN`, in chunks that `unpack` can spread).
+#
 # Lua helpers: `split` cuts a concatenated string into records; `chunked` runs a variadic command
-# 1000 arguments at a time (`unpack` is limited by Lua's stack).
+# 1000 arguments at a time (`unpack` is limited by Lua's stack; an even count keeps HSET's
+# field/value pairs whole).
 LUA_SPLIT: Final = """
 local function split(blob, size)
   local parts = {}
@@ -63,13 +67,14 @@ end
 return table.concat(out)
 """
 
-# KEYS[1]: the HASH; ARGV[1]: 32-byte records, packed UUID then digest.
+# KEYS[1]: the HASH; ARGV[1]: records of a 16-byte packed UUID then its 16-byte digest.
 _SET: Final = LUA_SPLIT + """
 chunked('HSET', KEYS[1], split(ARGV[1], 16))
 return 0
 """
 
-# KEYS[1]: the HASH; ARGV[1]: the value; ARGV[2]: packed UUIDs. HSETNX each field.
+# KEYS[1]: the HASH; ARGV[1]: the value; ARGV[2]: packed UUIDs. HSETNX each field: one command
+# per page where there was one HSETNX per product.
 _SET_IF_ABSENT: Final = LUA_SPLIT + """
 for _, field in ipairs(split(ARGV[2], 16)) do redis.call('HSETNX', KEYS[1], field, ARGV[1]) end
 return 0
@@ -182,7 +187,7 @@ class DigestStore:
         return self.stage_set_packed(pipe, tenant, catalog, {pack_uuid(u): d for u, d in digests.items()})
 
     def stage_set_packed(self, pipe: Pipeline, tenant: str, catalog: str, digests: Mapping[bytes, bytes]) -> Pipeline:
-        """Queue digest writes keyed by packed UUIDs (already checked by `pack_uuid`)."""
+        """Queue digest writes keyed by packed UUIDs (`ValueError` unless UUIDs and digests are 16 bytes)."""
         if digests:
             records = join_packed([part for pair in digests.items() for part in pair])
             pipe.eval(_SET, 1, self._keys.digests(tenant, catalog), records)
