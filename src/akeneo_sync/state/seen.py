@@ -10,31 +10,51 @@ not mistaken for a deleted one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Final
 
 import redis
 from redis.client import Pipeline
 
+from akeneo_sync.errors import StateError
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.checkpoints import CHECKPOINT_TTL_S, Slot
-from akeneo_sync.state.digests import pack_uuid
+from akeneo_sync.state.digests import LUA_SPLIT, join_packed, pack_uuid
 from akeneo_sync.state.keys import Keys
 
 __all__ = ["SeenStore"]
 
 SENTINEL: Final = b""
 
-# KEYS: the seen sets that may be active; ARGV: packed UUIDs. Adds only to sets that exist.
-_ADD_IF_ACTIVE: Final = """
-local added = 0
+# Packed UUIDs travel as one concatenated string (see `state.digests`): one argument and one
+# reply however many UUIDs, instead of one each, which redis-py builds and parses in Python.
+
+# KEYS: the seen sets that may be active; ARGV[1]: packed UUIDs. Adds only to sets that exist.
+_ADD_IF_ACTIVE: Final = LUA_SPLIT + """
+local members, added = split(ARGV[1], 16), 0
 for i = 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
-    for j = 1, #ARGV do redis.call('SADD', KEYS[i], ARGV[j]) end
+    chunked('SADD', KEYS[i], members)
     added = added + 1
   end
 end
 return added
+"""
+
+# KEYS[1]: the set; ARGV[1]: packed UUIDs.
+_ADD: Final = LUA_SPLIT + """
+chunked('SADD', KEYS[1], split(ARGV[1], 16))
+return 0
+"""
+
+# KEYS[1]: the set; ARGV[1]: packed UUIDs. Returns one byte per UUID: 1 when it is not a member.
+_MISSING: Final = LUA_SPLIT + """
+local members, out = split(ARGV[1], 16), {}
+for i = 1, #members, 1000 do
+  local flags = redis.call('SMISMEMBER', KEYS[1], unpack(members, i, math.min(i + 999, #members)))
+  for j = 1, #flags do out[#out + 1] = flags[j] == 1 and '\\0' or '\\1' end
+end
+return table.concat(out)
 """
 
 
@@ -44,7 +64,6 @@ class SeenStore:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self._redis = client
         self._keys = keys
-        self._add_if_active = client.register_script(_ADD_IF_ACTIVE)
 
     def stage_start(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
         """Queue the creation of an empty set (dropping any earlier one)."""
@@ -56,9 +75,14 @@ class SeenStore:
 
     def stage_add(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, uuids: Iterable[str]) -> Pipeline:
         """Queue additions to the set."""
-        packed = [pack_uuid(u) for u in uuids]
+        return self.stage_add_packed(pipe, tenant, catalog, slot, [pack_uuid(u) for u in uuids])
+
+    def stage_add_packed(
+        self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, packed: Collection[bytes]
+    ) -> Pipeline:
+        """`stage_add` for UUIDs already packed (and so already checked) by `pack_uuid`."""
         if packed:
-            pipe.sadd(self._keys.seen(tenant, catalog, slot), *packed)
+            pipe.eval(_ADD, 1, self._keys.seen(tenant, catalog, slot), join_packed(list(packed)))
         return pipe
 
     def stage_drop(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
@@ -71,8 +95,11 @@ class SeenStore:
         """Those of `uuids` that are not in the set."""
         if not uuids:
             return []
-        flags = self._redis.smismember(self._keys.seen(tenant, catalog, slot), [pack_uuid(u) for u in uuids])
-        return [u for u, present in zip(uuids, flags, strict=True) if not present]
+        packed = join_packed([pack_uuid(u) for u in uuids])
+        flags = self._redis.eval(_MISSING, 1, self._keys.seen(tenant, catalog, slot), packed)
+        if not isinstance(flags, bytes) or len(flags) != len(uuids):
+            raise StateError(f"state store: unexpected seen-set reply for {len(uuids)} UUIDs")
+        return [u for u, flag in zip(uuids, flags, strict=True) if flag]
 
     @translate_errors
     def is_active(self, tenant: str, catalog: str, slot: Slot) -> bool:
@@ -88,7 +115,15 @@ class SeenStore:
 
     def stage_add_if_active(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Sequence[str]) -> Pipeline:
         """Queue `add_if_active` on `pipe`."""
-        if uuids:
+        return self.stage_add_if_active_packed(pipe, tenant, catalog, [pack_uuid(u) for u in uuids])
+
+    def stage_add_if_active_packed(
+        self, pipe: Pipeline, tenant: str, catalog: str, packed: Sequence[bytes]
+    ) -> Pipeline:
+        """`stage_add_if_active` for UUIDs already packed by `pack_uuid`."""
+        if packed:
             keys = [self._keys.seen(tenant, catalog, slot) for slot in Slot]
-            self._add_if_active(keys=keys, args=[pack_uuid(u) for u in uuids], client=pipe)
+            # EVAL, not a registered script: on a pipeline, redis-py sends SCRIPT EXISTS before
+            # every transaction that carries one (a round trip per page of an incremental run).
+            pipe.eval(_ADD_IF_ACTIVE, len(keys), *keys, join_packed(packed))
         return pipe

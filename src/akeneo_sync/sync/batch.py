@@ -16,6 +16,7 @@ from redis.client import Pipeline
 
 from akeneo_sync.akeneo.types import MappedProduct
 from akeneo_sync.state import Counters, NewDeadLetter, Slot, StateStore
+from akeneo_sync.state.digests import pack_uuid
 from akeneo_sync.sync.digest import batch_fingerprint
 from akeneo_sync.sync.validate import InvalidProduct, ProductValidator, ValidProduct, validate_product
 from akeneo_sync.targets.base import BatchContext, BatchResult, Target
@@ -46,6 +47,11 @@ class PreparedPage:
     fingerprint: str = field(default="")
     # Changed products with no digest yet: marked `UNCONFIRMED` before the push.
     unknown: tuple[str, ...] = ()
+    # `present`, packed (state keys), when the page was prepared by `prepare_page`; a page built
+    # without it has its UUIDs packed when it is staged.
+    present_keys: tuple[bytes, ...] = ()
+    # `unknown`, packed: for `DigestStore.stage_unconfirmed_packed`, which then packs nothing again.
+    unknown_keys: tuple[bytes, ...] = ()
 
     @property
     def upserts(self) -> list[MappedProduct]:
@@ -70,16 +76,27 @@ def prepare_page(
             valid[checked.uuid] = checked
         else:
             invalid.append(checked)
-    known = state.digests.get_many(tenant, catalog, list(valid))
-    changed = tuple(product for product in valid.values() if known.get(product.uuid) != product.digest)
-    present = tuple(valid) + tuple(bad.uuid for bad in invalid if bad.uuid is not None)
+    products = list(valid.values())
+    keys = [product.key for product in products]
+    known = state.digests.get_packed(tenant, catalog, keys)
+    changed: list[ValidProduct] = []
+    unknown: list[ValidProduct] = []
+    for product, digest in zip(products, known, strict=True):
+        if digest != product.digest:
+            changed.append(product)
+            if digest is None:
+                unknown.append(product)
+    # An invalid item keeps its UUID only when that UUID is canonical, so packing cannot fail.
+    bad_uuids = [bad.uuid for bad in invalid if bad.uuid is not None]
     return PreparedPage(
-        changed=changed,
+        changed=tuple(changed),
         invalid=tuple(invalid),
-        present=present,
+        present=tuple(valid) + tuple(bad_uuids),
         skipped=len(valid) - len(changed),
         fingerprint=batch_fingerprint((p.uuid, p.digest) for p in changed) if changed else "",
-        unknown=tuple(p.uuid for p in changed if p.uuid not in known),
+        unknown=tuple(p.uuid for p in unknown),
+        present_keys=tuple(keys) + tuple(pack_uuid(u) for u in bad_uuids),
+        unknown_keys=tuple(p.key for p in unknown),
     )
 
 
@@ -96,12 +113,15 @@ def stage_page_result(
 ) -> tuple[Counters, dict[str, int]]:
     """Queue the page's digests, seen UUIDs and dead letters; return its counters and dead letters by reason."""
     rejected = {rejection.uuid: rejection.reason for rejection in result.rejected}
-    accepted = {p.uuid: p.digest for p in page.changed if p.uuid not in rejected}
-    state.digests.stage_set(pipe, tenant, catalog, accepted)
+    accepted = {p.key: p.digest for p in page.changed if p.uuid not in rejected}
+    state.digests.stage_set_packed(pipe, tenant, catalog, accepted)
     if seen_slot is not None:
-        state.seen.stage_add(pipe, tenant, catalog, seen_slot, page.present)
+        present = page.present_keys
+        if len(present) != len(page.present):
+            present = tuple(pack_uuid(u) for u in page.present)
+        state.seen.stage_add_packed(pipe, tenant, catalog, seen_slot, present)
     else:
-        state.seen.stage_add_if_active(pipe, tenant, catalog, list(accepted))
+        state.seen.stage_add_if_active_packed(pipe, tenant, catalog, list(accepted))
     found = dead_letters_for(catalog, run_id, page.invalid, rejected, {p.uuid: p.body for p in page.changed})
     # An item that failed before with the same content is not news: no second letter, and it
     # counts as skipped (unchanged since its failure) rather than failed again.

@@ -7,8 +7,9 @@ import uuid
 import pytest
 
 from akeneo_sync.clock import ManualClock
+from akeneo_sync.errors import StateError
 from akeneo_sync.state import NewDeadLetter, Slot, StateStore
-from akeneo_sync.state.digests import is_canonical_uuid, pack_uuid, unpack_uuid
+from akeneo_sync.state.digests import UNCONFIRMED, is_canonical_uuid, pack_uuid, unpack_uuid
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +75,67 @@ def test_event_uuids_are_added_only_to_sets_of_runs_in_flight(store: StateStore)
     assert store.seen.missing("t1", "c1", Slot.RECONCILE, [U[5]]) == []
     assert not store.seen.is_active("t1", "c1", Slot.SYNC)
     store.commit(store.seen.stage_drop(store.transaction(), "t1", "c1", Slot.RECONCILE))
+    assert not store.seen.is_active("t1", "c1", Slot.RECONCILE)
+
+
+def test_packed_reads_keep_the_order_and_tell_unknown_from_stored_values(store: StateStore) -> None:
+    key = store.keys.digests("t1", "c1")
+    # Values of any length come back whole (the reply prefixes each with its length), even empty.
+    store.redis.hset(key, mapping={pack_uuid(U[0]): b"", pack_uuid(U[2]): b"v" * 16, pack_uuid(U[3]): b"w" * 254})
+
+    got = store.digests.get_packed("t1", "c1", [pack_uuid(u) for u in U[:4]])
+
+    assert got == [b"", None, b"v" * 16, b"w" * 254]
+    assert store.digests.get_packed("t1", "c1", []) == []
+
+
+def test_a_digest_too_long_for_the_packed_reply_is_a_state_error(store: StateStore) -> None:
+    store.redis.hset(store.keys.digests("t1", "c1"), pack_uuid(U[0]), b"x" * 255)
+    with pytest.raises(StateError):
+        store.digests.get_packed("t1", "c1", [pack_uuid(U[0])])
+
+
+def test_packed_writes_and_reads_of_more_uuids_than_one_script_chunk(store: StateStore) -> None:
+    packed = [pack_uuid(u) for u in U]  # 2,500: the scripts call Redis 1,000 arguments at a time
+    pipe = store.transaction()
+    store.digests.stage_set_packed(pipe, "t1", "c1", {p: p for p in packed})
+    store.seen.stage_start(pipe, "t1", "c1", Slot.SYNC)
+    store.seen.stage_add_packed(pipe, "t1", "c1", Slot.SYNC, packed[:2000])
+    store.commit(pipe)
+
+    assert store.digests.get_packed("t1", "c1", packed) == packed
+    assert store.digests.get_many("t1", "c1", U[:2]) == {U[0]: packed[0], U[1]: packed[1]}
+    assert store.seen.missing("t1", "c1", Slot.SYNC, U) == U[2000:]
+    assert sorted(u for chunk in store.digests.scan("t1", "c1", chunk=700) for u in chunk) == sorted(set(U))
+
+
+def test_unconfirmed_marks_only_products_without_a_digest_in_one_command(store: StateStore) -> None:
+    pipe = store.transaction()
+    store.digests.stage_set(pipe, "t1", "c1", {U[0]: b"a" * 16})
+    store.commit(pipe)
+
+    pipe = store.transaction()
+    store.digests.stage_unconfirmed(pipe, "t1", "c1", U[:150])
+    assert len(pipe) == 1
+    store.commit(pipe)
+
+    got = store.digests.get_many("t1", "c1", U[:151])
+    assert got == {U[0]: b"a" * 16} | dict.fromkeys(U[1:150], UNCONFIRMED)
+
+
+def test_a_digest_field_that_is_not_a_packed_uuid_fails_the_scan(store: StateStore) -> None:
+    store.redis.hset(store.keys.digests("t1", "c1"), b"short", b"d" * 16)
+    with pytest.raises(StateError):
+        list(store.digests.scan("t1", "c1"))
+
+
+def test_event_uuids_reach_only_the_sets_of_runs_in_flight_when_packed(store: StateStore) -> None:
+    pipe = store.transaction()
+    store.seen.stage_start(pipe, "t1", "c1", Slot.SYNC)
+    store.seen.stage_add_if_active_packed(pipe, "t1", "c1", [pack_uuid(u) for u in U[:1200]])
+    store.commit(pipe)
+
+    assert store.seen.missing("t1", "c1", Slot.SYNC, U[:1201]) == [U[1200]]
     assert not store.seen.is_active("t1", "c1", Slot.RECONCILE)
 
 

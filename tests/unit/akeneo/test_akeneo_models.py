@@ -98,6 +98,12 @@ def test_mapped_items_stay_raw_objects_even_without_uuid() -> None:
     assert page.links.next is None
 
 
+@pytest.mark.parametrize("items", [[{"uuid": "u1"}, "u2"], [None], [[{"uuid": "u1"}]], {"uuid": "u1"}])
+def test_a_mapped_products_page_whose_items_are_not_all_objects_is_refused(items: object) -> None:
+    with pytest.raises(ValidationError, match=r"not JSON objects|valid list"):
+        MappedProductsPage.model_validate({"_links": {}, "_embedded": {"items": items}})
+
+
 def test_an_app_token_response_has_no_expiry_and_no_refresh_token() -> None:
     grant = TokenResponse.model_validate(
         {"access_token": "Y2Yy", "token_type": "bearer", "scope": "read_catalogs read_products", "id_token": "eyJ0"}
