@@ -395,7 +395,10 @@ class SyncEngine:
             run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint,
                                                pending_window=window)
             pipe = self.state.transaction()
-            self.state.digests.stage_unconfirmed(pipe, self.tenant, run.catalog, prepared.unknown)
+            if len(prepared.unknown_keys) == len(prepared.unknown):  # packed once, at validation
+                self.state.digests.stage_unconfirmed_packed(pipe, self.tenant, run.catalog, prepared.unknown_keys)
+            else:
+                self.state.digests.stage_unconfirmed(pipe, self.tenant, run.catalog, prepared.unknown)
             self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)
             self.state.commit(pipe)
         return self._apply(run, number, prepared.upserts, ()), number + 1
