@@ -46,7 +46,7 @@ T = TypeVar("T")
 # Counts the products in [lo, hi) (None: unbounded); None when the PIM gives no count.
 CountFn = Callable[[int | None, int | None], int | None]
 
-# Ages of the ladder's edges back from the run's start: 1 minute, then x16 up to ~32 years.
+# Ages of the ladder's edges back from the run's start: 16 minutes, then x16 up to ~32 years.
 _LADDER_BASE_S: Final = 60
 _LADDER_FACTOR: Final = 16
 _LADDER_STEPS: Final = 7
@@ -84,22 +84,31 @@ def plan_windows(
     None when the PIM gives no count or the catalog has fewer than `min_products` products (a
     plan would cost more requests than the cursors save).
     """
-    counter = _Counter(count, concurrency)
-    total = counter.one(None, start)
-    if total is None or total < min_products or parts <= 1:
+    if parts <= 1:
         return None
-    target = max(1, math.ceil(total / parts))
-    edges = [start - _LADDER_BASE_S * _LADDER_FACTOR**k for k in range(_LADDER_STEPS)]
+    counter = _Counter(count, concurrency)
+    # Rungs of the ladder, oldest first: [-inf, 32 y), [32 y, 2 y), ... [16 min, start).
+    edges = [start - _LADDER_BASE_S * _LADDER_FACTOR**k for k in range(1, _LADDER_STEPS)]
     spans: list[tuple[int | None, int | None]] = [(None, edges[-1])]
     spans += [(lo, hi) for hi, lo in itertools.pairwise(edges)][::-1]
     spans.append((edges[0], start))
-    sized = counter.many(spans)
-    if sized is None:
+    # The total rides in the first round with the newest rungs: a small catalog costs one round
+    # (and a few counts), a big one saves a round before its first page.
+    newest = spans[len(spans) - (concurrency - 1) :] if concurrency > 1 else []
+    first = counter.many([(None, start), *newest])
+    if first is None:
+        return None
+    total = first[0][2]
+    if total < min_products:
+        return None
+    target = max(1, math.ceil(total / parts))
+    rest = counter.many(spans[: len(spans) - len(newest)])
+    if rest is None:
         return None
     # One counted round splits the big rungs of the ladder; pieces still too big are then split
     # evenly without counting (narrow by now, so even in time is close to even in products), so
-    # a plan costs three rounds of requests, not one per level.
-    refined = _split(counter, sized, target * _COUNTED_COARSENESS)
+    # a plan costs about four rounds of requests, not one per level.
+    refined = _split(counter, rest + first[1:], target * _COUNTED_COARSENESS)
     if refined is None:
         return None
     pieces = [
