@@ -92,23 +92,20 @@ def plan_windows(
     spans: list[tuple[int | None, int | None]] = [(None, edges[-1])]
     spans += [(lo, hi) for hi, lo in itertools.pairwise(edges)][::-1]
     spans.append((edges[0], start))
-    # The total rides in the first round with the newest rungs: a small catalog costs one round
-    # (and a few counts), a big one saves a round before its first page.
-    newest = spans[len(spans) - (concurrency - 1) :] if concurrency > 1 else []
-    first = counter.many([(None, start), *newest])
-    if first is None:
-        return None
-    total = first[0][2]
-    if total < min_products:
+    # The total first, alone: most catalogs of a fleet are small, and one request settles them.
+    # (Sending it with the newest rungs saves a round on a big catalog, but costs every small
+    # one three more requests in a burst of four.)
+    total = counter.one(None, start)
+    if total is None or total < min_products:
         return None
     target = max(1, math.ceil(total / parts))
-    rest = counter.many(spans[: len(spans) - len(newest)])
+    rest = counter.many(spans)
     if rest is None:
         return None
     # One counted round splits the big rungs of the ladder; pieces still too big are then split
     # evenly without counting (narrow by now, so even in time is close to even in products), so
-    # a plan costs about four rounds of requests, not one per level.
-    refined = _split(counter, rest + first[1:], target * _COUNTED_COARSENESS)
+    # a plan costs about five rounds of requests, not one per level.
+    refined = _split(counter, rest, target * _COUNTED_COARSENESS)
     if refined is None:
         return None
     pieces = [
