@@ -6,7 +6,10 @@ decides atomically in one Lua script:
 
 * **Concurrency** is a sorted set of leases per connection: member = holder id, score = the
   lease's expiry. Expired leases are dropped on every call, so a holder that was SIGKILLed
-  mid-request frees its slot `lease_ttl_s` later, on its own.
+  mid-request frees its slot `lease_ttl_s` later, on its own. The fleet limiter keeps that TTL
+  short (10 s) and renews the leases its process holds from a background thread while their
+  calls run: a full sync holds all 4 slots of its token, and a pod killed mid-sync must not stall
+  the tenant for the length of the slowest possible call.
 * **Rate** is GCRA (a token bucket without a refill timer) per PIM: from idle, up to `burst`
   requests pass at once; after that one request passes every `1 / max_per_s` seconds. Over any
   window of t seconds at most `burst + max_per_s * t` requests pass, so there is no 2x burst at a
@@ -32,7 +35,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
@@ -44,13 +47,22 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import BACKOFF_SECONDS
 from akeneo_sync.settings import Settings
 
-__all__ = ["FairUseLimiter", "FairUsePolicy", "InProcessFairUseLimiter", "RedisFairUseLimiter", "build_limiter"]
+__all__ = [
+    "FLEET_LEASE_TTL_S",
+    "FairUseLimiter",
+    "FairUsePolicy",
+    "InProcessFairUseLimiter",
+    "RedisFairUseLimiter",
+    "build_limiter",
+]
 
 _log = get_logger(__name__)
 _KEY_PREFIX: Final = "akeneo-sync:fair-use"
 # Epoch seconds near 1.7e9 have a resolution of ~0.24 us; without a tolerance a wait of a few ulps
 # would be slept, come back still "too early", and spin.
 _EPSILON_S: Final = 1e-5
+# The fleet limiter's lease TTL: how long a SIGKILLed holder's slots stay taken.
+FLEET_LEASE_TTL_S: Final = 10.0
 
 # KEYS[1] leases of one connection (ZSET holder -> expiry); KEYS[2] GCRA state of one PIM.
 # ARGV: now, holder, lease_ttl_s, max_concurrent, emission_interval_s, burst, poll_s, epsilon_s.
@@ -91,6 +103,8 @@ class FairUsePolicy:
     lease_ttl_s: float = 60.0
     max_wait_s: float = 120.0
     poll_s: float = 0.02
+    # Renew held leases this often (real time); None: a lease lives `lease_ttl_s`, renewed never.
+    lease_renew_s: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FairUsePolicy:
@@ -159,16 +173,49 @@ class RedisFairUseLimiter:
         self._clock = clock
         self.leases_key = f"{key_prefix}:leases:{_connection_key(pim_url, connection)}"
         self.rate_key = f"{key_prefix}:rate:{_pim_key(pim_url)}"
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
 
     @contextmanager
     def acquire(self) -> Iterator[None]:
         """Hold one lease and one rate permit for the duration of the block."""
         holder = uuid.uuid4().hex
         _wait_until_granted(lambda: self._try(holder), self._clock, self._policy.max_wait_s)
+        self._hold(holder)
         try:
             yield
         finally:
+            with self._held_lock:
+                self._held.discard(holder)
             self._release(holder)
+
+    def _hold(self, holder: str) -> None:
+        if self._policy.lease_renew_s is None:
+            return
+        with self._held_lock:
+            self._held.add(holder)
+            # One thread per limiter, alive only while some call holds a lease.
+            if self._renewer is None:
+                self._renewer = threading.Thread(target=self._renew_leases, name="fair-use-leases", daemon=True)
+                self._renewer.start()
+
+    def _renew_leases(self) -> None:
+        interval = self._policy.lease_renew_s or 1.0
+        stop = threading.Event()
+        while not stop.wait(interval):  # real time: leases must keep pace with the wall clock
+            with self._held_lock:
+                holders = list(self._held)
+                if not holders:
+                    self._renewer = None
+                    return
+            expiry = self._clock.now() + self._policy.lease_ttl_s
+            try:
+                # XX: renew only leases still there (a released or expired one stays gone).
+                self._redis.zadd(self.leases_key, dict.fromkeys(holders, expiry), xx=True)
+                self._redis.pexpire(self.leases_key, int(self._policy.lease_ttl_s * 1000) + 1000)
+            except redis.RedisError:
+                _log.warning("fair_use_lease_renewal_failed", leases_key=self.leases_key)
 
     def _try(self, holder: str) -> tuple[str, float]:
         policy = self._policy
@@ -249,4 +296,5 @@ def build_limiter(
     policy = FairUsePolicy.from_settings(settings)
     if redis_client is None:
         return InProcessFairUseLimiter(policy=policy, clock=clock)
-    return RedisFairUseLimiter(redis_client, pim_url=pim_url, connection=connection, policy=policy, clock=clock)
+    fleet = replace(policy, lease_ttl_s=FLEET_LEASE_TTL_S, lease_renew_s=FLEET_LEASE_TTL_S / 4)
+    return RedisFairUseLimiter(redis_client, pim_url=pim_url, connection=connection, policy=fleet, clock=clock)

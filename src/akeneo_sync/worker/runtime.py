@@ -16,12 +16,7 @@ import redis
 from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import HttpClientPool
-from akeneo_sync.akeneo.ratelimit import (
-    FairUseLimiter,
-    FairUsePolicy,
-    InProcessFairUseLimiter,
-    RedisFairUseLimiter,
-)
+from akeneo_sync.akeneo.ratelimit import FairUseLimiter, build_limiter
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import ConfigError, TokenRevokedError
 from akeneo_sync.settings import Settings
@@ -54,13 +49,11 @@ class Runtime:
         with self._lock:
             limiter = self._limiters.get(tenant.id)
             if limiter is None:
-                policy = FairUsePolicy.from_settings(self.settings)
-                if self.fleet_wide_limits:
-                    limiter = RedisFairUseLimiter(
-                        self.redis, pim_url=tenant.pim_url, connection=tenant.id, policy=policy, clock=self.clock
-                    )
-                else:
-                    limiter = InProcessFairUseLimiter(policy=policy, clock=self.clock)
+                redis_client = self.redis if self.fleet_wide_limits else None
+                limiter = build_limiter(
+                    self.settings, pim_url=tenant.pim_url, connection=tenant.id, clock=self.clock,
+                    redis_client=redis_client,
+                )
                 self._limiters[tenant.id] = limiter
             return limiter
 

@@ -18,9 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
+from akeneo_sync.akeneo.ratelimit import (
+    FLEET_LEASE_TTL_S,
+    FairUseLimiter,
+    FairUsePolicy,
+    InProcessFairUseLimiter,
+    RedisFairUseLimiter,
+    build_limiter,
+)
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import RateLimitedError
+from akeneo_sync.settings import Settings
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -277,3 +285,28 @@ def test_the_redis_script_and_the_in_process_limiter_make_the_same_decisions(
     finally:
         for key in redis_client.scan_iter(match=f"{prefix}*"):
             redis_client.delete(key)
+
+
+def test_the_fleet_limiter_renews_the_leases_its_calls_hold_and_builds_short_ones(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # A held lease is pushed forward while its call runs (a slow call keeps its slot), yet a
+    # SIGKILLed pod's leases run out after FLEET_LEASE_TTL_S, not after the slowest possible call.
+    clock = ManualClock(start=time.time())
+    policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0, lease_renew_s=0.05)
+    limiter = RedisFairUseLimiter(redis_client, pim_url="https://pim.example.com", connection="c", policy=policy,
+                                  clock=clock, key_prefix=key_prefix)
+    with limiter.acquire():
+        ((holder, first),) = redis_client.zrange(limiter.leases_key, 0, -1, withscores=True)
+        clock.advance(20.0)
+        deadline = time.monotonic() + 5
+        while redis_client.zscore(limiter.leases_key, holder) == first:
+            assert time.monotonic() < deadline, "the held lease was never renewed"
+            time.sleep(0.01)
+        assert redis_client.zscore(limiter.leases_key, holder) == pytest.approx(clock.now() + 30.0)
+    assert redis_client.zcard(limiter.leases_key) == 0
+
+    built = build_limiter(Settings(), pim_url="https://pim.example.com", connection="c", clock=clock,
+                          redis_client=redis_client)
+    assert isinstance(built, RedisFairUseLimiter)
+    assert (built._policy.lease_ttl_s, built._policy.lease_renew_s) == (FLEET_LEASE_TTL_S, FLEET_LEASE_TTL_S / 4)
