@@ -113,10 +113,14 @@ class FairUsePolicy:
         A lease outlives the slowest call the client allows (its timeout, twice for the
         connect + read phases), so it expires only for a holder that is really gone.
         """
+        limit = settings.max_requests_per_s_per_pim
+        burst = max(1, limit // 10)
         return cls(
             max_concurrent=settings.max_concurrency_per_token,
-            max_per_s=float(settings.max_requests_per_s_per_pim),
-            burst=max(1, settings.max_requests_per_s_per_pim // 10),
+            # GCRA passes up to burst + rate x t in any t seconds: with rate = limit - burst, no
+            # sliding second ever holds more than `limit` (the PIM counts a sliding window).
+            max_per_s=float(limit - burst if limit > burst else limit),
+            burst=burst,
             lease_ttl_s=2 * settings.pim_timeout_s,
             max_wait_s=settings.pim_retry_deadline_s,
         )
