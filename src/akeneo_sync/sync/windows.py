@@ -120,22 +120,27 @@ def plan_windows(
 
 
 def _graduate(windows: list[Window], cursors: int, target: int) -> list[Window]:
-    """Cut the windows paged last into quarters, so the cursors run out of work at about the same time.
+    """Cut the windows paged last ever smaller, so the cursors run out of work at about the same time.
 
-    Biggest first, then ever smaller ones: the last window a cursor takes is short, so the others
-    do not idle for long while it finishes (guided scheduling, with cuts that cost no request).
+    Biggest first, then quarters, then eighths: the last window a cursor takes is short, so the
+    others do not idle for long while it finishes (guided scheduling; cuts cost no request).
     """
-    last = windows[-2 * cursors :] if len(windows) > 2 * cursors else windows
+    pieces = _cut_last(windows, 2 * cursors, _TAIL_SPLIT, min_planned=target // 2)
+    return _cut_last(pieces, cursors, 2, min_planned=target // 8)
+
+
+def _cut_last(windows: list[Window], count: int, parts: int, *, min_planned: int) -> list[Window]:
+    last = windows[-count:] if len(windows) > count else windows
     first = windows[: len(windows) - len(last)]
     pieces: list[Window] = []
     for window in last:
         lo, hi = window.lo, window.hi
         # A window already small costs a request per piece and gains nothing from the cut.
-        if lo is None or hi is None or hi - lo < _TAIL_SPLIT or window.planned < target // 2:
+        if lo is None or hi is None or hi - lo < parts or window.planned < min_planned:
             pieces.append(window)
             continue
-        cuts = [lo + (hi - lo) * i // _TAIL_SPLIT for i in range(_TAIL_SPLIT + 1)]
-        pieces += [Window(lo=a, hi=b, planned=window.planned // _TAIL_SPLIT) for a, b in itertools.pairwise(cuts)]
+        cuts = [lo + (hi - lo) * i // parts for i in range(parts + 1)]
+        pieces += [Window(lo=a, hi=b, planned=window.planned // parts) for a, b in itertools.pairwise(cuts)]
     return first + sorted(pieces, key=lambda w: -w.planned)
 
 
