@@ -112,6 +112,12 @@ class LockStore:
         return owner.decode() if isinstance(owner, bytes) else owner
 
     @translate_errors
+    def forget_reruns(self, tenant: str, catalog: str, modes: list[str]) -> None:
+        """Drop rerun requests a run about to start will honour."""
+        if modes:
+            self._redis.srem(self._keys.rerun(tenant, catalog), *modes)
+
+    @translate_errors
     def rerun_requested(self, tenant: str, catalog: str) -> list[str]:
         """The rerun modes recorded so far (for status pages and tests)."""
         members = self._redis.smembers(self._keys.rerun(tenant, catalog))

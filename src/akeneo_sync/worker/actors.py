@@ -143,7 +143,12 @@ def catalog_watchdog(tenant: str, catalog: str) -> None:
     jobs.disarm_watchdog(runtime, tenant, catalog)
     pending = jobs.pending_reruns(runtime, tenant, catalog)
     if pending:
-        sync_catalog(tenant, catalog, jobs.next_mode(pending).value)
+        mode = jobs.next_mode(pending)
+        # The run started here honours these requests: left in place, its release would find
+        # them and run the catalog again (a second full sync after every dead holder).
+        # If it is coalesced instead, its own trigger is flagged again for the live holder.
+        runtime.state.locks.forget_reruns(tenant, catalog, jobs.covered_by(mode, pending))
+        sync_catalog(tenant, catalog, mode.value)
 
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)

@@ -36,6 +36,7 @@ __all__ = [
     "already_satisfied",
     "arm_watchdog",
     "build_engine",
+    "covered_by",
     "disarm_watchdog",
     "disconnect_tenant",
     "live_catalogs",
@@ -224,6 +225,13 @@ def next_mode(requested: list[str]) -> RunMode:
         if mode.value in requested:
             return mode
     return RunMode(requested[0])
+
+
+def covered_by(mode: RunMode, requested: list[str]) -> list[str]:
+    """The requested rerun modes a run of `mode` honours (a full run ends with the diff too)."""
+    if mode is RunMode.FULL:
+        return list(requested)
+    return [m for m in requested if m == mode.value]
 
 
 def already_satisfied(runtime: Runtime, tenant: str, catalog: str, mode: RunMode, requested_at: float) -> bool:

@@ -4,6 +4,7 @@ coalesce into one run plus one rerun; a stopping worker checkpoints and hands th
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -177,3 +178,25 @@ def test_a_sync_message_redelivered_after_its_run_finished_does_not_sync_again(s
     stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
     stack.worker.drain()
     assert _runs("full") == runs + 1
+
+
+def test_the_watchdog_honours_a_dead_holders_rerun_with_one_run_not_two(stack: Stack) -> None:
+    # A worker SIGKILLed mid-run keeps its lock until the TTL; a trigger meanwhile is flagged as
+    # a rerun. The watchdog's run honours that flag: finding it again at release would sync the
+    # whole catalog a second time.
+    catalog = activate_and_enable(stack)
+    locks = stack.runtime.state.locks
+    assert locks.acquire(stack.tenant, catalog, "dead-worker", ttl_s=0.3)
+    assert not locks.acquire(stack.tenant, catalog, "redelivered", ttl_s=0.3, rerun_mode="full")
+    deadline = time.monotonic() + 5
+    while locks.holder(stack.tenant, catalog) is not None:  # the dead holder's TTL runs out
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    before = _runs("full")
+
+    stack.actors().catalog_watchdog.send(stack.tenant, catalog)
+    stack.worker.drain()
+
+    assert _runs("full") - before == 1
+    assert locks.rerun_requested(stack.tenant, catalog) == []
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
