@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -132,12 +133,24 @@ def test_a_stopping_worker_checkpoints_its_page_and_the_run_resumes_elsewhere(st
     for uuid in uuids[:3]:
         stack.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Before stop {uuid[:6]}"}})
 
-    # SIGTERM's effect on a worker: the stop flag is raised while a full sync runs.
-    stop_after_first_page = threading.Thread(target=_raise_stop_after_a_page, args=(stack, catalog))
-    stop_after_first_page.start()
+    # SIGTERM's effect on a worker: the stop flag is raised while a full sync runs, here by the
+    # target as it takes the first page's push (the changed products are on the first page).
+    # The PIM then slows down, so the interrupted run's re-enqueued message cannot finish the
+    # catalog on this worker before it stops.
+    def sigterm() -> None:
+        stack.runtime.stop.set()
+        stack.admin("PUT", "/_emulator/faults", json={"latency_s": 2.0})
+
+    interrupted = _interrupted_runs()
+    stack.runtime.target = _StopAfterFirstPush(stack.target, sigterm)
     stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
-    stop_after_first_page.join(timeout=30)
+    deadline = time.monotonic() + 30
+    while _interrupted_runs() == interrupted:
+        assert time.monotonic() < deadline, "the run was never interrupted"
+        time.sleep(0.01)
     stack.worker.stop()
+    stack.runtime.target = stack.target
+    stack.admin("PUT", "/_emulator/faults", json={"latency_s": 0.02})
 
     checkpoint = stack.runtime.state.checkpoints.load(stack.tenant, catalog, Slot.SYNC)
     assert checkpoint is not None, "the interrupted run left its checkpoint"
@@ -150,14 +163,30 @@ def test_a_stopping_worker_checkpoints_its_page_and_the_run_resumes_elsewhere(st
     assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
 
 
-def _raise_stop_after_a_page(stack: Stack, catalog: str) -> None:
-    # A bounded poll on the worker thread's progress (its checkpoint), then the stop request.
-    for _ in range(3000):
-        checkpoint = stack.runtime.state.checkpoints.load(stack.tenant, catalog, Slot.SYNC)
-        if checkpoint is not None and checkpoint.pages >= 1:
-            break
-        threading.Event().wait(0.01)
-    stack.runtime.stop.set()
+def _interrupted_runs() -> float:
+    value = REGISTRY.get_sample_value("akeneo_sync_sync_runs_total", {"mode": "full", "outcome": "interrupted"})
+    return value or 0.0
+
+
+class _StopAfterFirstPush:
+    """The real target, calling `on_push` once it has taken its first push."""
+
+    kind = "sqlite"
+
+    def __init__(self, inner: Any, on_push: Any) -> None:
+        self.inner = inner
+        self.on_push = on_push
+        self.pushed = False
+
+    def apply(self, batch: Any, upserts: Any, deletes: Any) -> Any:
+        result = self.inner.apply(batch, upserts, deletes)
+        if not self.pushed:
+            self.pushed = True
+            self.on_push()
+        return result
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def test_a_sync_message_redelivered_after_its_run_finished_does_not_sync_again(stack: Stack) -> None:
