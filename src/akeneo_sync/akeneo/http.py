@@ -282,6 +282,9 @@ class PimSender:
         self._rng = rng
         self._policy = policy
         self._tenant = tenant
+        # Set by the first 401 that re-authentication cannot cure: every later call of this
+        # client (other cursors of the same run) fails at once instead of sending the dead token.
+        self._revoked = False
 
     def send(
         self,
@@ -294,6 +297,9 @@ class PimSender:
         catalog: str | None = None,
     ) -> httpx.Response:
         """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
+        if self._revoked:
+            raise TokenRevokedError(f"{endpoint}: the token was revoked (an earlier call got 401)",
+                                    endpoint=endpoint, status=401, tenant=self._tenant, catalog=catalog)
         started = self._clock.monotonic()
         attempt = 0
         reauthenticated = False
@@ -340,7 +346,7 @@ class PimSender:
                     tenant=self._tenant,
                     catalog=catalog,
                 ) from failure
-            raise status_error(
+            error = status_error(
                 rule,
                 response,
                 attempts=attempt,
@@ -349,6 +355,9 @@ class PimSender:
                 tenant=self._tenant,
                 catalog=catalog,
             )
+            if isinstance(error, TokenRevokedError):
+                self._revoked = True
+            raise error
 
     def _wait_for(self, rule: StatusRule, attempt: int, retry_after: float | None) -> tuple[float, str]:
         if retry_after is not None:

@@ -232,6 +232,7 @@ class WindowPager(Generic[T]):
         self._cursors = max(1, cursors)
         self._out: queue.Queue[_Fetched[T] | object] = queue.Queue(maxsize=self._cursors)
         self._stop = threading.Event()
+        self._failed = threading.Event()
         self._turn = threading.Condition()
         self._todo = [i for i, w in enumerate(self._windows) if not w.done and not w.tail]
         self._tails = [i for i, w in enumerate(self._windows) if not w.done and w.tail]
@@ -307,9 +308,12 @@ class WindowPager(Generic[T]):
                 window = self._windows[index]
                 url = window.next_url
                 while True:
+                    if self._failed.is_set():
+                        return  # another cursor failed: the run is ending, send nothing more
                     try:
                         page = self._fetch(window, url)
                     except BaseException as exc:  # handed to the consumer, which re-raises it
+                        self._failed.set()
                         self._put(_Fetched(index, None, exc))
                         return
                     if not self._put(_Fetched(index, page)):

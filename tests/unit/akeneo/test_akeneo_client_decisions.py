@@ -126,6 +126,17 @@ def test_an_app_token_401_is_revoked_after_exactly_one_request(make_kit: MakeKit
     assert "app-token" not in caught.value.body
 
 
+def test_after_a_final_401_the_clients_other_calls_fail_without_a_request(make_kit: MakeKit) -> None:
+    # The cursors of one run share a client: once one call learnt the token is revoked, the
+    # others must not send it again (at most one request after the 401).
+    kit = make_kit(httpx.Response(401, json={"code": 401, "message": "The access token provided is invalid."}))
+    with pytest.raises(TokenRevokedError):
+        kit.client.mapped_products_page("c1")
+    with pytest.raises(TokenRevokedError):
+        kit.client.mapped_products_page("c1")
+    assert len(kit.pim.requests) == 1
+
+
 def test_the_bearer_token_is_sent_on_every_call(make_kit: MakeKit) -> None:
     kit = make_kit(page([]))
     kit.client.product_uuids_page("c1")
