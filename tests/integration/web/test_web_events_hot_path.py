@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 import redis.asyncio
 from fastapi import FastAPI
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
 from web_support import REDIS_URL, TENANT, TestClient, product_event, signed
 
 from akeneo_sync.clock import ManualClock
