@@ -263,7 +263,8 @@ def worker_env(tmp_path: Path, *, redis_url: str, encryption_key: str, target_ur
         "AKENEO_SYNC_CATALOG_LOCK_TTL_S": "2",
         "AKENEO_SYNC_BROKER_HEARTBEAT_TIMEOUT_S": "2",
         "AKENEO_SYNC_BROKER_MAINTENANCE_CHANCE": "1000000",
-        "AKENEO_SYNC_LOG_LEVEL": "WARNING",
+        # CHAOS_LOG_LEVEL=INFO shows every run, coalesced trigger and resume in worker.log.
+        "AKENEO_SYNC_LOG_LEVEL": os.environ.get("CHAOS_LOG_LEVEL", "WARNING"),
         "AKENEO_SYNC_LOG_FORMAT": "console",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         # Fast dramatiq consumer restarts after a broker connection error (default 3 s).
@@ -478,7 +479,12 @@ class RedisServer:
 
 
 class RecordingTarget:
-    """A platform endpoint: verifies `X-Akeneo-Sync-Signature`, applies batches, can go down and return."""
+    """A platform endpoint: verifies `X-Akeneo-Sync-Signature`, applies batches, can go down and return.
+
+    It behaves as the README asks of a receiver: a request whose body ends before its
+    `Content-Length` (the sender died mid-request) is refused before its signature is even read,
+    and counted in `truncated`; a complete body must carry a good signature or it is refused.
+    """
 
     def __init__(self, secret: str) -> None:
         self.secret = secret.encode()
@@ -489,6 +495,7 @@ class RecordingTarget:
         self.batches_by_key: dict[str, set[str]] = {}
         self.keys_by_batch: dict[str, set[str]] = {}
         self.bad_signatures = 0
+        self.truncated = 0
         self.batch_times: list[float] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -521,9 +528,15 @@ class RecordingTarget:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status = target.apply(body, self.headers.get("X-Akeneo-Sync-Signature", ""),
-                                      self.headers.get("Idempotency-Key", ""))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    with target._lock:
+                        target.truncated += 1
+                    status = 400
+                else:
+                    status = target.apply(body, self.headers.get("X-Akeneo-Sync-Signature", ""),
+                                          self.headers.get("Idempotency-Key", ""))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -112,6 +112,15 @@ class LockStore:
         return owner.decode() if isinstance(owner, bytes) else owner
 
     @translate_errors
+    def expires_in(self, tenant: str, catalog: str) -> float | None:
+        """Seconds until the current holder's lock expires unless renewed; None when it is free."""
+        owner, expires_at = self._redis.hmget(self._keys.lock(tenant, catalog), ["owner", "expires_at"])
+        if owner is None or expires_at is None:
+            return None
+        left = float(expires_at) - self._clock.now()
+        return left if left > 0 else None
+
+    @translate_errors
     def forget_reruns(self, tenant: str, catalog: str, modes: list[str]) -> None:
         """Drop rerun requests a run about to start will honour."""
         if modes:

@@ -19,7 +19,7 @@ from akeneo_sync.errors import AkeneoSyncError, RateLimitedError
 from akeneo_sync.state import RunMode
 from akeneo_sync.worker import jobs
 from akeneo_sync.worker.broker import DEFAULT_QUEUE
-from akeneo_sync.worker.runtime import current_runtime
+from akeneo_sync.worker.runtime import Runtime, current_runtime
 
 __all__ = [
     "app_activated",
@@ -123,8 +123,7 @@ def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
     except RateLimitedError as exc:
         raise retry_later(exc) from exc
     if result.coalesced:
-        if jobs.arm_watchdog(runtime, tenant, catalog):
-            catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(jobs.watchdog_delay_s(runtime) * 1000))
+        _arm_watchdog(runtime, tenant, catalog, jobs.watchdog_delay_s(runtime, tenant, catalog))
     elif result.interrupted:
         # The worker is shutting down: the run checkpointed; resume it on another worker.
         sync_catalog.send(tenant, catalog, result.summaries[-1].mode.value)
@@ -141,14 +140,17 @@ def catalog_watchdog(tenant: str, catalog: str) -> None:
     """Honour rerun requests a dead lock holder left behind (see `jobs.arm_watchdog`)."""
     runtime = current_runtime()
     jobs.disarm_watchdog(runtime, tenant, catalog)
-    pending = jobs.pending_reruns(runtime, tenant, catalog)
-    if pending:
-        mode = jobs.next_mode(pending)
-        # The run started here honours these requests: left in place, its release would find
-        # them and run the catalog again (a second full sync after every dead holder).
-        # If it is coalesced instead, its own trigger is flagged again for the live holder.
-        runtime.state.locks.forget_reruns(tenant, catalog, jobs.covered_by(mode, pending))
-        sync_catalog(tenant, catalog, mode.value)
+    again_in = jobs.honour_reruns(
+        runtime, tenant, catalog, lambda mode: sync_catalog.send(tenant, catalog, mode.value)
+    )
+    if again_in is not None:
+        # Still held: a live holder honours the flag at release; if it dies first, look again.
+        _arm_watchdog(runtime, tenant, catalog, again_in)
+
+
+def _arm_watchdog(runtime: Runtime, tenant: str, catalog: str, delay_s: float) -> None:
+    if jobs.arm_watchdog(runtime, tenant, catalog):
+        catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(delay_s * 1000))
 
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)

@@ -7,7 +7,7 @@ revoked token into a disconnected tenant: one metric, one log line, no retry sto
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
@@ -39,6 +39,7 @@ __all__ = [
     "covered_by",
     "disarm_watchdog",
     "disconnect_tenant",
+    "honour_reruns",
     "live_catalogs",
     "next_mode",
     "pending_reruns",
@@ -298,20 +299,30 @@ def live_catalogs(runtime: Runtime, tenant: Tenant) -> list[str]:
     return [record.id for record in runtime.state.catalogs.list(tenant.id) if record.is_live]
 
 
-def watchdog_delay_s(runtime: Runtime) -> float:
-    """How long after a coalesced trigger the watchdog checks its rerun flag was honoured."""
-    return runtime.settings.catalog_lock_ttl_s + 2.0
+WATCHDOG_MARGIN_S: Final = 1.0
+
+
+def watchdog_delay_s(runtime: Runtime, tenant: str, catalog: str) -> float:
+    """When to check a coalesced trigger's rerun flag: just after the holder's lock would expire.
+
+    A live holder renews its lock and honours the flag at release; a SIGKILLed one stops renewing,
+    so this is the first moment a run can start. Waiting the lock's remaining time (not a whole
+    TTL) bounds the resume after a kill by the broker's redelivery and the lock TTL, not their sum.
+    """
+    left = runtime.state.locks.expires_in(tenant, catalog)
+    return (left if left is not None else 0.0) + WATCHDOG_MARGIN_S
 
 
 def arm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> bool:
     """Claim the one pending watchdog slot of a catalog; False when one is already armed.
 
     A coalesced trigger leaves a rerun flag for the lock holder. If that holder was SIGKILLed it
-    will never honour it, so a delayed watchdog checks after the lock TTL that the flag was
-    consumed, and runs it otherwise.
+    will never honour it, so a delayed watchdog checks, once the lock would have expired, that the
+    flag was consumed, and enqueues the run otherwise (`honour_reruns`).
     """
     key = f"akeneo-sync:watchdog:{tenant}:{catalog}"
-    ttl_ms = int(watchdog_delay_s(runtime) * 2000)
+    # The slot outlives the longest delay, so a watchdog message lost with Redis frees it.
+    ttl_ms = int((runtime.settings.catalog_lock_ttl_s + WATCHDOG_MARGIN_S) * 2000)
     try:
         return bool(runtime.redis.set(key, "1", nx=True, px=ttl_ms))
     except redis.RedisError as exc:
@@ -324,3 +335,25 @@ def disarm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> None:
         runtime.redis.delete(f"akeneo-sync:watchdog:{tenant}:{catalog}")
     except redis.RedisError as exc:
         raise StateError(f"cannot disarm the watchdog of {catalog}: {exc}") from exc
+
+
+def honour_reruns(runtime: Runtime, tenant: str, catalog: str, enqueue: Callable[[RunMode], object]) -> float | None:
+    """The watchdog's decision: enqueue the run a dead holder owed, or wait for a live one.
+
+    Returns the delay after which to look again while the lock is still held (None when done).
+    The run is *enqueued*, not run here: its own message is then redelivered if this worker dies
+    too, where a run made inside the watchdog was stranded by a second kill (the flags were
+    already forgotten). Enqueue before forgetting: a kill in between costs a duplicate run,
+    never a lost one.
+    """
+    pending = pending_reruns(runtime, tenant, catalog)
+    if not pending:
+        return None
+    if runtime.state.locks.holder(tenant, catalog) is not None:
+        return watchdog_delay_s(runtime, tenant, catalog)
+    mode = next_mode(pending)
+    enqueue(mode)
+    # The enqueued run honours these requests: left in place, its release would find them and
+    # run the catalog again (a second full sync after every dead holder).
+    runtime.state.locks.forget_reruns(tenant, catalog, covered_by(mode, pending))
+    return None

@@ -16,9 +16,10 @@ from worker_stack import Stack
 
 from akeneo_sync.akeneo.types import MappedProduct
 from akeneo_sync.cli import main as cli_main
-from akeneo_sync.state import Slot
+from akeneo_sync.state import RunMode, Slot
 from akeneo_sync.targets.base import BatchContext, BatchResult
 from akeneo_sync.targets.sqlite import SqliteTarget
+from akeneo_sync.worker import jobs
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from redis_server import TEST_REDIS_PORT
@@ -229,3 +230,47 @@ def test_the_watchdog_honours_a_dead_holders_rerun_with_one_run_not_two(stack: S
     assert _runs("full") - before == 1
     assert locks.rerun_requested(stack.tenant, catalog) == []
     assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
+
+
+def test_a_watchdog_that_finds_the_holder_alive_looks_again_and_runs_once_the_holder_dies(stack: Stack) -> None:
+    # The watchdog fires while the holder still renews its lock: the flag is the holder's to
+    # honour. The holder then dies (stops renewing) and no trigger ever comes again: the lock's
+    # expiry alone must lead to the run.
+    catalog = activate_and_enable(stack)
+    locks = stack.runtime.state.locks
+    assert locks.acquire(stack.tenant, catalog, "alive-then-dead", ttl_s=1.5)
+    assert not locks.acquire(stack.tenant, catalog, "coalesced", ttl_s=1.5, rerun_mode="full")
+    before = _runs("full")
+
+    stack.actors().catalog_watchdog.send(stack.tenant, catalog)
+    stack.worker.drain()  # ready and delayed messages: the watchdog's second look comes after the expiry
+
+    assert locks.holder(stack.tenant, catalog) is None
+    assert _runs("full") - before == 1
+    assert locks.rerun_requested(stack.tenant, catalog) == []
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
+
+
+def test_the_watchdog_enqueues_the_owed_run_so_a_second_kill_cannot_strand_it(stack: Stack) -> None:
+    # A run made inside the watchdog's own message was lost when that worker died too: the
+    # redelivered watchdog found the flags already forgotten. The owed run is its own message.
+    catalog = activate_and_enable(stack)
+    locks = stack.runtime.state.locks
+    assert locks.acquire(stack.tenant, catalog, "dead-worker", ttl_s=0.2)
+    assert not locks.acquire(stack.tenant, catalog, "redelivered", ttl_s=0.2, rerun_mode="full")
+    deadline = time.monotonic() + 5
+    while locks.holder(stack.tenant, catalog) is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    sent: list[tuple[str, list[str]]] = []
+
+    def enqueue(mode: RunMode) -> None:
+        sent.append((mode.value, locks.rerun_requested(stack.tenant, catalog)))
+
+    again_in = jobs.honour_reruns(stack.runtime, stack.tenant, catalog, enqueue)
+
+    assert again_in is None
+    # Enqueued while the flag still stood (a kill in between costs a duplicate, never the run),
+    # then forgotten: the enqueued run's release must not find it and run the catalog again.
+    assert sent == [("full", ["full"])]
+    assert locks.rerun_requested(stack.tenant, catalog) == []
