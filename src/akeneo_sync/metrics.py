@@ -21,6 +21,7 @@ __all__ = [
     "CATALOG_ENABLED",
     "CATALOG_LAG_SECONDS",
     "DEAD_LETTERS",
+    "DELETES_DEFERRED",
     "EVENTS_RECEIVED",
     "LAST_SUCCESS_TIMESTAMP",
     "PIM_REQUESTS",
@@ -83,6 +84,12 @@ CATALOG_ENABLED: Final = Gauge(
     multiprocess_mode="mostrecent",
 )
 DEAD_LETTERS: Final = Counter(f"{PREFIX}_dead_letters", "Items recorded as dead letters, by reason.", ["reason"])
+DELETES_DEFERRED: Final = Counter(
+    f"{PREFIX}_deletes_deferred",
+    "Products a by-UUID sync found missing but did not delete downstream, because the catalog itself "
+    "could not be confirmed enabled; the next reconcile decides. By reason.",
+    ["reason"],
+)
 TARGET_PUSH_DURATION: Final = Histogram(
     f"{PREFIX}_target_push_duration_seconds",
     "Latency of one batch push to the target, by target kind.",

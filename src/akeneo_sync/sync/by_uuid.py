@@ -11,6 +11,13 @@ again; and a product created after a diffing run paged past it is added to that 
 so the diff never deletes it. The one window left: a product deleted by an event while a run holds
 an already fetched page with it is pushed again by that run, and stays downstream until the next
 reconciliation deletes it.
+
+A 404 for one product is not proof that it left the catalog: a deleted catalog and a product
+hidden by permissions answer the same. Deleting downstream is the one action a merchant cannot
+undo, so a batch with missing products first asks for the catalog itself (one call per batch):
+only a catalog that exists and is enabled confirms the deletes; otherwise they are deferred
+(counted in `deletes_deferred_total`) and the next reconcile, which reads the whole catalog,
+decides.
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from akeneo_sync import metrics
 from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError
+from akeneo_sync.logging import get_logger
 from akeneo_sync.state import Counters, NewDeadLetter
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.sync.batch import (
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ReplayReport", "UuidBatchResult", "replay_dead_letters", "sync_uuid_batch"]
 
+_log = get_logger(__name__)
 # Product fetches run a few at a time; the client's fleet-wide limiter has the final say.
 FETCH_THREADS: Final = 4
 
@@ -58,6 +69,10 @@ def sync_uuid_batch(
     malformed = [u for u in dict.fromkeys(uuids) if not is_canonical_uuid(u)]
     fetched = _fetch(engine, catalog, wanted)
     gone = [u for u in wanted if fetched[u] is None]
+    if gone and (doubt := _catalog_doubt(engine, catalog)) is not None:
+        metrics.DELETES_DEFERRED.labels(reason=doubt).inc(len(gone))
+        _log.warning("deletes_deferred", catalog=catalog, products=len(gone), reason=doubt)
+        gone = []
     prepared = prepare_page(state, tenant, catalog, [p for p in fetched.values() if p is not None], engine.validator)
     rejected: dict[str, str] = {}
     if prepared.unknown:
@@ -89,6 +104,17 @@ def sync_uuid_batch(
     failed = frozenset(rejected) | {bad.uuid for bad in prepared.invalid if bad.uuid} | set(malformed)
     counters = Counters(upserted=len(accepted), skipped=prepared.skipped, deleted=len(deleted), failed=len(letters))
     return UuidBatchResult(counters, frozenset(failed), by_reason)
+
+
+def _catalog_doubt(engine: SyncEngine, catalog: str) -> str | None:
+    """Why the catalog cannot vouch for its missing products (None: it exists and is enabled)."""
+    try:
+        info = engine.source.get_catalog(catalog)
+    except CatalogNotFoundError:
+        return "catalog_not_found"
+    except CatalogDisabledError:
+        return "catalog_disabled"
+    return None if info.enabled else "catalog_disabled"
 
 
 def _fetch(engine: SyncEngine, catalog: str, uuids: Sequence[str]) -> dict[str, MappedProduct | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from worker_stack import Stack
 
 from akeneo_sync.state import CatalogStatus, TenantStatus
@@ -89,6 +90,40 @@ def test_product_events_resync_changed_and_delete_gone_products(stack: Stack) ->
     assert after[uuids[0]]["name"] == "From an event"
     assert uuids[1] not in after
     assert after == stack.expected(catalog)
+
+
+def _deferred(reason: str) -> float:
+    return REGISTRY.get_sample_value("akeneo_sync_deletes_deferred_total", {"reason": reason}) or 0.0
+
+
+def test_an_event_for_a_product_of_a_deleted_catalog_deletes_nothing_downstream(stack: Stack) -> None:
+    # The PIM answers 404 for a product of a deleted catalog exactly as for a product that left
+    # it: the event path must not read the first as the second and empty the storefront.
+    catalog = activate_and_enable(stack)
+    before = stack.target.products(stack.tenant, catalog)
+    uuids = sorted(before)[:3]
+    deferred = _deferred("catalog_not_found")
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    assert httpx.delete(f"{stack.pim.base_url}/api/rest/v1/catalogs/{catalog}", headers=headers).status_code == 204
+
+    stack.actors().sync_products.send(stack.tenant, uuids)
+    stack.worker.drain()
+
+    assert stack.target.products(stack.tenant, catalog) == before
+    assert _deferred("catalog_not_found") - deferred == len(uuids)
+
+
+def test_an_event_404_in_a_catalog_that_is_disabled_meanwhile_deletes_nothing(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    before = stack.target.products(stack.tenant, catalog)
+    gone = sorted(before)[0]
+    stack.admin("DELETE", f"/_emulator/products/{gone}")
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/disable")
+
+    stack.actors().sync_products.send(stack.tenant, [gone])
+    stack.worker.drain()
+
+    assert stack.target.products(stack.tenant, catalog) == before
 
 
 def test_a_disabled_catalog_stops_cleanly_and_a_re_enable_syncs_it_in_full(stack: Stack) -> None:
