@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     catalog_lock_ttl_s: float = Field(default=15.0, ge=1)
     broker_heartbeat_timeout_s: float = Field(default=15.0, ge=1)
     broker_maintenance_chance: int = Field(default=50_000, ge=1, le=1_000_000)
+    # How long a catalog deleted in the PIM keeps its products downstream; None ("keep") = forever.
+    deleted_catalog_grace_s: float | None = Field(default=86_400.0, ge=0)
+
+    @field_validator("deleted_catalog_grace_s", mode="before")
+    @classmethod
+    def _keep_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "keep" else value
 
     @field_validator("scopes", mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from akeneo_sync.state._codec import Fields, as_float, as_int, as_str, decode_ha
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
 
-__all__ = ["COUNT_FIELDS", "CatalogRecord", "CatalogStatus", "CatalogStore"]
+__all__ = ["COUNT_FIELDS", "GONE", "CatalogRecord", "CatalogStatus", "CatalogStore"]
 
 COUNT_FIELDS = ("upserted", "skipped", "deleted", "failed")
 
@@ -32,11 +32,15 @@ class CatalogStatus(StrEnum):
     PAUSED = "paused"
     DISABLED = "disabled"
     DELETED = "deleted"
+    # A deleted catalog whose products were removed from the target once its grace period ended.
+    PURGED = "purged"
     FAILED = "failed"
 
 
 # A catalog in one of these states needs a full sync once it is (again) enabled.
-_NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED})
+_NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED, CatalogStatus.PURGED})
+# Gone from the PIM: a poll that does not list them again has nothing new to record.
+GONE = frozenset({CatalogStatus.DELETED, CatalogStatus.PURGED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,8 @@ class CatalogRecord:
     last_outcome: str | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     updated_at: float = 0.0
+    # When the app first found the catalog deleted in the PIM (the purge grace runs from here).
+    deleted_at: float | None = None
 
     @property
     def is_live(self) -> bool:
@@ -99,6 +105,7 @@ class CatalogStore:
             last_outcome=as_str(fields, "last_outcome"),
             counts={name: as_int(fields, f"count_{name}") for name in COUNT_FIELDS},
             updated_at=as_float(fields, "updated_at") or 0.0,
+            deleted_at=as_float(fields, "deleted_at"),
         )
 
     def require(self, tenant: str, catalog_id: str) -> CatalogRecord:
@@ -127,7 +134,11 @@ class CatalogStore:
         fields: Fields = {"status": status.value, "updated_at": str(self._clock.now())}
         if enabled is not None:
             fields["enabled"] = "1" if enabled else "0"
-        pipe.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
+        key = self._keys.catalog(tenant, catalog_id)
+        pipe.hset(key, mapping=fields)
+        if status is CatalogStatus.DELETED:
+            # The first time only: a poll or a run finding it gone again does not restart the grace.
+            pipe.hsetnx(key, "deleted_at", str(self._clock.now()))
         pipe.sadd(self._keys.catalogs(tenant), catalog_id)
         return pipe
 

@@ -17,7 +17,7 @@ from dramatiq.middleware import CurrentMessage
 
 from akeneo_sync.errors import AkeneoSyncError, RateLimitedError
 from akeneo_sync.state import RunMode
-from akeneo_sync.worker import jobs
+from akeneo_sync.worker import jobs, purge
 from akeneo_sync.worker.broker import DEFAULT_QUEUE
 from akeneo_sync.worker.runtime import Runtime, current_runtime
 
@@ -26,6 +26,7 @@ __all__ = [
     "catalog_watchdog",
     "delete_products",
     "poll_catalogs",
+    "purge_catalog",
     "reconcile_catalog",
     "reconcile_tenant",
     "should_retry",
@@ -96,6 +97,8 @@ def poll_catalogs(tenant: str) -> None:
         raise retry_later(exc) from exc
     for catalog in changes.newly_enabled:
         sync_catalog.send(tenant, catalog, "full")
+    for catalog in purge.catalogs_due_for_purge(runtime, tenant):
+        purge_catalog.send(tenant, catalog)
 
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
@@ -151,6 +154,18 @@ def catalog_watchdog(tenant: str, catalog: str) -> None:
 def _arm_watchdog(runtime: Runtime, tenant: str, catalog: str, delay_s: float) -> None:
     if jobs.arm_watchdog(runtime, tenant, catalog):
         catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(delay_s * 1000))
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SYNC_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def purge_catalog(tenant: str, catalog: str) -> None:
+    """Delete downstream every product of a catalog deleted in the PIM, once its grace has passed."""
+    runtime = current_runtime()
+    report = purge.purge_deleted_catalog(runtime, tenant, catalog)
+    if report is None:
+        raise dramatiq.Retry("catalog locked", delay=int(runtime.settings.catalog_lock_ttl_s * 1000))
+    if not report.finished:
+        # The worker is shutting down: what is left is purged by the next worker.
+        purge_catalog.send(tenant, catalog)
 
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)

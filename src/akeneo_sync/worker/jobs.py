@@ -21,6 +21,7 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.mapping import schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Slot, Tenant, TenantStatus
+from akeneo_sync.state.catalogs import GONE
 from akeneo_sync.sync.engine import EngineOptions, SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import Outcome, RunSummary
@@ -165,7 +166,7 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
         elif not info.enabled and (record is None or record.status is not CatalogStatus.PAUSED):
             catalogs.set_status(tenant.id, catalog_id, CatalogStatus.PAUSED, enabled=False)
             disabled.append(catalog_id)
-    deleted = [cid for cid, record in known.items() if cid not in listed and record.status is not CatalogStatus.DELETED]
+    deleted = [cid for cid, record in known.items() if cid not in listed and record.status not in GONE]
     for catalog_id in deleted:
         catalogs.set_status(tenant.id, catalog_id, CatalogStatus.DELETED, enabled=False)
         CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(0)

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from akeneo_sync.emulator.testing import EmulatorHandle
+import redis
+from cryptography.fernet import Fernet
+
+from akeneo_sync.clock import Clock, SystemClock
+from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
+from akeneo_sync.settings import CatalogSpec, Settings
+from akeneo_sync.state import StoredToken
 from akeneo_sync.targets.sqlite import SqliteTarget
+from akeneo_sync.tenancy import tenant_id_for
+from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
-from akeneo_sync.worker.runtime import Runtime
+from akeneo_sync.worker.runtime import Runtime, build_runtime
+from akeneo_sync.worker.shutdown import StopFlag
+
+CLIENT_ID = "akeneo-sync-tests"
 
 
 @dataclass
@@ -39,3 +53,31 @@ class Stack:
 
     def catalog_ids(self) -> list[str]:
         return [record.id for record in self.runtime.state.catalogs.list(self.tenant)]
+
+
+@contextmanager
+def running_stack(
+    redis_client: redis.Redis, tmp_path: Path, *, clock: Clock | None = None, **settings: Any
+) -> Iterator[Stack]:
+    """The emulator (300 products), a tenant and a real worker; `settings` override the defaults."""
+    config = Settings(
+        encryption_key=Fernet.generate_key().decode(),
+        target_url=f"sqlite:///{tmp_path / 'target.db'}",
+        allow_private_pim=True,
+        client_id=CLIENT_ID,
+        catalogs=(CatalogSpec(name="Store EU"),),
+        # Short, so the watchdog of a coalesced trigger fires within seconds in tests.
+        catalog_lock_ttl_s=2,
+        **settings,
+    )
+    with running_emulator(products=300, seed=7) as pim:
+        pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": "s3cret"}).raise_for_status()
+        token = pim.admin.post("/_emulator/tokens", json={"client_id": CLIENT_ID}).json()["access_token"]
+        target = SqliteTarget(config.target_url)
+        runtime = build_runtime(config, redis_client, clock=clock or SystemClock(), stop=StopFlag(), target=target)
+        tenant = tenant_id_for(pim.base_url)
+        runtime.state.tenants.save(tenant, pim_url=pim.base_url, token=StoredToken(access_token=token))
+        broker = build_broker(redis_client)
+        with EmbeddedWorker(runtime, broker, threads=2) as worker:
+            yield Stack(pim=pim, runtime=runtime, worker=worker, target=target, tenant=tenant, token=token)
+        runtime.close()
