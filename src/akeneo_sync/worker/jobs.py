@@ -76,6 +76,9 @@ def disconnect_tenant(runtime: Runtime, tenant_id: str, *, revoked: bool) -> Non
     if tenant is None or tenant.status is not TenantStatus.ACTIVE:
         return
     runtime.state.tenants.set_status(tenant_id, TenantStatus.DISCONNECTED)
+    # Nothing may use it any more, so nothing keeps it: reconnecting the app stores a new one.
+    # The tenant's catalogs and downstream data stay until an operator purges the tenant.
+    runtime.state.tenants.forget_token(tenant_id)
     if revoked:
         TENANTS_REVOKED.inc()
     log.warning("tenant_disconnected", tenant=tenant_id, revoked=revoked)

@@ -7,6 +7,7 @@ import pytest
 from prometheus_client import REGISTRY
 from worker_stack import Stack
 
+from akeneo_sync.errors import StateError
 from akeneo_sync.state import CatalogStatus, TenantStatus
 
 pytestmark = pytest.mark.integration
@@ -158,6 +159,8 @@ def test_a_revoked_token_disconnects_the_tenant_and_stops_all_requests(stack: St
     assert tenant is not None
     assert tenant.status is TenantStatus.DISCONNECTED
     assert stack.admin("GET", "/_emulator/stats")["requests"] == 1
+    with pytest.raises(StateError, match="no stored token"):  # erased at once, not kept encrypted
+        stack.runtime.state.tenants.token(stack.tenant)
 
     # Later triggers make no request at all.
     stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
