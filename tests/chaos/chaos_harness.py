@@ -220,6 +220,7 @@ class Pim:
             catalog: str = created.json()["id"]
             api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
                     headers={"Content-Type": "application/json"}).raise_for_status()
+        self.call("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
         self.call("POST", f"/_emulator/catalogs/{catalog}/enable")
         return token, catalog
 

@@ -15,6 +15,7 @@ def activate_and_enable(stack: Stack) -> str:
     stack.actors().app_activated.send(stack.tenant)
     stack.worker.drain()
     [catalog] = stack.catalog_ids()
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
     stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
     stack.actors().poll_catalogs.send(stack.tenant)
     stack.worker.drain()
