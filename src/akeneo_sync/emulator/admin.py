@@ -1,4 +1,4 @@
-"""The `/_emulator/` admin API (no auth, not Akeneo): the contract in HELPERS.md."""
+"""The `/_emulator/` admin API (no auth, not Akeneo), described in README.md and docs/akeneo.md."""
 
 from __future__ import annotations
 
