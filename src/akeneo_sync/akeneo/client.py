@@ -338,7 +338,10 @@ class AkeneoClient:
         if schema is None:
             raise MappingSchemaMissingError(
                 "the PIM has no mapping schema for this enabled catalog and the app has none configured for it",
-                endpoint=endpoint, status=200, tenant=self._tenant, catalog=catalog_id,
+                endpoint=endpoint,
+                status=200,
+                tenant=self._tenant,
+                catalog=catalog_id,
             )
         _log.warning("pim_mapping_schema_restored", endpoint=endpoint, catalog=catalog_id, tenant=self._tenant)
         self.put_mapping_schema(catalog_id, schema)
@@ -351,7 +354,11 @@ class AkeneoClient:
         if reason is not None:
             raise MappingSchemaMissingError(
                 f"mapped products still unavailable after the mapping schema was pushed again: {reason}",
-                endpoint=endpoint, status=200, body=reason, tenant=self._tenant, catalog=catalog_id,
+                endpoint=endpoint,
+                status=200,
+                body=reason,
+                tenant=self._tenant,
+                catalog=catalog_id,
             )
 
     def _raise_if_disabled(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> None:
@@ -378,7 +385,8 @@ class AkeneoClient:
         if (link.hostname or "") != (base.hostname or ""):
             raise PimError(
                 f"a next-page link points to another host than the PIM ({link.hostname or 'no host'!s})",
-                endpoint="pagination", tenant=self._tenant,
+                endpoint="pagination",
+                tenant=self._tenant,
             )
         return urlunsplit((base.scheme, base.netloc, link.path, link.query, ""))
 

@@ -114,8 +114,9 @@ def test_a_full_last_page_is_followed_by_an_empty_page_without_next(
 ) -> None:
     # A small selection, so that one page (limit <= 1000) holds it exactly.
     pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection", json={"families": ["books"]}).raise_for_status()
-    total = len(pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected", params={"mapped": "false"})
-                .json()["uuids"])
+    total = len(
+        pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected", params={"mapped": "false"}).json()["uuids"]
+    )
     page = api.get(f"{API}/catalogs/{enabled_catalog}/product-uuids", params={"limit": total}).json()
     last = api.get(page["_links"]["next"]["href"]).json()
 
@@ -132,9 +133,7 @@ def test_links_carry_the_limit_and_first_has_no_search_after(
     assert second["_links"]["first"] == {"href": f"{pim.base_url}{path}?limit=100"}
 
 
-def test_mapped_products_links_are_absolute_urls(
-    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
-) -> None:
+def test_mapped_products_links_are_absolute_urls(pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str) -> None:
     links = api.get(f"{API}/catalogs/{enabled_catalog}/mapped-products", params={"limit": 5}).json()["_links"]
 
     assert all(link["href"].startswith(f"{pim.base_url}{API}/") for link in links.values())
@@ -182,8 +181,11 @@ def test_a_disabled_catalog_answers_disabled_even_without_schema(api: httpx.Clie
 def test_only_uuid_is_mapped_until_the_user_maps_targets(pim: EmulatorHandle, api: httpx.Client) -> None:
     catalog = api.post(f"{API}/catalogs", json={"name": "unmapped"}).json()["id"]
     schema = BUNDLED_SCHEMA.read_bytes().replace(b'"required": ["uuid", "sku", "name"]', b'"required": ["uuid"]')
-    api.put(f"{API}/catalogs/{catalog}/mapping-schemas/product", content=schema,
-            headers={"Content-Type": "application/json"}).raise_for_status()
+    api.put(
+        f"{API}/catalogs/{catalog}/mapping-schemas/product",
+        content=schema,
+        headers={"Content-Type": "application/json"},
+    ).raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
     items = api.get(f"{API}/catalogs/{catalog}/mapped-products", params={"limit": 10}).json()["_embedded"]["items"]
 
@@ -227,11 +229,11 @@ def test_an_empty_required_source_leaves_the_product_out_of_mapped_products(
     assert no_sku not in seen
 
 
-def test_an_empty_required_source_makes_a_single_read_404(
-    api: httpx.Client, enabled_catalog: str, no_sku: str
-) -> None:
-    answers = [api.get(f"{API}/catalogs/{enabled_catalog}/{path}/{no_sku}").status_code
-               for path in ("products", "mapped-products")]
+def test_an_empty_required_source_makes_a_single_read_404(api: httpx.Client, enabled_catalog: str, no_sku: str) -> None:
+    answers = [
+        api.get(f"{API}/catalogs/{enabled_catalog}/{path}/{no_sku}").status_code
+        for path in ("products", "mapped-products")
+    ]
 
     assert answers == [404, 404]
 
