@@ -3,8 +3,8 @@ dashboard query and alert expression is evaluated against it and the main graphs
 
 The scenario: a 20,000-product emulator slowed so the full sync spans many scrapes, a tenant
 registered with `akeneo-sync tenants add`, its catalog enabled through the emulator admin API (the
-scheduler's poll starts the sync), a few products without `sku` (dead letters, the mapping schema
-requires it), 429s injected during part of the sync (back-off), an unsigned event posted to the web
+scheduler's poll starts the sync), a few products with a broken image URL (dead letters: the mapping schema
+wants a URI), 429s injected during part of the sync (back-off), an unsigned event posted to the web
 side, a second tenant whose token is revoked (tenant revoked) and a message no retry can fix
 (errors and rejects). Exit code 1 when a check fails.
 """
@@ -160,7 +160,8 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     wait_until("the catalog created at activation", lambda: bool(state.catalogs.list(TENANT)), 30,
                alive=procs.check_alive)
     catalog = state.catalogs.list(TENANT)[0].id
-    _drop_skus(admin, catalog)
+    _break_image_urls(admin, catalog)
+    admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
     admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
     _poison_and_unsigned_event(stack, client, catalog)
 
@@ -190,14 +191,16 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     time.sleep(3)  # a few more scrapes: counters' last increase lands, queue depth back to 0
     upserted = stack.api.get("/api/v1/query", params={"query": 'sum(akeneo_sync_products_total{action="upserted"})'})
     count = upserted.json()["data"]["result"][0]["value"][1]
-    print(f"observe: Prometheus sees {count} products upserted ({DEAD_LETTER_PRODUCTS} without sku are dead letters)")
+    print(f"observe: Prometheus sees {count} products upserted "
+          f"({DEAD_LETTER_PRODUCTS} with a broken image URL are dead letters)")
 
 
-def _drop_skus(admin: httpx.Client, catalog: str) -> None:
-    """Products without `sku` fail the mapping schema (it requires sku): they become dead letters."""
+def _break_image_urls(admin: httpx.Client, catalog: str) -> None:
+    """Products whose image URL is no URI fail the mapping schema (format: uri): they become dead
+    letters. (An empty required source would not: the PIM leaves such a product out.)"""
     uuids = admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["uuids"]
     for uuid in uuids[:DEAD_LETTER_PRODUCTS]:
-        admin.patch(f"/_emulator/products/{uuid}", json={"values": {"sku": None}}).raise_for_status()
+        admin.patch(f"/_emulator/products/{uuid}", json={"values": {"image_url": "no link"}}).raise_for_status()
 
 
 def _poison_and_unsigned_event(stack: Stack, client: redis.Redis, catalog: str) -> None:

@@ -176,9 +176,12 @@ def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> in
 
             eu = catalogs["Store EU"]
             demo.admin("PUT", f"/_emulator/catalogs/{eu}/selection", json={"enabled_only": True})
+            # Only `uuid` is mapped by the PIM; the user maps the other targets before enabling.
+            demo.admin("POST", f"/_emulator/catalogs/{eu}/product-mapping/by-name")
             demo.admin("POST", f"/_emulator/catalogs/{eu}/enable")
             total = len(demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["uuids"])
-            say(f"3. The PIM user enables Store EU ({total:,} products selected): poll -> full sync\n")
+            say(f"3. The PIM user maps the targets and enables Store EU ({total:,} products selected): "
+                "poll -> full sync\n")
             actors.poll_catalogs.send(tenant)
             full_s = demo.follow(worker, runtime, tenant, eu, total)
 

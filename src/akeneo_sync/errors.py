@@ -9,6 +9,7 @@
      │    ├── ScopeError              403: a scope or permission is missing
      │    ├── CatalogDisabledError    200 with an `error` body: the catalog is disabled
      │    ├── CatalogNotFoundError    404: the catalog was deleted (or is not ours)
+     │    ├── MappingSchemaMissingError  200 "no mapping schema" that pushing the schema did not cure
      │    ├── PimValidationError      400/422: the request was refused, with the PIM's messages
      │    ├── RateLimitedError        429 after the retry budget (retryable)
      │    └── PimUnavailableError     5xx, 408, timeouts, dropped connections (retryable)
@@ -31,6 +32,7 @@ __all__ = [
     "CatalogDisabledError",
     "CatalogNotFoundError",
     "ConfigError",
+    "MappingSchemaMissingError",
     "PimError",
     "PimUnavailableError",
     "PimValidationError",
@@ -90,6 +92,13 @@ class ScopeError(PimError):
 
 class CatalogDisabledError(PimError):
     """Raised when a product endpoint answers 200 with an `error` body: the catalog is disabled."""
+
+
+class MappingSchemaMissingError(PimError):
+    """Raised when an enabled catalog's mapped products answer 200 with an error body (the PIM has
+    no mapping schema for it) and the app has no schema to push, or pushing it did not help.
+
+    Not a disabled catalog: the catalog stays live and the next run tries again."""
 
 
 class CatalogNotFoundError(PimError):

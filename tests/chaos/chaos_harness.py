@@ -220,6 +220,7 @@ class Pim:
             catalog: str = created.json()["id"]
             api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
                     headers={"Content-Type": "application/json"}).raise_for_status()
+        self.call("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
         self.call("POST", f"/_emulator/catalogs/{catalog}/enable")
         return token, catalog
 
@@ -227,7 +228,8 @@ class Pim:
 @contextmanager
 def serve_emulator(products: int, seed: int) -> Iterator[Pim]:
     """The emulator on a free loopback port in a background thread, with a request log in front."""
-    emulator = Emulator.build(EmulatorConfig(products=products, seed=seed))
+    # Counts on: today's windowed planner needs them to run several cursors (a real PIM gives none).
+    emulator = Emulator.build(EmulatorConfig(products=products, seed=seed, serve_counts=True))
     log = RequestLog()
     app = RequestLogMiddleware(create_app(emulator=emulator), log)
     port = free_port()

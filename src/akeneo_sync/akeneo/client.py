@@ -5,9 +5,17 @@ this module builds the requests and turns the answers into typed values, raising
 `CatalogDisabledError` for the 200-with-`error` body and a retryable `PimUnavailableError` for a
 2xx body it cannot read.
 
-Pages are followed through `_links.next.href` only (the cursor is opaque), resolved against the
-PIM's base URL because some PIM versions send path-only links, and refused if they point at
-another host: the bearer token must never leave for a server that is not the PIM.
+The same 200-with-`error` body on mapped products also means "this catalog has no mapping
+schema" (GetMappedProductsAction). The text is never matched: when the client knows the schema
+to push (`mapping_schemas`), it asks the catalog whether it is enabled; an enabled catalog gets
+its schema again and the page is read once more; a disabled one raises `CatalogDisabledError`.
+
+Pages are followed through `_links.next.href` only (the cursor is opaque). A link is resolved
+against the PIM's base URL (some PIM versions send path-only links) and must name the PIM's host;
+its scheme and port are not compared (a PIM behind a TLS-terminating proxy writes `http://`
+links) and the request goes to the PIM base's scheme and host with the link's path and query.
+A link to another host is refused: the bearer token must never leave for a server that is not
+the PIM.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -39,6 +47,7 @@ from akeneo_sync.clock import Clock
 from akeneo_sync.errors import (
     CatalogDisabledError,
     CatalogNotFoundError,
+    MappingSchemaMissingError,
     PimError,
     PimUnavailableError,
 )
@@ -54,11 +63,11 @@ _log = get_logger(__name__)
 _API: Final = "/api/rest/v1"
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 _T = TypeVar("_T")
+# The endpoints whose 200-with-error body may mean "no mapping schema" rather than "disabled".
+_MAPPED: Final = frozenset({"mapped-products", "mapped-product"})
 
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
+SchemaSource = Callable[[str], Mapping[str, Any] | None]
+"""The mapping schema the app pushes for a catalog id (None: the app has none for it)."""
 
 
 class AkeneoClient:
@@ -78,9 +87,11 @@ class AkeneoClient:
         tenant: str = "",
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 30.0,
+        mapping_schemas: SchemaSource | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._tenant = tenant
+        self._schemas = mapping_schemas
         self._sender = PimSender(
             http,
             tokens=tokens,
@@ -103,6 +114,7 @@ class AkeneoClient:
         clock: Clock,
         rng: random.Random,
         tenant: str,
+        mapping_schemas: SchemaSource | None = None,
     ) -> AkeneoClient:
         """A client on the process's shared connection pool, with the retry budget from settings."""
         return cls(
@@ -115,6 +127,7 @@ class AkeneoClient:
             max_attempts=settings.pim_max_attempts,
             deadline_s=settings.pim_retry_deadline_s,
             tenant=tenant,
+            mapping_schemas=mapping_schemas,
         )
 
     def __repr__(self) -> str:
@@ -281,22 +294,72 @@ class AkeneoClient:
     ) -> Page[Any]:
         url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
         params = None if next_url else query.params()
-        response = self._sender.send("GET", endpoint, url, params=params, catalog=catalog_id)
-        data = self._json(response, endpoint, catalog_id)
+
+        def read() -> tuple[httpx.Response, object]:
+            response = self._sender.send("GET", endpoint, url, params=params, catalog=catalog_id)
+            return response, self._json(response, endpoint, catalog_id)
+
+        response, data = read()
+        if self._schema_restored(data, endpoint, catalog_id, single=False):
+            response, data = read()
+            self._raise_if_still_unmapped(data, endpoint, catalog_id, single=False)
         self._raise_if_disabled(data, endpoint, catalog_id, single=False)
         page = self._validate(model, data, endpoint, catalog_id)
         return Page(items=page.item_list(), next_url=self._next(page.links), url=str(response.request.url))
 
     def _single(self, endpoint: str, catalog_id: str, suffix: str) -> dict[str, Any] | None:
-        try:
+        def read() -> object:
             response = self._sender.send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
+            return self._json(response, endpoint, catalog_id)
+
+        try:
+            data = read()
+            if self._schema_restored(data, endpoint, catalog_id, single=True):
+                data = read()
+                self._raise_if_still_unmapped(data, endpoint, catalog_id, single=True)
         except CatalogNotFoundError:
             return None
-        data = self._json(response, endpoint, catalog_id)
         self._raise_if_disabled(data, endpoint, catalog_id, single=True)
         if not isinstance(data, dict):
             raise self._malformed(endpoint, catalog_id, "a product that is not a JSON object")
         return data
+
+    def _schema_restored(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> bool:
+        """Whether an error body on mapped products was "no mapping schema", now pushed again.
+
+        Only an enabled catalog can be missing its schema (a disabled one answers the same body
+        for being disabled), so the catalog is asked first; the wording is never matched.
+        """
+        if self._schemas is None or endpoint not in _MAPPED or disabled_reason(data, single=single) is None:
+            return False
+        if not self.get_catalog(catalog_id).enabled:
+            return False
+        schema = self._schemas(catalog_id)
+        if schema is None:
+            raise MappingSchemaMissingError(
+                "the PIM has no mapping schema for this enabled catalog and the app has none configured for it",
+                endpoint=endpoint,
+                status=200,
+                tenant=self._tenant,
+                catalog=catalog_id,
+            )
+        _log.warning("pim_mapping_schema_restored", endpoint=endpoint, catalog=catalog_id, tenant=self._tenant)
+        self.put_mapping_schema(catalog_id, schema)
+        return True
+
+    def _raise_if_still_unmapped(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> None:
+        # Read again right after the PUT: an error body now is not a disabled catalog either (it
+        # was enabled a moment ago), and marking it disabled would start a full sync at every poll.
+        reason = disabled_reason(data, single=single)
+        if reason is not None:
+            raise MappingSchemaMissingError(
+                f"mapped products still unavailable after the mapping schema was pushed again: {reason}",
+                endpoint=endpoint,
+                status=200,
+                body=reason,
+                tenant=self._tenant,
+                catalog=catalog_id,
+            )
 
     def _raise_if_disabled(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> None:
         reason = disabled_reason(data, single=single)
@@ -309,13 +372,23 @@ class AkeneoClient:
     def _next(self, links: Links) -> str | None:
         if links.next is None:
             return None
-        return self._on_pim(urljoin(self._base + "/", links.next.href))
+        return self._on_pim(links.next.href)
 
     def _on_pim(self, url: str) -> str:
-        # A next link (or a checkpointed one) is followed only on the PIM: it gets the bearer token.
-        if _origin(url) != _origin(self._base):
-            raise PimError("a next-page link points to another host than the PIM", endpoint="pagination")
-        return url
+        """The link rebuilt on the PIM base (its scheme, host and port), or refused if it names another host.
+
+        A next link (or a checkpointed one) gets the bearer token, so only its host decides; a
+        TLS-terminating proxy in front of the PIM makes it write `http://` links for an `https://`
+        base, which would otherwise send the token in clear or fail.
+        """
+        link, base = urlsplit(urljoin(self._base + "/", url)), urlsplit(self._base)
+        if (link.hostname or "") != (base.hostname or ""):
+            raise PimError(
+                f"a next-page link points to another host than the PIM ({link.hostname or 'no host'!s})",
+                endpoint="pagination",
+                tenant=self._tenant,
+            )
+        return urlunsplit((base.scheme, base.netloc, link.path, link.query, ""))
 
     def _json(self, response: httpx.Response, endpoint: str, catalog: str | None = None) -> object:
         try:

@@ -13,11 +13,12 @@ What it serves, as ``/work/shared/akeneo-api.md`` documents Akeneo:
 - ``/api/rest/v1/catalogs...``: catalogs, mapping schema (PUT answers 204), product-uuids,
   products, mapped-products (+ the undocumented ``mapped-products/{uuid}``), mapped-models
   (always empty: there are no product models) and variants (404), with bearer auth,
-  scopes, search_after cursors, absolute links and the 200-with-``error`` disabled body;
+  scopes, search_after cursors, links and the 200-with-``error`` disabled body; where the docs
+  are silent it follows Akeneo's code (the conformance table in docs/akeneo.md);
 - ``/event-platform/api/v1``: the Event Platform management API; product events are delivered,
   signed, to active subscriptions;
 - ``/_emulator/...``: the admin API (apps, tokens, catalogs, products, faults, fair use, stats,
-  events), no auth, documented in HELPERS.md.
+  events), no auth, documented in README.md and docs/akeneo.md.
 
 Module map: ``config`` (switches), ``catalog_data`` (seeded generator), ``store`` (PIM state),
 ``auth`` (apps, codes, tokens), ``protocol`` (errors, links, dates, bearer auth),

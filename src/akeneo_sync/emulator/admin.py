@@ -1,4 +1,4 @@
-"""The `/_emulator/` admin API (no auth, not Akeneo): the contract in HELPERS.md."""
+"""The `/_emulator/` admin API (no auth, not Akeneo), described in README.md and docs/akeneo.md."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from akeneo_sync.emulator.auth import App, Connection
+from akeneo_sync.emulator.catalog_data import ATTRIBUTES
 from akeneo_sync.emulator.events import Subscriber
 from akeneo_sync.emulator.faults import FairUse, RandomFaults, ScriptedFaults
+from akeneo_sync.emulator.mapping import suggested_mapping
 from akeneo_sync.emulator.products_api import expected
 from akeneo_sync.emulator.protocol import ApiError, json_response, parse_atom
 from akeneo_sync.emulator.runtime import Emulator, emulator_of
@@ -185,7 +187,7 @@ async def set_selection(request: Request) -> Response:
 
 
 async def set_product_mapping(request: Request) -> Response:
-    """Map targets to attribute codes (null unmaps); other targets keep the default."""
+    """Map targets to attribute codes as a PIM user does (replaces the mapping; absent or null: unmapped)."""
     raw = await request.body()
     try:
         mapping = json.loads(raw or b"{}")
@@ -198,6 +200,33 @@ async def set_product_mapping(request: Request) -> Response:
     with emulator.store.lock:
         catalog.product_mapping = dict(mapping)
     return json_response({"id": catalog.id, "product_mapping": catalog.product_mapping})
+
+
+async def map_by_name(request: Request) -> Response:
+    """Map every target of the catalog's schema to the attribute of the same (or usual) name, as a
+    PIM user would in the mapping screen; targets nothing fits stay unmapped. 409 without a schema."""
+    emulator = emulator_of(request)
+    catalog = _admin_catalog(emulator, request)
+    with emulator.store.lock:
+        if catalog.mapping_schema is None:
+            raise ApiError(409, "The catalog has no product mapping schema to map yet.")
+        catalog.product_mapping = suggested_mapping(catalog.mapping_schema, frozenset(ATTRIBUTES))
+    return json_response({"id": catalog.id, "product_mapping": catalog.product_mapping})
+
+
+class CountsIn(_Strict):
+    """Whether product-uuids answers `with_count`."""
+
+    serve: bool
+
+
+async def put_counts(request: Request) -> Response:
+    """Serve `items_count` on `product-uuids?with_count=true` (a real PIM never does) or stop."""
+    body = await _body(request, CountsIn)
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        emulator.store.serve_counts = body.serve
+    return json_response({"serve": body.serve})
 
 
 async def expected_content(request: Request) -> Response:
@@ -349,7 +378,9 @@ def routes() -> list[Route]:
         Route(r + "/catalogs/{id}/invalidate", invalidate, methods=["POST"]),
         Route(r + "/catalogs/{id}/selection", set_selection, methods=["PUT"]),
         Route(r + "/catalogs/{id}/product-mapping", set_product_mapping, methods=["PUT"]),
+        Route(r + "/catalogs/{id}/product-mapping/by-name", map_by_name, methods=["POST"]),
         Route(r + "/catalogs/{id}/expected", expected_content, methods=["GET"]),
+        Route(f"{r}/counts", put_counts, methods=["PUT"]),
         Route(f"{r}/products", create_product, methods=["POST"]),
         Route(r + "/products/{uuid}", update_product, methods=["PATCH"]),
         Route(r + "/products/{uuid}", delete_product, methods=["DELETE"]),

@@ -37,6 +37,11 @@ class EmulatorConfig:
     # CONFLICT #2 in akeneo-api.md: docs say 201, Akeneo's tests and demo-app say 204. We answer 204.
     put_schema_status: int = 204
     latency_s: float = 0.0
+    # Answer `items_count` to `product-uuids?with_count=true`. A real PIM never does (its action
+    # does not read the parameter); on here, the count path of a client stays testable.
+    serve_counts: bool = False
+    # product-uuids links without scheme and host, as one Akeneo version built them.
+    path_only_uuid_links: bool = False
     # Budget of the rendered-product cache (rendering.RenderCache): ~0.5 KB per mapped and ~1.3 KB
     # per standard product, so 128 MiB keeps a 100k-product catalog's mapped products and then
     # stops growing (a 1M-product instance stays near 350 MB instead of 226 MB).

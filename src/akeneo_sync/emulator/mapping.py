@@ -18,9 +18,10 @@ __all__ = [
     "META_SCHEMA_VERSIONS",
     "ProductMapper",
     "SchemaInvalidError",
-    "default_source",
     "map_product",
     "schema_targets",
+    "suggested_mapping",
+    "suggested_source",
     "validate_schema",
 ]
 
@@ -123,12 +124,21 @@ def schema_targets(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return targets
 
 
-def default_source(target: str, known_attributes: frozenset[str]) -> str | None:
-    """The source a target maps to before anyone configures the catalog (None: unmapped)."""
+def suggested_source(target: str, known_attributes: frozenset[str]) -> str | None:
+    """The source a PIM user would pick for a target: the attribute of the same (or the usual) name.
+
+    Never applied by itself: the PIM maps only `uuid` (akeneo-api.md §4); the admin API's
+    `POST /_emulator/catalogs/{id}/product-mapping/by-name` applies it, as a user would.
+    """
     if target in _SPECIAL_SOURCES or target in known_attributes:
         return target
     alias = _ALIASES.get(target)
     return alias if alias is not None and (alias in _SPECIAL_SOURCES or alias in known_attributes) else None
+
+
+def suggested_mapping(schema: dict[str, Any] | None, known_attributes: frozenset[str]) -> dict[str, str | None]:
+    """`suggested_source` for every target of the schema but `uuid` (None: nothing fits)."""
+    return {t: suggested_source(t, known_attributes) for t in schema_targets(schema or {}) if t != "uuid"}
 
 
 def map_product(product: Product, catalog: Catalog, known_attributes: frozenset[str]) -> MappedProduct:
@@ -157,7 +167,8 @@ class ProductMapper:
                 # emptiness check below keeps it as the unconditional assignment it is.
                 steps.append((target, _SPECIAL_GETTERS["uuid"], _same))
                 continue
-            source = product_mapping.get(target, default_source(target, known_attributes))
+            # Unmapped until the PIM user picks a source (only `uuid` is mapped by the PIM).
+            source = product_mapping.get(target)
             convert = _converter(spec, tuple(currencies))
             if source is None or convert is None:
                 continue

@@ -2,7 +2,8 @@
 
 Every list is ordered by UUID ascending; `search_after` is the last UUID of the page and `next` is
 emitted whenever a page is full, so the last page may be empty (IMPL-ONLY, GetProductUuidsAction).
-A disabled catalog answers 200 with an `error` body on every one of these endpoints.
+A disabled catalog answers 200 with an `error` body on every one of these endpoints. Where the docs
+are silent this follows Akeneo's code; docs/akeneo.md has the conformance table.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from akeneo_sync.emulator.protocol import (
     API_PREFIX,
     ApiError,
     authenticate,
+    base_url,
     href,
     json_response,
     parse_atom,
@@ -35,6 +37,9 @@ _SCOPES: Final = ("read_catalogs", "read_products")
 _KNOWN_ATTRIBUTES: Final = frozenset(ATTRIBUTES)
 _ASSOCIATIONS: Final = ("PACK", "UPSELL", "X_SELL", "SUBSTITUTION")
 _NO_SCHEMA: Final = "Impossible to map products: no product mapping schema available for this catalog."
+# Akeneo answers this 200 under `error` in one version (GetMappedProductsAction @226dec5c) and under
+# `message` in the next (@0a7dfc9c); both keys at once serve a client written for either.
+_NO_SCHEMA_BODY: Final = {"error": _NO_SCHEMA, "message": _NO_SCHEMA}
 
 
 def _disabled_list(catalog: Catalog) -> str:
@@ -70,7 +75,9 @@ def _catalog(request: Request) -> Catalog:
     require_scopes(token, _SCOPES, "access products")
     catalog = catalog_or_404(request, token)
     with emulator_of(request).store.lock:
-        if catalog.invalid:
+        # A required target without a source makes Akeneo's product query fail; the handler then
+        # finds the catalog invalid and disables it (GetMappedProductsHandler, ProductMappingRequiredFilters).
+        if catalog.invalid or (catalog.enabled and catalog.required_sources() is None):
             catalog.enabled, catalog.invalid = False, False
     return catalog
 
@@ -78,7 +85,6 @@ def _catalog(request: Request) -> Catalog:
 def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:
     """The page request and the parameters to echo into links (limit and dates only)."""
     params = request.query_params
-    echo: dict[str, str] = {}
     limit = 100
     if "limit" in params:
         try:
@@ -87,7 +93,8 @@ def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, st
             limit = 0
         if not 1 <= limit <= max_limit:
             raise ApiError(422, f"The limit must be an integer between 1 and {max_limit}.")
-        echo["limit"] = params["limit"]
+    # Akeneo's router writes the limit into every link, the default one too (GetProductUuidsAction).
+    echo: dict[str, str] = {"limit": str(limit)}
     bounds: dict[str, int] = {}
     for name in ("updated_after", "updated_before"):
         if name in params:
@@ -98,34 +105,49 @@ def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, st
 
 
 def _page(request: Request, items: list[bytes], last_uuid: str | None, query: ProductQuery,
-          echo: dict[str, str], *, count: int, extra: dict[str, Any] | None = None) -> Response:
-    """A list page; `items` are encoded already and `count` says how many they are."""
+          echo: dict[str, str], *, count: int, extra: dict[str, Any] | None = None,
+          path_only: bool = False) -> Response:
+    """A list page; `items` are encoded already and `count` says how many they are.
+
+    Links are absolute unless `path_only` (one version of product-uuids generated them without
+    `RouterInterface::ABSOLUTE_URL`: GetProductUuidsAction @18697e37, absolute @f272516c).
+    """
     path = request.url.path
+
+    def link(params: dict[str, str]) -> dict[str, str]:
+        built = href(request, path, params)
+        return {"href": built["href"].removeprefix(base_url(request))} if path_only else built
+
     self_params = dict(echo)
     if query.search_after is not None:
         self_params = {"search_after": query.search_after, **echo}
-    links = {"self": href(request, path, self_params), "first": href(request, path, echo)}
+    links = {"self": link(self_params), "first": link(echo)}
     if count >= query.limit and last_uuid is not None:
-        links["next"] = href(request, path, {"search_after": last_uuid, **echo})
+        links["next"] = link({"search_after": last_uuid, **echo})
     return json_bytes_response(page_body(links, items, extra))
 
 
 async def product_uuids(request: Request) -> Response:
-    """GET /catalogs/{id}/product-uuids: limit 1..1000, optional `with_count`."""
+    """GET /catalogs/{id}/product-uuids: limit 1..1000; `with_count` is ignored unless counts are on.
+
+    Akeneo's GetProductUuidsAction::getParameters() reads only search_after, limit and the two
+    dates, so a real PIM never answers a count; the emulator serves one only when asked to
+    (`EmulatorConfig.serve_counts` or `PUT /_emulator/counts`), to keep that path testable.
+    """
     catalog = _catalog(request)
     query, echo = _query(request, 1000)
-    # Not echoed into links: only limit and the dates are (IMPL-ONLY), and a count is a full scan.
-    with_count = request.query_params.get("with_count", "false").lower() in ("1", "true")
+    emulator = emulator_of(request)
+    store = emulator.store
+    with_count = store.serve_counts and request.query_params.get("with_count", "false").lower() in ("1", "true")
     if not catalog.enabled:
         return json_response({"error": _disabled_list(catalog)})
-    store = emulator_of(request).store
     with store.lock:
         uuids = store.page_uuids(catalog, query)
         # GAP #7: the count's field name is undocumented; `items_count` is what the rest of the API uses.
         extra = {"items_count": store.count(catalog, query)} if with_count else None
     # One encoded list, brackets stripped: the page envelope joins its items with commas anyway.
     return _page(request, [encode(uuids)[1:-1]], uuids[-1] if uuids else None, query, echo,
-                 count=len(uuids), extra=extra)
+                 count=len(uuids), extra=extra, path_only=emulator.config.path_only_uuid_links)
 
 
 async def products(request: Request) -> Response:
@@ -161,7 +183,7 @@ async def mapped_products(request: Request) -> Response:
     if not catalog.enabled:
         return json_response({"error": _disabled_list(catalog)})
     if catalog.mapping_schema is None:
-        return json_response({"error": _NO_SCHEMA})
+        return json_response(_NO_SCHEMA_BODY)
     emulator = emulator_of(request)
     with emulator.store.lock:
         uuids = emulator.store.page_uuids(catalog, query)
@@ -175,7 +197,7 @@ async def mapped_product(request: Request) -> Response:
     if not catalog.enabled:
         return json_response({"message": _disabled_single(catalog)})
     if catalog.mapping_schema is None:
-        return json_response({"message": _NO_SCHEMA})
+        return json_response(_NO_SCHEMA_BODY)
     emulator = emulator_of(request)
     with emulator.store.lock:
         uuid = emulator.store.selected_uuid(catalog, request.path_params["uuid"])
@@ -191,7 +213,7 @@ async def mapped_models(request: Request) -> Response:
     if not catalog.enabled:
         return json_response({"error": _disabled_list(catalog)})
     if catalog.mapping_schema is None:
-        return json_response({"error": _NO_SCHEMA})
+        return json_response(_NO_SCHEMA_BODY)
     return _page(request, [], None, query, echo, count=0)
 
 

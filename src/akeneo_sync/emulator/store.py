@@ -11,7 +11,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from akeneo_sync.emulator.catalog_data import (
     FAMILIES,
@@ -58,12 +58,27 @@ class Catalog:
     managed_locales: list[str]
     enabled: bool = False
     mapping_schema: dict[str, Any] | None = None
-    # Explicit target -> source overrides; absent targets use the default mapping, None unmaps.
+    # Target -> source as the PIM user mapped it; an absent (or None) target is unmapped. Only
+    # `uuid` is mapped by the PIM itself (akeneo-api.md §4).
     product_mapping: dict[str, str | None] = field(default_factory=dict)
     selection: Selection = field(default_factory=Selection)
     # Set when a selected category/attribute "was deleted": the next product read disables the
     # catalog, as Akeneo does at read time (akeneo-api.md §3.6), while GET /catalogs still says enabled.
     invalid: bool = False
+
+    def required_sources(self) -> tuple[str, ...] | None:
+        """The sources of the schema's required targets (`uuid` aside); None when one is unmapped.
+
+        Akeneo leaves out every product whose source of a required target is empty, and a
+        required target without a source makes the catalog invalid (ProductMappingRequiredFilters).
+        """
+        if self.mapping_schema is None:
+            return ()
+        required = self.mapping_schema.get("required", [])
+        sources = [self.product_mapping.get(t) for t in required if isinstance(t, str) and t != "uuid"]
+        if any(source is None for source in sources):
+            return None
+        return tuple(sorted({s for s in sources if s is not None}))
 
     def as_json(self) -> dict[str, Any]:
         """The documented catalog object."""
@@ -91,7 +106,11 @@ class Product:
 
 @dataclass(frozen=True, slots=True)
 class ProductQuery:
-    """One page request on a catalog's products; bounds are exclusive epoch seconds."""
+    """One page request on a catalog's products, bounds in epoch seconds as the client sent them.
+
+    One bound alone is strict; both together are a BETWEEN, inclusive at both ends, as Akeneo's
+    GetProductUuidsQuery::parseUpdatedParameters builds them (see `_bounds`).
+    """
 
     limit: int
     search_after: str | None = None
@@ -140,8 +159,10 @@ class Store:
             self._custom: dict[str, Values] = {}
             self._catalogs: dict[str, Catalog] = {}
             self._rng = random.Random(f"catalogs:{self._config.seed}")  # noqa: S311 - reproducible ids
+            # product-uuids answers `with_count` only while this is on (see EmulatorConfig).
+            self.serve_counts = self._config.serve_counts
             self._generation = 0  # bumped by every product change: what the count cache checks
-            self._updated_by_selection: dict[Selection, tuple[int, list[int]]] = {}
+            self._updated_by_selection: dict[tuple[Selection, tuple[str, ...] | None], tuple[int, list[int]]] = {}
             for watcher in self._watchers:
                 watcher.clear()
 
@@ -251,9 +272,10 @@ class Store:
 
     # -- selections -------------------------------------------------------------------------
 
-    def _matcher(self, sel: Selection, query: ProductQuery | None = None) -> Callable[[int], bool]:
-        """A predicate on product indexes, with the selection's constants worked out once."""
-        d = self._data
+    def _matcher(self, catalog: Catalog, query: ProductQuery | None = None) -> Callable[[int], bool]:
+        """A predicate on product indexes, with the catalog's constants worked out once."""
+        d, sel = self._data, catalog.selection
+        has_required = self._required_check(catalog)
         families = None if sel.families is None else {FAMILIES.index(f) for f in sel.families if f in FAMILIES}
         categories = None if sel.categories is None else category_mask(sel.categories)
         low, high = _bounds(sel, query)
@@ -266,9 +288,31 @@ class Store:
             if categories is not None and not d.categories[i] & categories:
                 return False
             updated = d.updated[i]
-            return (low is None or updated > low) and (high is None or updated < high)
+            in_dates = (low is None or updated > low) and (high is None or updated < high)
+            return in_dates and (has_required is None or has_required(i))
 
         return matches
+
+    def _required_check(self, catalog: Catalog) -> Callable[[int], bool] | None:
+        """Whether a product's required sources are all filled; None when nothing is required."""
+        attributes = frozenset(catalog.required_sources() or ()) - _SYSTEM_SOURCES
+        if not attributes:
+            return None
+        seeded_need = tuple(attributes - _ALWAYS_GENERATED)
+        needed = tuple(attributes)
+        uuids, family, custom, seed = self._data.uuids, self._data.family, self._custom, self._config.seed
+
+        def filled(i: int) -> bool:
+            uuid = uuids[i]
+            values = custom.get(uuid)
+            if values is not None:
+                return all(not _is_empty(values.get(code)) for code in needed)
+            if not seeded_need:
+                return True
+            values = generate_values(uuid, FAMILIES[family[i]], seed)
+            return all(not _is_empty(values.get(code)) for code in seeded_need)
+
+        return filled
 
     def _page_indexes(self, catalog: Catalog, query: ProductQuery) -> list[int]:
         """Indexes of up to `limit` selected products after the query's cursor, in UUID order.
@@ -281,21 +325,25 @@ class Store:
         d, sel = self._data, catalog.selection
         uuids, updated, enabled = d.uuids, d.updated, d.enabled
         start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
-        matches = self._matcher(sel, query)
+        matches = self._matcher(catalog, query)
         low, high = _bounds(sel, query)
         lo = _MIN_EPOCH if low is None else low
         hi = _MAX_EPOCH if high is None else high
         # Akeneo's default selection (enabled products, no family or category criterion) is
         # tested entirely inline; `enabled[i] >= 0` always holds when disabled ones count too.
         inline = sel.families is None and sel.categories is None
+        # Required sources (a schema's `required`) are tested last, on products already in the dates.
+        required = self._required_check(catalog) or _always
         need = 1 if sel.enabled_only else 0
         found: list[int] = []
         # A full page usually sits within the first chunk (most products are selected).
         chunk, end = query.limit + query.limit // 4 + 8, len(uuids)
         while start < end and len(found) < query.limit:
             stop = min(start + chunk, end)
-            if inline:
+            if inline and required is _always:
                 found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need]
+            elif inline:
+                found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need and required(i)]
             else:
                 found += [i for i in range(start, stop) if lo < updated[i] < hi and matches(i)]
             start, chunk = stop, min(2 * chunk, _MAX_CHUNK)
@@ -319,11 +367,12 @@ class Store:
             # `updated` seconds, kept until a product changes, answers each with two bisections
             # (as a search index would) instead of a scan of every product.
             sel = catalog.selection
-            cached = self._updated_by_selection.get(sel)
+            key = (sel, catalog.required_sources())
+            cached = self._updated_by_selection.get(key)
             if cached is None or cached[0] != self._generation:
-                matches, updated = self._matcher(sel), self._data.updated
+                matches, updated = self._matcher(catalog), self._data.updated
                 cached = (self._generation, sorted(updated[i] for i in range(len(updated)) if matches(i)))
-                self._updated_by_selection[sel] = cached
+                self._updated_by_selection[key] = cached
             low, high = _bounds(sel, query)
             ordered = cached[1]
             first = 0 if low is None else bisect_right(ordered, low)
@@ -333,13 +382,13 @@ class Store:
     def selected_uuids(self, catalog: Catalog) -> list[str]:
         """The UUIDs of every product the catalog selects, without building their values."""
         with self._lock:
-            uuids, matches = self._data.uuids, self._matcher(catalog.selection)
+            uuids, matches = self._data.uuids, self._matcher(catalog)
             return [uuids[i] for i in range(len(uuids)) if matches(i)]
 
     def selected(self, catalog: Catalog) -> Iterator[Product]:
         """Every product of the catalog (a snapshot taken under the lock)."""
         with self._lock:
-            matches = self._matcher(catalog.selection)
+            matches = self._matcher(catalog)
             items = [self._product_at(i) for i in range(len(self._data.uuids)) if matches(i)]
         return iter(items)
 
@@ -347,7 +396,7 @@ class Store:
         """The product's canonical UUID if the catalog selects it, without building its values."""
         with self._lock:
             i = self._index(uuid.lower())
-            if i is None or not self._matcher(catalog.selection)(i):
+            if i is None or not self._matcher(catalog)(i):
                 return None
             return self._data.uuids[i]
 
@@ -355,7 +404,7 @@ class Store:
         """The product if the catalog selects it."""
         with self._lock:
             i = self._index(uuid.lower())
-            if i is None or not self._matcher(catalog.selection)(i):
+            if i is None or not self._matcher(catalog)(i):
                 return None
             return self._product_at(i)
 
@@ -390,16 +439,34 @@ class Store:
                     watcher.forget_catalog(gone.id)
 
 
+# Sources that are product fields, never empty, rather than attribute values.
+_SYSTEM_SOURCES: Final = frozenset({"uuid", "enabled", "family", "categories", "created", "updated"})
+# What `generate_values` gives every seeded product, so a required source among these never
+# needs a seeded product's values built (test_emulator_generator checks it).
+_ALWAYS_GENERATED: Final = frozenset({"sku", "name", "ean"})
 _MIN_EPOCH = -(1 << 62)
 _MAX_EPOCH = 1 << 62
 _MAX_CHUNK = 65_536
 
 
 def _bounds(sel: Selection, query: ProductQuery | None) -> tuple[int | None, int | None]:
-    """The exclusive `updated` bounds of a selection and query (GAP in akeneo-api.md §3.5); the
-    selection's own bound is an "after" too."""
-    lows = [b for b in (sel.updated_after, query.updated_after if query else None) if b is not None]
-    return (max(lows) if lows else None), (query.updated_before if query else None)
+    """The exclusive `updated` bounds of a selection and query, in whole seconds.
+
+    Akeneo (GetProductUuidsQuery::parseUpdatedParameters): `updated_after` alone is `>`,
+    `updated_before` alone is `<`, both together a BETWEEN, inclusive at both ends; dates are
+    compared to the second. Inclusive bounds a and b are the exclusive a - 1 and b + 1 here. The
+    selection's own bound is a strict "after" too.
+    """
+    after = query.updated_after if query else None
+    before = query.updated_before if query else None
+    if after is not None and before is not None:
+        after, before = after - 1, before + 1
+    lows = [b for b in (sel.updated_after, after) if b is not None]
+    return (max(lows) if lows else None), before
+
+
+def _always(_: int) -> bool:
+    return True
 
 
 def _is_empty(data: Any) -> bool:

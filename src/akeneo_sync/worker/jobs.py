@@ -204,11 +204,8 @@ def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -
 
 
 def _validator_for(runtime: Runtime, tenant: str, catalog: str) -> ProductValidator | None:
-    record = runtime.state.catalogs.get(tenant, catalog)
-    for spec in runtime.settings.catalogs:
-        if record is not None and spec.name == record.name:
-            return schema_validator(spec.load_schema())
-    return None
+    schema = runtime.mapping_schema_for(tenant, catalog)
+    return None if schema is None else schema_validator(schema)
 
 
 @dataclass(frozen=True, slots=True)

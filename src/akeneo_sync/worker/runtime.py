@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
@@ -72,7 +73,18 @@ class Runtime:
             max_attempts=self.settings.pim_max_attempts,
             deadline_s=self.settings.pim_retry_deadline_s,
             tenant=tenant.id,
+            mapping_schemas=lambda catalog: self.mapping_schema_for(tenant.id, catalog),
         )
+
+    def mapping_schema_for(self, tenant_id: str, catalog_id: str) -> dict[str, Any] | None:
+        """The schema the app pushes for a catalog (configured catalogs are matched by name)."""
+        record = self.state.catalogs.get(tenant_id, catalog_id)
+        if record is None:
+            return None
+        for spec in self.settings.catalogs:
+            if spec.name == record.name:
+                return spec.load_schema()
+        return None
 
     def close(self) -> None:
         """Release sockets and connections at process shutdown."""

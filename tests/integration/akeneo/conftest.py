@@ -170,6 +170,7 @@ def enabled_catalog(pim: EmulatorHandle, client: AkeneoClient, mapping_schema: d
     """An enabled catalog of `APP`, created and schema-pushed through the client under test."""
     catalog = client.create_catalog("Store EU", managed_currencies=["EUR"], managed_locales=["en_US"])
     client.put_mapping_schema(catalog.id, mapping_schema)
+    pim.admin.post(f"/_emulator/catalogs/{catalog.id}/product-mapping/by-name").raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{catalog.id}/enable").raise_for_status()
     return catalog.id
 

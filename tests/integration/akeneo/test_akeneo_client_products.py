@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
-from akeneo_sync.emulator.testing import EmulatorHandle
+from akeneo_sync.akeneo.http import build_http_client
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
+from akeneo_sync.clock import ManualClock
+from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, PimValidationError, ScopeError
 
 pytestmark = pytest.mark.integration
@@ -123,3 +129,22 @@ def test_reading_products_without_the_read_products_scope_is_a_scope_error(
     with pytest.raises(ScopeError) as caught:
         client.product_uuids_page(enabled_catalog)
     assert caught.value.status == 403
+
+
+def test_path_only_links_of_a_pim_version_are_followed_on_the_pim(pim_clock: ManualClock) -> None:
+    # One Akeneo version built product-uuids links without scheme and host (GetProductUuidsAction @18697e37).
+    with running_emulator(config=EmulatorConfig(products=120, seed=5, path_only_uuid_links=True)) as pim, \
+            build_http_client() as http:
+        token = pim.admin.post("/_emulator/tokens", json={"client_id": "a"}).json()["access_token"]
+        limiter = InProcessFairUseLimiter(policy=FairUsePolicy(max_per_s=1e6, burst=1000), clock=pim_clock)
+        client = AkeneoClient(pim.base_url, http=http, tokens=AppTokenProvider(token), limiter=limiter,
+                              clock=pim_clock, rng=random.Random(1), tenant="t")
+        catalog = client.create_catalog("Path-only links")
+        pim.admin.post(f"/_emulator/catalogs/{catalog.id}/enable").raise_for_status()
+        first = client.product_uuids_page(catalog.id, limit=10)
+
+        uuids = list(client.iter_product_uuids(catalog.id, limit=10))
+
+        assert first.next_url is not None
+        assert first.next_url.startswith(f"{pim.base_url}/api/rest/v1/catalogs/{catalog.id}/product-uuids?")
+        assert uuids == pim.admin.get(f"/_emulator/catalogs/{catalog.id}/expected").json()["uuids"]

@@ -69,9 +69,11 @@ def bundled_schema() -> dict[str, Any]:
 
 @pytest.fixture
 def enabled_catalog(pim: EmulatorHandle, api: httpx.Client, bundled_schema: dict[str, Any]) -> str:
-    """An enabled catalog of `app-a` with the bundled mapping schema pushed; returns its id."""
+    """An enabled catalog of `app-a` with the bundled mapping schema pushed and its targets mapped
+    by name (as the PIM user would); returns its id."""
     catalog_id: str = api.post(f"{API}/catalogs", json={"name": "Store", "managed_currencies": ["EUR"]}).json()["id"]
     api.put(f"{API}/catalogs/{catalog_id}/mapping-schemas/product", json=bundled_schema).raise_for_status()
+    pim.admin.post(f"/_emulator/catalogs/{catalog_id}/product-mapping/by-name").raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{catalog_id}/enable").raise_for_status()
     return catalog_id
 

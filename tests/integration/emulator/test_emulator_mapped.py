@@ -71,9 +71,11 @@ def test_without_a_mapping_schema_mapped_products_answer_200_with_an_error(
     listed = api.get(f"{API}/catalogs/{catalog_id}/mapped-products")
     single = api.get(f"{API}/catalogs/{catalog_id}/mapped-products/{some_uuid}")
 
+    # Akeneo's versions answer under `error` (@226dec5c) or `message` (@0a7dfc9c): both keys, so
+    # a client written for either version reads it.
     message = "Impossible to map products: no product mapping schema available for this catalog."
-    assert (listed.status_code, listed.json()) == (200, {"error": message})
-    assert (single.status_code, single.json()) == (200, {"message": message})
+    assert (listed.status_code, listed.json()) == (200, {"error": message, "message": message})
+    assert (single.status_code, single.json()) == (200, {"error": message, "message": message})
 
 
 def test_mapping_schema_can_be_deleted_then_get_is_404(api: httpx.Client, enabled_catalog: str) -> None:
@@ -109,7 +111,7 @@ def test_a_per_catalog_product_mapping_changes_the_mapped_output(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
     pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/product-mapping",
-                  json={"name": "sku", "description": None}).raise_for_status()
+                  json={"sku": "sku", "name": "sku", "description": None}).raise_for_status()
 
     item = items(api, f"{API}/catalogs/{enabled_catalog}/mapped-products", limit=1)[0]
 
@@ -180,6 +182,7 @@ def test_admin_values_may_use_akeneos_standard_format(
 ) -> None:
     created = pim.admin.post("/_emulator/products", json={"values": {
         "sku": [{"locale": None, "scope": None, "data": "STD-1"}],
+        "name": [{"locale": None, "scope": None, "data": "Standard"}],
         "price": [{"locale": None, "scope": None, "data": [{"amount": "9.99", "currency": "EUR"}]}],
     }}).json()["uuid"]
 

@@ -65,15 +65,16 @@ def test_next_is_the_last_uuid_of_a_full_page_and_echoes_the_limit_and_dates(
     assert second["_embedded"]["items"][0] > items[-1]
 
 
-def test_without_parameters_links_carry_no_query_like_the_docs_example(
+def test_without_parameters_links_carry_the_default_limit_as_akeneos_router_writes_it(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
+    # GetProductUuidsAction::paginate() passes `limit` (100 by default) to every link it generates.
     path = f"{API}/catalogs/{enabled_catalog}/product-uuids"
 
     page = api.get(path).json()
 
-    assert page["_links"]["self"] == {"href": f"{pim.base_url}{path}"}
-    assert page["_links"]["first"] == {"href": f"{pim.base_url}{path}"}
+    assert page["_links"]["self"] == {"href": f"{pim.base_url}{path}?limit=100"}
+    assert page["_links"]["first"] == {"href": f"{pim.base_url}{path}?limit=100"}
     assert len(page["_embedded"]["items"]) == 100
 
 
@@ -121,7 +122,7 @@ def test_an_unencoded_plus_in_a_date_arrives_as_a_space_and_is_refused(
     assert api.get(raw).status_code == 422
 
 
-def test_updated_after_and_before_select_strictly_inside_the_window(
+def test_updated_after_and_before_together_select_the_window_bounds_included(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
     # A smaller selection keeps the standard-format pages light.
@@ -136,11 +137,12 @@ def test_updated_after_and_before_select_strictly_inside_the_window(
                                    {"limit": 1000, "updated_after": low, "updated_before": high})
               for u in page["_embedded"]["items"]]
 
-    assert window == sorted(p["uuid"] for p in products if low < p["updated"] < high)
+    assert window == sorted(p["uuid"] for p in products if low <= p["updated"] <= high)
     assert 0 < len(window) < len(products)
 
 
 def test_with_count_adds_the_selection_size(pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str) -> None:
+    pim.admin.put("/_emulator/counts", json={"serve": True}).raise_for_status()
     page = api.get(f"{API}/catalogs/{enabled_catalog}/product-uuids", params={"limit": 5, "with_count": "true"}).json()
 
     assert page["items_count"] == len(seeded_selection(pim))
@@ -151,6 +153,7 @@ def test_with_count_follows_the_date_filters_and_every_product_change(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
     # Counted from a cache of the selection's dates: each change must reach it.
+    pim.admin.put("/_emulator/counts", json={"serve": True}).raise_for_status()
     products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
                 for p in page["_embedded"]["items"]]
     dates = sorted(p["updated"] for p in products)

@@ -59,14 +59,14 @@ def test_a_deleted_product_disappears_and_a_created_one_appears(
     api.get(f"{base}/mapped-products/{doomed}").raise_for_status()
 
     pim.admin.delete(f"/_emulator/products/{doomed}").raise_for_status()
-    created = pim.admin.post("/_emulator/products", json={"uuid": doomed, "values": {"sku": "AGAIN"}})
+    created = pim.admin.post("/_emulator/products", json={"uuid": doomed, "values": {"sku": "AGAIN", "name": "Again"}})
     created.raise_for_status()
     reborn = by_uuid(every_page(api, f"{base}/mapped-products"))[doomed]
     pim.admin.delete(f"/_emulator/products/{doomed}").raise_for_status()
     after, standard = warm(api, enabled_catalog)
 
     assert reborn["sku"] == "AGAIN"
-    assert "name" not in reborn
+    assert "description" not in reborn
     assert doomed not in after
     assert doomed not in standard
     assert api.get(f"{base}/mapped-products/{doomed}").status_code == 404
@@ -74,13 +74,15 @@ def test_a_deleted_product_disappears_and_a_created_one_appears(
 
 
 def test_a_new_schema_maps_every_product_again(
-    api: httpx.Client, enabled_catalog: str, bundled_schema: dict[str, Any]
+    pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str, bundled_schema: dict[str, Any]
 ) -> None:
     warm(api, enabled_catalog)
     schema = {**bundled_schema, "properties": dict(bundled_schema["properties"])}
     schema["properties"].pop("brand")
     schema["properties"]["color"] = {"type": "string"}
     api.put(f"{API}/catalogs/{enabled_catalog}/mapping-schemas/product", json=schema).raise_for_status()
+    # The new target stays unmapped until the PIM user maps it.
+    pim.admin.post(f"/_emulator/catalogs/{enabled_catalog}/product-mapping/by-name").raise_for_status()
 
     after = every_page(api, f"{API}/catalogs/{enabled_catalog}/mapped-products")
 
@@ -96,7 +98,8 @@ def test_a_currency_or_product_mapping_change_maps_every_product_again(
     both = next(u for u, p in standard.items() if len(p["values"].get("price", [{"data": []}])[0]["data"]) == 2)
 
     api.patch(f"{API}/catalogs/{enabled_catalog}", json={"name": "Store", "managed_currencies": ["USD"]})
-    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/product-mapping", json={"name": "sku"}).raise_for_status()
+    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/product-mapping",
+                  json={"sku": "sku", "name": "sku", "price": "price"}).raise_for_status()
     after = by_uuid(every_page(api, f"{API}/catalogs/{enabled_catalog}/mapped-products"))
 
     assert mapped[both]["price"]["currency"] == "EUR"
@@ -118,6 +121,7 @@ def test_a_reset_forgets_what_was_rendered(
     # Catalog ids are drawn from a generator reseeded by the reset: the same id comes back.
     again: str = api.post(f"{API}/catalogs", json={"name": "Store", "managed_currencies": ["EUR"]}).json()["id"]
     api.put(f"{API}/catalogs/{again}/mapping-schemas/product", json=bundled_schema).raise_for_status()
+    pim.admin.post(f"/_emulator/catalogs/{again}/product-mapping/by-name").raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{again}/enable").raise_for_status()
 
     assert again == enabled_catalog

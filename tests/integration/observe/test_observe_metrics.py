@@ -81,6 +81,7 @@ def observed(redis_client: redis.Redis, processes: Processes, tmp_path_factory: 
             catalog = api.post("/catalogs", json={"name": "Observe test"}).json()["id"]
             api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
                     headers={"Content-Type": "application/json"}).raise_for_status()
+        pim.admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
         pim.admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
         storm = [{"status": 429, "headers": {"Retry-After": str(RETRY_AFTER_S)}}] * SCRIPTED_429
         pim.admin.post("/_emulator/faults/script",

@@ -87,6 +87,7 @@ def catalog(pim: EmulatorHandle, client: AkeneoClient) -> str:
     """An enabled catalog with the bundled mapping schema."""
     created = client.create_catalog("Store", managed_currencies=["EUR"], managed_locales=["en_US"])
     client.put_mapping_schema(created.id, json.loads(bundled_schema_path().read_text(encoding="utf-8")))
+    pim.admin.post(f"/_emulator/catalogs/{created.id}/product-mapping/by-name").raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{created.id}/enable").raise_for_status()
     return created.id
 

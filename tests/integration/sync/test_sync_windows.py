@@ -24,6 +24,12 @@ pytestmark = pytest.mark.integration
 WINDOWED = {"cursors": 4, "windows_per_cursor": 2, "window_min_products": 100}
 
 
+@pytest.fixture(autouse=True)
+def _counts(pim: EmulatorHandle) -> None:
+    """This planner needs counts, which a real PIM never gives: the emulator serves them on request."""
+    pim.admin.put("/_emulator/counts", json={"serve": True}).raise_for_status()
+
+
 def _stats(pim: EmulatorHandle) -> dict[str, Any]:
     found: dict[str, Any] = pim.admin.get("/_emulator/stats").json()
     return found

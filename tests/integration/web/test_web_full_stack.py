@@ -79,7 +79,9 @@ def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redi
                           headers={"Authorization": f"Bearer {token}"})
         assert schema.status_code == 200, "app_activated pushed the mapping schema"
 
-        # The user enables the catalog; the scheduler's next tick polls the catalogs and syncs it.
+        # The user maps the targets and enables the catalog; the scheduler's next tick polls the
+        # catalogs and syncs it.
+        admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
         admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
         broker.enqueue(dramatiq.Message(queue_name="default", actor_name="poll_catalogs", args=(tenant,), kwargs={},
                                         options={}))

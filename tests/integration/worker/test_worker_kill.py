@@ -112,6 +112,7 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
         catalog = api.post("/catalogs", json={"name": "Kill test"}).json()["id"]
         api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
                 headers={"Content-Type": "application/json"}).raise_for_status()
+        pim.admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
         pim.admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
         # Slow the PIM a little so the sync spans the trials.
         pim.admin.put("/_emulator/faults", json={"latency_s": 0.01}).raise_for_status()

@@ -17,6 +17,7 @@ def activate_and_enable(stack: Stack) -> str:
     stack.actors().app_activated.send(stack.tenant)
     stack.worker.drain()
     [catalog] = stack.catalog_ids()
+    stack.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
     stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
     stack.actors().poll_catalogs.send(stack.tenant)
     stack.worker.drain()
@@ -146,6 +147,32 @@ def test_a_disabled_catalog_stops_cleanly_and_a_re_enable_syncs_it_in_full(stack
     record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
     assert record is not None
     assert record.last_outcome == "success"
+
+
+def test_a_catalog_that_lost_its_mapping_schema_gets_it_again_and_is_never_marked_disabled(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    schema_url = f"{stack.pim.base_url}/api/rest/v1/catalogs/{catalog}/mapping-schemas/product"
+    uuid = sorted(stack.expected(catalog))[0]
+    httpx.delete(schema_url, headers=headers).raise_for_status()
+    stack.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": "Changed without a schema"}})
+
+    # mapped-products now answers 200 "Impossible to map products: no product mapping schema..."
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    assert (record.status, record.last_outcome) == (CatalogStatus.IDLE, "success")
+    assert httpx.get(schema_url, headers=headers).status_code == 200
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
+    # The next poll sees an enabled catalog that is already live: no new full sync.
+    stack.admin("POST", "/_emulator/stats/reset")
+    stack.actors().poll_catalogs.send(stack.tenant)
+    stack.worker.drain()
+    polled = stack.admin("GET", "/_emulator/stats")["by_endpoint"]
+    assert polled
+    assert not [endpoint for endpoint in polled if "product" in endpoint]
 
 
 def test_a_revoked_token_disconnects_the_tenant_and_stops_all_requests(stack: Stack) -> None:

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from akeneo_sync.akeneo.auth import AppTokenProvider, TokenProvider
-from akeneo_sync.akeneo.client import AkeneoClient
+from akeneo_sync.akeneo.client import AkeneoClient, SchemaSource
 from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.clock import ManualClock
 
@@ -60,6 +60,7 @@ def make_kit(clock: ManualClock) -> Iterator[Callable[..., ClientKit]]:
         max_attempts: int = 4,
         deadline_s: float = 600.0,
         seed: int = 7,
+        mapping_schemas: SchemaSource | None = None,
     ) -> ClientKit:
         pim = ScriptedPim(list(answers))
         http = httpx.Client(transport=httpx.MockTransport(pim))
@@ -75,6 +76,7 @@ def make_kit(clock: ManualClock) -> Iterator[Callable[..., ClientKit]]:
             max_attempts=max_attempts,
             deadline_s=deadline_s,
             tenant="t1",
+            mapping_schemas=mapping_schemas,
         )
         return ClientKit(client=client, pim=pim, clock=clock, http=http)
 

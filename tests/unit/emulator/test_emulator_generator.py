@@ -130,3 +130,11 @@ def test_reset_restores_the_seeded_products() -> None:
 
     assert [p.uuid for p in store.selected(catalog())] == before
     assert store.catalogs_of("app") == []
+
+
+def test_every_seeded_product_has_the_values_the_required_filter_takes_for_granted() -> None:
+    # store._ALWAYS_GENERATED skips building values for these: they must never be missing.
+    data = generate_dataset(2_000, 9, UNTIL, HISTORY)
+    for i, uuid in enumerate(data.uuids):
+        values = generate_values(uuid, FAMILIES[data.family[i]], 9)
+        assert all(values.get(code) for code in ("sku", "name", "ean")), uuid

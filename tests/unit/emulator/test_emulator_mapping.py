@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from akeneo_sync.emulator.catalog_data import ATTRIBUTES
-from akeneo_sync.emulator.mapping import SchemaInvalidError, default_source, map_product, validate_schema
+from akeneo_sync.emulator.mapping import (
+    SchemaInvalidError,
+    map_product,
+    suggested_mapping,
+    suggested_source,
+    validate_schema,
+)
 from akeneo_sync.emulator.store import Catalog, Product
 
 BUNDLED: dict[str, Any] = json.loads(
@@ -26,7 +32,10 @@ def product(**values: Any) -> Product:
 
 
 def catalog(schema: dict[str, Any] | None = None, currencies: list[str] | None = None) -> Catalog:
-    return Catalog("c1", "app", "c", currencies or [], [], True, mapping_schema=schema or BUNDLED)
+    """A catalog whose targets a PIM user mapped to the attributes of the same names."""
+    chosen = schema or BUNDLED
+    return Catalog("c1", "app", "c", currencies or [], [], True, mapping_schema=chosen,
+                   product_mapping=suggested_mapping(chosen, KNOWN))
 
 
 def mutated(**changes: Any) -> dict[str, Any]:
@@ -157,8 +166,16 @@ def test_a_value_that_does_not_fit_the_target_type_is_omitted() -> None:
     assert "flag" not in mapped
 
 
-def test_default_sources_match_names_then_aliases() -> None:
-    assert default_source("name", KNOWN) == "name"
-    assert default_source("is_active", KNOWN) == "enabled"
-    assert default_source("title", KNOWN) == "name"
-    assert default_source("unheard_of", KNOWN) is None
+def test_suggested_sources_match_names_then_aliases() -> None:
+    assert suggested_source("name", KNOWN) == "name"
+    assert suggested_source("is_active", KNOWN) == "enabled"
+    assert suggested_source("title", KNOWN) == "name"
+    assert suggested_source("unheard_of", KNOWN) is None
+
+
+def test_before_a_user_maps_anything_only_uuid_is_mapped() -> None:
+    unmapped = Catalog("c1", "app", "c", [], [], True, mapping_schema=BUNDLED)
+
+    mapped = map_product(product(sku="SKU-1", name="Runner", brand="acme"), unmapped, KNOWN)
+
+    assert mapped == {"uuid": "0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c"}

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.catalog_data import ATTRIBUTES, CATEGORIES, FAMILIES
 from akeneo_sync.emulator.config import EmulatorConfig
-from akeneo_sync.emulator.mapping import SchemaInvalidError, map_product, validate_schema
+from akeneo_sync.emulator.mapping import SchemaInvalidError, map_product, suggested_mapping, validate_schema
 from akeneo_sync.emulator.products_api import standard_product
 from akeneo_sync.emulator.rendering import RenderCache
 from akeneo_sync.emulator.store import Catalog, Product, ProductQuery, Selection, Store
@@ -70,7 +70,8 @@ def test_schema_validation_only_ever_refuses_with_its_own_error(schema: Any) -> 
 @given(values=st.dictionaries(st.sampled_from(ATTRIBUTES), json_values, max_size=len(ATTRIBUTES)))
 def test_mapped_products_never_carry_empty_or_mistyped_targets(values: dict[str, Any]) -> None:
     product = Product("0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c", "shoes", [], True, 0, 0, values)
-    catalog = Catalog("c", "app", "c", ["EUR"], [], True, mapping_schema=BUNDLED)
+    catalog = Catalog("c", "app", "c", ["EUR"], [], True, mapping_schema=BUNDLED,
+                      product_mapping=suggested_mapping(BUNDLED, frozenset(ATTRIBUTES)))
 
     mapped = map_product(product, catalog, frozenset(ATTRIBUTES))
 
@@ -103,15 +104,19 @@ def test_a_window_of_updated_dates_pages_exactly_its_products(
             break
         cursor = page[-1]
 
+    # One bound alone is strict; both together are inclusive at both ends (Akeneo's BETWEEN).
+    both = after is not None and before is not None
     assert seen == [p.uuid for p in STORE.selected(catalog)
-                    if (after is None or p.updated > after) and (before is None or p.updated < before)]
+                    if (after is None or p.updated > after or (both and p.updated == after))
+                    and (before is None or p.updated < before or (both and p.updated == before))]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=st.dictionaries(st.text(max_size=6), json_values, max_size=6), enabled=st.booleans())
 def test_rendered_products_are_the_bytes_jsonresponse_sent(values: dict[str, Any], enabled: bool) -> None:
     product = Product("0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c", "shoes", ["master"], enabled, 0, 86_400, values)
-    catalog = Catalog("c", "app", "c", ["USD"], [], True, mapping_schema=BUNDLED)
+    catalog = Catalog("c", "app", "c", ["USD"], [], True, mapping_schema=BUNDLED,
+                      product_mapping=suggested_mapping(BUNDLED, frozenset(ATTRIBUTES)))
     rendered = RenderCache(10**6, frozenset(ATTRIBUTES))
 
     standard = outcome(lambda: rendered.standard([product.uuid], lambda _: product)[0])

@@ -11,6 +11,7 @@ import pytest
 from starlette.responses import JSONResponse
 
 from akeneo_sync.emulator.catalog_data import ATTRIBUTES, FAMILIES, generate_dataset, generate_values
+from akeneo_sync.emulator.mapping import suggested_mapping
 from akeneo_sync.emulator.products_api import standard_product
 from akeneo_sync.emulator.rendering import (
     ENTRY_OVERHEAD,
@@ -48,7 +49,9 @@ def generated(count: int = 300) -> list[Product]:
 
 
 def catalog(**changes: Any) -> Catalog:
-    return Catalog("c1", "app", "c", ["EUR"], [], True, mapping_schema=json.loads(json.dumps(BUNDLED)), **changes)
+    schema = json.loads(json.dumps(BUNDLED))
+    return Catalog("c1", "app", "c", ["EUR"], [], True, mapping_schema=schema,
+                   product_mapping=suggested_mapping(schema, KNOWN), **changes)
 
 
 def test_generated_values_are_the_published_ones() -> None:
@@ -120,7 +123,7 @@ def test_a_changed_schema_mapping_or_currency_renders_again() -> None:
     before = mapped()
     shop.managed_currencies = ["USD"]
     by_usd = mapped()
-    shop.product_mapping = {"name": "sku"}
+    shop.product_mapping = {**shop.product_mapping, "name": "sku"}
     renamed = mapped()
     assert shop.mapping_schema is not None
     shop.mapping_schema["properties"].pop("brand")  # even an in-place edit is seen
