@@ -63,11 +63,15 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
         try:
             down_at = pages_of(PRODUCTS) // 3
             wait_until(lambda: probe.pages() >= down_at, timeout_s=60.0, what=f"page {down_at}", log=log)
+            stopping = time.monotonic()
             platform.stop()
             went_down = time.monotonic()
             pages_when_down = probe.pages()
             wait_until(lambda: time.monotonic() - went_down >= DOWN_S, timeout_s=DOWN_S + 5, what="the outage")
             pages_while_down = probe.pages() - pages_when_down
+            # A batch the platform applied while it was shutting down was delivered: its page may
+            # be checkpointed after `pages_when_down` was read. Nothing else may be.
+            delivered_while_stopping = platform.batches_since(stopping)
             platform.start()
             back = time.monotonic()
             wait_until(lambda: platform.batches_since(back) > 0, timeout_s=RESUME_TIMEOUT_S,
@@ -83,9 +87,10 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
     resumed_after = (first or back) - back
     resent = sum(count - 1 for count in platform.keys.values())
     print(f"\n[chaos target down] platform down {DOWN_S:.0f} s from page {pages_when_down} "
-          f"({pages_while_down} pages checkpointed while down); first batch {resumed_after:.1f} s after it "
+          f"({pages_while_down} pages checkpointed while down, {delivered_while_stopping} delivered while it stopped); "
+          f"first batch {resumed_after:.1f} s after it "
           f"returned; finished {resumed_after + finished_s:.1f} s after; {len(platform.keys)} batches, "
           f"{resent} re-sent under the same Idempotency-Key; bad signatures {platform.bad_signatures}; {compared}")
-    assert pages_while_down == 0, "a page was checkpointed although its batch could not be delivered"
+    assert pages_while_down <= delivered_while_stopping, "a page was checkpointed although its batch was not delivered"
     assert platform.bad_signatures == 0
     assert compared.exact, str(compared)
