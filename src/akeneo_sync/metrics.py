@@ -20,6 +20,7 @@ __all__ = [
     "BACKOFF_SECONDS",
     "CATALOG_ENABLED",
     "CATALOG_LAG_SECONDS",
+    "CATALOG_SCOPE_MISSING",
     "DEAD_LETTERS",
     "DELETES_DEFERRED",
     "EVENTS_RECEIVED",
@@ -80,6 +81,12 @@ LAST_SUCCESS_TIMESTAMP: Final = Gauge(
 CATALOG_ENABLED: Final = Gauge(
     f"{PREFIX}_catalog_enabled",
     "1 when the catalog is enabled in the PIM, 0 when disabled.",
+    ["tenant", "catalog"],
+    multiprocess_mode="mostrecent",
+)
+CATALOG_SCOPE_MISSING: Final = Gauge(
+    f"{PREFIX}_catalog_scope_missing",
+    "1 while the PIM refuses a catalog's calls with 403 (the app must be reconnected to grant a scope).",
     ["tenant", "catalog"],
     multiprocess_mode="mostrecent",
 )

@@ -18,6 +18,7 @@ from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
+from akeneo_sync.state.catalogs import ACTION_NEEDED
 from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
 from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
@@ -93,6 +94,7 @@ class ControlPlane:
                         "last_outcome": record.last_outcome or "",
                         "lag_s": "" if record.watermark is None else round(now - record.watermark),
                         **{name: record.counts.get(name, 0) for name in ("upserted", "skipped", "deleted", "failed")},
+                        "action": ACTION_NEEDED.get(record.status, ""),
                     }
                 )
         return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 import redis
 from redis.client import Pipeline
@@ -19,7 +20,7 @@ from akeneo_sync.state._codec import Fields, as_float, as_int, as_str, decode_ha
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
 
-__all__ = ["COUNT_FIELDS", "GONE", "CatalogRecord", "CatalogStatus", "CatalogStore"]
+__all__ = ["ACTION_NEEDED", "COUNT_FIELDS", "GONE", "CatalogRecord", "CatalogStatus", "CatalogStore"]
 
 COUNT_FIELDS = ("upserted", "skipped", "deleted", "failed")
 
@@ -34,11 +35,30 @@ class CatalogStatus(StrEnum):
     DELETED = "deleted"
     # A deleted catalog whose products were removed from the target once its grace period ended.
     PURGED = "purged"
+    # The PIM answered 403: the app's token lacks a scope it now needs; only the PIM user can fix it.
+    SCOPE_MISSING = "scope_missing"
     FAILED = "failed"
 
 
 # A catalog in one of these states needs a full sync once it is (again) enabled.
-_NOT_LIVE = frozenset({CatalogStatus.PAUSED, CatalogStatus.DISABLED, CatalogStatus.DELETED, CatalogStatus.PURGED})
+_NOT_LIVE = frozenset(
+    {
+        CatalogStatus.PAUSED,
+        CatalogStatus.DISABLED,
+        CatalogStatus.DELETED,
+        CatalogStatus.PURGED,
+        CatalogStatus.SCOPE_MISSING,
+    }
+)
+# What someone must do for a catalog in this state to sync again (status API and CLI).
+ACTION_NEEDED: Final[Mapping[CatalogStatus, str]] = {
+    CatalogStatus.SCOPE_MISSING: (
+        "the PIM answered 403: a PIM user must open the app in the PIM and connect it again to grant the "
+        "scopes it asks for (AKENEO_SYNC_SCOPES); the catalog syncs in full once the app is reconnected"
+    ),
+    CatalogStatus.DISABLED: "a PIM user must enable the catalog in the PIM",
+    CatalogStatus.PAUSED: "a PIM user must enable the catalog in the PIM",
+}
 # Gone from the PIM: a poll that does not list them again has nothing new to record.
 GONE = frozenset({CatalogStatus.DELETED, CatalogStatus.PURGED})
 

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import CatalogRecord
+from akeneo_sync.state.catalogs import ACTION_NEEDED
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.models import CatalogStatusResponse, LastRun, ProblemResponse, SyncAccepted, SyncRequest
 
@@ -69,6 +70,7 @@ def build_router(ctx: WebContext) -> APIRouter:
             name=record.name,
             enabled=record.enabled,
             state=record.status.value,
+            action=ACTION_NEEDED.get(record.status),
             last_run=last_run,
             counts=dict(record.counts),
             lag_s=max(0.0, now - record.watermark) if record.watermark is not None else None,

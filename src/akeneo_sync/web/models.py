@@ -126,7 +126,10 @@ class CatalogStatusResponse(BaseModel):
     catalog: str
     name: str
     enabled: bool
-    state: str = Field(description="idle, running, paused, disabled, deleted or failed")
+    state: str = Field(description="idle, running, paused, disabled, deleted, purged, scope_missing or failed")
+    action: str | None = Field(
+        default=None, description="what someone must do for the catalog to sync again, if anything"
+    )
     last_run: LastRun | None
     counts: dict[str, int] = Field(description="products upserted, skipped, deleted and failed by the last run")
     lag_s: float | None = Field(description="seconds since the watermark of the last successful sync")

@@ -16,10 +16,10 @@ import redis
 from structlog.contextvars import bound_contextvars
 
 from akeneo_sync.akeneo.client import AkeneoClient
-from akeneo_sync.errors import StateError, TokenRevokedError
+from akeneo_sync.errors import ScopeError, StateError, TokenRevokedError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.mapping import schema_validator
-from akeneo_sync.metrics import CATALOG_ENABLED, TENANTS_REVOKED, tenant_label
+from akeneo_sync.metrics import CATALOG_ENABLED, CATALOG_SCOPE_MISSING, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Slot, Tenant, TenantStatus
 from akeneo_sync.state.catalogs import GONE
 from akeneo_sync.sync.engine import EngineOptions, SyncEngine
@@ -42,6 +42,7 @@ __all__ = [
     "disconnect_tenant",
     "honour_reruns",
     "live_catalogs",
+    "mark_scope_missing",
     "next_mode",
     "pending_reruns",
     "poll_catalogs",
@@ -68,6 +69,25 @@ def tenant_session(runtime: Runtime, tenant_id: str) -> Iterator[Tenant | None]:
             yield tenant
         except TokenRevokedError:
             disconnect_tenant(runtime, tenant_id, revoked=True)
+        except ScopeError as exc:
+            # Not retried: the same token gets the same 403 until a PIM user reconnects the app.
+            mark_scope_missing(runtime, tenant_id, exc.catalog, exc.endpoint)
+
+
+def mark_scope_missing(runtime: Runtime, tenant_id: str, catalog: str | None, endpoint: str) -> None:
+    """A 403: mark the catalog (every live one when the call named none) `scope_missing`.
+
+    Such catalogs are not live, so no scheduled run hammers the PIM with calls it refuses; the
+    reconnection stores a new token and the next poll finds them enabled and syncs them in full.
+    """
+    if catalog:
+        catalogs = [catalog]
+    else:
+        catalogs = [record.id for record in runtime.state.catalogs.list(tenant_id) if record.is_live]
+    for catalog_id in catalogs:
+        runtime.state.catalogs.set_status(tenant_id, catalog_id, CatalogStatus.SCOPE_MISSING)
+        CATALOG_SCOPE_MISSING.labels(tenant=tenant_label(tenant_id), catalog=catalog_id).set(1)
+    log.warning("scope_missing", tenant=tenant_id, catalogs=catalogs, endpoint=endpoint)
 
 
 def disconnect_tenant(runtime: Runtime, tenant_id: str, *, revoked: bool) -> None:
@@ -113,9 +133,19 @@ def activate_tenant(runtime: Runtime, tenant: Tenant) -> list[str] | None:
             runtime.state.catalogs.upsert(tenant.id, info.id, name=info.name, enabled=info.enabled)
             ids.append(info.id)
         subscribe_to_events(runtime, tenant)
+        _clear_scope_missing(runtime, tenant.id)
         return ids
     finally:
         lease.release()
+
+
+def _clear_scope_missing(runtime: Runtime, tenant_id: str) -> None:
+    # The app was connected again with a new token: catalogs refused for a missing scope are
+    # paused, so the poll that follows finds them enabled and syncs them in full.
+    for record in runtime.state.catalogs.list(tenant_id):
+        if record.status is CatalogStatus.SCOPE_MISSING:
+            runtime.state.catalogs.set_status(tenant_id, record.id, CatalogStatus.PAUSED)
+            CATALOG_SCOPE_MISSING.labels(tenant=tenant_label(tenant_id), catalog=record.id).set(0)
 
 
 def subscribe_to_events(runtime: Runtime, tenant: Tenant) -> str | None:
@@ -163,6 +193,8 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
         record = known.get(catalog_id)
         catalogs.upsert(tenant.id, catalog_id, name=info.name, enabled=info.enabled)
         CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(1 if info.enabled else 0)
+        if record is not None and record.status is CatalogStatus.SCOPE_MISSING:
+            continue  # the same token gets the same 403: only a reconnection (activation) clears it
         was_live = record is not None and record.is_live
         if info.enabled and not was_live:
             newly_enabled.append(catalog_id)

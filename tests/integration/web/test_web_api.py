@@ -64,8 +64,8 @@ def test_the_status_of_a_never_synced_catalog(tenant: str, client: TestClient) -
     response = client.get(f"/v1/tenants/{tenant}/catalogs/{CATALOG}", headers=AUTH)
     assert response.status_code == 200
     assert response.json() == {
-        "tenant": tenant, "catalog": CATALOG, "name": "Store", "enabled": True, "state": "idle", "last_run": None,
-        "counts": {"upserted": 0, "skipped": 0, "deleted": 0, "failed": 0}, "lag_s": None, "dead_letters": 0,
+        "tenant": tenant, "catalog": CATALOG, "name": "Store", "enabled": True, "state": "idle", "action": None,
+        "last_run": None, "counts": {"upserted": 0, "skipped": 0, "deleted": 0, "failed": 0}, "lag_s": None, "dead_letters": 0,
     }
 
 
@@ -89,6 +89,15 @@ def test_the_status_reports_the_last_run_lag_and_dead_letters(
     assert body["counts"]["failed"] == 2
     assert body["lag_s"] == 100.0
     assert body["dead_letters"] == 1
+
+
+def test_the_status_of_a_catalog_refused_for_a_missing_scope_says_what_the_pim_user_must_do(
+    tenant: str, client: TestClient, store: StateStore
+) -> None:
+    store.catalogs.set_status(tenant, CATALOG, CatalogStatus.SCOPE_MISSING)
+    body = client.get(f"/v1/tenants/{tenant}/catalogs/{CATALOG}", headers=AUTH).json()
+    assert body["state"] == "scope_missing"
+    assert "connect it again to grant the scopes" in body["action"]
 
 
 def test_the_api_is_typed_in_the_openapi_document(client: TestClient) -> None:

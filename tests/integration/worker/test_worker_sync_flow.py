@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from worker_stack import CLIENT_ID as WORKER_CLIENT_ID
 from worker_stack import Stack
 
 from akeneo_sync.errors import StateError
-from akeneo_sync.state import CatalogStatus, TenantStatus
+from akeneo_sync.state import CatalogStatus, StoredToken, TenantStatus
 
 pytestmark = pytest.mark.integration
 
@@ -194,3 +195,39 @@ def test_a_revoked_token_disconnects_the_tenant_and_stops_all_requests(stack: St
     stack.actors().poll_catalogs.send(stack.tenant)
     stack.worker.drain()
     assert stack.admin("GET", "/_emulator/stats")["requests"] == 1
+
+
+def _scope_missing(stack: Stack, catalog: str) -> float:
+    labels = {"tenant": stack.tenant, "catalog": catalog}
+    return REGISTRY.get_sample_value("akeneo_sync_catalog_scope_missing", labels) or 0.0
+
+
+def test_a_403_marks_the_catalog_scope_missing_until_the_app_is_reconnected(stack: Stack) -> None:
+    catalog = activate_and_enable(stack)
+    pim_url = stack.pim.base_url
+    tenants = stack.runtime.state.tenants
+    # The PIM user connected the app before it asked for read_products: its token lacks the scope.
+    narrow = stack.admin("POST", "/_emulator/tokens", json={"client_id": WORKER_CLIENT_ID,
+                                                             "scopes": ["read_catalogs", "write_catalogs"]})
+    tenants.save(stack.tenant, pim_url=pim_url, token=StoredToken(access_token=narrow["access_token"]))
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
+    stack.worker.drain()
+    record = stack.runtime.state.catalogs.require(stack.tenant, catalog)
+    assert record.status is CatalogStatus.SCOPE_MISSING
+    assert _scope_missing(stack, catalog) == 1
+    assert stack.runtime.state.dead_letters.count(stack.tenant) == 0
+    # Not live: the scheduler's runs skip it, and polls with the same token leave it alone.
+    stack.actors().poll_catalogs.send(stack.tenant)
+    stack.worker.drain()
+    assert stack.runtime.state.catalogs.require(stack.tenant, catalog).status is CatalogStatus.SCOPE_MISSING
+
+    # Reconnected with every scope: activation clears it and the poll syncs the catalog in full.
+    stack.admin("PATCH", f"/_emulator/products/{sorted(stack.expected(catalog))[0]}",
+                json={"values": {"name": "Changed while refused"}})
+    tenants.save(stack.tenant, pim_url=pim_url, token=StoredToken(access_token=stack.token))
+    stack.actors().app_activated.send(stack.tenant)
+    stack.worker.drain()
+    assert stack.runtime.state.catalogs.require(stack.tenant, catalog).status is CatalogStatus.IDLE
+    assert _scope_missing(stack, catalog) == 0
+    assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
