@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     pim_retry_deadline_s: float = Field(default=120.0, gt=0)
     catalog_lock_ttl_s: float = Field(default=15.0, ge=1)
     broker_heartbeat_timeout_s: float = Field(default=15.0, ge=1)
-    broker_maintenance_chance: int = Field(default=50_000, ge=1, le=1_000_000)
+    broker_maintenance_chance: int = Field(default=1_000_000, ge=1, le=1_000_000)
     # How long a catalog deleted in the PIM keeps its products downstream; None ("keep") = forever.
     deleted_catalog_grace_s: float | None = Field(default=86_400.0, ge=0)
 
