@@ -40,6 +40,7 @@ __all__ = [
     "TargetError",
     "TargetRejectedError",
     "TargetUnavailableError",
+    "TenantConflictError",
     "TokenRevokedError",
 ]
 
@@ -143,3 +144,7 @@ class StateError(AkeneoSyncError):
     """Raised when the Redis state store cannot be read or written."""
 
     retryable = True
+
+
+class TenantConflictError(AkeneoSyncError):
+    """Raised when a tenant id is already held by another PIM: a tenant is never handed to a new URL."""

@@ -15,10 +15,10 @@ from typing import Any, TextIO
 import redis
 
 from akeneo_sync.clock import Clock, SystemClock
-from akeneo_sync.errors import ConfigError
+from akeneo_sync.errors import ConfigError, TenantConflictError
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
-from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
+from akeneo_sync.tenancy import normalize_pim_url
 from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
 
@@ -53,10 +53,13 @@ class ControlPlane:
             raise ConfigError("a PIM URL must be https:// (set AKENEO_SYNC_ALLOW_PRIVATE_PIM for a local emulator)")
         if not token.strip():
             raise ConfigError("--token is empty")
-        tenant = tenant_id or tenant_id_for(url)
-        self.state.tenants.save(
-            tenant, pim_url=url, token=StoredToken(access_token=token.strip()), subscription_id=subscription_id
-        )
+        tenant = tenant_id or self.state.tenants.id_for_url(url)
+        try:
+            self.state.tenants.save(
+                tenant, pim_url=url, token=StoredToken(access_token=token.strip()), subscription_id=subscription_id
+            )
+        except TenantConflictError as exc:
+            raise ConfigError(f"{exc.message}; pick another --tenant-id") from exc
         from akeneo_sync.worker import actors  # the broker must be installed before actors bind to it
 
         actors.app_activated.send(tenant)

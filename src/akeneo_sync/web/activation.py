@@ -17,10 +17,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from akeneo_sync.akeneo.oauth import authorize_url, exchange_code
-from akeneo_sync.errors import PimError, StateError
+from akeneo_sync.errors import PimError, StateError, TenantConflictError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import StoredToken
-from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
+from akeneo_sync.tenancy import normalize_pim_url
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.urlcheck import PimUrlError, PimUrlPolicy, validate_pim_url
 
@@ -70,6 +70,7 @@ def build_router(ctx: WebContext) -> APIRouter:
 
     @router.get("/callback", response_class=HTMLResponse,
                 responses={400: {"description": "unknown, reused or expired state, or refused consent"},
+                           409: {"description": "the tenant id is held by another PIM"},
                            502: {"description": "the PIM refused the code exchange"}})
     def callback(
         code: Annotated[str, Query(max_length=_MAX_PARAM)] = "",
@@ -95,8 +96,14 @@ def build_router(ctx: WebContext) -> APIRouter:
             _log.warning("activation_exchange_failed", pim_url=pim, status=exc.status, error=type(exc).__name__)
             return page("Activation failed", "The PIM refused to issue a token for this app "
                         f"({exc.status or 'no answer'}). Start again from the Connect button in your PIM.", 502)
-        tenant_id = tenant_id_for(pim)
-        ctx.store.tenants.save(tenant_id, pim_url=pim, token=StoredToken(access_token=grant.access_token))
+        tenant_id = ctx.store.tenants.id_for_url(pim)
+        try:
+            ctx.store.tenants.save(tenant_id, pim_url=pim, token=StoredToken(access_token=grant.access_token))
+        except TenantConflictError:
+            # Another PIM holds this id: storing here would hand it that tenant's catalogs and target.
+            _log.error("activation_tenant_conflict", tenant=tenant_id, pim_url=pim)
+            return page("Cannot connect this PIM", "This PIM cannot be connected. Contact the app's "
+                        "operator.", 409)
         ctx.enqueuer.app_activated(tenant_id)
         _log.info("tenant_activated", tenant=tenant_id, pim_url=pim, scopes=" ".join(grant.scope))
         return page("akeneo-sync is connected", "Your PIM is connected. The app is now creating its catalogs in "
