@@ -13,6 +13,7 @@ import pytest
 
 from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.http import PimSender, RetryPolicy, build_http_client
+from akeneo_sync.akeneo.oauth import exchange_code
 from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.errors import PimError, PimUnavailableError
@@ -121,3 +122,19 @@ def test_an_answer_within_the_cap_and_deadline_reads_as_before(hostile_pim: Call
     sender, http = _sender(hostile_pim(fine), timeout_s=5.0)
     with http:
         assert sender.send("GET", "catalogs", "/api/rest/v1/catalogs").json() == [1, 2, 3]
+
+
+def test_a_pim_dripping_its_token_answer_is_cut_off_at_the_exchange_deadline(
+    hostile_pim: Callable[[Script], str],
+) -> None:
+    def drip(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n")
+        for _ in range(40):
+            conn.sendall(b" ")
+            time.sleep(0.3)
+
+    base = hostile_pim(drip)
+    started = time.monotonic()
+    with httpx.Client(timeout=1.0) as http, pytest.raises(PimUnavailableError, match="ReadTimeout"):
+        exchange_code(http, base, client_id="c", client_secret="s", code="x", deadline_s=1.0)
+    assert time.monotonic() - started < 2.5
