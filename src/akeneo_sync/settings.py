@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from akeneo_sync.errors import ConfigError
 
-__all__ = ["CatalogSpec", "Settings", "bundled_schema_path", "load_settings"]
+__all__ = ["CatalogSpec", "Settings", "bundled_schema_path", "load_settings", "masked_settings"]
 
 DEFAULT_SCOPES = ("read_catalogs", "write_catalogs", "delete_catalogs", "read_products")
 # Akeneo's Python sample warns that the scope string must stay within 254 characters.
@@ -154,3 +154,15 @@ def load_settings(**overrides: Any) -> Settings:
             f"AKENEO_SYNC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+_URL_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values, fit to print: secrets masked, and the userinfo of every URL
+    (`redis://:password@…`, `postgresql://user:password@…`) too."""
+    return {
+        name: _URL_USERINFO.sub(r"\g<scheme>***@", value) if isinstance(value, str) else value
+        for name, value in settings.model_dump(mode="json").items()
+    }

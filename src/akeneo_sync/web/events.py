@@ -71,13 +71,13 @@ def type_label(event_type: str) -> str:
     return event_type if event_type in KNOWN_TYPES else "other"
 
 
-async def read_body(request: Request) -> bytes | None:
-    """The raw body, or None when it is larger than `MAX_BODY_BYTES`."""
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
