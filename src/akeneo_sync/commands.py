@@ -103,13 +103,16 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_tenants(args: argparse.Namespace) -> int:
-    """List tenants, or register a custom app's token (`tenants add`)."""
+    """List tenants, register a custom app's token (`tenants add`) or re-encrypt tokens (`rotate-key`)."""
     plane = ControlPlane.open(_settings())
     if args.action == "add":
         tenant = plane.add_tenant(
             args.pim_url, args.token, subscription_id=args.subscription_id, tenant_id=args.tenant_id
         )
         print(f"tenant {tenant} stored; app_activated enqueued")
+        return 0
+    if args.action == "rotate-key":
+        print(f"re-encrypted the tokens of {plane.rotate_key()} tenants under the first ENCRYPTION_KEY")
         return 0
     print_table(plane.tenant_rows(), as_json=args.json)
     return 0
@@ -215,7 +218,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     scheduler.set_defaults(handler=cmd_scheduler)
 
     tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")
-    tenants.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    tenants.add_argument("action", nargs="?", choices=["list", "add", "rotate-key"], default="list")
     tenants.add_argument("--pim-url")
     tenants.add_argument("--token")
     tenants.add_argument("--subscription-id")

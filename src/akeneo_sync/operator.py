@@ -65,6 +65,10 @@ class ControlPlane:
         actors.app_activated.send(tenant)
         return tenant
 
+    def rotate_key(self) -> int:
+        """Re-encrypt every tenant's token under the first `ENCRYPTION_KEY`; returns how many."""
+        return sum(self.state.tenants.reencrypt(tenant.id) for tenant in self.state.tenants.list())
+
     def tenant_rows(self) -> list[dict[str, Any]]:
         """One row per tenant."""
         return [

@@ -125,10 +125,13 @@ class Settings(BaseSettings):
     @classmethod
     def _check_fernet(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
+            # Comma-separated, newest first: the first encrypts, all decrypt (key rotation).
+            keys = [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
             try:
-                Fernet(value.get_secret_value().encode())
+                for key in keys or [""]:
+                    Fernet(key.encode())
             except ValueError as exc:
-                raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from exc
+                raise ValueError("must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated") from exc
         return value
 
     def require(self, *names: str) -> None:

@@ -224,6 +224,28 @@ class TenantStore:
         return text(value) if value is not None else None
 
     @translate_errors
+    def reencrypt(self, tenant_id: str) -> bool:
+        """Re-encrypt the tenant's stored token under the cipher's first key; False when it has none."""
+        key = self._keys.tenant(tenant_id)
+        rotated: Fields = {}
+
+        def write(pipe: redis.client.Pipeline) -> None:
+            stored = dict(zip(("access_token", "refresh_token"), pipe.hmget(key, ["access_token", "refresh_token"]),
+                              strict=True))
+            rotated.clear()
+            for field, value in stored.items():
+                raw = _as_bytes(value)
+                if raw is not None:
+                    rotated[field] = self._cipher.rotate(raw)
+            pipe.multi()
+            if rotated:
+                pipe.hset(key, mapping=rotated)
+
+        # WATCH: a token refreshed meanwhile is not overwritten by the older one, re-encrypted.
+        self._redis.transaction(write, key)
+        return bool(rotated)
+
+    @translate_errors
     def forget_token(self, tenant_id: str) -> None:
         """Drop the stored credentials (tenant deleted: keep nothing secret)."""
         self._redis.hdel(self._keys.tenant(tenant_id), "access_token", "refresh_token", "expires_at")

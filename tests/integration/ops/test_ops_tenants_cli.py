@@ -53,3 +53,28 @@ def test_tenants_add_twice_for_one_pim_updates_the_same_tenant(state: StateStore
     assert cli_main(["tenants", "add", "--pim-url", "https://PIM.example.com/", "--token", "two"]) == 0
     (tenant,) = state.tenants.list()
     assert state.tenants.token(tenant.id).access_token == "two"
+
+
+def test_rotate_key_re_encrypts_every_token_so_the_old_key_can_be_dropped(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state.tenants.save("t1", pim_url="https://one.example.com", token=StoredToken("token-one"))
+    state.tenants.save("t2", pim_url="https://two.example.com", token=StoredToken("token-two", refresh_token="r2"))
+    new = Fernet.generate_key().decode()
+    # Step 1: the new key in front, the old one still listed (pods keep reading old tokens).
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", f"{new},{key}")
+    both = StateStore(state.redis, cipher=TokenCipher(f"{new},{key}"), clock=SystemClock())
+    assert both.tenants.token("t1").access_token == "token-one"
+
+    assert cli_main(["tenants", "rotate-key"]) == 0
+    assert "2 tenants" in capsys.readouterr().out
+
+    # Step 2: the old key dropped: every token still reads.
+    only_new = StateStore(state.redis, cipher=TokenCipher(new), clock=SystemClock())
+    assert only_new.tenants.token("t1").access_token == "token-one"
+    assert only_new.tenants.token("t2") == StoredToken("token-two", refresh_token="r2")
+
+
+def test_a_malformed_key_list_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", f"{key},not-a-key")
+    assert cli_main(["tenants", "list"]) == 2
