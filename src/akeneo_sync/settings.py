@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from cryptography.fernet import Fernet
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from akeneo_sync.errors import ConfigError
@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     event_secrets: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     event_platform_url: str = ""
+    technical_email: str = Field(default="", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+$")
     pim_url_allowlist: str = ""
     allow_private_pim: bool = False
     catalogs: tuple[CatalogSpec, ...] = (CatalogSpec(name="akeneo-sync"),)
@@ -133,6 +134,13 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError("must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated") from exc
         return value
+
+    @model_validator(mode="after")
+    def _event_platform_contact(self) -> Settings:
+        # The platform e-mails this address when a subscription is suspended or revoked.
+        if self.event_platform_url and not self.technical_email:
+            raise ValueError("AKENEO_SYNC_TECHNICAL_EMAIL is required when AKENEO_SYNC_EVENT_PLATFORM_URL is set")
+        return self
 
     def require(self, *names: str) -> None:
         """Raise `ConfigError` naming every listed setting that is empty."""

@@ -1,4 +1,4 @@
-"""`akeneo-sync settings` prints nothing secret: neither secret settings nor passwords inside URLs."""
+"""Settings fit to print (URL passwords masked) and the Event Platform contact address."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import pytest
 
 from akeneo_sync.cli import main as cli_main
+from akeneo_sync.errors import ConfigError
+from akeneo_sync.settings import load_settings
 
 
 def test_the_settings_command_masks_the_userinfo_of_every_url(
@@ -15,6 +17,7 @@ def test_the_settings_command_masks_the_userinfo_of_every_url(
     monkeypatch.setenv("AKENEO_SYNC_REDIS_URL", "redis://:r3dis-pass@redis.internal:6379/0")
     monkeypatch.setenv("AKENEO_SYNC_TARGET_URL", "postgresql://sync:pg-pass@db.internal:5432/shop")
     monkeypatch.setenv("AKENEO_SYNC_EVENT_PLATFORM_URL", "https://user:ep-pass@event.example.com/api/v1")
+    monkeypatch.setenv("AKENEO_SYNC_TECHNICAL_EMAIL", "ops@shop.example")
     monkeypatch.setenv("AKENEO_SYNC_API_KEY", "api-key-value")
 
     assert cli_main(["settings"]) == 0
@@ -26,3 +29,14 @@ def test_the_settings_command_masks_the_userinfo_of_every_url(
     assert printed["redis_url"] == "redis://***@redis.internal:6379/0"
     assert printed["target_url"] == "postgresql://***@db.internal:5432/shop"
     assert printed["public_url"] == "http://127.0.0.1:8000"
+
+
+def test_the_event_platform_needs_a_technical_email(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AKENEO_SYNC_EVENT_PLATFORM_URL", "https://event.prd.sdk.akeneo.cloud/api/v1")
+    with pytest.raises(ConfigError, match="TECHNICAL_EMAIL"):
+        load_settings()
+    monkeypatch.setenv("AKENEO_SYNC_TECHNICAL_EMAIL", "not-an-address")
+    with pytest.raises(ConfigError, match="TECHNICAL_EMAIL"):
+        load_settings()
+    monkeypatch.setenv("AKENEO_SYNC_TECHNICAL_EMAIL", "ops@shop.example")
+    assert load_settings().technical_email == "ops@shop.example"

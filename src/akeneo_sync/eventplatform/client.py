@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from akeneo_sync.errors import PimError, PimUnavailableError, PimValidationError, RateLimitedError, TokenRevokedError
 from akeneo_sync.eventplatform.models import (
-    PRODUCT_EVENTS,
+    SUBSCRIBED_EVENTS,
     Contact,
     HttpsConfig,
     Secrets,
@@ -78,7 +78,7 @@ class EventPlatformClient:
         return [_parse(SubscriptionOut, item) for item in items_of(payload)]
 
     def create_subscription(self, who: PimIdentity, subscriber_id: str, *, url: str, secrets: Sequence[str],
-                            events: Sequence[str] = PRODUCT_EVENTS) -> SubscriptionOut:
+                            events: Sequence[str] = SUBSCRIBED_EVENTS) -> SubscriptionOut:
         """Subscribe `url` to `events`, signed with `secrets` (primary[, secondary])."""
         signing = Secrets(primary=secrets[0], secondary=secrets[1] if len(secrets) > 1 else None)
         body = SubscriptionIn(subject=who.pim_url, events=list(events), config=HttpsConfig(url=url, secret=signing))

@@ -40,6 +40,8 @@ class WebConfig:
     activation_per_minute: float = 20.0
     activation_burst: int = 20
     exchange_deadline_s: float = 10.0
+    # Signed deliveries being handled at once on a pod before /events answers 429 (back-pressure).
+    max_inflight_events: int = 256
 
     def __repr__(self) -> str:
         return f"WebConfig(client_id={self.client_id!r}, public_url={self.public_url!r})"

@@ -10,6 +10,11 @@ usually cached in the process and de-duplicating plus buffering is one Lua scrip
 event loop, so it costs one Redis round trip and no thread hop; sending a full batch is the
 background flusher's job. Rarer paths (cache misses, `app.deleted`) run the blocking state store
 in a worker thread.
+
+Acknowledgement follows the platform's rate control (key-platform-behaviors.md): 200 for an event
+taken care of (its delivery rate then rises), 429 when this pod cannot take it now — Redis or the
+broker unreachable, or too many deliveries in flight — so the platform slows down and retries
+instead of counting failures toward suspending the subscription (a 503 would count).
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class EventOutcome(StrEnum):
     IGNORED = "ignored"
     INVALID = "invalid"
     BAD_SIGNATURE = "bad_signature"
+    THROTTLED = "throttled"
 
 
 class EventAccepted(BaseModel):
@@ -92,7 +98,7 @@ _ANSWERS: Final = {
 
 def _answer(outcome: EventOutcome, event_type: str) -> Response:
     EVENTS_RECEIVED.labels(type=type_label(event_type), outcome=outcome.value).inc()
-    return Response(_ANSWERS[outcome], status_code=202, media_type="application/json")
+    return Response(_ANSWERS[outcome], status_code=200, media_type="application/json")
 
 
 def _problem(outcome: EventOutcome, status_code: int, detail: str) -> Response:
@@ -103,13 +109,16 @@ def _problem(outcome: EventOutcome, status_code: int, detail: str) -> Response:
 def build_router(ctx: WebContext) -> APIRouter:
     """The `/events` route."""
     router = APIRouter(tags=["events"])
+    # Deliveries in flight on this pod (one event loop: plain integer arithmetic is safe).
+    inflight = [0]
 
     @router.post(
         "/events",
-        status_code=202,
+        status_code=200,
         response_model=EventAccepted,
         responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
-                   413: {"model": ProblemResponse}, 503: {"model": ProblemResponse}},
+                   413: {"model": ProblemResponse},
+                   429: {"model": ProblemResponse, "description": "slow down: the app cannot take this event now"}},
         # The body is read raw (the signature covers its exact bytes), so FastAPI cannot infer it.
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": CloudEvent.model_json_schema()}}}},
@@ -121,19 +130,40 @@ def build_router(ctx: WebContext) -> APIRouter:
             return _problem(EventOutcome.INVALID, 413, "event body too large")
         if not verify_signature(body, request.headers, ctx.config.event_secrets):
             return _problem(EventOutcome.BAD_SIGNATURE, 401, "missing or invalid X-AKENEO-SIGNATURE-* header")
+        # Counted once signed: unsigned floods cannot make the pod throttle the platform.
+        if inflight[0] >= ctx.config.max_inflight_events:
+            return _throttled("too many deliveries in flight")
+        inflight[0] += 1
         try:
-            event = CloudEvent.model_validate_json(body)
-        except ValidationError as exc:
-            return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
-        route = ctx.routes.cached(event.subject)
-        if route is None:
-            route = await run_in_threadpool(ctx.routes.resolve, event.subject)
-        if event.type in PRODUCT_CHANGED or event.type == PRODUCT_DELETED:
-            return await _product_event(ctx, route, event)
-        # Rare events: blocking state store and broker calls, so off the event loop.
-        return await run_in_threadpool(_handle, ctx, route, event)
+            return await _receive(ctx, body)
+        except AkeneoSyncError as exc:
+            if not exc.retryable:
+                raise
+            # Redis or the broker is unreachable: nothing was recorded, the platform's retry will be.
+            _log.warning("event_throttled", error=type(exc).__name__)
+            return _throttled("temporarily unable to accept events")
+        finally:
+            inflight[0] -= 1
 
     return router
+
+
+def _throttled(detail: str) -> Response:
+    return _problem(EventOutcome.THROTTLED, 429, f"{detail}; slow down and retry")
+
+
+async def _receive(ctx: WebContext, body: bytes) -> Response:
+    try:
+        event = CloudEvent.model_validate_json(body)
+    except ValidationError as exc:
+        return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
+    route = ctx.routes.cached(event.subject)
+    if route is None:
+        route = await run_in_threadpool(ctx.routes.resolve, event.subject)
+    if event.type in PRODUCT_CHANGED or event.type == PRODUCT_DELETED:
+        return await _product_event(ctx, route, event)
+    # Rare events: blocking state store and broker calls, so off the event loop.
+    return await run_in_threadpool(_handle, ctx, route, event)
 
 
 def _reason(exc: ValidationError) -> str:

@@ -134,7 +134,8 @@ def subscribe_to_events(runtime: Runtime, tenant: Tenant) -> str | None:
     from akeneo_sync.eventplatform.client import EventPlatformClient
 
     secrets = [secret.get_secret_value() for secret in settings.event_secrets]
-    client = EventPlatformClient(runtime.http.get(settings.event_platform_url), settings.event_platform_url)
+    client = EventPlatformClient(runtime.http.get(settings.event_platform_url), settings.event_platform_url,
+                                 technical_email=settings.technical_email)
     subscription = client.ensure_subscription(
         tenant.pim_url,
         runtime.state.tenants.token(tenant.id).access_token,
