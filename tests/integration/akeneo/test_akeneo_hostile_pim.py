@@ -138,3 +138,14 @@ def test_a_pim_dripping_its_token_answer_is_cut_off_at_the_exchange_deadline(
     with httpx.Client(timeout=1.0) as http, pytest.raises(PimUnavailableError, match="ReadTimeout"):
         exchange_code(http, base, client_id="c", client_secret="s", code="x", deadline_s=1.0)
     assert time.monotonic() - started < 2.5
+
+
+def test_a_redirect_from_the_pim_is_not_followed(hostile_pim: Callable[[Script], str]) -> None:
+    def bounce(conn: socket.socket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data\r\nContent-Length: 0\r\n\r\n"
+        )
+
+    sender, http = _sender(hostile_pim(bounce), timeout_s=5.0)
+    with http, pytest.raises(PimError, match="HTTP 302"):
+        sender.send("GET", "catalogs", "/api/rest/v1/catalogs")
