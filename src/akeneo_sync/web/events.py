@@ -20,6 +20,7 @@ instead of counting failures toward suspending the subscription (a 503 would cou
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -37,7 +38,7 @@ from akeneo_sync.web.models import AppData, CloudEvent, ProblemResponse, Product
 from akeneo_sync.web.routing import Route
 from akeneo_sync.web.signatures import verify_signature
 
-__all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "read_body", "type_label"]
+__all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "dedupe_id", "read_body", "type_label"]
 
 _log = get_logger(__name__)
 PRODUCT_CHANGED: Final = frozenset({
@@ -64,6 +65,7 @@ class EventOutcome(StrEnum):
     INVALID = "invalid"
     BAD_SIGNATURE = "bad_signature"
     THROTTLED = "throttled"
+    STALE = "stale"
 
 
 class EventAccepted(BaseModel):
@@ -157,6 +159,10 @@ async def _receive(ctx: WebContext, body: bytes) -> Response:
         event = CloudEvent.model_validate_json(body)
     except ValidationError as exc:
         return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
+    if _is_stale(event, ctx.clock.now(), ctx.config.event_dedupe_ttl_s):
+        # Older than the de-duplication window: a replay of a captured delivery could no longer
+        # be told from a new one. The platform retries for about 35 minutes, never days.
+        return _answer(EventOutcome.STALE, event.type)
     route = ctx.routes.cached(event.subject)
     if route is None:
         route = await run_in_threadpool(ctx.routes.resolve, event.subject)
@@ -164,6 +170,23 @@ async def _receive(ctx: WebContext, body: bytes) -> Response:
         return await _product_event(ctx, route, event)
     # Rare events: blocking state store and broker calls, so off the event loop.
     return await run_in_threadpool(_handle, ctx, route, event)
+
+
+def dedupe_id(event: CloudEvent) -> str:
+    """The de-duplication key of an event: ids are unique per subscription, not across tenants."""
+    return f"{event.subject}:{event.id}"
+
+
+def _is_stale(event: CloudEvent, now: float, window_s: float) -> bool:
+    if event.time is None:
+        return False
+    try:
+        published = datetime.fromisoformat(event.time)
+    except ValueError:
+        return False  # an odd `time` is not a reason to drop the event
+    if published.tzinfo is None:
+        return False
+    return now - published.timestamp() > window_s
 
 
 def _reason(exc: ValidationError) -> str:
@@ -196,7 +219,7 @@ async def _product_event(ctx: WebContext, route: Route, event: CloudEvent) -> Re
     # De-duplicate and buffer atomically: on failure neither happened, so the platform's retry
     # (after our 503) is processed rather than dropped as a duplicate.
     buffered = await ctx.batcher.add_event_async(
-        kind, tenant_id, product.product.uuid, dedupe_key=ctx.store.keys.dedupe(event.id),
+        kind, tenant_id, product.product.uuid, dedupe_key=ctx.store.keys.dedupe(dedupe_id(event)),
         dedupe_ttl_s=ctx.config.event_dedupe_ttl_s)
     if not buffered.first_seen:
         return _answer(EventOutcome.DUPLICATE, event.type)
@@ -232,12 +255,12 @@ def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response
         return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
     if data.app is not None and data.app.client_id not in (None, ctx.config.client_id):
         return _answer(EventOutcome.IGNORED, event.type)  # another app of this PIM was removed
-    if not ctx.store.dedupe.first_seen(event.id, ttl_s=ctx.config.event_dedupe_ttl_s):
+    if not ctx.store.dedupe.first_seen(dedupe_id(event), ttl_s=ctx.config.event_dedupe_ttl_s):
         return _answer(EventOutcome.DUPLICATE, event.type)
     try:
         ctx.enqueuer.tenant_disconnected(tenant_id)
     except AkeneoSyncError:
-        ctx.store.dedupe.forget(event.id)
+        ctx.store.dedupe.forget(dedupe_id(event))
         raise
     # This pod stops routing at once; other pods' caches expire within `route_cache_ttl_s`.
     ctx.routes.forget(event.subject)

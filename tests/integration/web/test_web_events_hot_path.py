@@ -12,7 +12,7 @@ import redis.asyncio
 from fastapi import FastAPI
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from web_support import REDIS_URL, TENANT, TestClient, product_event, signed
+from web_support import REDIS_URL, SUBSCRIPTION, TENANT, TestClient, product_event, signed
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TenantStatus
@@ -103,4 +103,4 @@ def test_an_unreachable_redis_answers_429_so_the_platform_slows_down_and_retries
     # 429, not 503: the platform slows down instead of counting failures toward a suspension.
     assert status == 429
     # Nothing was recorded: the platform's retry on a healthy pod is processed, not a duplicate.
-    assert store.dedupe.first_seen("ev-1")
+    assert store.dedupe.first_seen(f"{SUBSCRIPTION}:ev-1")
