@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -78,3 +79,20 @@ def test_rotate_key_re_encrypts_every_token_so_the_old_key_can_be_dropped(
 def test_a_malformed_key_list_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
     monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", f"{key},not-a-key")
     assert cli_main(["tenants", "list"]) == 2
+
+
+def test_tenants_add_reads_the_token_from_stdin_or_the_environment(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin\n"))
+    assert cli_main(["tenants", "add", "--pim-url", "https://one.example.com", "--token", "-"]) == 0
+    monkeypatch.setenv("AKENEO_SYNC_TENANT_TOKEN", "from-env")
+    assert cli_main(["tenants", "add", "--pim-url", "https://two.example.com"]) == 0
+    tokens = {t.pim_url: state.tenants.token(t.id).access_token for t in state.tenants.list()}
+    assert tokens == {"https://one.example.com": "from-stdin", "https://two.example.com": "from-env"}
+
+
+def test_tenants_add_without_any_token_is_refused(state: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["tenants", "add", "--pim-url", "https://one.example.com"]) == 2
+    assert "AKENEO_SYNC_TENANT_TOKEN" in capsys.readouterr().err
+    assert state.tenants.list() == []
