@@ -113,6 +113,9 @@ def cmd_tenants(args: argparse.Namespace) -> int:
         )
         print(f"tenant {tenant} stored; app_activated enqueued")
         return 0
+    if args.action == "reactivate":
+        print(f"app_activated enqueued for {len(plane.reactivate_all())} active tenants")
+        return 0
     if args.action == "rotate-key":
         print(f"re-encrypted the tokens of {plane.rotate_key()} tenants under the first ENCRYPTION_KEY")
         return 0
@@ -220,7 +223,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     scheduler.set_defaults(handler=cmd_scheduler)
 
     tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")
-    tenants.add_argument("action", nargs="?", choices=["list", "add", "rotate-key"], default="list")
+    tenants.add_argument("action", nargs="?", choices=["list", "add", "rotate-key", "reactivate"], default="list")
     tenants.add_argument("--pim-url")
     tenants.add_argument(
         "--token", help=f"the token; `-` reads it from stdin; default: ${TOKEN_ENV} (keeps it out of `ps`)"

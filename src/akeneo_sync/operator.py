@@ -65,6 +65,16 @@ class ControlPlane:
         actors.app_activated.send(tenant)
         return tenant
 
+    def reactivate_all(self) -> list[str]:
+        """Enqueue `app_activated` for every active tenant (idempotent: after rotating `EVENT_SECRETS`,
+        it moves each subscriber's notification secret to the new primary); returns their ids."""
+        from akeneo_sync.worker import actors
+
+        active = [tenant.id for tenant in self.state.tenants.list() if tenant.is_active]
+        for tenant_id in active:
+            actors.app_activated.send(tenant_id)
+        return active
+
     def rotate_key(self) -> int:
         """Re-encrypt every tenant's token under the first `ENCRYPTION_KEY`; returns how many."""
         return sum(self.state.tenants.reencrypt(tenant.id) for tenant in self.state.tenants.list())

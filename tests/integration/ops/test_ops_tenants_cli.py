@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from akeneo_sync.cli import main as cli_main
 from akeneo_sync.clock import SystemClock
-from akeneo_sync.state import StateStore, StoredToken, TokenCipher
+from akeneo_sync.state import StateStore, StoredToken, TenantStatus, TokenCipher
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -96,3 +97,14 @@ def test_tenants_add_without_any_token_is_refused(state: StateStore, capsys: pyt
     assert cli_main(["tenants", "add", "--pim-url", "https://one.example.com"]) == 2
     assert "AKENEO_SYNC_TENANT_TOKEN" in capsys.readouterr().err
     assert state.tenants.list() == []
+
+
+def test_reactivate_enqueues_app_activated_for_every_active_tenant(state: StateStore) -> None:
+    state.tenants.save("t1", pim_url="https://one.example.com", token=StoredToken("a"))
+    state.tenants.save("t2", pim_url="https://two.example.com", token=StoredToken("b"))
+    state.tenants.set_status("t2", TenantStatus.DISCONNECTED)
+
+    assert cli_main(["tenants", "reactivate"]) == 0
+
+    queued = [json.loads(raw) for raw in state.redis.hvals("dramatiq:default.msgs")]
+    assert [(m["actor_name"], m["args"]) for m in queued] == [("app_activated", ["t1"])]
