@@ -46,6 +46,7 @@ from akeneo_sync.settings import Settings
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "MAX_CALLS_PER_CLIENT",
     "OTHER_STATUS_RULE",
     "PIM_INSTANCE_MAX_CONCURRENCY",
     "SERVER_ERROR_RULE",
@@ -75,6 +76,9 @@ _log = get_logger(__name__)
 _DELAY_SECONDS: Final = re.compile(r"\d+(\.\d+)?")
 # A page of 100 mapped products is a few MB at most; anything far larger is not an API answer.
 MAX_BODY_BYTES: Final = 64 * 1024 * 1024
+# A client serves one job (one run): 250,000 calls page through 12 million products twice over.
+# A PIM that keeps handing out next pages past that is hostile or broken; the run stops there.
+MAX_CALLS_PER_CLIENT: Final = 250_000
 # Headers that described the wire form of a body we now hold decoded.
 _WIRE_HEADERS: Final = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
@@ -283,9 +287,13 @@ class PimSender:
         policy: RetryPolicy,
         tenant: str,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_calls: int = MAX_CALLS_PER_CLIENT,
     ) -> None:
         self._http = http
         self._max_body_bytes = max_body_bytes
+        self._max_calls = max_calls
+        self._calls_left = max_calls
+        self._calls_lock = threading.Lock()
         # The whole attempt (headers and body) within the read timeout: see the module docstring.
         self._attempt_deadline_s = http.timeout.read
         self._tokens = tokens
@@ -309,6 +317,16 @@ class PimSender:
         catalog: str | None = None,
     ) -> httpx.Response:
         """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
+        with self._calls_lock:
+            self._calls_left -= 1
+            exhausted = self._calls_left < 0
+        if exhausted:
+            raise PimError(
+                f"{endpoint}: this run already made {self._max_calls} PIM calls; the PIM keeps handing out pages",
+                endpoint=endpoint,
+                tenant=self._tenant,
+                catalog=catalog,
+            )
         if self._revoked:
             raise TokenRevokedError(f"{endpoint}: the token was revoked (an earlier call got 401)",
                                     endpoint=endpoint, status=401, tenant=self._tenant, catalog=catalog)

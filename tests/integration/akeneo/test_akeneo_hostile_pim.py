@@ -149,3 +149,34 @@ def test_a_redirect_from_the_pim_is_not_followed(hostile_pim: Callable[[Script],
     sender, http = _sender(hostile_pim(bounce), timeout_s=5.0)
     with http, pytest.raises(PimError, match="HTTP 302"):
         sender.send("GET", "catalogs", "/api/rest/v1/catalogs")
+
+
+def test_a_run_stops_after_its_maximum_of_pim_calls(hostile_pim: Callable[[Script], str]) -> None:
+    def endless(conn: socket.socket) -> None:
+        # Keep-alive: every page answers, as a PIM handing out next links forever would.
+        body = b'{"_links": {}, "_embedded": {"items": []}}'
+        while True:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            if not conn.recv(65536):
+                return
+
+    base = hostile_pim(endless)
+    http = build_http_client(timeout_s=5.0)
+    http.base_url = httpx.URL(base)
+    clock = SystemClock()
+    sender = PimSender(
+        http,
+        tokens=AppTokenProvider("t"),
+        clock=clock,
+        rng=random.Random(1),
+        tenant="t1",
+        limiter=InProcessFairUseLimiter(policy=FairUsePolicy(max_per_s=1e9, burst=1000), clock=clock),
+        policy=RetryPolicy(max_attempts=1, deadline_s=1.0),
+        max_calls=3,
+    )
+    with http:
+        for _ in range(3):
+            assert sender.send("GET", "product-uuids", "/api/rest/v1/catalogs/c/product-uuids").is_success
+        with pytest.raises(PimError, match="already made 3 PIM calls") as stopped:
+            sender.send("GET", "product-uuids", "/api/rest/v1/catalogs/c/product-uuids")
+    assert not stopped.value.retryable
