@@ -15,7 +15,7 @@ from akeneo_sync import __version__
 from akeneo_sync.commands import add_commands
 from akeneo_sync.errors import ConfigError
 from akeneo_sync.logging import configure_logging
-from akeneo_sync.settings import Settings, load_settings
+from akeneo_sync.settings import Settings, load_settings, masked_settings
 
 __all__ = ["main"]
 
@@ -25,7 +25,7 @@ Handler = Callable[[argparse.Namespace], int]
 def _cmd_settings(_args: argparse.Namespace) -> int:
     """Print the effective settings as JSON, secrets masked."""
     settings: Settings = load_settings()
-    print(json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True, default=str))
+    print(json.dumps(masked_settings(settings), indent=2, sort_keys=True, default=str))
     return 0
 
 

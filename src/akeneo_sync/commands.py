@@ -24,6 +24,8 @@ from akeneo_sync.worker.queues import queue_depths, remove_dead_message
 __all__ = ["cmd_catalogs", "cmd_dead_letters", "cmd_scheduler", "cmd_sync", "cmd_tenants", "cmd_worker"]
 
 log = get_logger(__name__)
+# Where `tenants add` reads the token when --token is not given.
+TOKEN_ENV = "AKENEO_SYNC_TENANT_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
 
 def _settings() -> Settings:
@@ -103,13 +105,19 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_tenants(args: argparse.Namespace) -> int:
-    """List tenants, or register a custom app's token (`tenants add`)."""
+    """List tenants, register a custom app's token (`tenants add`) or re-encrypt tokens (`rotate-key`)."""
     plane = ControlPlane.open(_settings())
     if args.action == "add":
         tenant = plane.add_tenant(
-            args.pim_url, args.token, subscription_id=args.subscription_id, tenant_id=args.tenant_id
+            args.pim_url, _token(args), subscription_id=args.subscription_id, tenant_id=args.tenant_id
         )
         print(f"tenant {tenant} stored; app_activated enqueued")
+        return 0
+    if args.action == "reactivate":
+        print(f"app_activated enqueued for {len(plane.reactivate_all())} active tenants")
+        return 0
+    if args.action == "rotate-key":
+        print(f"re-encrypted the tokens of {plane.rotate_key()} tenants under the first ENCRYPTION_KEY")
         return 0
     print_table(plane.tenant_rows(), as_json=args.json)
     return 0
@@ -215,9 +223,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     scheduler.set_defaults(handler=cmd_scheduler)
 
     tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")
-    tenants.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    tenants.add_argument("action", nargs="?", choices=["list", "add", "rotate-key", "reactivate"], default="list")
     tenants.add_argument("--pim-url")
-    tenants.add_argument("--token")
+    tenants.add_argument(
+        "--token", help=f"the token; `-` reads it from stdin; default: ${TOKEN_ENV} (keeps it out of `ps`)"
+    )
     tenants.add_argument("--subscription-id")
     tenants.add_argument("--tenant-id", help="default: derived from the PIM host")
     tenants.add_argument("--json", action="store_true")
@@ -243,9 +253,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     dead.set_defaults(handler=cmd_dead_letters)
 
 
+def _token(args: argparse.Namespace) -> str:
+    # A token in the arguments is visible to every user of the machine (`ps`): stdin or the
+    # environment keep it out of there.
+    if args.token == "-":  # noqa: S105 - stdin, not a password
+        return sys.stdin.read().strip()
+    return str(args.token or os.environ.get(TOKEN_ENV, ""))
+
+
 def _tenants_checked(args: argparse.Namespace) -> int:
-    if args.action == "add" and not (args.pim_url and args.token):
-        print("akeneo-sync: tenants add needs --pim-url and --token", file=sys.stderr)
+    if args.action == "add" and not (args.pim_url and (args.token or os.environ.get(TOKEN_ENV))):
+        print(f"akeneo-sync: tenants add needs --pim-url and a token (--token -, ${TOKEN_ENV} or --token)",
+              file=sys.stderr)
         return 2
     return cmd_tenants(args)
 

@@ -42,6 +42,7 @@ __all__ = [
     "TargetError",
     "TargetRejectedError",
     "TargetUnavailableError",
+    "TenantConflictError",
     "TokenRevokedError",
 ]
 
@@ -152,3 +153,7 @@ class StateError(AkeneoSyncError):
     """Raised when the Redis state store cannot be read or written."""
 
     retryable = True
+
+
+class TenantConflictError(AkeneoSyncError):
+    """Raised when a tenant id is already held by another PIM: a tenant is never handed to a new URL."""

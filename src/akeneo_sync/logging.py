@@ -67,6 +67,8 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
         processors=[
             *shared,
             structlog.processors.format_exc_info,
+            # Again once the traceback is text: an exception message may carry a bearer token.
+            redact_secrets,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -78,6 +80,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_secrets,
             renderer,
         ],
     )

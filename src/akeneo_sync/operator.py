@@ -15,11 +15,11 @@ from typing import Any, TextIO
 import redis
 
 from akeneo_sync.clock import Clock, SystemClock
-from akeneo_sync.errors import ConfigError
+from akeneo_sync.errors import ConfigError, TenantConflictError
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.state.catalogs import ACTION_NEEDED
-from akeneo_sync.tenancy import normalize_pim_url, tenant_id_for
+from akeneo_sync.tenancy import normalize_pim_url
 from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
 
@@ -54,14 +54,31 @@ class ControlPlane:
             raise ConfigError("a PIM URL must be https:// (set AKENEO_SYNC_ALLOW_PRIVATE_PIM for a local emulator)")
         if not token.strip():
             raise ConfigError("--token is empty")
-        tenant = tenant_id or tenant_id_for(url)
-        self.state.tenants.save(
-            tenant, pim_url=url, token=StoredToken(access_token=token.strip()), subscription_id=subscription_id
-        )
+        tenant = tenant_id or self.state.tenants.id_for_url(url)
+        try:
+            self.state.tenants.save(
+                tenant, pim_url=url, token=StoredToken(access_token=token.strip()), subscription_id=subscription_id
+            )
+        except TenantConflictError as exc:
+            raise ConfigError(f"{exc.message}; pick another --tenant-id") from exc
         from akeneo_sync.worker import actors  # the broker must be installed before actors bind to it
 
         actors.app_activated.send(tenant)
         return tenant
+
+    def reactivate_all(self) -> list[str]:
+        """Enqueue `app_activated` for every active tenant (idempotent: after rotating `EVENT_SECRETS`,
+        it moves each subscriber's notification secret to the new primary); returns their ids."""
+        from akeneo_sync.worker import actors
+
+        active = [tenant.id for tenant in self.state.tenants.list() if tenant.is_active]
+        for tenant_id in active:
+            actors.app_activated.send(tenant_id)
+        return active
+
+    def rotate_key(self) -> int:
+        """Re-encrypt every tenant's token under the first `ENCRYPTION_KEY`; returns how many."""
+        return sum(self.state.tenants.reencrypt(tenant.id) for tenant in self.state.tenants.list())
 
     def tenant_rows(self) -> list[dict[str, Any]]:
         """One row per tenant."""

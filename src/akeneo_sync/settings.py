@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from cryptography.fernet import Fernet
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from akeneo_sync.errors import ConfigError
 
-__all__ = ["CatalogSpec", "Settings", "bundled_schema_path", "load_settings"]
+__all__ = ["CatalogSpec", "Settings", "bundled_schema_path", "load_settings", "masked_settings"]
 
 DEFAULT_SCOPES = ("read_catalogs", "write_catalogs", "delete_catalogs", "read_products")
 # Akeneo's Python sample warns that the scope string must stay within 254 characters.
@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     event_secrets: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     event_platform_url: str = ""
+    technical_email: str = Field(default="", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+$")
     pim_url_allowlist: str = ""
     allow_private_pim: bool = False
     catalogs: tuple[CatalogSpec, ...] = (CatalogSpec(name="akeneo-sync"),)
@@ -132,11 +133,21 @@ class Settings(BaseSettings):
     @classmethod
     def _check_fernet(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
+            # Comma-separated, newest first: the first encrypts, all decrypt (key rotation).
+            keys = [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
             try:
-                Fernet(value.get_secret_value().encode())
+                for key in keys or [""]:
+                    Fernet(key.encode())
             except ValueError as exc:
-                raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from exc
+                raise ValueError("must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated") from exc
         return value
+
+    @model_validator(mode="after")
+    def _event_platform_contact(self) -> Settings:
+        # The platform e-mails this address when a subscription is suspended or revoked.
+        if self.event_platform_url and not self.technical_email:
+            raise ValueError("AKENEO_SYNC_TECHNICAL_EMAIL is required when AKENEO_SYNC_EVENT_PLATFORM_URL is set")
+        return self
 
     def require(self, *names: str) -> None:
         """Raise `ConfigError` naming every listed setting that is empty."""
@@ -161,3 +172,15 @@ def load_settings(**overrides: Any) -> Settings:
             f"AKENEO_SYNC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+_URL_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values, fit to print: secrets masked, and the userinfo of every URL
+    (`redis://:password@…`, `postgresql://user:password@…`) too."""
+    return {
+        name: _URL_USERINFO.sub(r"\g<scheme>***@", value) if isinstance(value, str) else value
+        for name, value in settings.model_dump(mode="json").items()
+    }

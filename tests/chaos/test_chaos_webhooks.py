@@ -157,7 +157,7 @@ def test_ten_thousand_generated_webhook_deliveries_never_get_a_server_error(
         body = json.dumps({"specversion": "1.0", "id": f"known-{kind}", "source": "pim", "subject": SUBSCRIPTION,
                            "type": f"com.akeneo.pim.v1.product.{kind}",
                            "data": {"product": {"uuid": str(uuid.uuid4())}}}).encode()
-        assert web.post("/events", content=body, headers=headers_for(body, "primary")).status_code == 202
+        assert web.post("/events", content=body, headers=headers_for(body, "primary")).status_code == 200
     web.app.state.context.batcher.flush_all()  # type: ignore[attr-defined]
     enqueued = Counter(json.loads(raw)["actor_name"] for raw in chaos_redis.hvals("dramatiq:default.msgs"))
     declared = worker_actor_names(chaos_redis)
@@ -166,7 +166,7 @@ def test_ten_thousand_generated_webhook_deliveries_never_get_a_server_error(
           f"enqueued {dict(enqueued)}; actors the worker declares: {sorted(declared)}")
     assert sum(statuses.values()) >= EXAMPLES
     assert all(status < 500 for status in statuses)
-    assert statuses[202] > 0, "no delivery was accepted: the generator never reached the routing"
+    assert statuses[200] > 0, "no delivery was accepted: the generator never reached the routing"
     assert set(enqueued) <= declared, f"the web side enqueues actors no worker declares: {set(enqueued) - declared}"
 
 

@@ -5,7 +5,10 @@ whether to back off and retry and which `PimError` to raise; `PimSender` applies
 API call `AkeneoClient` makes (the client itself only builds requests and parses answers).
 
 Every socket operation has a timeout because dramatiq's `TimeLimit` cannot interrupt a blocked
-socket call (TOOLING.md); HTTP/1.1 keep-alive is what the PIM's fair-use rules assume.
+socket call; HTTP/1.1 keep-alive is what the PIM's fair-use rules assume. A per-read timeout alone
+lets a hostile PIM drip one byte per read forever, so each attempt also has a total deadline
+(the client's read timeout, i.e. `PIM_TIMEOUT_S`) checked as the body streams in, and a body-size
+cap (`MAX_BODY_BYTES`), so one PIM cannot hold a worker thread or its memory.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from akeneo_sync.metrics import BACKOFF_SECONDS, PIM_REQUEST_DURATION, PIM_REQUE
 from akeneo_sync.settings import Settings
 
 __all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_CALLS_PER_CLIENT",
     "OTHER_STATUS_RULE",
     "PIM_INSTANCE_MAX_CONCURRENCY",
     "SERVER_ERROR_RULE",
@@ -69,6 +74,13 @@ _KEEPALIVE_EXPIRY_S: Final = 30.0
 _USER_AGENT: Final = "akeneo-sync"
 _log = get_logger(__name__)
 _DELAY_SECONDS: Final = re.compile(r"\d+(\.\d+)?")
+# A page of 100 mapped products is a few MB at most; anything far larger is not an API answer.
+MAX_BODY_BYTES: Final = 64 * 1024 * 1024
+# A client serves one job (one run): 250,000 calls page through 12 million products twice over.
+# A PIM that keeps handing out next pages past that is hostile or broken; the run stops there.
+MAX_CALLS_PER_CLIENT: Final = 250_000
+# Headers that described the wire form of a body we now hold decoded.
+_WIRE_HEADERS: Final = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 def pim_timeout(timeout_s: float) -> httpx.Timeout:
@@ -274,8 +286,16 @@ class PimSender:
         rng: random.Random,
         policy: RetryPolicy,
         tenant: str,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_calls: int = MAX_CALLS_PER_CLIENT,
     ) -> None:
         self._http = http
+        self._max_body_bytes = max_body_bytes
+        self._max_calls = max_calls
+        self._calls_left = max_calls
+        self._calls_lock = threading.Lock()
+        # The whole attempt (headers and body) within the read timeout: see the module docstring.
+        self._attempt_deadline_s = http.timeout.read
         self._tokens = tokens
         self._limiter = limiter
         self._clock = clock
@@ -297,6 +317,16 @@ class PimSender:
         catalog: str | None = None,
     ) -> httpx.Response:
         """One logical call: fair-use slot, bearer token, bounded retries, typed errors."""
+        with self._calls_lock:
+            self._calls_left -= 1
+            exhausted = self._calls_left < 0
+        if exhausted:
+            raise PimError(
+                f"{endpoint}: this run already made {self._max_calls} PIM calls; the PIM keeps handing out pages",
+                endpoint=endpoint,
+                tenant=self._tenant,
+                catalog=catalog,
+            )
         if self._revoked:
             raise TokenRevokedError(f"{endpoint}: the token was revoked (an earlier call got 401)",
                                     endpoint=endpoint, status=401, tenant=self._tenant, catalog=catalog)
@@ -379,7 +409,8 @@ class PimSender:
         with self._limiter.acquire():
             started = self._clock.monotonic()
             try:
-                response = self._http.request(method, url, params=params, json=body, headers=headers)
+                request = self._http.build_request(method, url, params=params, json=body, headers=headers)
+                response = self._read_bounded(self._http.send(request, stream=True), endpoint, started)
             except httpx.TransportError as exc:
                 PIM_REQUESTS.labels(endpoint=endpoint, status="error").inc()
                 return None, exc
@@ -389,3 +420,39 @@ class PimSender:
                 PIM_REQUEST_DURATION.labels(endpoint=endpoint).observe(self._clock.monotonic() - started)
         PIM_REQUESTS.labels(endpoint=endpoint, status=str(response.status_code)).inc()
         return response, None
+
+    def _read_bounded(self, streamed: httpx.Response, endpoint: str, started: float) -> httpx.Response:
+        """The answer read in full within the attempt deadline and the body cap (decoded size)."""
+        try:
+            declared = streamed.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self._max_body_bytes:
+                raise self._too_large(endpoint, streamed)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > self._max_body_bytes:
+                    raise self._too_large(endpoint, streamed)
+                deadline = self._attempt_deadline_s
+                if deadline is not None and self._clock.monotonic() - started > deadline:
+                    # A transport failure like any timeout: retried under the policy's deadline.
+                    raise httpx.ReadTimeout(f"answer not complete within {deadline:g} s", request=streamed.request)
+                chunks.append(chunk)
+        finally:
+            streamed.close()
+        wire_free = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        return httpx.Response(
+            streamed.status_code,
+            headers=wire_free,
+            content=b"".join(chunks),
+            request=streamed.request,
+            extensions=streamed.extensions,
+        )
+
+    def _too_large(self, endpoint: str, streamed: httpx.Response) -> PimError:
+        return PimError(
+            f"{endpoint}: answer larger than {self._max_body_bytes} bytes",
+            endpoint=endpoint,
+            status=streamed.status_code,
+            tenant=self._tenant,
+        )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from akeneo_sync.akeneo.types import CatalogInfo, TokenGrant
 
@@ -51,10 +51,16 @@ class Links(_Payload):
     next: Link | None = None
 
 
+# Catalog ids are UUIDs in Akeneo; anything else from a PIM never reaches a Redis key or a metric label.
+CatalogId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+]
+
+
 class CatalogModel(_Payload):
     """A catalog as serialised by the PIM."""
 
-    id: str
+    id: CatalogId
     name: str
     enabled: bool
     managed_currencies: list[str] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Iterable
 from typing import Final
 from urllib.parse import urlencode
@@ -34,6 +35,8 @@ __all__ = [
 
 AUTHORIZE_PATH: Final = "/connect/apps/v1/authorize"
 TOKEN_PATH: Final = "/connect/apps/v1/oauth2/token"  # noqa: S105 -- a URL path, not a secret
+# A token answer is a few hundred bytes; a PIM sending more is not answering a token request.
+_MAX_TOKEN_BODY_BYTES: Final = 64 * 1024
 _log = get_logger(__name__)
 
 
@@ -66,8 +69,13 @@ def exchange_code(
     client_secret: str,
     code: str,
     code_identifier: str | None = None,
+    deadline_s: float = 10.0,
 ) -> TokenGrant:
-    """Swap an authorization code for an app token; the secret itself is never sent."""
+    """Swap an authorization code for an app token; the secret itself is never sent.
+
+    The whole exchange (answer included) must end within `deadline_s`: the PIM URL came from an
+    unauthenticated request, and a PIM dripping its answer would otherwise hold the web thread.
+    """
     identifier = code_identifier or new_code_identifier()
     form = {
         "client_id": client_id,
@@ -78,7 +86,7 @@ def exchange_code(
     }
     url = f"{pim_url.rstrip('/')}{TOKEN_PATH}"
     try:
-        response = http.post(url, data=form)
+        response = _post_bounded(http, url, form, deadline_s)
     except httpx.HTTPError as exc:
         PIM_REQUESTS.labels(endpoint="token", status="error").inc()
         raise PimUnavailableError(f"token exchange failed: {type(exc).__name__}", endpoint="token") from exc
@@ -91,6 +99,21 @@ def exchange_code(
                 "token exchange answered with a malformed body", endpoint="token", status=response.status_code
             ) from exc
     raise _exchange_error(response)
+
+
+def _post_bounded(http: httpx.Client, url: str, form: dict[str, str], deadline_s: float) -> httpx.Response:
+    started = time.monotonic()
+    with http.stream("POST", url, data=form) as streamed:
+        body = b""
+        for chunk in streamed.iter_bytes():
+            body += chunk
+            if len(body) > _MAX_TOKEN_BODY_BYTES:
+                raise httpx.DecodingError("token answer too large", request=streamed.request)
+            if time.monotonic() - started > deadline_s:
+                raise httpx.ReadTimeout(f"token answer not complete within {deadline_s:g} s", request=streamed.request)
+        wire = {"content-encoding", "content-length", "transfer-encoding"}
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in wire]
+        return httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
 
 
 def _exchange_error(response: httpx.Response) -> PimError:

@@ -42,9 +42,23 @@ class EventPlatformError(Exception):
 
 
 class Contact(BaseModel):
+    """The subscriber's contact; the notification webhook lives here (docs:
+    content/event-platform/notification-webhooks.md), the secret is never returned."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     technical_email: str = Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")
+    notification_channels: list[Literal["email", "webhook"]] | None = None
+    notification_webhook_url: str | None = None
+    notification_webhook_secret: str | None = Field(default=None, min_length=16, max_length=256)
+
+
+class SubscriberPatch(BaseModel):
+    """`PATCH /subscribers/{id}` body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact: Contact
 
 
 class SubscriberIn(BaseModel):
@@ -54,9 +68,20 @@ class SubscriberIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=255)
     contact: Contact
+    # Accepted at the top level too (the shape this emulator first took); `contact` wins.
     notification_channels: list[Literal["email", "webhook"]] | None = None
     notification_webhook_url: str | None = None
     notification_webhook_secret: str | None = Field(default=None, min_length=16, max_length=256)
+
+    def webhook(self) -> tuple[str, str] | None:
+        """(url, secret) when status notifications go to a webhook, else None."""
+        contact = self.contact
+        url = contact.notification_webhook_url or self.notification_webhook_url
+        secret = contact.notification_webhook_secret or self.notification_webhook_secret
+        channels = contact.notification_channels or self.notification_channels
+        if not url or not secret or (channels is not None and "webhook" not in channels):
+            return None
+        return url, secret
 
 
 class HttpsConfig(BaseModel):
@@ -139,7 +164,8 @@ class _Subscriber:
 
     def as_json(self) -> dict[str, Any]:
         body = {"id": self.id, "name": self.spec.name, "subject": self.subject, "status": self.status,
-                "contact": self.spec.contact.model_dump(), "created_at": self.created_at, "updated_at": self.updated_at}
+                "contact": self.spec.contact.model_dump(exclude={"notification_webhook_secret"}, exclude_none=True),
+                "created_at": self.created_at, "updated_at": self.updated_at}
         if self.spec.notification_channels is not None:
             body["notification_channels"] = list(self.spec.notification_channels)
         return body
@@ -219,6 +245,15 @@ class SubscriptionRegistry:
             return [s.as_json() for s in self._subscribers.values() if s.client_id == client_id
                     and s.status != "deleted"]
 
+    def update_subscriber(self, subscriber_id: str, client_id: str, patch: SubscriberPatch) -> dict[str, Any]:
+        """Replace the subscriber's contact fields given in `patch`."""
+        with self._lock:
+            subscriber = self._subscriber(subscriber_id, client_id)
+            contact = subscriber.spec.contact.model_copy(update=patch.contact.model_dump(exclude_unset=True))
+            subscriber.spec = subscriber.spec.model_copy(update={"contact": contact})
+            subscriber.updated_at = self._now()
+            return subscriber.as_json()
+
     def delete_subscriber(self, subscriber_id: str, client_id: str) -> None:
         """Delete a subscriber and its subscriptions."""
         with self._lock:
@@ -282,16 +317,13 @@ class SubscriptionRegistry:
             body = subscription.as_json()
         kind = {"suspended": "subscription.suspended." + ("system" if by_system else "user"),
                 "revoked": "subscription.revoked", "active": "subscription.resumed"}.get(status)
-        spec = subscriber.spec
-        if kind and spec.notification_webhook_url and spec.notification_webhook_secret and (
-            spec.notification_channels is None or "webhook" in spec.notification_channels
-        ):
+        webhook = subscriber.spec.webhook()
+        if kind and webhook is not None:
             self._dispatcher.notify({
                 "notification_type": kind, "timestamp": self._now(), "subscription_id": subscription.id,
                 "subscriber_id": subscriber.id, "destination": subscription.spec.config.url,
                 "events": list(subscription.spec.events), "reason": reason, "subject": subscriber.subject,
-            }, DeliveryTarget(spec.notification_webhook_url, subscription.id, spec.notification_webhook_secret,
-                              retry_delays_s=(0.1, 0.2)))
+            }, DeliveryTarget(webhook[0], subscription.id, webhook[1], retry_delays_s=(0.1, 0.2)))
         return body
 
     def revoke_client(self, client_id: str) -> None:
@@ -313,7 +345,7 @@ class SubscriptionRegistry:
             ]
 
 
-def parse(model: type[SubscriberIn] | type[SubscriptionIn], raw: bytes) -> Any:
+def parse(model: type[SubscriberIn] | type[SubscriberPatch] | type[SubscriptionIn], raw: bytes) -> Any:
     """Validate a management body; 400 with the reasons otherwise."""
     try:
         return model.model_validate_json(raw or b"{}")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from akeneo_sync.emulator.auth import AuthError
-from akeneo_sync.emulator.event_platform import EventPlatformError, SubscriberIn, SubscriptionIn, parse
+from akeneo_sync.emulator.event_platform import EventPlatformError, SubscriberIn, SubscriberPatch, SubscriptionIn, parse
 from akeneo_sync.emulator.protocol import json_response
 from akeneo_sync.emulator.runtime import emulator_of
 
@@ -58,6 +58,14 @@ async def get_subscriber(request: Request) -> Response:
     """GET /subscribers/{id}."""
     client_id, _ = _caller(request)
     return json_response(emulator_of(request).event_platform.get_subscriber(request.path_params["sub"], client_id))
+
+
+async def update_subscriber(request: Request) -> Response:
+    """PATCH /subscribers/{id}: change its contact (notification channels, webhook URL and secret)."""
+    client_id, _ = _caller(request)
+    patch: SubscriberPatch = parse(SubscriberPatch, await request.body())
+    registry = emulator_of(request).event_platform
+    return json_response(registry.update_subscriber(request.path_params["sub"], client_id, patch))
 
 
 async def delete_subscriber(request: Request) -> Response:
@@ -114,6 +122,7 @@ def routes() -> list[Route]:
         Route(subscribers, list_subscribers, methods=["GET"]),
         Route(subscribers + "/{sub}", get_subscriber, methods=["GET"]),
         Route(subscribers + "/{sub}", delete_subscriber, methods=["DELETE"]),
+        Route(subscribers + "/{sub}", update_subscriber, methods=["PATCH"]),
         Route(subscribers + "/{sub}/subscriptions", create_subscription, methods=["POST"]),
         Route(subscribers + "/{sub}/subscriptions", list_subscriptions, methods=["GET"]),
         Route(one, get_subscription, methods=["GET"]),

@@ -6,6 +6,11 @@ body bytes. Failed deliveries are retried after `retry_delays_s` (the real platf
 and 20 minutes), then dropped, as the platform does. A 404 or any 3xx suspends the subscription at
 once (key-platform-behaviors.md); status notifications go out the same way, signed with the
 subscriber's notification secret.
+
+The delivery rate adapts per subscription as the platform's does (1 to 100 events/s, rising on
+200 and falling on 429, key-platform-behaviors.md): a subscription never answered 429 is delivered
+at full speed; each 429 doubles the wait between its deliveries (up to 1 s), each 2xx halves it,
+and below 10 ms it is back to full speed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from akeneo_sync.emulator.catalog_data import new_uuid
 __all__ = ["Delivery", "DeliveryTarget", "EventDispatcher", "Secrets", "Subscriber", "sign"]
 
 _DATASCHEMA: Final = "https://event.prd.sdk.akeneo.cloud/spec/{type}.schema.json"
+# Seconds between deliveries of a throttled subscription: 100 events/s to 1 event/s.
+_FASTEST_INTERVAL_S: Final = 0.01
+_SLOWEST_INTERVAL_S: Final = 1.0
 
 
 class Secrets(BaseModel):
@@ -119,6 +127,25 @@ class EventDispatcher:
         self._thread: threading.Thread | None = None
         self._targets_for: TargetsFor = lambda _type: []
         self._on_rejected: OnRejected = lambda _sid, _status: None
+        # Subscription id -> seconds between its deliveries; absent = full speed (never throttled).
+        self._intervals: dict[str, float] = {}
+
+    def delivery_rate(self, subscription_id: str) -> float | None:
+        """Events per second the subscription is paced at, or None when it is not paced."""
+        with self._lock:
+            interval = self._intervals.get(subscription_id)
+        return None if interval is None else 1.0 / interval
+
+    def _adapt(self, subscription_id: str, status: int | str) -> None:
+        with self._lock:
+            interval = self._intervals.get(subscription_id)
+            if status == 429:
+                self._intervals[subscription_id] = min(_SLOWEST_INTERVAL_S, 2 * (interval or _FASTEST_INTERVAL_S / 2))
+            elif isinstance(status, int) and 200 <= status < 300 and interval is not None:
+                if interval / 2 < _FASTEST_INTERVAL_S:
+                    del self._intervals[subscription_id]
+                else:
+                    self._intervals[subscription_id] = interval / 2
 
     def connect(self, targets_for: TargetsFor, on_rejected: OnRejected) -> None:
         """Wire the subscription registry: who gets an event type, and who to tell on a 404/3xx."""
@@ -134,6 +161,7 @@ class EventDispatcher:
         with self._lock:
             self._subscriber = None
             self._deliveries = []
+            self._intervals = {}
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until no delivery is pending (True) or `timeout_s` passed (False)."""
@@ -223,6 +251,11 @@ class EventDispatcher:
             if attempt and self._stopping.wait(delays[attempt - 1]):
                 self._settle(delivery, "dropped")
                 return
+            with self._lock:
+                pace = self._intervals.get(target.subscription_id, 0.0) if delivery.kind == "event" else 0.0
+            if pace and self._stopping.wait(pace):
+                self._settle(delivery, "dropped")
+                return
             try:
                 status: int | str = client.post(target.url, content=body, headers=headers).status_code
             except httpx.HTTPError as exc:
@@ -230,6 +263,8 @@ class EventDispatcher:
             with self._lock:
                 delivery.attempts += 1
                 delivery.statuses.append(status)
+            if delivery.kind == "event":
+                self._adapt(target.subscription_id, status)
             if isinstance(status, int) and 200 <= status < 300:
                 self._settle(delivery, "delivered")
                 return

@@ -16,12 +16,13 @@ from pydantic import BaseModel, ValidationError
 
 from akeneo_sync.errors import PimError, PimUnavailableError, PimValidationError, RateLimitedError, TokenRevokedError
 from akeneo_sync.eventplatform.models import (
-    PRODUCT_EVENTS,
+    SUBSCRIBED_EVENTS,
     Contact,
     HttpsConfig,
     Secrets,
     SubscriberIn,
     SubscriberOut,
+    SubscriberPatch,
     SubscriptionIn,
     SubscriptionOut,
     items_of,
@@ -68,9 +69,21 @@ class EventPlatformClient:
     def create_subscriber(self, who: PimIdentity, *, notification_url: str | None = None,
                           notification_secret: str | None = None) -> SubscriberOut:
         """Create the app's subscriber (optionally with a status-notification webhook)."""
-        body = SubscriberIn(name=self._subscriber_name, contact=Contact(technical_email=self._technical_email),
-                            notification_webhook_url=notification_url, notification_webhook_secret=notification_secret)
+        body = SubscriberIn(name=self._subscriber_name, contact=self._contact(notification_url, notification_secret))
         return _parse(SubscriberOut, self._call("POST", "/subscribers", who, body))
+
+    def update_notifications(self, who: PimIdentity, subscriber_id: str, *, notification_url: str,
+                             notification_secret: str) -> None:
+        """Point the subscriber's status notifications at `notification_url`, signed with `notification_secret`."""
+        body = SubscriberPatch(contact=self._contact(notification_url, notification_secret))
+        self._call("PATCH", f"/subscribers/{subscriber_id}", who, body)
+
+    def _contact(self, notification_url: str | None, notification_secret: str | None) -> Contact:
+        if notification_url is None or notification_secret is None:
+            return Contact(technical_email=self._technical_email)
+        # E-mail stays on: a notice the webhook misses still reaches a person.
+        return Contact(technical_email=self._technical_email, notification_channels=["email", "webhook"],
+                       notification_webhook_url=notification_url, notification_webhook_secret=notification_secret)
 
     def list_subscriptions(self, who: PimIdentity, subscriber_id: str) -> list[SubscriptionOut]:
         """The subscriptions of one subscriber."""
@@ -78,7 +91,7 @@ class EventPlatformClient:
         return [_parse(SubscriptionOut, item) for item in items_of(payload)]
 
     def create_subscription(self, who: PimIdentity, subscriber_id: str, *, url: str, secrets: Sequence[str],
-                            events: Sequence[str] = PRODUCT_EVENTS) -> SubscriptionOut:
+                            events: Sequence[str] = SUBSCRIBED_EVENTS) -> SubscriptionOut:
         """Subscribe `url` to `events`, signed with `secrets` (primary[, secondary])."""
         signing = Secrets(primary=secrets[0], secondary=secrets[1] if len(secrets) > 1 else None)
         body = SubscriptionIn(subject=who.pim_url, events=list(events), config=HttpsConfig(url=url, secret=signing))
@@ -107,11 +120,19 @@ class EventPlatformClient:
         # Status notifications go to our webhook, signed with the primary secret (the platform
         # requires 16-256 characters; a shorter secret leaves the e-mail default).
         notify = 16 <= len(secrets[0]) <= 256
-        subscriber = subscribers[0] if subscribers else self.create_subscriber(
-            who,
-            notification_url=f"{public_url.rstrip('/')}/events/notifications" if notify else None,
-            notification_secret=secrets[0] if notify else None,
-        )
+        notification_url = f"{public_url.rstrip('/')}/events/notifications"
+        if subscribers:
+            subscriber = subscribers[0]
+            if notify:
+                # After a rotation the subscriber still signs with the old secret: give it the primary.
+                self.update_notifications(who, subscriber.id, notification_url=notification_url,
+                                          notification_secret=secrets[0])
+        else:
+            subscriber = self.create_subscriber(
+                who,
+                notification_url=notification_url if notify else None,
+                notification_secret=secrets[0] if notify else None,
+            )
         for subscription in self.list_subscriptions(who, subscriber.id):
             if subscription.url == destination and subscription.status in _REUSABLE:
                 if subscription.status == "suspended":

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from akeneo_sync.eventplatform.models import SubscriberIn, SubscriptionIn
+from akeneo_sync.eventplatform.models import SubscriberIn, SubscriberPatch, SubscriptionIn
 
 __all__ = ["EventPlatformEmulator", "create_app"]
 
@@ -56,8 +56,9 @@ class _Subscriber:
     subscriptions: dict[str, _Subscription] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        # The notification secret is write-only, as the platform keeps it.
         return {"id": self.id, "name": self.body.name, "subject": self.pim_url, "status": self.status,
-                "contact": self.body.contact.model_dump()}
+                "contact": self.body.contact.model_dump(exclude={"notification_webhook_secret"}, exclude_none=True)}
 
 
 class EventPlatformEmulator:
@@ -136,8 +137,9 @@ class EventPlatformEmulator:
             await self._notify(subscriber, subscription, notification_type)
 
     async def _notify(self, subscriber: _Subscriber, subscription: _Subscription, notification_type: str) -> None:
-        url, secret = subscriber.body.notification_webhook_url, subscriber.body.notification_webhook_secret
-        if not url or not secret:
+        contact = subscriber.body.contact
+        url, secret = contact.notification_webhook_url, contact.notification_webhook_secret
+        if not url or not secret or "webhook" not in (contact.notification_channels or ["email"]):
             return
         note = {"notification_type": notification_type, "timestamp": datetime.now(UTC).isoformat(),
                 "subscription_id": subscription.id, "subscriber_id": subscriber.id,
@@ -153,6 +155,25 @@ class EventPlatformEmulator:
                 status = type(exc).__name__
         with self._lock:
             self.notifications.append({**note, "delivery_status": status})
+
+
+async def _patch_subscriber(request: Request) -> Response:
+    """PATCH /subscribers/{id}: change the contact (notification channels, webhook URL and secret)."""
+    who = _identity(request)
+    if isinstance(who, Response):
+        return who
+    state: EventPlatformEmulator = request.app.state.platform
+    subscriber = state.find(who[0], who[1], request.path_params["subscriber_id"])
+    if subscriber is None:
+        return JSONResponse({"message": "subscriber not found"}, 404)
+    try:
+        patch = SubscriberPatch.model_validate_json(await request.body())
+    except ValidationError as exc:
+        return JSONResponse({"message": "invalid body", "errors": exc.errors(include_url=False, include_input=False)},
+                            422)
+    merged = subscriber.body.contact.model_copy(update=patch.contact.model_dump(exclude_unset=True))
+    subscriber.body = subscriber.body.model_copy(update={"contact": merged})
+    return JSONResponse(subscriber.as_json())
 
 
 def _identity(request: Request) -> tuple[str, str] | Response:
@@ -240,6 +261,7 @@ def create_app(platform: EventPlatformEmulator | None = None) -> Starlette:
 
     app = Starlette(routes=[
         Route(f"{API}/subscribers", subscribers, methods=["GET", "POST"]),
+        Route(f"{API}/subscribers/{{subscriber_id}}", _patch_subscriber, methods=["PATCH"]),
         Route(f"{API}/subscribers/{{subscriber_id}}/subscriptions", subscriptions, methods=["GET", "POST"]),
         Route(f"{API}/subscribers/{{subscriber_id}}/subscriptions/{{subscription_id}}/{{action:str}}", transition,
               methods=["POST"]),

@@ -17,6 +17,7 @@ __all__ = [
     "Secrets",
     "SubscriberIn",
     "SubscriberOut",
+    "SubscriberPatch",
     "SubscriptionIn",
     "SubscriptionOut",
     "items_of",
@@ -27,6 +28,10 @@ PRODUCT_EVENTS = (
     "com.akeneo.pim.v1.product.updated",
     "com.akeneo.pim.v1.product.deleted",
 )
+# Every type the receiver (`web/events.py`) acts on. `product.updated.delta` is handled too, for
+# subscriptions made by hand, but not asked for: it repeats `product.updated` with more detail,
+# and both would deliver every change twice.
+SUBSCRIBED_EVENTS = (*PRODUCT_EVENTS, "com.akeneo.pim.v1.app.deleted")
 
 
 class _Model(BaseModel):
@@ -34,9 +39,16 @@ class _Model(BaseModel):
 
 
 class Contact(_Model):
-    """Where the platform emails status changes."""
+    """Where the platform tells of status changes: e-mail, and the webhook when its channel is listed.
+
+    The webhook fields live in `contact` and need `webhook` among `notification_channels` (docs:
+    content/event-platform/notification-webhooks.md); the secret is never returned.
+    """
 
     technical_email: str = Field(min_length=3, max_length=254)
+    notification_channels: list[Literal["email", "webhook"]] | None = None
+    notification_webhook_url: str | None = None
+    notification_webhook_secret: str | None = Field(default=None, min_length=16, max_length=256)
 
 
 class SubscriberIn(_Model):
@@ -44,8 +56,12 @@ class SubscriberIn(_Model):
 
     name: str = Field(min_length=1, max_length=255)
     contact: Contact
-    notification_webhook_url: str | None = None
-    notification_webhook_secret: str | None = Field(default=None, min_length=16, max_length=256)
+
+
+class SubscriberPatch(_Model):
+    """`PATCH /subscribers/{id}` body: the fields to change."""
+
+    contact: Contact
 
 
 class SubscriberOut(_Model):

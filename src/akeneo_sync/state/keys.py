@@ -28,6 +28,10 @@ class Keys:
         """Every tenant id (SET)."""
         return f"{self.prefix}:tenants"
 
+    def tenant_urls(self) -> str:
+        """Normalised PIM URL -> the tenant id it was first stored under (HASH)."""
+        return f"{self.prefix}:tenant-urls"
+
     def subscription(self, subscription_id: str) -> str:
         """The tenant an Event Platform subscription routes to (STRING)."""
         return f"{self.prefix}:subscription:{subscription_id}"

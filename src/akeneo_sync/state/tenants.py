@@ -3,6 +3,11 @@
 A tenant is a HASH; the set of tenant ids and the subscription id -> tenant map make them
 listable and routable (Event Platform events carry the subscription id as `subject`). Tokens are
 stored only as Fernet ciphertext; `token()` decrypts on demand and nothing else returns them.
+
+A tenant belongs to one PIM URL for life: `save` refuses to store another URL (or its token)
+under an id a different PIM holds, so neither an id collision nor an operator's typo can hand a
+tenant's subscription, catalogs and target to someone else. The URL -> id index finds a PIM's
+tenant again whatever scheme named it (ids grew from 32 to 128 bits of hash).
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from enum import StrEnum
 import redis
 
 from akeneo_sync.clock import Clock
-from akeneo_sync.errors import StateError
+from akeneo_sync.errors import ConfigError, StateError, TenantConflictError
 from akeneo_sync.state._codec import Fields, as_float, as_str, decode_hash, text
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.crypto import TokenCipher
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.tenancy import legacy_tenant_id_for, normalize_pim_url, tenant_id_for
 
 __all__ = ["StoredToken", "Tenant", "TenantStatus", "TenantStore", "TokenKind"]
 
@@ -77,6 +83,22 @@ class TenantStore:
         self._clock = clock
 
     @translate_errors
+    def id_for_url(self, pim_url: str) -> str:
+        """The id of this PIM's tenant: the one it is stored under, else a new one.
+
+        Stored means indexed by URL, or (tenants stored before the index existed) under the
+        32-bit id earlier releases derived, with this very URL in it.
+        """
+        url = normalize_pim_url(pim_url)
+        indexed = self._redis.hget(self._keys.tenant_urls(), url)
+        if indexed is not None:
+            return text(indexed)
+        legacy = legacy_tenant_id_for(url)
+        if _same_url(self._redis.hget(self._keys.tenant(legacy), "pim_url"), url):
+            return legacy
+        return tenant_id_for(url)
+
+    @translate_errors
     def save(
         self,
         tenant_id: str,
@@ -86,27 +108,40 @@ class TenantStore:
         token_kind: TokenKind = TokenKind.APP,
         subscription_id: str | None = None,
     ) -> Tenant:
-        """Create or update a tenant (status back to active), keeping its creation time."""
+        """Create or update a tenant (status back to active), keeping its creation time.
+
+        `TenantConflictError` when the id is held by a tenant of another PIM URL: nothing is written.
+        """
         key = self._keys.tenant(tenant_id)
-        now = self._clock.now()
-        created = self._redis.hget(key, "created_at")
-        fields: Fields = {
-            "pim_url": pim_url,
-            "token_kind": token_kind.value,
-            "status": TenantStatus.ACTIVE.value,
-            "created_at": created.decode() if isinstance(created, bytes) else str(created or now),
-            "updated_at": str(now),
-            **self._token_fields(token),
-        }
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=fields)
-        if token.refresh_token is None:
-            pipe.hdel(key, "refresh_token")
-        pipe.sadd(self._keys.tenants(), tenant_id)
-        if subscription_id:
-            pipe.hset(key, "subscription_id", subscription_id)
-            pipe.set(self._keys.subscription(subscription_id), tenant_id)
-        pipe.execute()
+
+        def write(pipe: redis.client.Pipeline) -> None:
+            stored_url, created = pipe.hmget(key, ["pim_url", "created_at"])
+            if text(stored_url) and not _same_url(stored_url, pim_url):
+                raise TenantConflictError(
+                    f"tenant {tenant_id} belongs to another PIM URL; refusing to store {pim_url} under it",
+                    tenant=tenant_id,
+                )
+            now = self._clock.now()
+            fields: Fields = {
+                "pim_url": pim_url,
+                "token_kind": token_kind.value,
+                "status": TenantStatus.ACTIVE.value,
+                "created_at": text(created) or str(now),
+                "updated_at": str(now),
+                **self._token_fields(token),
+            }
+            pipe.multi()
+            pipe.hset(key, mapping=fields)
+            if token.refresh_token is None:
+                pipe.hdel(key, "refresh_token")
+            pipe.sadd(self._keys.tenants(), tenant_id)
+            pipe.hsetnx(self._keys.tenant_urls(), _normalized(pim_url), tenant_id)
+            if subscription_id:
+                pipe.hset(key, "subscription_id", subscription_id)
+                pipe.set(self._keys.subscription(subscription_id), tenant_id)
+
+        # WATCH: a concurrent save of another URL under this id cannot slip in between check and write.
+        self._redis.transaction(write, key)
         tenant = self.get(tenant_id)
         if tenant is None:  # pragma: no cover - written in the transaction just above
             raise StateError(f"tenant {tenant_id} vanished while being saved", tenant=tenant_id)
@@ -189,6 +224,28 @@ class TenantStore:
         return text(value) if value is not None else None
 
     @translate_errors
+    def reencrypt(self, tenant_id: str) -> bool:
+        """Re-encrypt the tenant's stored token under the cipher's first key; False when it has none."""
+        key = self._keys.tenant(tenant_id)
+        rotated: Fields = {}
+
+        def write(pipe: redis.client.Pipeline) -> None:
+            stored = dict(zip(("access_token", "refresh_token"), pipe.hmget(key, ["access_token", "refresh_token"]),
+                              strict=True))
+            rotated.clear()
+            for field, value in stored.items():
+                raw = _as_bytes(value)
+                if raw is not None:
+                    rotated[field] = self._cipher.rotate(raw)
+            pipe.multi()
+            if rotated:
+                pipe.hset(key, mapping=rotated)
+
+        # WATCH: a token refreshed meanwhile is not overwritten by the older one, re-encrypted.
+        self._redis.transaction(write, key)
+        return bool(rotated)
+
+    @translate_errors
     def forget_token(self, tenant_id: str) -> None:
         """Drop the stored credentials (tenant deleted: keep nothing secret)."""
         self._redis.hdel(self._keys.tenant(tenant_id), "access_token", "refresh_token", "expires_at")
@@ -207,3 +264,14 @@ def _as_bytes(value: bytes | str | None) -> bytes | None:
     if value is None or value in (b"", ""):
         return None
     return value.encode() if isinstance(value, str) else value
+
+
+def _normalized(pim_url: str) -> str:
+    try:
+        return normalize_pim_url(pim_url)
+    except ConfigError:
+        return pim_url
+
+
+def _same_url(stored: bytes | str | None, pim_url: str) -> bool:
+    return stored is not None and _normalized(text(stored)) == _normalized(pim_url)

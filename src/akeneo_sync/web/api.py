@@ -5,13 +5,17 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import CatalogRecord
 from akeneo_sync.state.catalogs import ACTION_NEEDED
 from akeneo_sync.web.context import WebContext
+from akeneo_sync.web.events import read_body
 from akeneo_sync.web.models import CatalogStatusResponse, LastRun, ProblemResponse, SyncAccepted, SyncRequest
 
 __all__ = ["build_router"]
@@ -26,6 +30,8 @@ _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     401: {"model": ProblemResponse, "description": "missing or wrong API key"},
     404: {"model": ProblemResponse, "description": "unknown tenant or catalog"},
 }
+# A sync request is `{"mode": "full"}`; the cap keeps a caller from making the pod buffer megabytes.
+MAX_API_BODY_BYTES: Final = 4096
 
 
 def build_router(ctx: WebContext) -> APIRouter:
@@ -48,11 +54,27 @@ def build_router(ctx: WebContext) -> APIRouter:
             raise HTTPException(404, f"unknown catalog {catalog} for tenant {tenant}")
         return record
 
-    @router.post("/tenants/{tenant}/catalogs/{catalog}/sync", status_code=202, response_model=SyncAccepted)
-    def request_sync(tenant: TenantId, catalog: CatalogId, body: SyncRequest) -> SyncAccepted:
+    @router.post(
+        "/tenants/{tenant}/catalogs/{catalog}/sync", status_code=202, response_model=SyncAccepted,
+        responses={413: {"model": ProblemResponse, "description": "body larger than 4 KiB"}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": SyncRequest.model_json_schema()}}}},
+    )
+    async def request_sync(tenant: TenantId, catalog: CatalogId, request: Request) -> SyncAccepted:
         """Enqueue a full or incremental sync of one catalog."""
-        require_catalog(tenant, catalog)
-        ctx.enqueuer.sync_catalog(tenant, catalog, body.mode)
+        # The body is read here, after the API key dependency: an unauthenticated caller learns
+        # nothing from a parse error and cannot make the pod buffer a large body.
+        raw = await read_body(request, MAX_API_BODY_BYTES)
+        if raw is None:
+            raise HTTPException(413, f"body larger than {MAX_API_BODY_BYTES} bytes")
+        try:
+            body = SyncRequest.model_validate_json(raw)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False)]
+            ) from exc
+        await run_in_threadpool(require_catalog, tenant, catalog)
+        await run_in_threadpool(ctx.enqueuer.sync_catalog, tenant, catalog, body.mode)
         _log.info("sync_requested", tenant=tenant, catalog=catalog, mode=body.mode)
         return SyncAccepted(tenant=tenant, catalog=catalog, mode=body.mode)
 

@@ -21,10 +21,11 @@ from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.flusher import BatchFlusher
+from akeneo_sync.web.guard import PimUrlChecker, RateLimiter
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
 from akeneo_sync.web.routing import SubscriptionRoutes
-from akeneo_sync.web.urlcheck import system_resolver
+from akeneo_sync.web.urlcheck import PimUrlPolicy, system_resolver
 
 __all__ = ["BatchFlusher", "create_app"]
 
@@ -56,7 +57,13 @@ def create_app(
     outbound = http or httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
     ctx = WebContext(config=config, store=store, enqueuer=enqueuer, clock=clock, http=outbound,
                      resolver=resolver, keys=keys, batcher=batcher, flusher=flusher,
-                     routes=SubscriptionRoutes(store, clock, ttl_s=config.route_cache_ttl_s))
+                     routes=SubscriptionRoutes(store, clock, ttl_s=config.route_cache_ttl_s),
+                     pim_urls=PimUrlChecker(
+                         PimUrlPolicy(allow_private=config.allow_private_pim, allowlist=config.pim_url_allowlist),
+                         resolver, workers=config.lookup_workers, max_pending=config.lookup_max_pending,
+                         timeout_s=config.lookup_timeout_s),
+                     activation_limits=RateLimiter(clock, per_minute=config.activation_per_minute,
+                                                   burst=config.activation_burst))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

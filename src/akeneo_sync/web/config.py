@@ -32,6 +32,16 @@ class WebConfig:
     flush_interval_s: float = 0.5
     # How long a pod trusts "this subscription routes to this active tenant" (0: always ask Redis).
     route_cache_ttl_s: float = 5.0
+    # Unauthenticated /activate and /callback: name lookups on their own few threads, a deadline
+    # each, a bound on how many wait; a request budget per client; a total deadline on the exchange.
+    lookup_timeout_s: float = 2.0
+    lookup_workers: int = 4
+    lookup_max_pending: int = 16
+    activation_per_minute: float = 20.0
+    activation_burst: int = 20
+    exchange_deadline_s: float = 10.0
+    # Signed deliveries being handled at once on a pod before /events answers 429 (back-pressure).
+    max_inflight_events: int = 256
 
     def __repr__(self) -> str:
         return f"WebConfig(client_id={self.client_id!r}, public_url={self.public_url!r})"

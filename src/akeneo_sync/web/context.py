@@ -11,6 +11,7 @@ from akeneo_sync.state import StateStore
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.flusher import BatchFlusher
+from akeneo_sync.web.guard import PimUrlChecker, RateLimiter
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
 from akeneo_sync.web.routing import SubscriptionRoutes
@@ -33,3 +34,5 @@ class WebContext:
     # None when `flush_interval_s` is 0: requests then flush the batches they find due themselves.
     flusher: BatchFlusher | None
     routes: SubscriptionRoutes
+    pim_urls: PimUrlChecker
+    activation_limits: RateLimiter

@@ -10,11 +10,17 @@ usually cached in the process and de-duplicating plus buffering is one Lua scrip
 event loop, so it costs one Redis round trip and no thread hop; sending a full batch is the
 background flusher's job. Rarer paths (cache misses, `app.deleted`) run the blocking state store
 in a worker thread.
+
+Acknowledgement follows the platform's rate control (key-platform-behaviors.md): 200 for an event
+taken care of (its delivery rate then rises), 429 when this pod cannot take it now — Redis or the
+broker unreachable, or too many deliveries in flight — so the platform slows down and retries
+instead of counting failures toward suspending the subscription (a 503 would count).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -32,7 +38,7 @@ from akeneo_sync.web.models import AppData, CloudEvent, ProblemResponse, Product
 from akeneo_sync.web.routing import Route
 from akeneo_sync.web.signatures import verify_signature
 
-__all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "read_body", "type_label"]
+__all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "dedupe_id", "read_body", "type_label"]
 
 _log = get_logger(__name__)
 PRODUCT_CHANGED: Final = frozenset({
@@ -58,6 +64,8 @@ class EventOutcome(StrEnum):
     IGNORED = "ignored"
     INVALID = "invalid"
     BAD_SIGNATURE = "bad_signature"
+    THROTTLED = "throttled"
+    STALE = "stale"
 
 
 class EventAccepted(BaseModel):
@@ -71,13 +79,13 @@ def type_label(event_type: str) -> str:
     return event_type if event_type in KNOWN_TYPES else "other"
 
 
-async def read_body(request: Request) -> bytes | None:
-    """The raw body, or None when it is larger than `MAX_BODY_BYTES`."""
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
@@ -92,7 +100,7 @@ _ANSWERS: Final = {
 
 def _answer(outcome: EventOutcome, event_type: str) -> Response:
     EVENTS_RECEIVED.labels(type=type_label(event_type), outcome=outcome.value).inc()
-    return Response(_ANSWERS[outcome], status_code=202, media_type="application/json")
+    return Response(_ANSWERS[outcome], status_code=200, media_type="application/json")
 
 
 def _problem(outcome: EventOutcome, status_code: int, detail: str) -> Response:
@@ -103,13 +111,16 @@ def _problem(outcome: EventOutcome, status_code: int, detail: str) -> Response:
 def build_router(ctx: WebContext) -> APIRouter:
     """The `/events` route."""
     router = APIRouter(tags=["events"])
+    # Deliveries in flight on this pod (one event loop: plain integer arithmetic is safe).
+    inflight = [0]
 
     @router.post(
         "/events",
-        status_code=202,
+        status_code=200,
         response_model=EventAccepted,
         responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
-                   413: {"model": ProblemResponse}, 503: {"model": ProblemResponse}},
+                   413: {"model": ProblemResponse},
+                   429: {"model": ProblemResponse, "description": "slow down: the app cannot take this event now"}},
         # The body is read raw (the signature covers its exact bytes), so FastAPI cannot infer it.
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": CloudEvent.model_json_schema()}}}},
@@ -121,19 +132,61 @@ def build_router(ctx: WebContext) -> APIRouter:
             return _problem(EventOutcome.INVALID, 413, "event body too large")
         if not verify_signature(body, request.headers, ctx.config.event_secrets):
             return _problem(EventOutcome.BAD_SIGNATURE, 401, "missing or invalid X-AKENEO-SIGNATURE-* header")
+        # Counted once signed: unsigned floods cannot make the pod throttle the platform.
+        if inflight[0] >= ctx.config.max_inflight_events:
+            return _throttled("too many deliveries in flight")
+        inflight[0] += 1
         try:
-            event = CloudEvent.model_validate_json(body)
-        except ValidationError as exc:
-            return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
-        route = ctx.routes.cached(event.subject)
-        if route is None:
-            route = await run_in_threadpool(ctx.routes.resolve, event.subject)
-        if event.type in PRODUCT_CHANGED or event.type == PRODUCT_DELETED:
-            return await _product_event(ctx, route, event)
-        # Rare events: blocking state store and broker calls, so off the event loop.
-        return await run_in_threadpool(_handle, ctx, route, event)
+            return await _receive(ctx, body)
+        except AkeneoSyncError as exc:
+            if not exc.retryable:
+                raise
+            # Redis or the broker is unreachable: nothing was recorded, the platform's retry will be.
+            _log.warning("event_throttled", error=type(exc).__name__)
+            return _throttled("temporarily unable to accept events")
+        finally:
+            inflight[0] -= 1
 
     return router
+
+
+def _throttled(detail: str) -> Response:
+    return _problem(EventOutcome.THROTTLED, 429, f"{detail}; slow down and retry")
+
+
+async def _receive(ctx: WebContext, body: bytes) -> Response:
+    try:
+        event = CloudEvent.model_validate_json(body)
+    except ValidationError as exc:
+        return _problem(EventOutcome.INVALID, 400, f"not a CloudEvents 1.0 JSON envelope: {_reason(exc)}")
+    if _is_stale(event, ctx.clock.now(), ctx.config.event_dedupe_ttl_s):
+        # Older than the de-duplication window: a replay of a captured delivery could no longer
+        # be told from a new one. The platform retries for about 35 minutes, never days.
+        return _answer(EventOutcome.STALE, event.type)
+    route = ctx.routes.cached(event.subject)
+    if route is None:
+        route = await run_in_threadpool(ctx.routes.resolve, event.subject)
+    if event.type in PRODUCT_CHANGED or event.type == PRODUCT_DELETED:
+        return await _product_event(ctx, route, event)
+    # Rare events: blocking state store and broker calls, so off the event loop.
+    return await run_in_threadpool(_handle, ctx, route, event)
+
+
+def dedupe_id(event: CloudEvent) -> str:
+    """The de-duplication key of an event: ids are unique per subscription, not across tenants."""
+    return f"{event.subject}:{event.id}"
+
+
+def _is_stale(event: CloudEvent, now: float, window_s: float) -> bool:
+    if event.time is None:
+        return False
+    try:
+        published = datetime.fromisoformat(event.time)
+    except ValueError:
+        return False  # an odd `time` is not a reason to drop the event
+    if published.tzinfo is None:
+        return False
+    return now - published.timestamp() > window_s
 
 
 def _reason(exc: ValidationError) -> str:
@@ -166,7 +219,7 @@ async def _product_event(ctx: WebContext, route: Route, event: CloudEvent) -> Re
     # De-duplicate and buffer atomically: on failure neither happened, so the platform's retry
     # (after our 503) is processed rather than dropped as a duplicate.
     buffered = await ctx.batcher.add_event_async(
-        kind, tenant_id, product.product.uuid, dedupe_key=ctx.store.keys.dedupe(event.id),
+        kind, tenant_id, product.product.uuid, dedupe_key=ctx.store.keys.dedupe(dedupe_id(event)),
         dedupe_ttl_s=ctx.config.event_dedupe_ttl_s)
     if not buffered.first_seen:
         return _answer(EventOutcome.DUPLICATE, event.type)
@@ -202,12 +255,12 @@ def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response
         return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
     if data.app is not None and data.app.client_id not in (None, ctx.config.client_id):
         return _answer(EventOutcome.IGNORED, event.type)  # another app of this PIM was removed
-    if not ctx.store.dedupe.first_seen(event.id, ttl_s=ctx.config.event_dedupe_ttl_s):
+    if not ctx.store.dedupe.first_seen(dedupe_id(event), ttl_s=ctx.config.event_dedupe_ttl_s):
         return _answer(EventOutcome.DUPLICATE, event.type)
     try:
         ctx.enqueuer.tenant_disconnected(tenant_id)
     except AkeneoSyncError:
-        ctx.store.dedupe.forget(event.id)
+        ctx.store.dedupe.forget(dedupe_id(event))
         raise
     # This pod stops routing at once; other pods' caches expire within `route_cache_ttl_s`.
     ctx.routes.forget(event.subject)

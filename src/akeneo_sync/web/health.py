@@ -1,8 +1,14 @@
-"""`/healthz` (the process answers), `/readyz` (Redis answers) and `/metrics`."""
+"""`/healthz` (the process answers), `/readyz` (Redis answers) and `/metrics`.
+
+The probes are coroutines: they never wait for a thread of the pool that request handlers share,
+so a flood of slow requests cannot make the kubelet restart a pod that is merely busy.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from typing import Final
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
@@ -14,6 +20,9 @@ from akeneo_sync.errors import StateError
 from akeneo_sync.web.context import WebContext
 
 __all__ = ["Health", "build_router", "metrics_registry"]
+
+# Under the probes' 3 s timeout: a Redis that does not answer in time is "not ready".
+_PING_TIMEOUT_S: Final = 2.0
 
 
 class Health(BaseModel):
@@ -39,16 +48,17 @@ def build_router(ctx: WebContext) -> APIRouter:
     registry = metrics_registry()
 
     @router.get("/healthz", response_model=Health)
-    def healthz() -> Health:
+    async def healthz() -> Health:
         """Liveness: the process serves requests."""
         return Health(status="ok")
 
     @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
-    def readyz() -> Response:
+    async def readyz() -> Response:
         """Readiness: Redis (state store and broker) answers."""
         try:
-            ready = ctx.store.ping()
-        except StateError:
+            # The event loop's own executor, not the request handlers' pool.
+            ready = await asyncio.wait_for(asyncio.to_thread(ctx.store.ping), _PING_TIMEOUT_S)
+        except (StateError, TimeoutError):
             ready = False
         if not ready:
             return JSONResponse(Health(status="redis unavailable").model_dump(), status_code=503)

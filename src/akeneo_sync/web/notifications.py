@@ -129,8 +129,9 @@ def build_router(ctx: WebContext) -> APIRouter:
     """The `/events/notifications` route."""
     router = APIRouter(tags=["events"])
     statuses = SubscriptionStatuses(ctx.store.redis, ctx.keys, ctx.clock)
-    # The platform signs notifications with the single notification secret: our primary one.
-    secrets = ctx.config.event_secrets[:1]
+    # The platform signs notifications with the subscriber's single notification secret. It was our
+    # primary when the subscriber was made; after a rotation it is the secondary until updated.
+    secrets = ctx.config.event_secrets
 
     @router.post(
         "/events/notifications",

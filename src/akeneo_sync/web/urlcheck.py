@@ -1,9 +1,14 @@
 """SSRF guard for `pim_url`: the activate URL is called by anyone, and the app then POSTs to it.
 
-`pim_url` arrives unauthenticated (Akeneo signs nothing on the activate request, akeneo-api.md
-§1.2), yet the callback makes a server-side request to it. So the URL must be https, carry no
-credentials or fragment, and every address its host resolves to must be public: one private
-address among several is enough for an attacker to reach internal services.
+`pim_url` arrives unauthenticated (Akeneo signs nothing on the activate request), yet the
+callback makes a server-side request to it. So the URL must be https, carry no credentials or
+fragment, and every address its host resolves to must be public: one private address among
+several is enough for an attacker to reach internal services.
+
+A Unicode host is checked in the ASCII (`xn--`, IDNA 2008) form httpx connects to: the system
+resolver's IDNA 2003 form of `straße.example` is `strasse.example`, another host. The allow-list
+is matched against the host (or `scheme://host[:port]`), never the whole URL, where a `.*` could
+reach into the path.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
+import httpx
+
+from akeneo_sync.logging import get_logger
 from akeneo_sync.web.ports import Resolver
 
 __all__ = ["PimUrlError", "PimUrlPolicy", "system_resolver", "validate_pim_url"]
 
 MAX_URL_CHARS: Final = 2048
+_log = get_logger(__name__)
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -91,8 +100,15 @@ def validate_pim_url(raw: str, policy: PimUrlPolicy, resolver: Resolver = system
         raise PimUrlError("pim_url must not contain a fragment")
     if parts.query:
         raise PimUrlError("pim_url must not contain a query string")
-    normalised = url.rstrip("/")
-    if policy.allowlist is not None and policy.allowlist.fullmatch(normalised) is None:
+    port = f":{parts.port}" if parts.port is not None else ""
+    if host.isascii():
+        normalised = url.rstrip("/")
+    else:
+        host = _ascii_host(url)
+        normalised = f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
+    if policy.allowlist is not None and not (
+        policy.allowlist.fullmatch(host) or policy.allowlist.fullmatch(f"{parts.scheme}://{host}{port}")
+    ):
         raise PimUrlError("pim_url is not on this app's allow-list of PIMs")
     addresses = _resolve(host, resolver)
     if parts.scheme == "http" and not (policy.allow_private and all(a.is_loopback for a in addresses)):
@@ -100,11 +116,17 @@ def validate_pim_url(raw: str, policy: PimUrlPolicy, resolver: Resolver = system
     if not policy.allow_private:
         refused = [str(a) for a in addresses if _is_forbidden(a)]
         if refused:
-            raise PimUrlError(
-                f"pim_url host {host} resolves to a non-public address ({', '.join(refused)}); "
-                "only public PIMs can be connected"
-            )
+            # The addresses go to the log only: the page would map the internal network for anyone.
+            _log.info("pim_url_private_address", host=host, addresses=refused)
+            raise PimUrlError(f"pim_url host {host} is not allowed; only public PIMs can be connected")
     return normalised
+
+
+def _ascii_host(url: str) -> str:
+    try:
+        return httpx.URL(url).raw_host.decode("ascii").lower()
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise PimUrlError("pim_url host is not a valid international domain name") from exc
 
 
 def _resolve(host: str, resolver: Resolver) -> list[IpAddress]:

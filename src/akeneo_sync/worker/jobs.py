@@ -6,6 +6,7 @@ revoked token into a disconnected tenant: one metric, one log line, no retry sto
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ import redis
 from structlog.contextvars import bound_contextvars
 
 from akeneo_sync.akeneo.client import AkeneoClient
-from akeneo_sync.errors import ScopeError, StateError, TokenRevokedError
+from akeneo_sync.akeneo.types import CatalogInfo
+from akeneo_sync.errors import PimError, ScopeError, StateError, TokenRevokedError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.mapping import schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, CATALOG_SCOPE_MISSING, TENANTS_REVOKED, tenant_label
@@ -31,6 +33,7 @@ from akeneo_sync.worker.lease import RedisLease
 from akeneo_sync.worker.runtime import Runtime
 
 __all__ = [
+    "MAX_CATALOGS_PER_TENANT",
     "CatalogChanges",
     "CatalogRunResult",
     "activate_tenant",
@@ -41,6 +44,7 @@ __all__ = [
     "disarm_watchdog",
     "disconnect_tenant",
     "honour_reruns",
+    "listed_catalogs",
     "live_catalogs",
     "mark_scope_missing",
     "next_mode",
@@ -54,6 +58,11 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+# A PIM lists only the catalogs this app created (one per configured catalog, and any the user
+# has not deleted yet); a PIM listing far more is hostile or broken, and every one listed would
+# cost Redis keys, metric series and a poll's time.
+MAX_CATALOGS_PER_TENANT: Final = 100
 
 
 @contextmanager
@@ -122,7 +131,7 @@ def activate_tenant(runtime: Runtime, tenant: Tenant) -> list[str] | None:
         return None
     try:
         client = runtime.client_for(tenant)
-        existing = {info.name: info for info in client.iter_catalogs()}
+        existing = {info.name: info for info in listed_catalogs(runtime, client)}
         ids: list[str] = []
         for spec in runtime.settings.catalogs:
             info = existing.get(spec.name)
@@ -159,7 +168,8 @@ def subscribe_to_events(runtime: Runtime, tenant: Tenant) -> str | None:
     from akeneo_sync.eventplatform.client import EventPlatformClient
 
     secrets = [secret.get_secret_value() for secret in settings.event_secrets]
-    client = EventPlatformClient(runtime.http.get(settings.event_platform_url), settings.event_platform_url)
+    client = EventPlatformClient(runtime.http.get(settings.event_platform_url), settings.event_platform_url,
+                                 technical_email=settings.technical_email)
     subscription = client.ensure_subscription(
         tenant.pim_url,
         runtime.state.tenants.token(tenant.id).access_token,
@@ -181,12 +191,21 @@ class CatalogChanges:
     deleted: tuple[str, ...]
 
 
+def listed_catalogs(runtime: Runtime, client: AkeneoClient) -> list[CatalogInfo]:
+    """The PIM's catalogs for this app; `PimError` (paging stops) past `MAX_CATALOGS_PER_TENANT`."""
+    cap = max(MAX_CATALOGS_PER_TENANT, len(runtime.settings.catalogs))
+    listed = list(itertools.islice(client.iter_catalogs(), cap + 1))
+    if len(listed) > cap:
+        raise PimError(f"the PIM lists more than {cap} catalogs for this app; refusing them all", endpoint="catalogs")
+    return listed
+
+
 def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None = None) -> CatalogChanges:
     """Diff the PIM's catalogs with the stored ones and record enabled/disabled/deleted."""
     client = client or runtime.client_for(tenant)
     catalogs = runtime.state.catalogs
     known = {record.id: record for record in catalogs.list(tenant.id)}
-    listed = {info.id: info for info in client.iter_catalogs()}
+    listed = {info.id: info for info in listed_catalogs(runtime, client)}
     newly_enabled: list[str] = []
     disabled: list[str] = []
     for catalog_id, info in listed.items():

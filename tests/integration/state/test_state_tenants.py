@@ -76,7 +76,7 @@ def test_saving_again_keeps_the_creation_time_and_reactivates(store: StateStore,
     assert store.tenants.require("t1").status is TenantStatus.DISCONNECTED
     clock.advance(60)
 
-    again = store.tenants.save("t1", pim_url="https://b.example.com", token=StoredToken("new-token"))
+    again = store.tenants.save("t1", pim_url="https://a.example.com", token=StoredToken("new-token"))
 
     assert (again.created_at, again.updated_at, again.status) == (created, created + 60, TenantStatus.ACTIVE)
     assert store.tenants.token("t1").access_token == "new-token"

@@ -65,7 +65,8 @@ def test_the_status_of_a_never_synced_catalog(tenant: str, client: TestClient) -
     assert response.status_code == 200
     assert response.json() == {
         "tenant": tenant, "catalog": CATALOG, "name": "Store", "enabled": True, "state": "idle", "action": None,
-        "last_run": None, "counts": {"upserted": 0, "skipped": 0, "deleted": 0, "failed": 0}, "lag_s": None, "dead_letters": 0,
+        "last_run": None, "counts": {"upserted": 0, "skipped": 0, "deleted": 0, "failed": 0}, "lag_s": None,
+        "dead_letters": 0,
     }
 
 
@@ -151,3 +152,30 @@ def test_redis_failure_during_a_request_is_a_503_not_a_500(client_without_redis:
     response = client_without_redis.get(path, headers=AUTH)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize("body", [b"{bad}", b"", b'{"mode": "everything"}', b"x" * 100_000])
+def test_without_the_key_any_body_is_a_401_never_a_parse_error(
+    tenant: str, client: TestClient, enqueuer: RecordingEnqueuer, body: bytes
+) -> None:
+    response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=body,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 401
+    assert enqueuer.calls == []
+
+
+def test_an_authenticated_body_over_4_kib_is_a_413(
+    tenant: str, client: TestClient, enqueuer: RecordingEnqueuer
+) -> None:
+    body = b'{"mode": "full", "pad": "' + b"x" * 5000 + b'"}'
+    response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=body,
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert enqueuer.calls == []
+
+
+def test_an_authenticated_malformed_body_is_a_422_naming_the_body(tenant: str, client: TestClient) -> None:
+    response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=b"{bad}",
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "body"

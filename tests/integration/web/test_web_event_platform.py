@@ -159,3 +159,31 @@ def test_a_system_suspension_is_resumed_after_the_quiet_period_with_one_reconcil
     created = pim.admin.post("/_emulator/products", json={"values": {}}).json()["uuid"]
     (delivery,) = wait_delivered(pim, 1)
     assert delivery["uuid"] == created
+
+
+def test_a_secret_rotation_moves_the_subscribers_notification_secret_to_the_new_primary(
+    stack: Stack, pim: EmulatorHandle, store: StateStore
+) -> None:
+    tenant = activate(stack, pim)
+    client = EventPlatformClient(stack.http, stack.platform_url)
+    token = store.tenants.token(tenant).access_token
+    # Before the rotation the app's only secret is SECONDARY; the subscriber signs notices with it.
+    subscription = client.ensure_subscription(pim.base_url, token, CLIENT_ID, stack.web_url, [SECONDARY])
+    store.tenants.set_subscription(tenant, subscription)
+    (subscriber,) = stack.platform.subscribers_of(pim.base_url, CLIENT_ID)
+    assert subscriber.body.contact.notification_webhook_secret == SECONDARY
+    assert subscriber.body.contact.notification_channels == ["email", "webhook"]
+
+    # The rotation: PRIMARY in front; the next ensure_subscription (app_activated) updates the subscriber.
+    assert client.ensure_subscription(pim.base_url, token, CLIENT_ID, stack.web_url, [PRIMARY, SECONDARY]) == (
+        subscription
+    )
+    assert subscriber.body.contact.notification_webhook_secret == PRIMARY
+    assert "notification_webhook_secret" not in client.list_subscribers(PimIdentity(pim.base_url, token, CLIENT_ID))[
+        0
+    ].model_dump()
+    stack.http.post(f"{stack.platform_url.removesuffix('/api/v1')}/_emulator/subscriptions/{subscription}"
+                    "/system-suspend").raise_for_status()
+    assert [(n["notification_type"], n["delivery_status"]) for n in stack.platform.notifications] == [
+        ("subscription.suspended.system", 202)
+    ]

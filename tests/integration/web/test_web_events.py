@@ -30,7 +30,7 @@ def test_a_product_update_is_synced_once_its_batch_window_passes(
     tenant: str, post_event: Post, client: TestClient, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
     response = post_event(product_event("ev-1"))
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert response.json() == {"outcome": "accepted"}
     assert enqueuer.calls == []  # still inside the 1 s window
     clock.advance(1.0)
@@ -44,7 +44,7 @@ def test_a_replayed_event_is_enqueued_once(
     before = events_count("com.akeneo.pim.v1.product.deleted", "duplicate")
     first = post_event(product_event("ev-dup", kind="deleted"))
     again = post_event(product_event("ev-dup", kind="deleted"))
-    assert (first.status_code, again.status_code) == (202, 202)
+    assert (first.status_code, again.status_code) == (200, 200)
     assert again.json() == {"outcome": "duplicate"}
     clock.advance(1.0)
     batcher.flush_due()
@@ -72,7 +72,7 @@ def test_a_missing_signature_gets_401(tenant: str, client: TestClient, enqueuer:
 def test_the_secondary_signature_alone_is_accepted(tenant: str, client: TestClient) -> None:
     body = json.dumps(product_event()).encode()
     response = client.post("/events", content=body, headers=signed(body, SECONDARY, "X-AKENEO-SIGNATURE-SECONDARY"))
-    assert response.status_code == 202
+    assert response.status_code == 200
 
 
 def test_a_signed_body_tampered_in_transit_gets_401(tenant: str, client: TestClient) -> None:
@@ -82,12 +82,12 @@ def test_a_signed_body_tampered_in_transit_gets_401(tenant: str, client: TestCli
     assert response.status_code == 401
 
 
-def test_an_unknown_subject_is_answered_202_and_counted(
+def test_an_unknown_subject_is_answered_200_and_counted(
     tenant: str, post_event: Post, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
     before = events_count("com.akeneo.pim.v1.product.updated", "unknown_subject")
     response = post_event(product_event(subject="sub-of-nobody"))
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert response.json() == {"outcome": "unknown_subject"}
     assert events_count("com.akeneo.pim.v1.product.updated", "unknown_subject") == before + 1
     clock.advance(5)
@@ -95,11 +95,11 @@ def test_an_unknown_subject_is_answered_202_and_counted(
     assert enqueuer.calls == []
 
 
-def test_an_unknown_event_type_is_answered_202_and_counted_as_other(tenant: str, post_event: Post) -> None:
+def test_an_unknown_event_type_is_answered_200_and_counted_as_other(tenant: str, post_event: Post) -> None:
     before = events_count("other", "ignored")
     event = {**product_event(), "type": "com.akeneo.pim.v1.family.updated"}
     response = post_event(event)
-    assert (response.status_code, response.json()) == (202, {"outcome": "ignored"})
+    assert (response.status_code, response.json()) == (200, {"outcome": "ignored"})
     assert events_count("other", "ignored") == before + 1
 
 
@@ -199,7 +199,7 @@ class FlakyEnqueuer(RecordingEnqueuer):
         super().sync_products(tenant, uuids)
 
 
-def test_a_broker_outage_keeps_events_buffered_and_answers_202(
+def test_a_broker_outage_keeps_events_buffered_and_answers_200(
     tenant: str, config: WebConfig, store: StateStore, clock: ManualClock
 ) -> None:
     flaky = FlakyEnqueuer()
@@ -207,7 +207,7 @@ def test_a_broker_outage_keeps_events_buffered_and_answers_202(
     with TestClient(app) as client:
         for i in range(3):
             body = json.dumps(product_event(f"ev-{i}", uuid=f"u-{i}")).encode()
-            assert client.post("/events", content=body, headers=signed(body)).status_code == 202
+            assert client.post("/events", content=body, headers=signed(body)).status_code == 200
     assert flaky.calls == []
     flaky.down = False
     app.state.context.batcher.flush_all()

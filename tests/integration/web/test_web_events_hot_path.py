@@ -12,7 +12,7 @@ import redis.asyncio
 from fastapi import FastAPI
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from web_support import REDIS_URL, TENANT, TestClient, product_event, signed
+from web_support import REDIS_URL, SUBSCRIPTION, TENANT, TestClient, product_event, signed
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TenantStatus
@@ -44,8 +44,8 @@ def deliver(http: TestClient, event: dict[str, object]) -> tuple[int, object]:
 def test_an_event_is_accepted_once_and_its_redelivery_is_a_duplicate(
     tenant: str, http: TestClient, async_app: FastAPI, enqueuer: RecordingEnqueuer
 ) -> None:
-    assert deliver(http, product_event("ev-1")) == (202, {"outcome": "accepted"})
-    assert deliver(http, product_event("ev-1")) == (202, {"outcome": "duplicate"})
+    assert deliver(http, product_event("ev-1")) == (200, {"outcome": "accepted"})
+    assert deliver(http, product_event("ev-1")) == (200, {"outcome": "duplicate"})
     async_app.state.context.batcher.flush_all()
     assert enqueuer.calls == [Enqueued("sync_products", tenant, ((UUID,),))]
 
@@ -66,7 +66,7 @@ def test_a_full_batch_is_handed_to_the_background_flusher(
                      async_redis=redis.asyncio.Redis.from_url(REDIS_URL))
     with TestClient(app) as client:
         for i in range(3):
-            assert deliver(client, product_event(f"ev-{i}", uuid=f"u-{i}"))[0] == 202
+            assert deliver(client, product_event(f"ev-{i}", uuid=f"u-{i}"))[0] == 200
         deadline = time.monotonic() + 5  # a bounded poll for the flusher thread
         while not enqueuer.calls and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -92,7 +92,7 @@ def test_app_deleted_stops_routing_on_this_pod_at_once(tenant: str, http: TestCl
     assert deliver(http, product_event("ev-2"))[1] == {"outcome": "inactive_tenant"}
 
 
-def test_an_unreachable_redis_answers_503_so_the_platform_retries(
+def test_an_unreachable_redis_answers_429_so_the_platform_slows_down_and_retries(
     tenant: str, config: WebConfig, store: StateStore, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
     # Routing reads the (healthy) state store; only the hot path's client points nowhere.
@@ -100,6 +100,7 @@ def test_an_unreachable_redis_answers_503_so_the_platform_retries(
     app = create_app(config, store=store, enqueuer=enqueuer, clock=clock, async_redis=down)
     with TestClient(app) as client:
         status, _ = deliver(client, product_event("ev-1"))
-    assert status == 503
+    # 429, not 503: the platform slows down instead of counting failures toward a suspension.
+    assert status == 429
     # Nothing was recorded: the platform's retry on a healthy pod is processed, not a duplicate.
-    assert store.dedupe.first_seen("ev-1")
+    assert store.dedupe.first_seen(f"{SUBSCRIPTION}:ev-1")

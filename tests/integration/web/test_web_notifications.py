@@ -76,12 +76,13 @@ def test_a_revocation_is_recorded(tenant: str, post_event: Post, statuses: Subsc
     assert status.state is SubscriptionState.REVOKED
 
 
-def test_notifications_are_verified_with_the_primary_secret_only(
+def test_notifications_are_verified_with_either_secret_so_a_rotation_loses_none(
     tenant: str, post_event: Post, statuses: SubscriptionStatuses
 ) -> None:
-    assert post_event(notification("subscription.revoked"), path=PATH, secret=SECONDARY).status_code == 401
     assert post_event(notification("subscription.revoked"), path=PATH, secret="forged").status_code == 401
     assert statuses.get(SUBSCRIPTION) is None
+    # Mid-rotation the subscriber still holds the old secret, now our secondary.
+    assert post_event(notification("subscription.suspended.system"), path=PATH, secret=SECONDARY).status_code == 202
     assert post_event(notification("subscription.revoked"), path=PATH, secret=PRIMARY).status_code == 202
 
 

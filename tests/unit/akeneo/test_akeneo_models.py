@@ -49,6 +49,9 @@ def test_a_200_body_is_a_disabled_catalog_only_when_it_has_error_text_and_no_dat
     assert disabled_reason(body, single=single) == expected
 
 
+C1, C2 = "0d7e3f9a-1c2b-4d5e-8f60-000000000001", "0d7e3f9a-1c2b-4d5e-8f60-000000000002"
+
+
 def test_a_catalog_list_page_becomes_catalog_infos_with_its_links() -> None:
     page = CatalogListPage.model_validate(
         {
@@ -60,21 +63,21 @@ def test_a_catalog_list_page_becomes_catalog_infos_with_its_links() -> None:
             "_embedded": {
                 "items": [
                     {
-                        "id": "c1",
+                        "id": C1,
                         "name": "Store EU",
                         "enabled": False,
                         "managed_currencies": ["EUR"],
                         "managed_locales": ["fr_FR"],
-                        "_links": {"self": {"href": "https://p/api/rest/v1/catalogs/c1"}},
+                        "_links": {"self": {"href": "https://p/api/rest/v1/catalogs/" + C1}},
                     },
-                    {"id": "c2", "name": "Old", "enabled": True},
+                    {"id": C2, "name": "Old", "enabled": True},
                 ]
             },
         }
     )
     assert [item.to_info() for item in page.embedded.items] == [
-        CatalogInfo("c1", "Store EU", False, ("EUR",), ("fr_FR",)),
-        CatalogInfo("c2", "Old", True),
+        CatalogInfo(C1, "Store EU", False, ("EUR",), ("fr_FR",)),
+        CatalogInfo(C2, "Old", True),
     ]
     assert page.links.next is not None
     assert page.links.next.href.endswith("page=2&limit=2")

@@ -98,8 +98,12 @@ def test_ensure_subscription_creates_what_is_missing_with_signed_https_config() 
     assert subscription == "sub-1"
     (subscriber_path, subscriber), (subscription_path, body) = posted
     assert subscriber_path == "/api/v1/subscribers"
-    assert subscriber["notification_webhook_url"] == "https://app.example.com/events/notifications"
-    assert subscriber["notification_webhook_secret"] == secret
+    # In `contact`, with the webhook channel on (notification-webhooks.md); e-mail stays on too.
+    assert subscriber["contact"] == {
+        "technical_email": "ops@example.com", "notification_channels": ["email", "webhook"],
+        "notification_webhook_url": "https://app.example.com/events/notifications",
+        "notification_webhook_secret": secret,
+    }
     assert subscription_path == "/api/v1/subscribers/subscriber-1/subscriptions"
     assert body["subject"] == "https://pim.example.com"
     assert body["type"] == "https"

@@ -1,0 +1,110 @@
+"""`akeneo-sync tenants add` against real Redis (DB 11): it never hands a tenant to another PIM."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+import redis
+from cryptography.fernet import Fernet
+
+from akeneo_sync.cli import main as cli_main
+from akeneo_sync.clock import SystemClock
+from akeneo_sync.state import StateStore, StoredToken, TenantStatus, TokenCipher
+from redis_server import TEST_REDIS_PORT
+
+pytestmark = pytest.mark.integration
+
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/11"
+
+
+@pytest.fixture
+def key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def state(monkeypatch: pytest.MonkeyPatch, key: str) -> Iterator[StateStore]:
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    monkeypatch.setenv("AKENEO_SYNC_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", key)
+    monkeypatch.setenv("AKENEO_SYNC_LOG_LEVEL", "WARNING")
+    yield StateStore(client, cipher=TokenCipher(key), clock=SystemClock())
+    client.flushdb()
+    client.close()
+
+
+def test_tenants_add_refuses_an_id_held_by_another_pim(state: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
+    state.tenants.save("victim", pim_url="https://victim.example.com", token=StoredToken("victim-token"))
+
+    code = cli_main(
+        ["tenants", "add", "--pim-url", "https://other.example.com", "--token", "t0k", "--tenant-id", "victim"]
+    )
+
+    assert code == 2
+    assert "belongs to another PIM URL" in capsys.readouterr().err
+    assert state.tenants.require("victim").pim_url == "https://victim.example.com"
+    assert state.tenants.token("victim").access_token == "victim-token"
+
+
+def test_tenants_add_twice_for_one_pim_updates_the_same_tenant(state: StateStore) -> None:
+    assert cli_main(["tenants", "add", "--pim-url", "https://pim.example.com", "--token", "one"]) == 0
+    assert cli_main(["tenants", "add", "--pim-url", "https://PIM.example.com/", "--token", "two"]) == 0
+    (tenant,) = state.tenants.list()
+    assert state.tenants.token(tenant.id).access_token == "two"
+
+
+def test_rotate_key_re_encrypts_every_token_so_the_old_key_can_be_dropped(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state.tenants.save("t1", pim_url="https://one.example.com", token=StoredToken("token-one"))
+    state.tenants.save("t2", pim_url="https://two.example.com", token=StoredToken("token-two", refresh_token="r2"))
+    new = Fernet.generate_key().decode()
+    # Step 1: the new key in front, the old one still listed (pods keep reading old tokens).
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", f"{new},{key}")
+    both = StateStore(state.redis, cipher=TokenCipher(f"{new},{key}"), clock=SystemClock())
+    assert both.tenants.token("t1").access_token == "token-one"
+
+    assert cli_main(["tenants", "rotate-key"]) == 0
+    assert "2 tenants" in capsys.readouterr().out
+
+    # Step 2: the old key dropped: every token still reads.
+    only_new = StateStore(state.redis, cipher=TokenCipher(new), clock=SystemClock())
+    assert only_new.tenants.token("t1").access_token == "token-one"
+    assert only_new.tenants.token("t2") == StoredToken("token-two", refresh_token="r2")
+
+
+def test_a_malformed_key_list_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", f"{key},not-a-key")
+    assert cli_main(["tenants", "list"]) == 2
+
+
+def test_tenants_add_reads_the_token_from_stdin_or_the_environment(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin\n"))
+    assert cli_main(["tenants", "add", "--pim-url", "https://one.example.com", "--token", "-"]) == 0
+    monkeypatch.setenv("AKENEO_SYNC_TENANT_TOKEN", "from-env")
+    assert cli_main(["tenants", "add", "--pim-url", "https://two.example.com"]) == 0
+    tokens = {t.pim_url: state.tenants.token(t.id).access_token for t in state.tenants.list()}
+    assert tokens == {"https://one.example.com": "from-stdin", "https://two.example.com": "from-env"}
+
+
+def test_tenants_add_without_any_token_is_refused(state: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["tenants", "add", "--pim-url", "https://one.example.com"]) == 2
+    assert "AKENEO_SYNC_TENANT_TOKEN" in capsys.readouterr().err
+    assert state.tenants.list() == []
+
+
+def test_reactivate_enqueues_app_activated_for_every_active_tenant(state: StateStore) -> None:
+    state.tenants.save("t1", pim_url="https://one.example.com", token=StoredToken("a"))
+    state.tenants.save("t2", pim_url="https://two.example.com", token=StoredToken("b"))
+    state.tenants.set_status("t2", TenantStatus.DISCONNECTED)
+
+    assert cli_main(["tenants", "reactivate"]) == 0
+
+    queued = [json.loads(raw) for raw in state.redis.hvals("dramatiq:default.msgs")]
+    assert [(m["actor_name"], m["args"]) for m in queued] == [("app_activated", ["t1"])]
