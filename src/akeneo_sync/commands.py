@@ -39,12 +39,13 @@ def _settings() -> Settings:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run dramatiq worker processes in the foreground (SIGTERM: graceful; SIGKILL: nothing lost)."""
+    from akeneo_sync.worker.cpus import default_processes
     from akeneo_sync.worker.process import exec_worker
 
     settings = load_settings()
     settings.require("encryption_key")
     exec_worker(
-        processes=args.processes,
+        processes=args.processes or default_processes(),
         threads=args.threads,
         metrics_dir=Path(args.metrics_dir),
         metrics_port=settings.metrics_port,
@@ -204,7 +205,9 @@ def _replay(settings: Settings, plane: ControlPlane, tenants: list[str], catalog
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the process and operator sub-commands."""
     worker = commands.add_parser("worker", help="run dramatiq worker processes (foreground)")
-    worker.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    worker.add_argument(
+        "--processes", type=_positive, default=None, help="default: the container's CPU quota (cgroup), else its cores"
+    )
     worker.add_argument("--threads", type=int, default=8)
     worker.add_argument("--metrics-dir", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", "/tmp/akeneo-sync-metrics"))  # noqa: S108
     worker.set_defaults(handler=cmd_worker)
@@ -243,9 +246,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     dead.set_defaults(handler=cmd_dead_letters)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _tenants_checked(args: argparse.Namespace) -> int:
     if args.action == "add" and not (args.pim_url and args.token):
         print("akeneo-sync: tenants add needs --pim-url and --token", file=sys.stderr)
         return 2
     return cmd_tenants(args)
-
