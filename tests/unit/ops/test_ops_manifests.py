@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from ops_support import render_overlay
 from pydantic import SecretStr
 
 from akeneo_sync.errors import ConfigError
@@ -111,6 +112,27 @@ def test_prod_scales_workers_on_the_dramatiq_queue_with_a_cpu_fallback(manifests
     triggers = {t["type"]: t for t in so["spec"]["triggers"]}
     assert triggers["redis"]["metadata"]["listName"] == "dramatiq:default"
     assert triggers["cpu"]["metricType"] == "Utilization"
+
+
+def test_the_rendered_prod_overlay_leaves_the_replica_count_of_keda_targets_to_keda() -> None:
+    docs = render_overlay("prod")
+    targets = {d["spec"]["scaleTargetRef"]["name"] for d in docs if d["kind"] == "ScaledObject"}
+    assert targets == {"akeneo-sync-worker"}
+    for dep in docs:
+        if dep["kind"] == "Deployment" and dep["metadata"]["name"] in targets:
+            assert "replicas" not in dep["spec"], dep["metadata"]["name"]
+    # The others keep theirs (web: the overlay's 3; the scheduler: a leader and a stand-by).
+    counts = {d["metadata"]["name"]: d["spec"].get("replicas") for d in docs if d["kind"] == "Deployment"}
+    assert counts == {"akeneo-sync-web": 3, "akeneo-sync-scheduler": 2, "akeneo-sync-worker": None}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_the_fallback_renderer_agrees_with_kustomize(overlay: str) -> None:
+    # validate-deploy.sh and the pod-like start test use it where kubectl is missing.
+    def by_name(docs: list[Doc]) -> dict[tuple[str, str], Doc]:
+        return {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+    assert by_name(render_overlay(overlay, fallback=True)) == by_name(render_overlay(overlay))
 
 
 def test_dev_adds_a_single_redis(manifests: dict[str, list[Doc]]) -> None:
