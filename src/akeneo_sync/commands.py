@@ -59,13 +59,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     # the workers, inherited from a shared environment) would only make it write files — into a
     # directory the worker empties at start.
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from prometheus_client import start_http_server
+    from prometheus_client import REGISTRY, start_http_server
 
-    from akeneo_sync.metrics import QUEUE_DEPTH
+    from akeneo_sync.metrics import QUEUE_DEPTH, tenant_label
     from akeneo_sync.observability import initialize_series
     from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
     from akeneo_sync.worker.broker import build_broker
     from akeneo_sync.worker.enqueue import StateScheduleSource
+    from akeneo_sync.worker.fleet import FleetCollector, FleetRefresher, read_fleet
     from akeneo_sync.worker.scheduler import Cadence, Scheduler
 
     settings = _settings()
@@ -94,9 +95,16 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         instance_id=f"{socket.gethostname()}-{os.getpid()}",
     )
 
+    fleet = FleetCollector(tenant_label)
+    REGISTRY.register(fleet)
+    refresher = FleetRefresher(
+        fleet, lambda: read_fleet(plane.state, SystemClock(), [DEFAULT_QUEUE]), SystemClock(), args.fleet_interval
+    )
+
     def measure_queues() -> None:
         for queue, depth in queue_depths(plane.redis, [DEFAULT_QUEUE]).items():
             QUEUE_DEPTH.labels(queue=queue).set(depth)
+        refresher.tick(leader=scheduler.lease.current_holder() == scheduler.lease.holder)
 
     log.info("scheduler_started", instance=scheduler.lease.holder)
     scheduler.run(stop, on_tick=measure_queues)
@@ -215,6 +223,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     scheduler = commands.add_parser("scheduler", help="enqueue polls, incremental syncs and reconciliations")
     scheduler.add_argument("--metrics-port", type=int, default=0, help="default: AKENEO_SYNC_METRICS_PORT")
     scheduler.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 -- scraped from other pods
+    scheduler.add_argument(
+        "--fleet-interval",
+        type=float,
+        default=15.0,
+        help="seconds between two reads of the fleet's health from Redis by the leader (default 15)",
+    )
     scheduler.set_defaults(handler=cmd_scheduler)
 
     tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")

@@ -22,6 +22,8 @@ from akeneo_sync.state.keys import Keys
 __all__ = ["COUNT_FIELDS", "CatalogRecord", "CatalogStatus", "CatalogStore"]
 
 COUNT_FIELDS = ("upserted", "skipped", "deleted", "failed")
+# The `outcome` of a successful run (sync.summary.Outcome.SUCCESS; state does not import sync).
+SUCCESS = "success"
 
 
 class CatalogStatus(StrEnum):
@@ -54,6 +56,9 @@ class CatalogRecord:
     last_outcome: str | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     updated_at: float = 0.0
+    # When a run last succeeded (None: never). Records written before the field existed fall
+    # back to `last_run_at` when their last run succeeded.
+    last_success_at: float | None = None
 
     @property
     def is_live(self) -> bool:
@@ -99,6 +104,8 @@ class CatalogStore:
             last_outcome=as_str(fields, "last_outcome"),
             counts={name: as_int(fields, f"count_{name}") for name in COUNT_FIELDS},
             updated_at=as_float(fields, "updated_at") or 0.0,
+            last_success_at=as_float(fields, "last_success_at")
+            or (as_float(fields, "last_run_at") if fields.get("last_outcome") == SUCCESS else None),
         )
 
     def require(self, tenant: str, catalog_id: str) -> CatalogRecord:
@@ -154,6 +161,8 @@ class CatalogStore:
         }
         if watermark is not None:
             fields["watermark"] = repr(watermark)
+        if outcome == SUCCESS:
+            fields["last_success_at"] = fields["last_run_at"]
         pipe.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
         pipe.sadd(self._keys.catalogs(tenant), catalog_id)
         return pipe
