@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -106,12 +107,18 @@ def test_no_secret_is_part_of_the_base_or_prod(manifests: dict[str, list[Doc]]) 
             assert all(d["kind"] != "Secret" for d in docs), path
 
 
-def test_prod_scales_workers_on_the_dramatiq_queue_with_a_cpu_fallback(manifests: dict[str, list[Doc]]) -> None:
+def test_prod_scales_workers_on_the_fleet_backlog_with_a_cpu_fallback(manifests: dict[str, list[Doc]]) -> None:
     so = _find(manifests, "overlays/prod/scaledobject.yaml", "ScaledObject", "akeneo-sync-worker")
     assert so["spec"]["scaleTargetRef"]["name"] == "akeneo-sync-worker"
     triggers = {t["type"]: t for t in so["spec"]["triggers"]}
-    assert triggers["redis"]["metadata"]["listName"] == "dramatiq:default"
+    assert "akeneo_sync_fleet_backlog_messages" in triggers["prometheus"]["metadata"]["query"]
     assert triggers["cpu"]["metricType"] == "Utilization"
+    # One worker pod's thread capacity: processes (its CPU limit) x threads (the CLI's default 8).
+    worker = _find(manifests, "base/worker.yaml", "Deployment", "akeneo-sync-worker")
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    capacity = math.ceil(float(container["resources"]["limits"]["cpu"])) * 8
+    assert container["args"] == ["worker"]  # no --threads/--processes: the defaults above apply
+    assert triggers["prometheus"]["metadata"]["threshold"] == str(capacity)
 
 
 def test_the_rendered_prod_overlay_leaves_the_replica_count_of_keda_targets_to_keda() -> None:
