@@ -289,6 +289,10 @@ def prometheus_rule(cfg: AlertConfig = CONFIG) -> dict[str, Any]:
     """The `PrometheusRule` resource holding every alert."""
     rules = []
     for a in alerts(cfg):
+        description = a.description
+        if "by (namespace" in a.expr and "$labels.namespace" not in a.summary + description:
+            # Alerts group by namespace (one install per namespace); say which, when there is one.
+            description += "{{ with $labels.namespace }} Namespace: {{ . }}.{{ end }}"
         rules.append(
             {
                 "alert": a.name,
@@ -297,7 +301,7 @@ def prometheus_rule(cfg: AlertConfig = CONFIG) -> dict[str, Any]:
                 "labels": {"severity": a.severity},
                 "annotations": {
                     "summary": a.summary,
-                    "description": a.description,
+                    "description": description,
                     "runbook_url": f"{cfg.runbook_base}#{a.name.lower()}",
                     "dashboard_url": f"{cfg.grafana_base}/d/{a.dashboard_uid}{a.dashboard_query}",
                 },
