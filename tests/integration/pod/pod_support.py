@@ -17,6 +17,7 @@ the ports are the only values changed (`PodProcess.overrides` lists every change
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shlex
@@ -101,6 +102,7 @@ def pod_spec(docs: list[Doc], deployment: str) -> PodSpec:
             env |= by_kind["ConfigMap", source["configMapRef"]["name"]]["data"]
         else:
             secret = by_kind["Secret", source["secretRef"]["name"]]
+            env |= {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
             env |= secret.get("stringData", {})
     env |= {e["name"]: e["value"] for e in container.get("env", [])}
     volumes = {v["name"]: v for v in pod.get("volumes", [])}

@@ -8,21 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ops_support import render_overlay
 
 Doc = dict[str, Any]
 OVERLAYS = ("dev", "prod")
 
 
 @pytest.fixture(params=OVERLAYS)
-def overlay(request: pytest.FixtureRequest, manifests: dict[str, list[Doc]]) -> list[Doc]:
-    """Every resource of the base plus one overlay's own files (what kustomize combines)."""
-    prefixes = ("base/", f"overlays/{request.param}/")
-    return [
-        doc
-        for path, docs in manifests.items()
-        if path.startswith(prefixes) and not path.endswith("kustomization.yaml")
-        for doc in docs
-    ]
+def overlay(request: pytest.FixtureRequest) -> list[Doc]:
+    """The overlay as kustomize renders it (generated names, patches and all)."""
+    return render_overlay(request.param)
 
 
 def _of(docs: list[Doc], kind: str) -> list[Doc]:
