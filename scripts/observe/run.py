@@ -50,7 +50,8 @@ SCREENSHOTS = {
     "backoff": "sum by (reason) (rate(akeneo_sync_backoff_seconds_total[15s]))",
     "queue-depth": "max by (queue) (akeneo_sync_queue_depth)",
     # KEDA's signal (ready + delayed + in flight, from Redis) against the ready list it replaced.
-    "backlog": 'sum(akeneo_sync_fleet_backlog_messages) or max(akeneo_sync_queue_depth{queue="default"})',
+    "backlog": 'label_replace(sum(akeneo_sync_fleet_backlog_messages), "curve", "backlog", "", "")'
+               ' or label_replace(max(akeneo_sync_queue_depth{queue="default"}), "curve", "ready list", "", "")',
 }
 # The Redis of the run: AKENEO_SYNC_TEST_REDIS_PORT when set (a private server beside other suites).
 REDIS_PORT = int(os.environ.get("AKENEO_SYNC_TEST_REDIS_PORT", "6379"))

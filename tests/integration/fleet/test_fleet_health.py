@@ -235,3 +235,32 @@ def test_after_a_rollout_every_catalog_has_its_series_within_one_interval(
         finally:
             proc.send_signal(signal.SIGTERM)  # a rollout: the pod is told to stop
             assert proc.wait(timeout=30) == 0
+
+
+def test_without_tenant_labels_two_tenants_catalogs_merge_into_the_worse(state: StateStore, clock: ManualClock) -> None:
+    # METRICS_TENANT_LABELS=false: every tenant reads `_all`; a catalog id shared by two tenants
+    # is one series, showing the one further behind (an alert must not be hidden by the other).
+    state.tenants.save("t1", pim_url="https://t1.example.com", token=StoredToken("a"))
+    state.tenants.save("t2", pim_url="https://t2.example.com", token=StoredToken("b"))
+    for tenant, watermark in (("t1", NOW - 100), ("t2", NOW - 5000)):
+        pipe = state.transaction()
+        state.catalogs.stage_run_result(
+            pipe,
+            tenant,
+            "shared",
+            run_id="r",
+            outcome="success",
+            status=CatalogStatus.IDLE,
+            counts={},
+            watermark=watermark,
+        )
+        state.commit(pipe)
+    clock.advance(NOW - clock.now())
+    registry = CollectorRegistry()
+    collector = FleetCollector(lambda _tenant: "_all")
+    registry.register(collector)
+    collector.update(leader=True, snapshot=read_fleet(state, clock, ["default"]))
+
+    labels = {"tenant": "_all", "catalog": "shared"}
+    assert registry.get_sample_value("akeneo_sync_fleet_catalog_lag_seconds", labels) == 5000
+    assert registry.get_sample_value("akeneo_sync_fleet_tenant_connected", {"tenant": "_all"}) == 1
