@@ -2,9 +2,21 @@
 # akeneo-sync container image: one image, the process chosen by the first argument
 # (`web`, `worker`, `scheduler`, ...). Build: docker build -t ghcr.io/example/akeneo-sync:0.1.0 .
 
+# The base image should be pinned by digest (`python:3.11-slim@sha256:...`), so a rebuild gets
+# the same OS packages and Python until the digest is bumped on purpose. NOT DONE YET: this
+# repository was written on a machine with no network access to Docker Hub (registry-1.docker.io
+# does not resolve), so no digest could be read or checked, and an unchecked digest copied from
+# elsewhere would be worse than none. Pin it where the registry is reachable:
+#   docker buildx imagetools inspect python:3.11-slim --format '{{json .Manifest.Digest}}'
+# then build with --build-arg PYTHON_IMAGE=python:3.11-slim@sha256:<that digest> (or change the
+# default below) and let a bot (Renovate/Dependabot "docker" manager) bump it.
+ARG PYTHON_IMAGE=python:3.11-slim
+
 # Stage 1: build the wheel of akeneo-sync and collect the pinned wheels of every dependency
-# (requirements/runtime.lock: exact versions and hashes, the same as `make test` runs against).
-FROM python:3.11-slim AS build
+# (requirements/runtime.lock: exact versions and hashes, the same as `make test` runs against;
+# it resolves no extras, so once `make lock` has re-run since fakeredis became the `demo` extra,
+# the demo's fakeredis and lupa are not installed).
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY requirements/runtime.lock ./requirements/
@@ -16,7 +28,7 @@ COPY src ./src
 RUN python -m pip wheel --no-deps --no-build-isolation --wheel-dir /wheels .
 
 # Stage 2: install the wheels into a clean image and run as an unprivileged user.
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 # The numeric ids match the Kubernetes securityContext (runAsUser/runAsGroup 10001).

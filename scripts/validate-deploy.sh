@@ -114,7 +114,7 @@ if wants yaml; then
   step "yamllint -s deploy grafana" "$VENV/bin/yamllint" -s -c "$REPO/.yamllint" "$ROOT/deploy" "$ROOT/grafana"
 fi
 if wants k8s; then
-  have "$KUBECTL" || echo "  NOTE  kubectl not found: overlays are concatenated, patches/replicas/images NOT applied"
+  have "$KUBECTL" || echo "  NOTE  kubectl not found: render_fallback.py renders (generators, replicas, images, inline patches only)"
   rendered=()
   for dir in "$ROOT/deploy/base" "$ROOT"/deploy/overlays/*/; do
     name=$(basename "$dir")

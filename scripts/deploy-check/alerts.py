@@ -36,7 +36,21 @@ class AlertConfig:
     rate_limited_window: str = "10m"
     rate_limited_for: str = "15m"
     # A worker target that stops answering scrapes for this long is down (not a rolling restart).
+    # A warning: one pod of many down delays nothing for long (its messages go to the others);
+    # AkeneoSyncNoWorkers is the page.
     worker_down_for: str = "5m"
+    # Every web pod of a namespace failing its scrape: activations, events and the API are down.
+    web_down_for: str = "3m"
+    # No scheduler leads: nothing polls, no incremental sync nor reconciliation is enqueued, and
+    # the fleet health (lag, backlog) is no longer exported. A hand-over takes the lease TTL (10 s).
+    no_scheduler_leader_for: str = "5m"
+    # Bad event signatures: more than this many in the window, and most events failing it, is a
+    # secret rotation mistake (EVENT_SECRETS), not noise; the platform suspends a subscription
+    # whose deliveries keep failing.
+    bad_signatures_window: str = "10m"
+    bad_signatures_min: int = 10
+    bad_signatures_share: float = 0.5
+    bad_signatures_for: str = "2m"
     # No worker answering at all (pods pending, Deployment scaled to zero, scrape broken): nothing
     # syncs. Pending pods are not scrape targets, so AkeneoSyncWorkerDown alone would miss this.
     no_workers_for: str = "5m"
@@ -47,6 +61,8 @@ class AlertConfig:
     # `job` label of the worker pods' scrape: prometheus-operator names a PodMonitor's job
     # `<namespace>/<podmonitor name>`; adjust for a hand-written scrape config.
     worker_job_selector: str = 'job=~".*akeneo-sync-worker"'
+    # The web side is scraped through its Service: the ServiceMonitor's job is the Service's name.
+    web_job_selector: str = 'job=~".*akeneo-sync-web"'
     # Where alerts link to: the runbook (docs/operating.md anchors) and Grafana.
     runbook_base: str = "https://github.com/example/akeneo-sync/blob/main/docs/operating.md"
     grafana_base: str = "https://grafana.example.com"
@@ -80,17 +96,17 @@ class Alert:
 def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
     """Every alert rule, in runbook order."""
     tenant_catalog = "?var-tenant={{ $labels.tenant }}&var-catalog={{ $labels.catalog }}"
+    bad = 'akeneo_sync_events_received_total{outcome="bad_signature"}'
     rules = [
         Alert(
             name="AkeneoSyncCatalogLagHigh",
+            # The scheduler leader exports these from Redis: a catalog keeps its series after a
+            # rollout, however long since a worker last synced it.
             expr=(
-                "(\n"
-                f"  max by (tenant, catalog) (akeneo_sync_catalog_lag_seconds) > {cfg.sync_lag_seconds}\n"
-                "  or\n"
-                "  (time() - max by (tenant, catalog) (akeneo_sync_last_success_timestamp_seconds))"
+                "max by (namespace, tenant, catalog) (akeneo_sync_fleet_catalog_lag_seconds)"
                 f" > {cfg.sync_lag_seconds}\n"
-                ")\n"
-                "and on (tenant, catalog) max by (tenant, catalog) (akeneo_sync_catalog_enabled) == 1"
+                "and on (namespace, tenant, catalog)"
+                " max by (namespace, tenant, catalog) (akeneo_sync_fleet_catalog_enabled) == 1"
             ),
             for_=cfg.sync_lag_for,
             severity="warning",
@@ -105,7 +121,7 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
         ),
         Alert(
             name="AkeneoSyncCatalogDisabled",
-            expr="max by (tenant, catalog) (akeneo_sync_catalog_enabled) == 0",
+            expr="max by (namespace, tenant, catalog) (akeneo_sync_fleet_catalog_enabled) == 0",
             for_=cfg.catalog_disabled_for,
             severity="info",
             summary="Catalog {{ $labels.catalog }} of tenant {{ $labels.tenant }} is disabled in the PIM",
@@ -118,7 +134,7 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
         ),
         Alert(
             name="AkeneoSyncTenantRevoked",
-            expr=f"sum(increase(akeneo_sync_tenants_revoked_total[{cfg.tenant_revoked_window}])) > 0",
+            expr=f"sum by (namespace) (increase(akeneo_sync_tenants_revoked_total[{cfg.tenant_revoked_window}])) > 0",
             for_="0m",
             severity="warning",
             summary="A tenant's PIM token was revoked",
@@ -130,23 +146,28 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
         ),
         Alert(
             name="AkeneoSyncDeadLettersGrowing",
+            # Dead letters stored per tenant, read from Redis by the scheduler leader (max: one
+            # leader's value even while two are scraped), compared with the window's start.
             expr=(
-                f"sum by (reason) (increase(akeneo_sync_dead_letters_total[{cfg.dead_letters_window}]))"
-                f" > {cfg.dead_letters_max}"
+                "max by (namespace, tenant) (akeneo_sync_fleet_dead_letters)\n"
+                "- max by (namespace, tenant)"
+                f" (akeneo_sync_fleet_dead_letters offset {cfg.dead_letters_window}) > {cfg.dead_letters_max}"
             ),
             for_=cfg.dead_letters_for,
             severity="warning",
-            summary="Products are piling up as dead letters ({{ $labels.reason }})",
+            summary="Products of tenant {{ $labels.tenant }} are piling up as dead letters",
             description=(
-                "{{ $value | humanize }} items were dead-lettered with reason {{ $labels.reason }} in the last"
-                f" {cfg.dead_letters_window} (threshold {cfg.dead_letters_max}): they are missing downstream"
-                " until fixed and replayed."
+                "{{ $value | humanize }} more dead letters are stored for tenant {{ $labels.tenant }} than"
+                f" {cfg.dead_letters_window} ago (threshold {cfg.dead_letters_max}): those products are missing"
+                " downstream until fixed and replayed (`akeneo-sync dead-letters list --tenant`)."
             ),
+            dashboard_uid=TENANT_UID,
+            dashboard_query="?var-tenant={{ $labels.tenant }}",
         ),
         Alert(
             name="AkeneoSyncMessagesDeadLettered",
             expr=(
-                "sum by (queue_name, actor_name)"
+                "sum by (namespace, queue_name, actor_name)"
                 f" (increase(dramatiq_message_rejects_total[{cfg.messages_dead_lettered_window}])) > 0"
             ),
             for_=cfg.messages_dead_lettered_for,
@@ -160,7 +181,7 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
         Alert(
             name="AkeneoSyncRateLimited",
             expr=(
-                f"sum by (tenant) (rate(akeneo_sync_rate_limited_total[{cfg.rate_limited_window}])) * 60"
+                f"sum by (namespace, tenant) (rate(akeneo_sync_rate_limited_total[{cfg.rate_limited_window}])) * 60"
                 f" > {cfg.rate_limited_per_minute}"
             ),
             for_=cfg.rate_limited_for,
@@ -178,11 +199,12 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
             name="AkeneoSyncWorkerDown",
             expr=f"up{{{cfg.worker_job_selector}}} == 0",
             for_=cfg.worker_down_for,
-            severity="critical",
+            severity="warning",
             summary="Worker {{ $labels.pod }} in {{ $labels.namespace }} is down",
             description=(
                 "Prometheus could not scrape worker {{ $labels.pod }} ({{ $labels.instance }}, namespace"
                 f" {{{{ $labels.namespace }}}}) for {cfg.worker_down_for}: its messages wait for another worker."
+                " One pod of many is not urgent; AkeneoSyncNoWorkers pages when none answers."
             ),
         ),
         Alert(
@@ -199,8 +221,8 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
         Alert(
             name="AkeneoSyncQueueGrowing",
             expr=(
-                f"max by (queue) (akeneo_sync_queue_depth) > {cfg.queue_depth_max}\n"
-                f"and max by (queue) (deriv(akeneo_sync_queue_depth[{cfg.queue_growth_window}])) > 0"
+                f"max by (namespace, queue) (akeneo_sync_queue_depth) > {cfg.queue_depth_max}\n"
+                f"and max by (namespace, queue) (deriv(akeneo_sync_queue_depth[{cfg.queue_growth_window}])) > 0"
             ),
             for_=cfg.queue_growing_for,
             severity="warning",
@@ -208,6 +230,55 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
             description=(
                 "Queue {{ $labels.queue }} holds {{ $value | humanize }} messages"
                 f" (threshold {cfg.queue_depth_max}) and is still growing: workers do not keep up."
+            ),
+        ),
+        Alert(
+            name="AkeneoSyncWebDown",
+            expr=(
+                f"sum by (namespace) (up{{{cfg.web_job_selector}}}) == 0\nor absent(up{{{cfg.web_job_selector}}} == 1)"
+            ),
+            for_=cfg.web_down_for,
+            severity="critical",
+            summary="The akeneo-sync web side is down",
+            description=(
+                f"No web pod has answered a scrape for {cfg.web_down_for}: app activations fail, Event Platform"
+                " deliveries fail (the platform suspends a subscription that keeps failing) and the API is"
+                " unreachable."
+            ),
+        ),
+        Alert(
+            name="AkeneoSyncNoSchedulerLeader",
+            expr=(
+                "sum by (namespace) (max_over_time(akeneo_sync_scheduler_leader[1m])) < 1\n"
+                "or absent(akeneo_sync_scheduler_leader)"
+            ),
+            for_=cfg.no_scheduler_leader_for,
+            severity="critical",
+            summary="No akeneo-sync scheduler leads",
+            description=(
+                f"No scheduler has held the leader lease for {cfg.no_scheduler_leader_for}: catalogs are no longer"
+                " polled, no incremental sync or reconciliation is enqueued, and the fleet health series"
+                " (lag, dead letters, KEDA's backlog) are no longer exported."
+            ),
+        ),
+        Alert(
+            name="AkeneoSyncEventSignaturesRejected",
+            expr=(
+                # The share first: it is the value the description shows.
+                f"sum by (namespace) (increase({bad}[{cfg.bad_signatures_window}]))\n"
+                f"/ sum by (namespace) (increase(akeneo_sync_events_received_total[{cfg.bad_signatures_window}]))"
+                f" > {cfg.bad_signatures_share}\n"
+                "and\n"
+                f"sum by (namespace) (increase({bad}[{cfg.bad_signatures_window}])) > {cfg.bad_signatures_min}"
+            ),
+            for_=cfg.bad_signatures_for,
+            severity="critical",
+            summary="Most Event Platform deliveries fail their signature check",
+            description=(
+                "{{ $value | humanizePercentage }} of the events received in the last"
+                f" {cfg.bad_signatures_window} were rejected for a bad signature (at least"
+                f" {cfg.bad_signatures_min}): AKENEO_SYNC_EVENT_SECRETS does not hold the platform's current"
+                " secret. The platform retries, then suspends the subscription."
             ),
         ),
     ]
@@ -218,6 +289,10 @@ def prometheus_rule(cfg: AlertConfig = CONFIG) -> dict[str, Any]:
     """The `PrometheusRule` resource holding every alert."""
     rules = []
     for a in alerts(cfg):
+        description = a.description
+        if "by (namespace" in a.expr and "$labels.namespace" not in a.summary + description:
+            # Alerts group by namespace (one install per namespace); say which, when there is one.
+            description += "{{ with $labels.namespace }} Namespace: {{ . }}.{{ end }}"
         rules.append(
             {
                 "alert": a.name,
@@ -226,7 +301,7 @@ def prometheus_rule(cfg: AlertConfig = CONFIG) -> dict[str, Any]:
                 "labels": {"severity": a.severity},
                 "annotations": {
                     "summary": a.summary,
-                    "description": a.description,
+                    "description": description,
                     "runbook_url": f"{cfg.runbook_base}#{a.name.lower()}",
                     "dashboard_url": f"{cfg.grafana_base}/d/{a.dashboard_uid}{a.dashboard_query}",
                 },

@@ -7,6 +7,7 @@ assigned here, so they are unique and never overlap; queries use only metrics fr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,20 @@ RATE = "$__rate_interval"
 TC = 'tenant=~"$tenant", catalog=~"$catalog"'
 T = 'tenant=~"$tenant"'
 WIDTH = 24
+# Every selector is narrowed to the `namespace` variable (one install per namespace; "All" is
+# `.*`, which also matches series without the label, e.g. a plain scrape outside Kubernetes).
+NS = 'namespace=~"$namespace"'
+_SELECTOR = re.compile(r"\b(akeneo_sync_\w+|dramatiq_\w+|up)\b(\{([^}]*)\})?")
+
+
+def in_namespace(expr: str) -> str:
+    """`expr` with the namespace matcher added to each selector of our, dramatiq's and `up` series."""
+
+    def add(match: re.Match[str]) -> str:
+        inner = match.group(3)
+        return f"{match.group(1)}{{{NS}{', ' + inner if inner else ''}}}"
+
+    return _SELECTOR.sub(add, expr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +58,8 @@ class Graph:
 
 
 def q(expr: str, legend: str = "", *, instant: bool = False) -> Query:
-    """Shorthand for a target."""
-    return Query(expr, legend, instant)
+    """Shorthand for a target (narrowed to the selected namespaces)."""
+    return Query(in_namespace(expr), legend, instant)
 
 
 def _panel(pid: int, g: Graph, x: int, y: int) -> dict[str, Any]:
@@ -112,6 +127,11 @@ def _query_var(name: str, label: str, query: str, *, multi: bool) -> dict[str, A
     if multi:
         var |= {"allValue": ".*", "current": {"text": "All", "value": "$__all"}}
     return var
+
+
+def _namespace_var() -> dict[str, Any]:
+    """The namespaces running akeneo-sync (any of its scrape jobs); "All" by default."""
+    return _query_var("namespace", "Namespace", 'label_values(up{job=~".*akeneo-sync.*"}, namespace)', multi=True)
 
 
 def _dashboard(uid: str, title: str, description: str, panels: list[dict[str, Any]],
@@ -195,31 +215,52 @@ def overview() -> dict[str, Any]:
         ("Queues and workers", [
             Graph("Queue depth", "Messages waiting per queue (ready, delayed, dead-lettered).",
                   (q("max by (queue) (akeneo_sync_queue_depth)", "{{queue}}"),), "short"),
+            Graph("Backlog (KEDA's signal)", "Messages ready, delayed and in flight (held by a worker: running "
+                  "or prefetched), read from Redis by the scheduler leader. KEDA adds a worker per 16.",
+                  (q("max by (state) (akeneo_sync_fleet_backlog_messages)", "{{state}}"),), "short"),
             Graph("Message duration p95 by actor", "95th percentile time to process one message.",
                   (q("histogram_quantile(0.95, sum by (le, actor_name) "
                      f"(rate(dramatiq_message_duration_milliseconds_bucket[{RATE}]))) / 1000", "{{actor_name}}"),),
                   "s"),
             Graph("Workers up", "Worker pods answering scrapes.", (q(worker_up, "workers"),), "short", kind="stat"),
         ]),
-        ("Catalogs", [
-            Graph("Catalog lag", "Seconds behind the PIM when each catalog's last successful sync ended; "
-                  "the live view is the time since the last successful sync.",
-                  (q("max by (tenant, catalog) (akeneo_sync_catalog_lag_seconds)", "{{tenant}}/{{catalog}}"),), "s",
-                  width=12),
+        ("Catalogs (fleet health, from Redis)", [
+            Graph("Catalog lag", "Seconds since the watermark of each catalog's last successful sync, read from "
+                  "Redis by the scheduler leader: present after a rollout, whether or not a worker ran since.",
+                  (q("max by (tenant, catalog) (akeneo_sync_fleet_catalog_lag_seconds)", "{{tenant}}/{{catalog}}"),),
+                  "s", width=12),
             Graph("Time since last successful sync", "Per catalog; compare with the incremental interval.",
-                  (q("time() - max by (tenant, catalog) (akeneo_sync_last_success_timestamp_seconds)",
+                  (q("time() - max by (tenant, catalog) "
+                     "(akeneo_sync_fleet_catalog_last_success_timestamp_seconds > 0)",
                      "{{tenant}}/{{catalog}}", instant=True),), "s", kind="table", width=12),
+            Graph("Catalogs by state", "How many catalogs are idle, running, failed, paused or disabled.",
+                  (q("sum by (state) (max by (tenant, catalog, state) (akeneo_sync_fleet_catalog_state))",
+                     "{{state}}"),), "short", width=8),
             Graph("Disabled catalogs", "Catalogs the PIM reports as disabled.",
-                  (q("count(max by (tenant, catalog) (akeneo_sync_catalog_enabled) == 0) or vector(0)", "disabled"),),
-                  "short", kind="stat", width=12, height=5),
+                  (q("count(max by (tenant, catalog) (akeneo_sync_fleet_catalog_enabled) == 0) or vector(0)",
+                     "disabled"),), "short", kind="stat", width=4, height=8),
             Graph("Enabled catalogs", "Catalogs being synced.",
-                  (q("count(max by (tenant, catalog) (akeneo_sync_catalog_enabled) == 1) or vector(0)", "enabled"),),
-                  "short", kind="stat", width=12, height=5),
+                  (q("count(max by (tenant, catalog) (akeneo_sync_fleet_catalog_enabled) == 1) or vector(0)",
+                     "enabled"),), "short", kind="stat", width=4, height=8),
+            Graph("Disconnected tenants", "Tenants whose token was revoked: their catalogs do not sync.",
+                  (q("count(max by (tenant) (akeneo_sync_fleet_tenant_connected) == 0) or vector(0)",
+                     "disconnected"),), "short", kind="stat", width=4, height=8),
+            Graph("Scheduler leader", "1: a scheduler leads (polls, incremental syncs, this fleet health).",
+                  (q("sum(akeneo_sync_scheduler_leader)", "leaders"),), "short", kind="stat", width=4, height=8),
+        ]),
+        ("Web", [
+            Graph("Requests by route and status", "Requests per second served by the web side, by route template.",
+                  (q(f"sum by (route, status) (rate(akeneo_sync_http_requests_total[{RATE}]))",
+                     "{{route}} {{status}}"),), "reqps", width=12),
+            Graph("Latency p95 by route", "95th percentile time to serve a request, by route template.",
+                  (q("histogram_quantile(0.95, sum by (le, route) "
+                     f"(rate(akeneo_sync_http_request_duration_seconds_bucket[{RATE}])))", "{{route}}"),),
+                  "s", width=12),
         ]),
     ]
     return _dashboard(OVERVIEW_UID, "akeneo-sync / Overview",
                       "The whole akeneo-sync fleet: throughput, PIM traffic, errors, queues and catalogs.",
-                      _layout(sections), [_datasource_var()])
+                      _layout(sections), [_datasource_var(), _namespace_var()])
 
 
 def tenant() -> dict[str, Any]:
@@ -227,13 +268,22 @@ def tenant() -> dict[str, Any]:
     sections: list[tuple[str, list[Graph]]] = [
         ("Catalogs", [
             Graph("Catalog enabled", "1 enabled, 0 disabled in the PIM.",
-                  (q(f"max by (catalog) (akeneo_sync_catalog_enabled{{{TC}}})", "{{catalog}}"),), "short",
+                  (q(f"max by (catalog) (akeneo_sync_fleet_catalog_enabled{{{TC}}})", "{{catalog}}"),), "short",
                   kind="stat"),
-            Graph("Catalog lag", "Seconds behind the PIM when the last successful sync ended (live: the next panel).",
-                  (q(f"max by (catalog) (akeneo_sync_catalog_lag_seconds{{{TC}}})", "{{catalog}}"),), "s"),
+            Graph("Catalog lag", "Seconds since the watermark of the last successful sync (from Redis).",
+                  (q(f"max by (catalog) (akeneo_sync_fleet_catalog_lag_seconds{{{TC}}})", "{{catalog}}"),), "s"),
             Graph("Time since last successful sync", "Seconds since the last sync of each catalog succeeded.",
-                  (q(f"time() - max by (catalog) (akeneo_sync_last_success_timestamp_seconds{{{TC}}})",
+                  (q("time() - max by (catalog)"
+                     f" (akeneo_sync_fleet_catalog_last_success_timestamp_seconds{{{TC}}} > 0)",
                      "{{catalog}}"),), "s"),
+            Graph("Catalog state", "The state each catalog is in (idle, running, failed, paused, disabled).",
+                  (q(f"max by (catalog, state) (akeneo_sync_fleet_catalog_state{{{TC}}}) == 1",
+                     "{{catalog}} {{state}}"),), "short", kind="table"),
+            Graph("Dead letters stored", "Dead letters of this tenant (replay lowers it).",
+                  (q(f"max by (tenant) (akeneo_sync_fleet_dead_letters{{{T}}})", "{{tenant}}"),), "short"),
+            Graph("Connected", "1: the tenant's token works; 0: disconnected (revoked).",
+                  (q(f"max by (tenant) (akeneo_sync_fleet_tenant_connected{{{T}}})", "{{tenant}}"),), "short",
+                  kind="stat"),
         ]),
         ("Products", [
             Graph("Products per second by action", "What the syncs of these catalogs do downstream.",
@@ -252,9 +302,11 @@ def tenant() -> dict[str, Any]:
     return _dashboard(TENANT_UID, "akeneo-sync / Tenant",
                       "One tenant's catalogs: lag, last success, products and 429s.",
                       _layout(sections),
-                      [_datasource_var(),
-                       # One tenant at a time (alerts link here with var-tenant), any of its catalogs.
-                       _query_var("tenant", "Tenant", "label_values(akeneo_sync_catalog_enabled, tenant)",
-                                  multi=False),
+                      [_datasource_var(), _namespace_var(),
+                       # One tenant at a time (alerts link here with var-tenant), any of its catalogs:
+                       # from the fleet health, so every catalog is listed, synced lately or not.
+                       _query_var("tenant", "Tenant",
+                                  f"label_values(akeneo_sync_fleet_catalog_enabled{{{NS}}}, tenant)", multi=False),
                        _query_var("catalog", "Catalog",
-                                  f"label_values(akeneo_sync_catalog_enabled{{{T}}}, catalog)", multi=True)])
+                                  f"label_values(akeneo_sync_fleet_catalog_enabled{{{NS}, {T}}}, catalog)",
+                                  multi=True)])

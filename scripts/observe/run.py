@@ -49,7 +49,12 @@ SCREENSHOTS = {
     "rate-limited": "sum by (tenant) (rate(akeneo_sync_rate_limited_total[15s]))",
     "backoff": "sum by (reason) (rate(akeneo_sync_backoff_seconds_total[15s]))",
     "queue-depth": "max by (queue) (akeneo_sync_queue_depth)",
+    # KEDA's signal (ready + delayed + in flight, from Redis) against the ready list it replaced.
+    "backlog": 'label_replace(sum(akeneo_sync_fleet_backlog_messages), "curve", "backlog", "", "")'
+               ' or label_replace(max(akeneo_sync_queue_depth{queue="default"}), "curve", "ready list", "", "")',
 }
+# The Redis of the run: AKENEO_SYNC_TEST_REDIS_PORT when set (a private server beside other suites).
+REDIS_PORT = int(os.environ.get("AKENEO_SYNC_TEST_REDIS_PORT", "6379"))
 
 
 def main() -> int:
@@ -61,7 +66,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="akeneo-sync-observe-"))
     procs = Processes(logs=work)
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    client = redis.Redis(host="127.0.0.1", port=REDIS_PORT, db=REDIS_DB)
     client.flushdb()
     started = time.monotonic()
     # `timeout` (scripts/observe.sh) sends SIGTERM: unwind so `finally` stops what we started.
@@ -116,7 +121,7 @@ def _start_stack(args: argparse.Namespace, work: Path, procs: Processes) -> Stac
     ports = {name: free_port() for name in ("pim", "web", "worker", "scheduler", "prometheus")}
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AKENEO_SYNC_", "PROMETHEUS_", "dramatiq_"))},
-        "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}",
         "AKENEO_SYNC_ENCRYPTION_KEY": key,
         "AKENEO_SYNC_TARGET_URL": f"sqlite:///{work / 'target.db'}",
         "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
@@ -136,7 +141,7 @@ def _start_stack(args: argparse.Namespace, work: Path, procs: Processes) -> Stac
     procs.akeneo_sync("worker", ["worker", "--processes", "2", "--threads", "4",
                                  "--metrics-dir", str(work / "worker-metrics")], worker_env)
     procs.akeneo_sync("scheduler", ["scheduler", "--metrics-port", str(ports["scheduler"]),
-                                    "--metrics-host", "127.0.0.1"], env)
+                                    "--metrics-host", "127.0.0.1", "--fleet-interval", "1"], env)
     prometheus = _start_prometheus(procs, work, ports)
     probes = {"emulator": f"http://127.0.0.1:{ports['pim']}/_emulator/stats",
               "web": f"http://127.0.0.1:{ports['web']}/metrics", "worker": f"http://127.0.0.1:{ports['worker']}/",
@@ -180,8 +185,9 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     wait_until("the full sync to finish", lambda: status()[0] is CatalogStatus.IDLE and status()[1] is not None,
                budget_s, every_s=0.5, alive=procs.check_alive)
     expected = len(admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["uuids"])
-    print(f"observe: full sync of {expected} products took {time.monotonic() - sync_start:.1f} s, "
-          f"outcome {status()[1]}")
+    took = time.monotonic() - sync_start
+    print(f"observe: full sync of {expected} products took {took:.1f} s, outcome {status()[1]}")
+    _backlog_peaks(stack.api, took)
     # A run's histogram series is born with its first run, which rate() cannot see: let an
     # incremental run follow the full one so "sync duration" has an increase to show.
     wait_until("a second (incremental) run seen by Prometheus",
@@ -193,6 +199,22 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     count = upserted.json()["data"]["result"][0]["value"][1]
     print(f"observe: Prometheus sees {count} products upserted "
           f"({DEAD_LETTER_PRODUCTS} with a broken image URL are dead letters)")
+
+
+def _backlog_peaks(api: httpx.Client, window_s: float) -> None:
+    """The peaks, over the full sync, of KEDA's backlog signal and of the ready list it replaced."""
+    window = f"{int(window_s) + 5}s"
+    peaks = {}
+    for name, expr in {"backlog (ready + delayed + in flight)": "sum(akeneo_sync_fleet_backlog_messages)",
+                       "in flight": 'sum(akeneo_sync_fleet_backlog_messages{state="in_flight"})',
+                       "ready list dramatiq:default": 'max(akeneo_sync_queue_depth{queue="default"})'}.items():
+        values = []
+        for over_time in ("max_over_time", "avg_over_time"):
+            answer = api.get("/api/v1/query", params={"query": f"{over_time}(({expr})[{window}:1s])"}).json()
+            result = answer["data"]["result"]
+            values.append(f"{float(result[0]['value'][1]):.2f}" if result else "no data")
+        peaks[name] = "peak {} mean {}".format(*values)
+    print("observe: during the full sync: " + "; ".join(f"{k} {v}" for k, v in peaks.items()))
 
 
 def _break_image_urls(admin: httpx.Client, catalog: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -37,8 +38,10 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     from akeneo_sync.emulator.config import EmulatorConfig
 
     config = EmulatorConfig(products=args.products, seed=args.seed, latency_s=args.latency_ms / 1000)
-    print(f"akeneo-sync emulator: {args.products} products (seed {args.seed}) on http://{args.host}:{args.port}",
-          file=sys.stderr)
+    print(
+        f"akeneo-sync emulator: {args.products} products (seed {args.seed}) on http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
     uvicorn.run(create_app(config), host=args.host, port=args.port, http="h11", log_level="warning")
     return 0
 
@@ -59,6 +62,10 @@ def _cmd_web(args: argparse.Namespace) -> int:
     # Imported late: the web stack (FastAPI, the broker) is not needed by the other commands.
     from akeneo_sync.web.server import serve
 
+    # uvicorn shuts down gracefully on SIGTERM, then restores the previous handler and raises the
+    # signal again: with the default handler the process dies of it (exit -15 / 143), which reads
+    # as a crash in the pod's last state. A no-op handler makes a requested stop exit 0.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     return serve(settings, host=args.host, port=args.port)
 
 

@@ -41,12 +41,13 @@ def _settings() -> Settings:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run dramatiq worker processes in the foreground (SIGTERM: graceful; SIGKILL: nothing lost)."""
+    from akeneo_sync.worker.cpus import default_processes
     from akeneo_sync.worker.process import exec_worker
 
     settings = load_settings()
     settings.require("encryption_key")
     exec_worker(
-        processes=args.processes,
+        processes=args.processes or default_processes(),
         threads=args.threads,
         metrics_dir=Path(args.metrics_dir),
         metrics_port=settings.metrics_port,
@@ -60,13 +61,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     # the workers, inherited from a shared environment) would only make it write files — into a
     # directory the worker empties at start.
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    from prometheus_client import start_http_server
+    from prometheus_client import REGISTRY, start_http_server
 
-    from akeneo_sync.metrics import QUEUE_DEPTH
+    from akeneo_sync.metrics import QUEUE_DEPTH, tenant_label
     from akeneo_sync.observability import initialize_series
     from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
     from akeneo_sync.worker.broker import build_broker
     from akeneo_sync.worker.enqueue import StateScheduleSource
+    from akeneo_sync.worker.fleet import FleetCollector, FleetRefresher, read_fleet
     from akeneo_sync.worker.scheduler import Cadence, Scheduler
 
     settings = _settings()
@@ -95,9 +97,16 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         instance_id=f"{socket.gethostname()}-{os.getpid()}",
     )
 
+    fleet = FleetCollector(tenant_label)
+    REGISTRY.register(fleet)
+    refresher = FleetRefresher(
+        fleet, lambda: read_fleet(plane.state, SystemClock(), [DEFAULT_QUEUE]), SystemClock(), args.fleet_interval
+    )
+
     def measure_queues() -> None:
         for queue, depth in queue_depths(plane.redis, [DEFAULT_QUEUE]).items():
             QUEUE_DEPTH.labels(queue=queue).set(depth)
+        refresher.tick(leader=scheduler.lease.current_holder() == scheduler.lease.holder)
 
     log.info("scheduler_started", instance=scheduler.lease.holder)
     scheduler.run(stop, on_tick=measure_queues)
@@ -212,7 +221,9 @@ def _replay(settings: Settings, plane: ControlPlane, tenants: list[str], catalog
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the process and operator sub-commands."""
     worker = commands.add_parser("worker", help="run dramatiq worker processes (foreground)")
-    worker.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    worker.add_argument(
+        "--processes", type=_positive, default=None, help="default: the container's CPU quota (cgroup), else its cores"
+    )
     worker.add_argument("--threads", type=int, default=8)
     worker.add_argument("--metrics-dir", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", "/tmp/akeneo-sync-metrics"))  # noqa: S108
     worker.set_defaults(handler=cmd_worker)
@@ -220,6 +231,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     scheduler = commands.add_parser("scheduler", help="enqueue polls, incremental syncs and reconciliations")
     scheduler.add_argument("--metrics-port", type=int, default=0, help="default: AKENEO_SYNC_METRICS_PORT")
     scheduler.add_argument("--metrics-host", default="0.0.0.0")  # noqa: S104 -- scraped from other pods
+    scheduler.add_argument(
+        "--fleet-interval",
+        type=float,
+        default=15.0,
+        help="seconds between two reads of the fleet's health from Redis by the leader (default 15)",
+    )
     scheduler.set_defaults(handler=cmd_scheduler)
 
     tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")
@@ -261,10 +278,16 @@ def _token(args: argparse.Namespace) -> str:
     return str(args.token or os.environ.get(TOKEN_ENV, ""))
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _tenants_checked(args: argparse.Namespace) -> int:
     if args.action == "add" and not (args.pim_url and (args.token or os.environ.get(TOKEN_ENV))):
         print(f"akeneo-sync: tenants add needs --pim-url and a token (--token -, ${TOKEN_ENV} or --token)",
               file=sys.stderr)
         return 2
     return cmd_tenants(args)
-

@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-import fakeredis
 import httpx
+import redis
 from cryptography.fernet import Fernet
 from prometheus_client import REGISTRY
 
 from akeneo_sync.akeneo.oauth import authorize_url, exchange_code, new_state
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
-from akeneo_sync.errors import AkeneoSyncError
+from akeneo_sync.errors import AkeneoSyncError, ConfigError
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.settings import CatalogSpec, Settings
 from akeneo_sync.state import Slot, StoredToken
@@ -42,6 +42,18 @@ __all__ = ["DemoOptions", "run_demo"]
 CLIENT_ID: Final = "akeneo-sync-demo"
 CLIENT_SECRET: Final = "demo-secret-not-for-production"  # noqa: S105 -- the emulator's demo app
 CALLBACK: Final = "http://127.0.0.1:8000/callback"
+
+
+def in_process_redis() -> redis.Redis:
+    """The demo's Redis: fakeredis, an extra (`akeneo-sync[demo]`) the production image leaves out."""
+    try:
+        import fakeredis
+    except ImportError as exc:
+        raise ConfigError(
+            "akeneo-sync demo needs an in-process Redis: pip install 'akeneo-sync[demo]'"
+            " (the container image installs only what web, worker and scheduler need)"
+        ) from exc
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer())
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +170,7 @@ def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> in
         say(f"1. Connect: {pim.base_url} sends the user to the app, which exchanges the code\n")
         token = demo.activate()
 
-        redis_client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        redis_client = in_process_redis()
         target = SqliteTarget(settings.target_url)
         runtime = build_runtime(settings, redis_client, clock=SystemClock(), stop=StopFlag(), target=target,
                                 fleet_wide_limits=False)

@@ -24,6 +24,8 @@ __all__ = [
     "DEAD_LETTERS",
     "DELETES_DEFERRED",
     "EVENTS_RECEIVED",
+    "HTTP_REQUESTS",
+    "HTTP_REQUEST_DURATION",
     "LAST_SUCCESS_TIMESTAMP",
     "PIM_REQUESTS",
     "PIM_REQUEST_DURATION",
@@ -112,6 +114,19 @@ QUEUE_DEPTH: Final = Gauge(
 EVENTS_RECEIVED: Final = Counter(
     f"{PREFIX}_events_received", "Event Platform events received, by type and outcome.", ["type", "outcome"]
 )
+# The web side's requests, by route *template* (`/v1/tenants/{tenant}/...`, or `unmatched`):
+# never the raw path, whose values are unbounded.
+HTTP_REQUESTS: Final = Counter(
+    f"{PREFIX}_http_requests",
+    "HTTP requests served by the web side, by route and status.",
+    ["method", "route", "status"],
+)
+HTTP_REQUEST_DURATION: Final = Histogram(
+    f"{PREFIX}_http_request_duration_seconds",
+    "Time to serve an HTTP request of the web side, by route.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 
 ALL_METRICS: Final = (
     PRODUCTS,
@@ -130,6 +145,8 @@ ALL_METRICS: Final = (
     TARGET_PUSH_DURATION,
     QUEUE_DEPTH,
     EVENTS_RECEIVED,
+    HTTP_REQUESTS,
+    HTTP_REQUEST_DURATION,
 )
 
 _tenant_labels = True

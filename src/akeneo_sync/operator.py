@@ -16,6 +16,7 @@ import redis
 
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TenantConflictError
+from akeneo_sync.redis_connect import connect
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.state.catalogs import ACTION_NEEDED
@@ -38,7 +39,7 @@ class ControlPlane:
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> ControlPlane:
         """Connect to `REDIS_URL` and bind the actors to a broker on it, so they can be sent."""
         cipher = TokenCipher(settings.secret("encryption_key"))
-        client = redis.Redis.from_url(settings.redis_url)
+        client = connect(settings.redis_url)
         state = StateStore(client, cipher=cipher, clock=clock or SystemClock())
         # Late: the actors pull in the metrics, which `akeneo-sync worker` must not load before
         # it has set PROMETHEUS_MULTIPROC_DIR up (see worker/process.py).

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def test_importing_the_cli_loads_no_metrics_module() -> None:
     code = (
@@ -13,3 +15,13 @@ def test_importing_the_cli_loads_no_metrics_module() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_demo_names_its_extra_when_fakeredis_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The production image installs the runtime lock only (no extras): no fakeredis there.
+    from akeneo_sync.demo import in_process_redis
+    from akeneo_sync.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "fakeredis", None)  # what `import fakeredis` meets when absent
+    with pytest.raises(ConfigError, match=r"akeneo-sync\[demo\]"):
+        in_process_redis()

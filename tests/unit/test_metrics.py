@@ -21,6 +21,9 @@ DESIGN = {
     "akeneo_sync_target_push_duration_seconds": {"target"},
     "akeneo_sync_queue_depth": {"queue"},
     "akeneo_sync_events_received": {"type", "outcome"},
+    # The web side's request metrics, by route template (never a raw path).
+    "akeneo_sync_http_requests": {"method", "route", "status"},
+    "akeneo_sync_http_request_duration_seconds": {"method", "route"},
 }
 
 

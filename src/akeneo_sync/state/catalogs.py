@@ -23,6 +23,8 @@ from akeneo_sync.state.keys import Keys
 __all__ = ["ACTION_NEEDED", "COUNT_FIELDS", "GONE", "CatalogRecord", "CatalogStatus", "CatalogStore"]
 
 COUNT_FIELDS = ("upserted", "skipped", "deleted", "failed")
+# The `outcome` of a successful run (sync.summary.Outcome.SUCCESS; state does not import sync).
+SUCCESS = "success"
 
 
 class CatalogStatus(StrEnum):
@@ -80,6 +82,9 @@ class CatalogRecord:
     updated_at: float = 0.0
     # When the app first found the catalog deleted in the PIM (the purge grace runs from here).
     deleted_at: float | None = None
+    # When a run last succeeded (None: never). Records written before the field existed fall
+    # back to `last_run_at` when their last run succeeded.
+    last_success_at: float | None = None
 
     @property
     def is_live(self) -> bool:
@@ -126,6 +131,8 @@ class CatalogStore:
             counts={name: as_int(fields, f"count_{name}") for name in COUNT_FIELDS},
             updated_at=as_float(fields, "updated_at") or 0.0,
             deleted_at=as_float(fields, "deleted_at"),
+            last_success_at=as_float(fields, "last_success_at")
+            or (as_float(fields, "last_run_at") if fields.get("last_outcome") == SUCCESS else None),
         )
 
     def require(self, tenant: str, catalog_id: str) -> CatalogRecord:
@@ -185,6 +192,8 @@ class CatalogStore:
         }
         if watermark is not None:
             fields["watermark"] = repr(watermark)
+        if outcome == SUCCESS:
+            fields["last_success_at"] = fields["last_run_at"]
         pipe.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
         pipe.sadd(self._keys.catalogs(tenant), catalog_id)
         return pipe

@@ -12,6 +12,7 @@ from redis.client import Pipeline
 
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import ConfigError
+from akeneo_sync.redis_connect import connect
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.catalogs import CatalogStore
 from akeneo_sync.state.checkpoints import CheckpointStore, Slot
@@ -51,7 +52,7 @@ class StateStore:
     @classmethod
     def from_url(cls, url: str, *, cipher: TokenCipher, clock: Clock, prefix: str = DEFAULT_PREFIX) -> StateStore:
         """A store on the Redis at `url` (`REDIS_URL`)."""
-        return cls(redis.Redis.from_url(url), cipher=cipher, clock=clock, prefix=prefix)
+        return cls(connect(url), cipher=cipher, clock=clock, prefix=prefix)
 
     def transaction(self) -> Pipeline:
         """A MULTI/EXEC pipeline; queue `stage_*` calls on it, then `commit` it."""

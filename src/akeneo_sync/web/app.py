@@ -24,6 +24,7 @@ from akeneo_sync.web.flusher import BatchFlusher
 from akeneo_sync.web.guard import PimUrlChecker, RateLimiter
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
+from akeneo_sync.web.request_metrics import install_request_metrics
 from akeneo_sync.web.routing import SubscriptionRoutes
 from akeneo_sync.web.urlcheck import PimUrlPolicy, system_resolver
 
@@ -85,6 +86,7 @@ def create_app(
                   description="Akeneo app back end: activation, Event Platform receiver, sync API.")
     for module in (activation, events, notifications, api, health):
         app.include_router(module.build_router(ctx))
+    install_request_metrics(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

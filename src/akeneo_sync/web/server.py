@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import redis
-import redis.asyncio
 import uvicorn
 from fastapi import FastAPI
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.observability import initialize_series
+from akeneo_sync.redis_connect import connect, connect_async
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, TokenCipher
 from akeneo_sync.web.app import create_app
@@ -24,7 +23,8 @@ def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> Fa
     """The web app wired from settings: Redis state store, Dramatiq broker, system clock and DNS."""
     config = WebConfig.from_settings(settings)
     initialize_series()
-    client = redis.Redis.from_url(settings.redis_url)
+    # Timeouts and keepalive: a half-open connection must fail a request, not hang the pod.
+    client = connect(settings.redis_url)
     store = StateStore(client, cipher=TokenCipher(settings.secret("encryption_key")), clock=SystemClock())
     if enqueuer is None:
         enqueuer = BrokerEnqueuer(
@@ -32,7 +32,7 @@ def build_web_app(settings: Settings, *, enqueuer: Enqueuer | None = None) -> Fa
             enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.is_live],
         )
     return create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock(),
-                      async_redis=redis.asyncio.Redis.from_url(settings.redis_url))
+                      async_redis=connect_async(settings.redis_url))
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> int:

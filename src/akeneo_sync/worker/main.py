@@ -6,13 +6,13 @@ only then the actors module (actors bind to the global broker when they are decl
 
 from __future__ import annotations
 
-import redis
 from dramatiq.middleware.prometheus import Prometheus
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.metrics import set_tenant_labels
 from akeneo_sync.observability import initialize_series
+from akeneo_sync.redis_connect import connect
 from akeneo_sync.settings import load_settings
 from akeneo_sync.worker.broker import build_broker, install_broker
 from akeneo_sync.worker.runtime import build_runtime, install_runtime
@@ -23,7 +23,7 @@ configure_logging(settings.log_format, settings.log_level)
 set_tenant_labels(settings.metrics_tenant_labels)
 initialize_series()
 stop = StopFlag()
-client = redis.Redis.from_url(settings.redis_url)
+client = connect(settings.redis_url)
 broker = install_broker(
     build_broker(
         client,

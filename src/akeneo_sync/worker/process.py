@@ -3,8 +3,10 @@
 `akeneo-sync worker` prepares the environment and re-executes Python as ``python -m dramatiq
 akeneo_sync.worker.main``: prometheus_client picks multiprocess mode when it is first imported,
 so ``PROMETHEUS_MULTIPROC_DIR`` must be in the environment before any of our modules load
-(TOOLING.md §2.6 — otherwise the exposition server serves an empty body). The directory is
-emptied first: files of dead PIDs from an earlier run would otherwise be summed into this one.
+— otherwise the exposition server serves an empty body). The directory is emptied first: files
+of dead PIDs from an earlier run would otherwise be summed into this one. It is emptied, never
+removed: in the pod it is an emptyDir mount point, and removing a mount point fails with EBUSY
+(every worker pod crash-looped on that).
 Dramatiq's master forwards SIGTERM to the workers, which finish their page and checkpoint.
 """
 
@@ -25,10 +27,14 @@ SHUTDOWN_TIMEOUT_MS: Final = 60_000
 
 
 def prepare_metrics_dir(path: Path, *, port: int, host: str = "0.0.0.0") -> dict[str, str]:  # noqa: S104
-    """Empty `path` and return the env that points prometheus_client and dramatiq at it."""
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+    """Empty `path` (keeping the directory itself) and return the env pointing prometheus_client
+    and dramatiq at it."""
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
     return {
         "PROMETHEUS_MULTIPROC_DIR": str(path),
         "dramatiq_prom_db": str(path),

@@ -11,7 +11,8 @@ import pytest
 from akeneo_sync.errors import CatalogDisabledError, MappingSchemaMissingError, PimError
 
 PIM = "https://pim.example.com"  # the scripted PIM's base URL (see conftest.py)
-API = f"{PIM}/api/rest/v1/catalogs/c1"
+CATALOG = "8a1bd2c6-4a9e-4c3d-9a51-6f0e2b7d1c01"  # catalog ids are UUIDs (the client refuses others)
+API = f"{PIM}/api/rest/v1/catalogs/{CATALOG}"
 NO_SCHEMA = "Impossible to map products: no product mapping schema available for this catalog."
 SCHEMA = {
     "$schema": "https://api.akeneo.com/mapping/product/1.0.3/schema",
@@ -30,24 +31,24 @@ def page(items: list[object], next_href: str | None = None) -> httpx.Response:
 
 def catalog(enabled: bool) -> httpx.Response:
     return httpx.Response(
-        200, json={"id": "c1", "name": "Store", "enabled": enabled, "managed_currencies": [], "managed_locales": []}
+        200, json={"id": CATALOG, "name": "Store", "enabled": enabled, "managed_currencies": [], "managed_locales": []}
     )
 
 
 @pytest.mark.parametrize(
     "href",
     [
-        "http://pim.example.com/api/rest/v1/catalogs/c1/product-uuids?search_after=u1&limit=10",
-        "http://PIM.example.com:80/api/rest/v1/catalogs/c1/product-uuids?search_after=u1&limit=10",
-        "/api/rest/v1/catalogs/c1/product-uuids?search_after=u1&limit=10",
+        f"http://pim.example.com/api/rest/v1/catalogs/{CATALOG}/product-uuids?search_after=u1&limit=10",
+        f"http://PIM.example.com:80/api/rest/v1/catalogs/{CATALOG}/product-uuids?search_after=u1&limit=10",
+        f"/api/rest/v1/catalogs/{CATALOG}/product-uuids?search_after=u1&limit=10",
     ],
 )
 def test_a_next_link_on_the_pims_host_is_rebuilt_on_the_pim_base(make_kit: MakeKit, href: str) -> None:
     # An http:// link from behind a TLS-terminating proxy, or a path-only one, is the PIM's.
     kit = make_kit(page(["u1"], href), page(["u2"]))
 
-    first = kit.client.product_uuids_page("c1", limit=10)
-    second = kit.client.product_uuids_page("c1", next_url=first.next_url)
+    first = kit.client.product_uuids_page(CATALOG, limit=10)
+    second = kit.client.product_uuids_page(CATALOG, next_url=first.next_url)
 
     assert first.next_url == f"{API}/product-uuids?search_after=u1&limit=10"
     assert second.items == ["u2"]
@@ -57,17 +58,17 @@ def test_a_next_link_on_the_pims_host_is_rebuilt_on_the_pim_base(make_kit: MakeK
 @pytest.mark.parametrize(
     "href",
     [
-        "https://evil.example.com/api/rest/v1/catalogs/c1/product-uuids?search_after=u1",
-        "https://pim.example.com.evil.example/api/rest/v1/catalogs/c1/product-uuids",
-        "https://pim.example.com@evil.example/api/rest/v1/catalogs/c1/product-uuids",
-        "//evil.example/api/rest/v1/catalogs/c1/product-uuids",
+        f"https://evil.example.com/api/rest/v1/catalogs/{CATALOG}/product-uuids?search_after=u1",
+        f"https://pim.example.com.evil.example/api/rest/v1/catalogs/{CATALOG}/product-uuids",
+        f"https://pim.example.com@evil.example/api/rest/v1/catalogs/{CATALOG}/product-uuids",
+        f"//evil.example/api/rest/v1/catalogs/{CATALOG}/product-uuids",
     ],
 )
 def test_a_next_link_to_any_other_host_is_refused_with_the_host_named(make_kit: MakeKit, href: str) -> None:
     kit = make_kit(page(["u1"], href))
 
     with pytest.raises(PimError, match=r"another host than the PIM \(.*evil\.example"):
-        kit.client.product_uuids_page("c1")
+        kit.client.product_uuids_page(CATALOG)
     assert len(kit.pim.requests) == 1
 
 
@@ -90,14 +91,14 @@ def test_no_mapping_schema_on_an_enabled_catalog_pushes_the_schema_again_and_car
         mapping_schemas=lambda catalog_id: SCHEMA,
     )
 
-    found = kit.client.mapped_products_page("c1")
+    found = kit.client.mapped_products_page(CATALOG)
 
     assert found.items == [{"uuid": "u1"}]
     assert [(r.method, r.url.path) for r in kit.pim.requests] == [
-        ("GET", "/api/rest/v1/catalogs/c1/mapped-products"),
-        ("GET", "/api/rest/v1/catalogs/c1"),
-        ("PUT", "/api/rest/v1/catalogs/c1/mapping-schemas/product"),
-        ("GET", "/api/rest/v1/catalogs/c1/mapped-products"),
+        ("GET", f"/api/rest/v1/catalogs/{CATALOG}/mapped-products"),
+        ("GET", f"/api/rest/v1/catalogs/{CATALOG}"),
+        ("PUT", f"/api/rest/v1/catalogs/{CATALOG}/mapping-schemas/product"),
+        ("GET", f"/api/rest/v1/catalogs/{CATALOG}/mapped-products"),
     ]
     assert kit.pim.requests[2].read() == httpx.Request("PUT", PIM, json=SCHEMA).read()
 
@@ -111,7 +112,7 @@ def test_a_single_mapped_product_without_schema_pushes_it_again_too(make_kit: Ma
         mapping_schemas=lambda catalog_id: SCHEMA,
     )
 
-    assert kit.client.get_mapped_product("c1", "u1") == {"uuid": "u1"}
+    assert kit.client.get_mapped_product(CATALOG, "u1") == {"uuid": "u1"}
     assert [r.method for r in kit.pim.requests] == ["GET", "GET", "PUT", "GET"]
 
 
@@ -123,7 +124,7 @@ def test_the_same_body_on_a_disabled_catalog_is_a_disabled_catalog_and_nothing_i
     )
 
     with pytest.raises(CatalogDisabledError):
-        kit.client.mapped_products_page("c1")
+        kit.client.mapped_products_page(CATALOG)
     assert [r.method for r in kit.pim.requests] == ["GET", "GET"]
 
 
@@ -137,7 +138,7 @@ def test_a_schema_that_does_not_cure_the_answer_is_not_a_disabled_catalog(make_k
     )
 
     with pytest.raises(MappingSchemaMissingError) as caught:
-        kit.client.mapped_products_page("c1")
+        kit.client.mapped_products_page(CATALOG)
     assert not isinstance(caught.value, CatalogDisabledError)
     assert [r.method for r in kit.pim.requests] == ["GET", "GET", "PUT", "GET"]
 
@@ -148,7 +149,7 @@ def test_an_enabled_catalog_the_app_has_no_schema_for_is_not_a_disabled_catalog(
     )
 
     with pytest.raises(MappingSchemaMissingError, match="none configured"):
-        kit.client.mapped_products_page("c1")
+        kit.client.mapped_products_page(CATALOG)
     assert [r.method for r in kit.pim.requests] == ["GET", "GET"]
 
 
@@ -157,5 +158,5 @@ def test_product_uuids_never_ask_for_the_schema(make_kit: MakeKit) -> None:
     kit = make_kit(httpx.Response(200, json={"error": "disabled"}), mapping_schemas=lambda catalog_id: SCHEMA)
 
     with pytest.raises(CatalogDisabledError):
-        kit.client.product_uuids_page("c1")
+        kit.client.product_uuids_page(CATALOG)
     assert len(kit.pim.requests) == 1

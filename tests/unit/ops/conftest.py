@@ -19,13 +19,23 @@ from ops_support import (
 )
 
 from akeneo_sync.metrics import ALL_METRICS
+from akeneo_sync.state.catalogs import CatalogStatus
+from akeneo_sync.worker.fleet import Backlog, CatalogHealth, FleetCollector, FleetSnapshot
+
+
+def _fleet_series() -> dict[str, frozenset[str]]:
+    """Series name -> labels of what the scheduler leader's fleet collector exposes."""
+    collector = FleetCollector()
+    catalog = CatalogHealth("t", "c", True, CatalogStatus.IDLE, 1.0, 1.0)
+    collector.update(leader=True, snapshot=FleetSnapshot(0.0, Backlog(0, 0, 0), [catalog], {"t": (True, 0)}))
+    return {s.name: frozenset(s.labels) for family in collector.collect() for s in family.samples}
 
 
 @pytest.fixture(scope="session")
 def known_metrics() -> frozenset[str]:
     """Every metric name a dashboard or alert may select."""
     ours = set().union(*(exposed_names(m) for m in ALL_METRICS))
-    return frozenset(ours | DRAMATIQ_METRICS | {"up"})
+    return frozenset(ours | set(_fleet_series()) | DRAMATIQ_METRICS | {"up"})
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +43,7 @@ def known_labels() -> dict[str, frozenset[str]]:
     """Metric name -> the labels its series can carry (its own, `le` on buckets, target labels)."""
     out = {name: labels for m in ALL_METRICS for name, labels in exposed_labels(m).items()}
     out |= {name: DRAMATIQ_LABELS | ({"le"} if name.endswith("_bucket") else set()) for name in DRAMATIQ_METRICS}
+    out |= _fleet_series()
     out["up"] = frozenset()
     return {name: labels | TARGET_LABELS for name, labels in out.items()}
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +133,15 @@ def label_uses(expr: str) -> list[tuple[set[str], set[str]]]:
 
     promql_parser.walk(promql_parser.parse(expr), visit)
     return uses
+
+
+def render_overlay(overlay: str, *, fallback: bool = False) -> list[dict[str, Any]]:
+    """`kubectl kustomize deploy/overlays/<overlay>` (what CI applies), or the fallback renderer
+    validate-deploy.sh uses without kubectl."""
+    directory = ROOT / "deploy" / "overlays" / overlay
+    if fallback or shutil.which("kubectl") is None:
+        command = [sys.executable, str(ROOT / "scripts/deploy-check/render_fallback.py"), str(directory)]
+    else:
+        command = ["kubectl", "kustomize", str(directory)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]

@@ -60,6 +60,23 @@ def test_tenant_dashboard_queries_on_tenant_metrics_filter_by_tenant(dashboards:
             assert 'tenant=~"$tenant"' in target["expr"], panel["title"]
 
 
+def test_every_query_and_variable_is_narrowed_to_the_namespace_variable(
+    dashboards: dict[str, dict[str, Any]],
+) -> None:
+    for name, dash in dashboards.items():
+        variables = {v["name"]: v for v in dash["templating"]["list"]}
+        assert variables["namespace"]["includeAll"] is True, name
+        for var in variables.values():
+            if var["type"] == "query" and var["name"] != "namespace":
+                assert 'namespace=~"$namespace"' in var["query"]["query"], (name, var["name"])
+        for panel in all_panels(dash):
+            for target in panel.get("targets", []):
+                expr = grafana_to_promql(target["expr"].replace('namespace=~"$namespace"', "NS"))
+                # Every selector carries the matcher: none is left without it.
+                for metric in selected_metrics(grafana_to_promql(target["expr"])):
+                    assert f"{metric}{{NS" in expr, (name, panel["title"], metric)
+
+
 def test_the_overview_shows_every_area_operators_watch(dashboards: dict[str, dict[str, Any]]) -> None:
     used: set[str] = set()
     for panel in all_panels(dashboards["akeneo-sync-overview.json"]):
@@ -75,8 +92,14 @@ def test_the_overview_shows_every_area_operators_watch(dashboards: dict[str, dic
         "akeneo_sync_dead_letters_total",
         "dramatiq_message_errors_total",
         "akeneo_sync_queue_depth",
-        "akeneo_sync_catalog_lag_seconds",
-        "akeneo_sync_last_success_timestamp_seconds",
+        # Catalog health from Redis (the scheduler leader): present after a rollout.
+        "akeneo_sync_fleet_catalog_lag_seconds",
+        "akeneo_sync_fleet_catalog_last_success_timestamp_seconds",
+        "akeneo_sync_fleet_catalog_state",
+        "akeneo_sync_fleet_backlog_messages",  # KEDA's signal
+        "akeneo_sync_scheduler_leader",
+        "akeneo_sync_http_requests_total",  # web rate and status
+        "akeneo_sync_http_request_duration_seconds_bucket",  # web latency
         "akeneo_sync_sync_runs_total",  # runs by outcome
     }
     assert wanted <= used, sorted(wanted - used)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import math
+import re
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from ops_support import render_overlay
 from pydantic import SecretStr
 
 from akeneo_sync.errors import ConfigError
@@ -86,17 +90,48 @@ def test_the_scheduler_runs_two_replicas(manifests: dict[str, list[Doc]]) -> Non
     assert dep["spec"]["template"]["spec"]["containers"][0]["args"] == ["scheduler"]
 
 
-def test_the_configmap_holds_only_known_non_secret_settings(manifests: dict[str, list[Doc]]) -> None:
-    data = _find(manifests, "base/configmap.yaml", "ConfigMap", "akeneo-sync")["data"]
+def _generated(overlay: str, kind: str) -> Doc:
+    """The rendered ConfigMap or Secret named `akeneo-sync-<hash>` (kustomize's generators)."""
+    (doc,) = [
+        d for d in render_overlay(overlay) if d["kind"] == kind and d["metadata"]["name"].startswith("akeneo-sync-")
+    ]
+    return doc
+
+
+def _example_secrets() -> dict[str, str]:
+    data = _generated("dev", "Secret")["data"]
+    return {k: base64.b64decode(v).decode() for k, v in data.items()}
+
+
+def test_settings_and_secrets_are_generated_with_a_hash_every_pod_reads(manifests: dict[str, list[Doc]]) -> None:
+    # A changed setting is a new name, so a new pod template: `kubectl apply -k` rolls the pods.
+    for overlay in ("dev", "prod"):
+        docs = render_overlay(overlay)
+        config = _generated(overlay, "ConfigMap")["metadata"]["name"]
+        assert re.fullmatch(r"akeneo-sync-[a-z0-9]{10}", config)
+        secret = _generated("dev", "Secret")["metadata"]["name"] if overlay == "dev" else "akeneo-sync"
+        for dep in (d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].startswith("akeneo-sync")):
+            (container,) = dep["spec"]["template"]["spec"]["containers"]
+            assert container["envFrom"] == [{"configMapRef": {"name": config}}, {"secretRef": {"name": secret}}]
+    # The overlays' own values land in the generated ConfigMap (merge), and change its hash.
+    assert _generated("prod", "ConfigMap")["data"]["AKENEO_SYNC_REDIS_URL"].startswith(
+        "redis://redis.akeneo-sync-infra"
+    )
+    assert _generated("dev", "ConfigMap")["data"]["AKENEO_SYNC_LOG_LEVEL"] == "DEBUG"
+    assert _generated("dev", "ConfigMap")["metadata"]["name"] != _generated("prod", "ConfigMap")["metadata"]["name"]
+
+
+def test_the_configmap_holds_only_known_non_secret_settings() -> None:
+    data = _generated("prod", "ConfigMap")["data"]
     assert set(data) <= _env_names(secret=False), sorted(set(data) - _env_names(secret=False))
     assert "AKENEO_SYNC_REDIS_URL" in data
     assert all(isinstance(v, str) for v in data.values())
 
 
-def test_the_example_secret_holds_every_secret_setting_as_a_placeholder(manifests: dict[str, list[Doc]]) -> None:
-    secret = _find(manifests, "overlays/dev/secret.example.yaml", "Secret", "akeneo-sync")
-    assert set(secret["stringData"]) == _env_names(secret=True)
-    assert all(v.startswith("REPLACE-WITH-") for v in secret["stringData"].values())
+def test_the_example_secret_holds_every_secret_setting_as_a_placeholder() -> None:
+    secrets = _example_secrets()
+    assert set(secrets) == _env_names(secret=True)
+    assert all(v.startswith("REPLACE-WITH-") for v in secrets.values())
 
 
 def test_no_secret_is_part_of_the_base_or_prod(manifests: dict[str, list[Doc]]) -> None:
@@ -105,12 +140,39 @@ def test_no_secret_is_part_of_the_base_or_prod(manifests: dict[str, list[Doc]]) 
             assert all(d["kind"] != "Secret" for d in docs), path
 
 
-def test_prod_scales_workers_on_the_dramatiq_queue_with_a_cpu_fallback(manifests: dict[str, list[Doc]]) -> None:
+def test_prod_scales_workers_on_the_fleet_backlog_with_a_cpu_fallback(manifests: dict[str, list[Doc]]) -> None:
     so = _find(manifests, "overlays/prod/scaledobject.yaml", "ScaledObject", "akeneo-sync-worker")
     assert so["spec"]["scaleTargetRef"]["name"] == "akeneo-sync-worker"
     triggers = {t["type"]: t for t in so["spec"]["triggers"]}
-    assert triggers["redis"]["metadata"]["listName"] == "dramatiq:default"
+    assert "akeneo_sync_fleet_backlog_messages" in triggers["prometheus"]["metadata"]["query"]
     assert triggers["cpu"]["metricType"] == "Utilization"
+    # One worker pod's thread capacity: processes (its CPU limit) x threads (the CLI's default 8).
+    worker = _find(manifests, "base/worker.yaml", "Deployment", "akeneo-sync-worker")
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    capacity = math.ceil(float(container["resources"]["limits"]["cpu"])) * 8
+    assert container["args"] == ["worker"]  # no --threads/--processes: the defaults above apply
+    assert triggers["prometheus"]["metadata"]["threshold"] == str(capacity)
+
+
+def test_the_rendered_prod_overlay_leaves_the_replica_count_of_keda_targets_to_keda() -> None:
+    docs = render_overlay("prod")
+    targets = {d["spec"]["scaleTargetRef"]["name"] for d in docs if d["kind"] == "ScaledObject"}
+    assert targets == {"akeneo-sync-worker"}
+    for dep in docs:
+        if dep["kind"] == "Deployment" and dep["metadata"]["name"] in targets:
+            assert "replicas" not in dep["spec"], dep["metadata"]["name"]
+    # The others keep theirs (web: the overlay's 3; the scheduler: a leader and a stand-by).
+    counts = {d["metadata"]["name"]: d["spec"].get("replicas") for d in docs if d["kind"] == "Deployment"}
+    assert counts == {"akeneo-sync-web": 3, "akeneo-sync-scheduler": 2, "akeneo-sync-worker": None}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_the_fallback_renderer_agrees_with_kustomize(overlay: str) -> None:
+    # validate-deploy.sh and the pod-like start test use it where kubectl is missing.
+    def by_name(docs: list[Doc]) -> dict[tuple[str, str], Doc]:
+        return {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+    assert by_name(render_overlay(overlay, fallback=True)) == by_name(render_overlay(overlay))
 
 
 def test_dev_adds_a_single_redis(manifests: dict[str, list[Doc]]) -> None:
@@ -127,11 +189,9 @@ def test_kustomizations_pin_a_versioned_image_tag(manifests: dict[str, list[Doc]
     assert image["newTag"] not in {"", "latest"}
 
 
-def test_the_configmap_and_example_secret_load_as_valid_settings(
-    manifests: dict[str, list[Doc]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = _find(manifests, "base/configmap.yaml", "ConfigMap", "akeneo-sync")["data"]
-    secrets = _find(manifests, "overlays/dev/secret.example.yaml", "Secret", "akeneo-sync")["stringData"]
+def test_the_configmap_and_example_secret_load_as_valid_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = {**_generated("prod", "ConfigMap")["data"], "AKENEO_SYNC_REDIS_URL": "redis://redis:6379/0"}
+    secrets = _example_secrets()
     for name, value in {**data, **secrets}.items():
         monkeypatch.setenv(name, value)
     # The placeholder is not a Fernet key (on purpose: it must be replaced); use a real one here.
@@ -145,10 +205,8 @@ def test_the_configmap_and_example_secret_load_as_valid_settings(
     assert settings.allow_private_pim is False
 
 
-def test_the_example_encryption_key_is_rejected_until_replaced(
-    manifests: dict[str, list[Doc]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    secrets = _find(manifests, "overlays/dev/secret.example.yaml", "Secret", "akeneo-sync")["stringData"]
+def test_the_example_encryption_key_is_rejected_until_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = _example_secrets()
     monkeypatch.setenv("AKENEO_SYNC_ENCRYPTION_KEY", secrets["AKENEO_SYNC_ENCRYPTION_KEY"])
 
     with pytest.raises(ConfigError, match="AKENEO_SYNC_ENCRYPTION_KEY"):

@@ -60,7 +60,7 @@ def test_each_kind_of_broken_artifact_fails_its_check(tree: Path) -> None:
     # Dashboards: a string where the schema wants a number; a query that does not parse.
     _replace(tree / "grafana/dashboards/akeneo-sync-overview.json", '"w": 12', '"w": "12"')
     _replace(tree / "grafana/dashboards/akeneo-sync-tenant.json", "(rate(akeneo_sync_products_total", "(rate(")
-    _replace(tree / "Dockerfile", "FROM python:3.11-slim\n", "FROM python\n")
+    _replace(tree / "Dockerfile", "FROM ${PYTHON_IMAGE}\n", "FROM python\n")
 
     result = _validate(tree)
 

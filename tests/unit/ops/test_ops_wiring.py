@@ -8,21 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ops_support import render_overlay
 
 Doc = dict[str, Any]
 OVERLAYS = ("dev", "prod")
 
 
 @pytest.fixture(params=OVERLAYS)
-def overlay(request: pytest.FixtureRequest, manifests: dict[str, list[Doc]]) -> list[Doc]:
-    """Every resource of the base plus one overlay's own files (what kustomize combines)."""
-    prefixes = ("base/", f"overlays/{request.param}/")
-    return [
-        doc
-        for path, docs in manifests.items()
-        if path.startswith(prefixes) and not path.endswith("kustomization.yaml")
-        for doc in docs
-    ]
+def overlay(request: pytest.FixtureRequest) -> list[Doc]:
+    """The overlay as kustomize renders it (generated names, patches and all)."""
+    return render_overlay(request.param)
 
 
 def _of(docs: list[Doc], kind: str) -> list[Doc]:
@@ -113,3 +108,26 @@ def test_the_scaled_object_targets_the_worker_deployment(manifests: dict[str, li
     assert dep["metadata"]["name"] == target["name"]
     # KEDA's cpu trigger needs CPU requests on the target's containers.
     assert all("cpu" in c["resources"]["requests"] for c in dep["spec"]["template"]["spec"]["containers"])
+
+
+def test_every_deployment_spreads_over_zones_and_nodes(overlay: list[Doc]) -> None:
+    for dep in _of(overlay, "Deployment"):
+        if dep["metadata"]["name"] == "redis":  # the dev overlay's single throwaway Redis
+            continue
+        pod = dep["spec"]["template"]
+        keys = set()
+        for constraint in pod["spec"]["topologySpreadConstraints"]:
+            assert _selects(constraint["labelSelector"]["matchLabels"], pod["metadata"]["labels"])
+            assert constraint["whenUnsatisfiable"] == "ScheduleAnyway"  # never blocks a small cluster
+            keys.add(constraint["topologyKey"])
+        assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}, dep["metadata"]["name"]
+
+
+def test_metrics_ingress_names_no_namespace(overlay: list[Doc]) -> None:
+    # Prometheus runs in whatever namespace the cluster chose: select its pods by label instead.
+    for policy in _of(overlay, "NetworkPolicy"):
+        for rule in policy["spec"].get("ingress", []):
+            for peer in rule.get("from", []):
+                assert "kubernetes.io/metadata.name" not in str(peer.get("namespaceSelector", {})), policy
+                if "namespaceSelector" in peer:
+                    assert peer["podSelector"]["matchLabels"], policy["metadata"]["name"]
