@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ops_support import render_overlay
 
 from akeneo_sync.settings import load_settings
 from akeneo_sync.web.testing import static_resolver
@@ -17,11 +18,12 @@ PUBLIC = ["93.184.216.34"]
 
 
 def _prod_allowlist(manifests: dict[str, list[dict[str, Any]]]) -> str:
-    (kustomization,) = manifests["overlays/prod/kustomization.yaml"]
-    patches = [p["patch"] for p in kustomization["patches"] if p["target"]["kind"] == "ConfigMap"]
-    found = re.search(r"AKENEO_SYNC_PIM_URL_ALLOWLIST, value: '([^']+)'", "\n".join(patches))
-    assert found is not None, "the prod overlay sets PIM_URL_ALLOWLIST"
-    return found.group(1)
+    # What the pods get: the ConfigMap of the rendered prod overlay (generator literals included).
+    (config,) = [doc for doc in render_overlay("prod") if doc["kind"] == "ConfigMap" and doc["metadata"]["name"]
+                 .startswith("akeneo-sync")]
+    found = config["data"].get("AKENEO_SYNC_PIM_URL_ALLOWLIST")
+    assert found, "the prod overlay sets PIM_URL_ALLOWLIST"
+    return str(found)
 
 
 @pytest.mark.parametrize(
