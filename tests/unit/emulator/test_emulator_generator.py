@@ -130,3 +130,30 @@ def test_reset_restores_the_seeded_products() -> None:
 
     assert [p.uuid for p in store.selected(catalog())] == before
     assert store.catalogs_of("app") == []
+
+
+def test_the_bulk_import_profile_bunches_most_dates_in_one_import() -> None:
+    count = 20_000
+    data = generate_dataset(count, 1, UNTIL, HISTORY, "bulk-import")
+    import_end = UNTIL - 7 * 86_400
+    import_s = count * 0.6 / 500  # 24 s at 500 products/s
+
+    before = [u for u in data.updated if u < import_end - import_s]
+    during = [u for u in data.updated if import_end - import_s <= u < import_end]
+    after = [u for u in data.updated if u >= import_end]
+    assert 0.23 < len(before) / count < 0.27
+    assert 0.57 < len(during) / count < 0.63
+    assert 0.13 < len(after) / count < 0.17
+    assert min(before) >= UNTIL - 7 * 86_400 - import_s - HISTORY
+    assert max(after) <= UNTIL
+    # About 500 products per second of the import, none much above.
+    per_second = {s: during.count(s) for s in set(during)}
+    assert len(per_second) == import_s
+    assert 400 < max(per_second.values()) < 620
+    assert all(c <= u for c, u in zip(data.created, data.updated, strict=True))
+    assert generate_dataset(count, 1, UNTIL, HISTORY).updated != data.updated  # even is the default
+
+
+def test_an_unknown_date_profile_is_refused() -> None:
+    with pytest.raises(ValueError, match="bulk-import"):
+        generate_dataset(10, 1, UNTIL, HISTORY, "random")
