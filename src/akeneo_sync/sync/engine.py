@@ -43,14 +43,16 @@ from akeneo_sync.sync.batch import (
     prepare_page,
     stage_page_result,
 )
+from akeneo_sync.sync.bounds import Bounds
 from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
 from akeneo_sync.sync.checkpoint import plan_run
+from akeneo_sync.sync.cursors import Split, SplitPolicy, WindowPager
 from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
 from akeneo_sync.sync.validate import ProductValidator
-from akeneo_sync.sync.windows import WindowPager, plan_windows
+from akeneo_sync.sync.windows import plan_windows, unplanned_windows
 from akeneo_sync.targets.base import BatchContext, BatchResult, Target
 
 __all__ = ["EngineOptions", "RunControl", "SyncEngine"]
@@ -269,7 +271,8 @@ class SyncEngine:
         catalog = run.catalog
 
         def count(lo: int | None, hi: int | None) -> int | None:
-            # [lo, hi) asked as (lo - 1, hi): see windows.py on the undocumented bound semantics.
+            # [lo, hi) asked as (lo - 1, hi): exact if the PIM reads the bounds strictly, two seconds
+            # more if inclusively (bounds.py); a count only shapes the plan, it decides nothing.
             return self.source.count_products(
                 catalog,
                 updated_after=None if lo is None else _when(lo - 1),
@@ -277,34 +280,43 @@ class SyncEngine:
             )
 
         options = self.options
-        plan = plan_windows(
-            count,
-            # The tail opens `overlap_s` before the run's start, as the watermark does: a PIM whose
-            # clock is behind ours by less than that still dates a mid-run edit into the tail.
-            start=int(run.checkpoint.started_at - options.overlap_s),
-            parts=options.cursors * options.windows_per_cursor,
-            min_products=options.window_min_products,
-            concurrency=options.cursors,
-        )
-        if plan is None:
-            return
-        run.checkpoint = run.checkpoint.evolve(windows=plan.windows)
+        # The tail opens `overlap_s` before the run's start, as the watermark does: a PIM whose
+        # clock is behind ours by less than that still dates a mid-run edit into the tail.
+        start = int(run.checkpoint.started_at - options.overlap_s)
+        # One count request first: a real PIM answers it without a count (it ignores `with_count`),
+        # and the run starts from the whole past as one window, split by the cursors as they page.
+        total = count(None, start)
+        plan = None
+        if total is not None and total >= options.window_min_products:
+            plan = plan_windows(
+                count,
+                start=start,
+                parts=options.cursors * options.windows_per_cursor,
+                min_products=options.window_min_products,
+                concurrency=options.cursors,
+            )
+        windows = plan.windows if plan is not None else unplanned_windows(start)
+        run.checkpoint = run.checkpoint.evolve(windows=windows)
         self.state.checkpoints.save(self.tenant, catalog, run.slot, run.checkpoint)
-        _log.info("sync_windows_planned", tenant=self.tenant, catalog=catalog, windows=len(plan.windows),
-                  products=plan.total, count_requests=plan.requests, cursors=options.cursors)
+        _log.info("sync_windows_planned", tenant=self.tenant, catalog=catalog, windows=len(windows),
+                  products=total, counted=plan is not None, cursors=options.cursors,
+                  count_requests=1 + (plan.requests if plan is not None else 0))
 
     def _page_windows(self, run: _Run) -> None:
         catalog, limit = run.catalog, self.options.page_size
+        bounds = Bounds(inclusive=run.checkpoint.bounds_inclusive)
 
         def fetch(window: Window, url: str | None) -> Page[MappedProduct]:
             if url is not None:
                 return self.source.mapped_products_page(catalog, next_url=url, limit=limit)
-            return self.source.mapped_products_page(
-                catalog,
-                updated_after=None if window.lo is None else _when(window.lo - 1),
-                updated_before=None if window.hi is None else _when(window.hi),
-                limit=limit,
-            )
+            after, before = bounds.params(window.lo, window.hi)
+            return self.source.mapped_products_page(catalog, updated_after=after, updated_before=before, limit=limit)
+
+        def probe(second: int) -> bool:
+            # Both bounds on the same second: only an inclusive BETWEEN can answer a product.
+            at = _when(second)
+            page = self.source.product_uuids_page(catalog, updated_after=at, updated_before=at, limit=1)
+            return bool(page.items)
 
         first = self._pending_window(run)
         if first is not None:
@@ -316,12 +328,18 @@ class SyncEngine:
             if run.checkpoint.phase is not Phase.PAGES:
                 return
             self._between_pages(run)
-        with WindowPager(fetch, run.checkpoint.windows, cursors=self.options.cursors) as pager:
-            for index, page in pager:
+        options = self.options
+        policy = SplitPolicy(bounds, min_products=options.window_min_products,
+                             min_remaining=3 * options.page_size, probe=probe)
+        with WindowPager(fetch, run.checkpoint.windows, cursors=options.cursors, split=policy) as pager:
+            for index, page, split in pager:
                 run.pages_fetched += 1
-                self._push_page(run, page, Phase.DIFF, run.slot, window=index)
+                self._push_page(run, page, Phase.DIFF, run.slot, window=index, split=split,
+                                bounds_inclusive=bounds.inclusive)
                 if run.checkpoint.phase is Phase.PAGES:
                     self._between_pages(run)
+        _log.info("sync_windows_paged", tenant=self.tenant, catalog=catalog, windows=len(run.checkpoint.windows),
+                  probes=pager.probes, bounds_inclusive=bounds.inclusive)
 
     @staticmethod
     def _pending_window(run: _Run) -> int | None:
@@ -344,6 +362,8 @@ class SyncEngine:
         seen_slot: Slot | None,
         *,
         window: int | None = None,
+        split: Split | None = None,
+        bounds_inclusive: bool = False,
     ) -> None:
         prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self.validator)
         result, next_batch = self._push_products(run, prepared, window)
@@ -365,10 +385,18 @@ class SyncEngine:
             }
         else:
             windows = list(run.checkpoint.windows)
-            windows[window] = windows[window].evolve(next_url=page.next_url, started=True,
-                                                     done=page.next_url is None)
+            if split is None:
+                windows[window] = windows[window].evolve(next_url=page.next_url, started=True,
+                                                         done=page.next_url is None)
+            else:
+                # The window was cut where this page left its cursor: its first piece replaces it.
+                if split.first_new != len(windows):
+                    raise StateError(f"window pieces out of order: {split.first_new} after {len(windows)}")
+                windows[window] = split.pieces[0]
+                windows += split.pieces[1:]
             position = {"windows": tuple(windows),
-                        "phase": last_phase if all(w.done for w in windows) else Phase.PAGES}
+                        "phase": last_phase if all(w.done for w in windows) else Phase.PAGES,
+                        "bounds_inclusive": bounds_inclusive or run.checkpoint.bounds_inclusive}
         checkpoint = run.checkpoint.evolve(
             **position,
             pages=run.checkpoint.pages + 1,

@@ -122,25 +122,37 @@ def test_a_windowed_run_killed_mid_way_resumes_every_window_where_it_stopped(
     assert len(set(flaky.keys)) == len(flaky.keys) - 1, "no other key is used twice"
 
 
-def test_a_pim_without_counts_is_synced_by_one_cursor(
+def test_a_pim_without_counts_is_paged_by_every_cursor_splitting_busy_windows(
     client: AkeneoClient, pim: EmulatorHandle, catalog: str, sqlite_target: SqliteTarget, state: StateStore
 ) -> None:
-    class NoCounts:
-        """The real client, but the PIM's product-uuids answers carry no count."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(client, name)
-
-        def count_products(self, catalog_id: str, *, updated_after: datetime | None = None,
-                           updated_before: datetime | None = None) -> int | None:
-            return None
-
-    engine = SyncEngine(NoCounts(), sqlite_target, state, state.clock, tenant=TENANT,  # type: ignore[arg-type]
+    pim.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
+    pim.admin.post("/_emulator/stats/reset").raise_for_status()
+    engine = SyncEngine(NoCounts(client), sqlite_target, state, state.clock, tenant=TENANT,  # type: ignore[arg-type]
                         options=EngineOptions(**WINDOWED))
     with capture_logs() as logs:
         summary = engine.full_sync(catalog)
 
-    assert sqlite_target.products(TENANT, catalog) == expected(pim, catalog)
+    truth = expected(pim, catalog)
+    assert sqlite_target.products(TENANT, catalog) == truth
     assert summary.outcome is Outcome.SUCCESS
-    assert not [entry for entry in logs if entry["event"] == "sync_windows_planned"]
-    assert summary.pages_fetched == -(-len(expected(pim, catalog)) // 100)
+    (planned,) = [entry for entry in logs if entry["event"] == "sync_windows_planned"]
+    assert (planned["counted"], planned["windows"]) == (False, 2)
+    (paged,) = [entry for entry in logs if entry["event"] == "sync_windows_paged"]
+    assert paged["windows"] > 4, "no busy window was split"
+    assert max(_stats(pim)["max_concurrent_per_token"].values()) > 1, "the cursors never overlapped"
+    # Each piece ends with one short (or empty) page; what a piece starts from was not fetched before.
+    assert summary.pages_fetched <= -(-len(truth) // 100) + paged["windows"]
+
+
+class NoCounts:
+    """The real client, but the PIM's product-uuids answers carry no count (as a real PIM's)."""
+
+    def __init__(self, client: AkeneoClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def count_products(self, catalog_id: str, *, updated_after: datetime | None = None,
+                       updated_before: datetime | None = None) -> int | None:
+        return None
