@@ -121,13 +121,16 @@ class EmulatorProcess:
 
 
 @contextmanager
-def emulator_process(products: int, seed: int = 7) -> Iterator[EmulatorProcess]:
-    """Start `python -m akeneo_sync emulator` and wait (bounded) until it answers; stop it by pid."""
+def emulator_process(products: int, seed: int = 7, dates: str = "even") -> Iterator[EmulatorProcess]:
+    """Start `python -m akeneo_sync emulator` and wait (bounded) until it answers; stop it by pid.
+
+    `dates` is the seeded `updated` profile (`--dates`: even or bulk-import).
+    """
     port = free_port()
     started = time.monotonic()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "akeneo_sync", "emulator", "--port", str(port), "--products", str(products),
-         "--seed", str(seed)],
+         "--seed", str(seed), "--dates", dates],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -213,7 +213,7 @@ def _updated(n: int, born: int, until_s: int) -> int:
 
 
 def _bulk_import_dates(ints: list[int], count: int, until_s: int, history_s: int) -> list[int]:
-    """`updated` seconds of the bulk-import profile, drawn from bits 48-61 and 96-127 of each UUID.
+    """`updated` seconds of the bulk-import profile, drawn from bits 48-61, 64-75 and 80-99 of each UUID.
 
     UUID order is independent of these bits, so the import's products are scattered over the
     catalog's UUID order as they are in a PIM (whose pages are sorted by UUID).
@@ -224,7 +224,9 @@ def _bulk_import_dates(ints: list[int], count: int, until_s: int, history_s: int
     dates = []
     for n in ints:
         which = ((n >> 48) & 0x3FFF) / 0x4000
-        where = (n >> 96) / 2**32
+        # Low bits only: the high ones order the UUIDs, and a page (UUID order) must be a random
+        # sample of the dates, as in a PIM.
+        where = (((n >> 64) & 0xFFF) | ((n >> 80) & 0xFFFFF) << 12) / 2**32
         if which < _BEFORE_SHARE:
             dates.append(import_start - 1 - int(where * (history_s - 1)))
         elif which < _BEFORE_SHARE + _IMPORT_SHARE:

@@ -30,7 +30,7 @@ from akeneo_sync.akeneo.types import Page
 from akeneo_sync.state import Window
 from akeneo_sync.sync.bounds import Bounds, cursor_position
 
-__all__ = ["SplitPolicy", "WindowFetch", "WindowPager"]
+__all__ = ["Split", "SplitPolicy", "WindowFetch", "WindowPager", "cut_points"]
 
 T = TypeVar("T")
 
@@ -41,6 +41,8 @@ WindowFetch = Callable[[Window, str | None], Page[T]]
 _LADDER_BASE_S: Final = 60
 _LADDER_FACTOR: Final = 16
 _LADDER_STEPS: Final = 7
+# Pieces kept ready beyond the idle cursors (see `_demand`).
+_RESERVE: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +51,23 @@ class SplitPolicy:
 
     `min_products`: no split while the catalog looks smaller (one cursor is enough, and its
     pieces would cost requests). `min_remaining`: a window with fewer products left is left
-    whole. `probe(s)` asks for second `s` with both bounds equal and says whether the PIM
-    answered a product (proof of inclusive bounds, sync/bounds.py); it is tried at most
-    `max_probes` times, on windows dense enough (`probe_density` products per second) that the
-    overlap of the strict-safe bounds costs more than the probe.
+    whole. `sample(lo, hi)` returns the `updated` seconds of one page of the window's products
+    (one request; pages are in UUID order, so it is a random sample of the window's dates): a
+    window with at least `sample_min_remaining` products left is sampled once and cut at the
+    sample's quantiles, so its pieces hold about as many products each however bunched the
+    dates are; its pieces inherit their share of the sample for later cuts. Without a sample, a
+    window is cut evenly in time. `probe(s)` asks for second `s` with both bounds equal and says
+    whether the PIM answered a product (proof of inclusive bounds, sync/bounds.py); it is sent
+    for a sampled second (where a product was), at most `max_probes` times.
     """
 
     bounds: Bounds
     min_products: int = 2000
     min_remaining: int = 300
     probe: Callable[[int], bool] | None = None
-    probe_density: float = 50.0
-    max_probes: int = 8
+    max_probes: int = 2
+    sample: Callable[[int | None, int | None], list[int]] | None = None
+    sample_min_remaining: int = 1000
 
 
 @dataclass(slots=True)
@@ -74,6 +81,7 @@ class _Live:
     fetched: int = 0
     more: bool = True
     finished: bool = False
+    sample: list[int] | None = None  # sorted `updated` seconds of some of its products
 
     def span(self) -> float | None:
         if self.position is None or self.origin is None or self.fetched == 0:
@@ -87,13 +95,6 @@ class _Live:
         if span is None or self.position is None or not self.more:
             return None
         return self.fetched * (1.0 - self.position) / span
-
-    def density(self) -> float:
-        """Estimated products per second of the window (0 when unknown or unbounded)."""
-        span, lo, hi = self.span(), self.window.lo, self.window.hi
-        if span is None or lo is None or hi is None:
-            return 0.0
-        return self.fetched / span / max(1, hi - lo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,8 @@ class WindowPager(Generic[T]):
         *,
         cursors: int,
         split: SplitPolicy | None = None,
+        samples: Sequence[Sequence[int] | None] = (),
+        probes: int = 0,
     ) -> None:
         self._fetch = fetch
         self._policy = split
@@ -149,6 +152,9 @@ class WindowPager(Generic[T]):
             _Live(w, w.next_url, None if w.done else (cursor_position(w.next_url) if w.next_url else 0.0))
             for w in windows
         ]
+        # Dates the plan already sampled (per window), and bound probes it already sent.
+        for live, sample in zip(self._lives, samples, strict=False):
+            live.sample = None if sample is None else sorted(d for d in sample if _inside(d, live.window))
         self._cursors = max(1, cursors)
         self._out: queue.Queue[_Fetched[T] | object] = queue.Queue(maxsize=self._cursors)
         self._stop = threading.Event()
@@ -159,7 +165,7 @@ class WindowPager(Generic[T]):
         self._todo = [i for i, w in enumerate(windows) if not w.done and not w.tail]
         self._tails = [i for i, w in enumerate(windows) if not w.done and w.tail]
         self._body_open = len(self._todo)  # body windows not yet fetched to their last page
-        self._counts = _Counts()
+        self._counts = _Counts(probes=probes)
         self._threads: list[threading.Thread] = []
 
     def __enter__(self) -> WindowPager[T]:
@@ -192,7 +198,7 @@ class WindowPager(Generic[T]):
 
     @property
     def probes(self) -> int:
-        """Bound probes sent so far."""
+        """Bound probes sent so far (with the plan's)."""
         return self._counts.probes
 
     def close(self) -> None:
@@ -252,7 +258,7 @@ class WindowPager(Generic[T]):
                         return  # another cursor failed: the run is ending, send nothing more
                     try:
                         page = self._fetch(live.window, live.url)
-                        self._maybe_probe(live, page)
+                        self._prepare_cut(index, page)
                     except BaseException as exc:  # handed to the consumer, which re-raises it
                         self._failed.set()
                         self._put(_Fetched(index, None, exc))
@@ -290,7 +296,9 @@ class WindowPager(Generic[T]):
     # -- splitting ----------------------------------------------------------------------------
 
     def _demand(self) -> int:
-        return self._counts.idle - len(self._todo) - self._counts.hidden
+        # One piece more than the idle cursors: the next cursor to finish a window finds work
+        # at once instead of waiting for a busy window's next page.
+        return self._counts.idle + _RESERVE - len(self._todo) - self._counts.hidden
 
     def _catalog_estimate(self) -> float:
         rest = (self._lives[i].remaining() for i in self._counts.busy)
@@ -307,11 +315,11 @@ class WindowPager(Generic[T]):
             return None
         if self._catalog_estimate() < policy.min_products:
             return None
-        # Leave a window that is far from the busiest: another will be cut on its next page.
-        others = (self._lives[i].remaining() for i in self._counts.busy if i != index)
-        if remaining < 0.5 * max((r for r in others if r is not None), default=0.0):
+        # Leave a window far smaller than the busiest that can be cut: that one is cut on its next page.
+        others = (self._lives[i] for i in self._counts.busy if i != index)
+        if remaining < 0.5 * max((r for o in others if _cuttable(o.window) and (r := o.remaining())), default=0.0):
             return None
-        cuts = _cuts(window.lo, window.hi, self._demand() + 1)
+        cuts = cut_points(window.lo, window.hi, self._demand() + 1, live.sample)
         if cuts is None:
             return None
         bounds = policy.bounds
@@ -321,29 +329,50 @@ class WindowPager(Generic[T]):
             for a, b in itertools.pairwise(cuts)
         )
         position = cursor_position(next_url)
-        live.window, live.origin, live.fetched = pieces[0], position, 0
+        samples = [_within(live.sample, piece) for piece in pieces]
+        live.window, live.origin, live.fetched, live.sample = pieces[0], position, 0, samples[0]
         first_new = len(self._lives)
-        self._lives += [_Live(piece, piece.next_url, position) for piece in pieces[1:]]
+        self._lives += [
+            _Live(piece, piece.next_url, position, sample=sample)
+            for piece, sample in zip(pieces[1:], samples[1:], strict=True)
+        ]
         self._counts.hidden += len(pieces) - 1
         return Split(pieces, first_new)
 
-    def _maybe_probe(self, live: _Live, page: Page[T]) -> None:
-        """Before a dense window is cut, prove the PIM's bounds inclusive if they are (one request)."""
-        policy = self._policy
-        if policy is None or policy.probe is None or policy.bounds.inclusive or page.next_url is None:
-            return
-        lo, hi = live.window.lo, live.window.hi
-        if lo is None or hi is None or hi - lo < 2 or live.window.tail:
+    def _prepare_cut(self, index: int, page: Page[T]) -> None:
+        """Before a big window is cut: sample its dates, and prove the bounds inclusive if they are.
+
+        Runs in the cursor's thread outside the locks (each is one request); the cut itself is
+        decided when the page is handed over.
+        """
+        policy, live = self._policy, self._lives[index]
+        window = live.window
+        if policy is None or policy.sample is None or page.next_url is None or not _cuttable(window):
             return
         with self._turn:
-            # The density counts the page just fetched, not yet recorded: close enough to decide.
-            if self._demand() <= 0 or self._counts.probes >= policy.max_probes:
+            if live.sample is not None or self._demand() <= 0:
                 return
-            if live.density() < policy.probe_density:
+            # Counting the page just fetched (not yet recorded), as the cut will.
+            position = cursor_position(page.next_url)
+            span = None if position is None or live.origin is None else position - live.origin
+            if position is None or span is None or span <= 0:
                 return
-            self._counts.probes += 1
-        if policy.probe((lo + hi) // 2):
-            policy.bounds.prove_inclusive()
+            remaining = (live.fetched + len(page.items)) * (1.0 - position) / span
+            if remaining < policy.sample_min_remaining:
+                return
+            if max(self._catalog_estimate(), self._counts.fetched + remaining) < policy.min_products:
+                return
+        dates = sorted(d for d in policy.sample(window.lo, window.hi) if _inside(d, window))
+        with self._turn:
+            live.sample = dates
+        if dates and policy.probe is not None and not policy.bounds.inclusive:
+            with self._turn:
+                if self._counts.probes >= policy.max_probes:
+                    return
+                self._counts.probes += 1
+            # The median second holds a product: an inclusive BETWEEN on it answers at least that one.
+            if policy.probe(dates[len(dates) // 2]):
+                policy.bounds.prove_inclusive()
 
     def _put(self, item: _Fetched[T] | object) -> bool:
         """Hand an item to the consumer; False once the pager is closed."""
@@ -356,8 +385,26 @@ class WindowPager(Generic[T]):
         return False
 
 
-def _cuts(lo: int | None, hi: int, pieces: int) -> list[int | None] | None:
-    """Where to cut [lo, hi): a ladder of ages when unbounded below, else `pieces` even parts."""
+def _cuttable(window: Window) -> bool:
+    return not window.tail and window.hi is not None and (window.lo is None or window.hi - window.lo >= 2)
+
+
+def _inside(second: int, window: Window) -> bool:
+    return (window.lo is None or second >= window.lo) and (window.hi is None or second < window.hi)
+
+
+def _within(sample: list[int] | None, window: Window) -> list[int] | None:
+    return None if sample is None else [d for d in sample if _inside(d, window)]
+
+
+def cut_points(lo: int | None, hi: int, pieces: int, sample: list[int] | None = None) -> list[int | None] | None:
+    """Where to cut [lo, hi) into about `pieces`: at the sample's quantiles when it has enough
+    distinct seconds, else a ladder of ages when unbounded below, else even parts in time."""
+    if sample and len(sample) >= 2 * pieces:
+        inner = sorted({sample[len(sample) * i // pieces] for i in range(1, pieces)} - {lo, hi})
+        inner = [c for c in inner if (lo is None or c > lo) and c < hi]
+        if inner:
+            return [lo, *inner, hi]
     if lo is None:
         edges = [hi - _LADDER_BASE_S * _LADDER_FACTOR**k for k in range(_LADDER_STEPS - 1, 0, -1)]
         return [None, *edges, hi]

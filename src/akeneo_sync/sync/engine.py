@@ -43,7 +43,7 @@ from akeneo_sync.sync.batch import (
     prepare_page,
     stage_page_result,
 )
-from akeneo_sync.sync.bounds import Bounds
+from akeneo_sync.sync.bounds import Bounds, cursor_position
 from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
 from akeneo_sync.sync.checkpoint import plan_run
 from akeneo_sync.sync.cursors import Split, SplitPolicy, WindowPager
@@ -52,7 +52,7 @@ from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
 from akeneo_sync.sync.validate import ProductValidator
-from akeneo_sync.sync.windows import plan_windows, unplanned_windows
+from akeneo_sync.sync.windows import plan_windows, sampled_windows, unplanned_windows
 from akeneo_sync.targets.base import BatchContext, BatchResult, Target
 
 __all__ = ["EngineOptions", "RunControl", "SyncEngine"]
@@ -94,6 +94,9 @@ class EngineOptions:
     cursors: int = 1
     windows_per_cursor: int = 4
     window_min_products: int = 2000
+    # Plan the windows by count (`with_count`): only for a PIM known to answer one (the emulator's
+    # opt-in; Akeneo ignores the parameter). Otherwise one page of products samples the dates.
+    count_plan: bool = False
 
     def __post_init__(self) -> None:
         sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.diff_scan, self.uuid_batch,
@@ -111,6 +114,10 @@ class _Run:
     checkpoint: Checkpoint
     control: RunControl
     pages_fetched: int = 0
+    # The dates sampled to plan this run's windows and the bound probes sent (not checkpointed:
+    # a resumed run samples again when it cuts a window).
+    plan_sample: tuple[int, ...] | None = None
+    plan_probes: int = 0
 
 
 class _Stop(Exception):  # noqa: N818 -- internal control flow, never leaves the engine
@@ -283,24 +290,65 @@ class SyncEngine:
         # The tail opens `overlap_s` before the run's start, as the watermark does: a PIM whose
         # clock is behind ours by less than that still dates a mid-run edit into the tail.
         start = int(run.checkpoint.started_at - options.overlap_s)
-        # One count request first: a real PIM answers it without a count (it ignores `with_count`),
-        # and the run starts from the whole past as one window, split by the cursors as they page.
-        total = count(None, start)
-        plan = None
-        if total is not None and total >= options.window_min_products:
-            plan = plan_windows(
-                count,
-                start=start,
-                parts=options.cursors * options.windows_per_cursor,
-                min_products=options.window_min_products,
-                concurrency=options.cursors,
-            )
-        windows = plan.windows if plan is not None else unplanned_windows(start)
+        total: int | None = None
+        plan, requests = None, 0
+        if options.count_plan:
+            total = count(None, start)
+            if total is not None and total >= options.window_min_products:
+                plan = plan_windows(
+                    count,
+                    start=start,
+                    parts=options.cursors * options.windows_per_cursor,
+                    min_products=options.window_min_products,
+                    concurrency=options.cursors,
+                )
+        if plan is not None:
+            windows = plan.windows
+        else:
+            # No count (Akeneo's product-uuids ignores `with_count`): one page of products samples
+            # the dates; the past is cut at its quantiles, one window per cursor and one more.
+            bounds = Bounds(inclusive=run.checkpoint.bounds_inclusive)
+            dates, total = self._sample(catalog, None, start, bounds)
+            windows, requests = unplanned_windows(start), 1
+            if dates and total >= options.window_min_products:
+                requests += self._probe_bounds(catalog, dates, bounds)
+                windows = sampled_windows(start, dates, options.cursors + 1)
+                # Handed to the cursors, which would otherwise sample the same windows again.
+                run.plan_sample, run.plan_probes = tuple(dates), requests - 1
+            run.checkpoint = run.checkpoint.evolve(bounds_inclusive=bounds.inclusive)
         run.checkpoint = run.checkpoint.evolve(windows=windows)
         self.state.checkpoints.save(self.tenant, catalog, run.slot, run.checkpoint)
         _log.info("sync_windows_planned", tenant=self.tenant, catalog=catalog, windows=len(windows),
                   products=total, counted=plan is not None, cursors=options.cursors,
-                  count_requests=1 + (plan.requests if plan is not None else 0))
+                  bounds_inclusive=run.checkpoint.bounds_inclusive,
+                  plan_requests=plan.requests + 1 if plan is not None else requests + int(options.count_plan))
+
+    def _sample(self, catalog: str, lo: int | None, hi: int | None, bounds: Bounds) -> tuple[list[int], int]:
+        """The `updated` seconds of one page of the window's products and its estimated size.
+
+        Pages are in UUID order, so the dates are a random sample; the next link's UUID tells
+        which share of the UUID space the page covered.
+        """
+        after, before = bounds.params(lo, hi)
+        page = self.source.products_page(catalog, updated_after=after, updated_before=before,
+                                         limit=self.options.page_size)
+        dates = [s for product in page.items if (s := _epoch(product.get("updated"))) is not None]
+        position = cursor_position(page.next_url)
+        estimate = len(page.items) if not page.next_url or not position else int(len(page.items) / position)
+        return dates, estimate
+
+    def _probe_bounds(self, catalog: str, dates: Sequence[int], bounds: Bounds) -> bool:
+        """Ask for one sampled second with both bounds on it: only an inclusive BETWEEN answers.
+
+        A product seen there is proof (bounds.py); an empty answer proves nothing (the product
+        may have been saved again since), and the strict-safe form stays.
+        """
+        if bounds.inclusive or not dates:
+            return False
+        at = _when(sorted(dates)[len(dates) // 2])
+        if self.source.product_uuids_page(catalog, updated_after=at, updated_before=at, limit=1).items:
+            bounds.prove_inclusive()
+        return True
 
     def _page_windows(self, run: _Run) -> None:
         catalog, limit = run.catalog, self.options.page_size
@@ -312,11 +360,13 @@ class SyncEngine:
             after, before = bounds.params(window.lo, window.hi)
             return self.source.mapped_products_page(catalog, updated_after=after, updated_before=before, limit=limit)
 
+        def sample(lo: int | None, hi: int | None) -> list[int]:
+            return self._sample(catalog, lo, hi, bounds)[0]
+
         def probe(second: int) -> bool:
             # Both bounds on the same second: only an inclusive BETWEEN can answer a product.
             at = _when(second)
-            page = self.source.product_uuids_page(catalog, updated_after=at, updated_before=at, limit=1)
-            return bool(page.items)
+            return bool(self.source.product_uuids_page(catalog, updated_after=at, updated_before=at, limit=1).items)
 
         first = self._pending_window(run)
         if first is not None:
@@ -330,8 +380,12 @@ class SyncEngine:
             self._between_pages(run)
         options = self.options
         policy = SplitPolicy(bounds, min_products=options.window_min_products,
-                             min_remaining=3 * options.page_size, probe=probe)
-        with WindowPager(fetch, run.checkpoint.windows, cursors=options.cursors, split=policy) as pager:
+                             min_remaining=3 * options.page_size, probe=probe, sample=sample,
+                             sample_min_remaining=10 * options.page_size)
+        windows = run.checkpoint.windows
+        samples = [run.plan_sample] * len(windows)
+        with WindowPager(fetch, windows, cursors=options.cursors, split=policy, samples=samples,
+                         probes=run.plan_probes) as pager:
             for index, page, split in pager:
                 run.pages_fetched += 1
                 self._push_page(run, page, Phase.DIFF, run.slot, window=index, split=split,
@@ -527,6 +581,16 @@ class SyncEngine:
 
 def _when(epoch_s: int) -> datetime:
     return to_utc_datetime(float(epoch_s))
+
+
+def _epoch(value: object) -> int | None:
+    """Epoch seconds of a product's ATOM `updated` date; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value).timestamp())
+    except ValueError:
+        return None
 
 
 def _canonical(uuids: Iterable[str]) -> list[str]:

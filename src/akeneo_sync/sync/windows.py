@@ -8,8 +8,10 @@ token). The cursor is opaque (akeneo-api.md §3.4: never build it), but the `upd
 seconds, each paged by its own cursor, all through the fleet-wide fair-use limiter.
 
 A real PIM gives no count (Akeneo's product-uuids ignores `with_count`), so a run normally
-starts from `unplanned_windows`: the whole past as one window plus the tail, which the cursors
-split while they page (`cursors.py`). When a count is served (the emulator's opt-in), planning
+starts from `sampled_windows`: one page of standard-format products (UUID order, so a random
+sample of the catalog's `updated` dates) cuts the past at its quantiles into one window per
+cursor and one more, and the cursors split busy windows while they page (`cursors.py`). When the
+engine is told the PIM counts (`EngineOptions.count_plan`, for the emulator's opt-in), planning
 uses `product-uuids?with_count=true&limit=1` (one request per count): a ladder of ages back from
 the run's start, then big windows split evenly until each holds about `total / parts` products,
 then adjacent small ones merged; the cursors still split what turns out busy.
@@ -34,9 +36,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from akeneo_sync.state import Window
-from akeneo_sync.sync.cursors import WindowPager
+from akeneo_sync.sync.cursors import WindowPager, cut_points
 
-__all__ = ["CountFn", "WindowPager", "WindowPlan", "plan_windows", "unplanned_windows"]
+__all__ = ["CountFn", "WindowPager", "WindowPlan", "plan_windows", "sampled_windows", "unplanned_windows"]
 
 # Counts the products in [lo, hi) (None: unbounded); None when the PIM gives no count.
 CountFn = Callable[[int | None, int | None], int | None]
@@ -117,6 +119,20 @@ def plan_windows(
 def unplanned_windows(start: int) -> tuple[Window, ...]:
     """The windows of a run planned without a count: the past before `start`, then the tail."""
     return (Window(lo=None, hi=start), Window(lo=start, hi=None, tail=True))
+
+
+def sampled_windows(start: int, dates: Sequence[int], pieces: int) -> tuple[Window, ...]:
+    """The past before `start` cut at the quantiles of a sample of its `updated` dates, then the tail.
+
+    A page of products comes in UUID order, so its dates are a random sample of the catalog's:
+    the pieces hold about as many products each, however bunched the dates are.
+    """
+    inside = sorted(d for d in dates if d < start)
+    cuts = cut_points(None, start, pieces, inside) if len(inside) >= 2 * pieces else None
+    if cuts is None or len(cuts) < 3 or (cuts[1] is None and len(cuts) == 2):
+        return unplanned_windows(start)
+    body = tuple(Window(lo=a, hi=b) for a, b in itertools.pairwise(cuts))
+    return (*body, Window(lo=start, hi=None, tail=True))
 
 
 def _graduate(windows: list[Window], cursors: int, target: int) -> list[Window]:

@@ -157,3 +157,12 @@ def test_the_bulk_import_profile_bunches_most_dates_in_one_import() -> None:
 def test_an_unknown_date_profile_is_refused() -> None:
     with pytest.raises(ValueError, match="bulk-import"):
         generate_dataset(10, 1, UNTIL, HISTORY, "random")
+
+
+def test_bulk_import_dates_do_not_follow_uuid_order() -> None:
+    # A PIM's pages are in UUID order; each must be a random sample of the catalog's dates.
+    data = generate_dataset(20_000, 1, UNTIL, HISTORY, "bulk-import")
+    first, last = sorted(data.updated[:1000]), sorted(data.updated[-1000:])
+
+    assert abs(first[500] - last[500]) < 60
+    assert abs(first[100] - last[100]) < 30 * 86_400

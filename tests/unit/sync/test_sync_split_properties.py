@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from sync_fakes import CATALOG, TENANT, DictTarget
 
 from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
-from akeneo_sync.clock import ManualClock
+from akeneo_sync.akeneo.models import atom
+from akeneo_sync.clock import ManualClock, to_utc_datetime
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.state import Checkpoint, StateStore, TokenCipher
 from akeneo_sync.sync.engine import EngineOptions, SyncEngine
@@ -75,6 +76,14 @@ class ModelPim:
                            limit: int = 1000) -> Page[str]:
         url, items = self._page("product-uuids", next_url, updated_after, updated_before, limit)
         return Page(items=items, next_url=self._next(url, items, limit), url=url)
+
+    def products_page(self, catalog_id: str, *, next_url: str | None = None,
+                      updated_after: datetime | None = None, updated_before: datetime | None = None,
+                      limit: int = 100) -> Page[dict[str, Any]]:
+        url, items = self._page("products", next_url, updated_after, updated_before, limit)
+        with self.lock:
+            products = [{"uuid": u, "updated": atom(to_utc_datetime(self.updated[u]))} for u in items]
+        return Page(items=products, next_url=self._next(url, items, limit), url=url)
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         with self.lock:
