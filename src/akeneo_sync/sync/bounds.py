@@ -1,8 +1,8 @@
 """How a window of `updated` seconds is asked of the PIM, and where a cursor stands.
 
 A window is the half-open range [lo, hi) of whole seconds (None: unbounded). Akeneo's docs do
-not say how the bounds compare; its code (docs/akeneo.md, "updated bounds") reads one bound
-alone as strict (`>`, `<`) and both together as a BETWEEN, inclusive at both ends. An older
+not say how the bounds compare; its code (docs/full-sync.md, "Bounds") reads one bound alone as
+strict (`>`, `<`) and both together as a BETWEEN, inclusive at both ends. An older
 emulator read both as strict. So, until the run has proof of the inclusive reading:
 
 - one bound: `updated_after = lo - 1` or `updated_before = hi`, exact under both readings;

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sync_fakes import CATALOG, TENANT, DictTarget
 
-from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
 from akeneo_sync.akeneo.models import atom
+from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
 from akeneo_sync.clock import ManualClock, to_utc_datetime
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.state import Checkpoint, StateStore, TokenCipher
