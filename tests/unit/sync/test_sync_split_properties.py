@@ -61,9 +61,15 @@ class ModelPim:
     def count_products(self, catalog_id: str, **_filters: Any) -> int | None:
         return None  # Akeneo ignores `with_count`
 
-    def mapped_products_page(self, catalog_id: str, *, next_url: str | None = None,
-                             updated_after: datetime | None = None, updated_before: datetime | None = None,
-                             limit: int = 100) -> Page[MappedProduct]:
+    def mapped_products_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[MappedProduct]:
         url, items = self._page("mapped-products", next_url, updated_after, updated_before, limit)
         with self.lock:
             for u in items:
@@ -71,15 +77,27 @@ class ModelPim:
             products = [self._render(u) for u in items]
         return Page(items=products, next_url=self._next(url, items, limit), url=url)
 
-    def product_uuids_page(self, catalog_id: str, *, next_url: str | None = None,
-                           updated_after: datetime | None = None, updated_before: datetime | None = None,
-                           limit: int = 1000) -> Page[str]:
+    def product_uuids_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 1000,
+    ) -> Page[str]:
         url, items = self._page("product-uuids", next_url, updated_after, updated_before, limit)
         return Page(items=items, next_url=self._next(url, items, limit), url=url)
 
-    def products_page(self, catalog_id: str, *, next_url: str | None = None,
-                      updated_after: datetime | None = None, updated_before: datetime | None = None,
-                      limit: int = 100) -> Page[dict[str, Any]]:
+    def products_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[dict[str, Any]]:
         url, items = self._page("products", next_url, updated_after, updated_before, limit)
         with self.lock:
             products = [{"uuid": u, "updated": atom(to_utc_datetime(self.updated[u]))} for u in items]
@@ -92,8 +110,9 @@ class ModelPim:
     def _render(self, u: str) -> MappedProduct:
         return {"uuid": u, "name": f"{u[:8]} v{self.version[u]}"}
 
-    def _page(self, kind: str, next_url: str | None, after: datetime | None, before: datetime | None,
-              limit: int) -> tuple[str, list[str]]:
+    def _page(
+        self, kind: str, next_url: str | None, after: datetime | None, before: datetime | None, limit: int
+    ) -> tuple[str, list[str]]:
         if next_url is None:
             query: dict[str, str] = {"limit": str(limit)}
             for key, value in (("updated_after", after), ("updated_before", before)):
@@ -112,7 +131,8 @@ class ModelPim:
                 self.invented.append(search_after)
             both_inclusive = self.inclusive and lo is not None and hi is not None
             matching = sorted(
-                u for u, t in self.updated.items()
+                u
+                for u, t in self.updated.items()
                 if u > search_after
                 and (lo is None or (t >= lo if both_inclusive else t > lo))
                 and (hi is None or (t <= hi if both_inclusive else t < hi))
