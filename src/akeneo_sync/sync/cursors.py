@@ -9,11 +9,14 @@ the `search_after` the PIM gave that cursor (its next link, with the piece's bou
 it fetched is fetched again and nothing after it is skipped: the pieces partition the window's
 seconds, and the products after that UUID in each piece are exactly the window's rest.
 
-An unbounded window is cut on a ladder of ages (16 minutes, then x16 up to ~32 years) that finds
-the scale of the catalog's dates in one round; a bounded one into as many even pieces in time as
-cursors wait, down to one-second windows. Pieces that hold nothing cost one short request each
-and free their cursor again, so a bunch of dates is narrowed down in a few rounds while the
-other cursors keep paging. The tail window (after the run's start) is handed out only once every
+Where to cut: at the quantiles of a sample of the window's `updated` dates (one page of
+standard-format products, in UUID order so a random sample; the run's plan hands its sample
+over, and pieces inherit their share), so the pieces hold about as many products each however
+bunched the dates are. Without enough sample, an unbounded window is cut on a ladder of ages
+(16 minutes, then x16 up to ~32 years) and a bounded one into even pieces in time, down to
+one-second windows; a piece that holds nothing costs one short request and frees its cursor.
+One piece more than the idle cursors is kept ready, so a cursor that finishes a window does not
+wait for a busy window's next page. The tail window (after the run's start) is handed out only once every
 other window is fetched to its end, so a product edited during the run is seen by some cursor.
 """
 
