@@ -52,7 +52,7 @@ from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
 from akeneo_sync.sync.validate import ProductValidator
-from akeneo_sync.sync.windows import plan_windows, sampled_windows, unplanned_windows
+from akeneo_sync.sync.windows import plan_windows, sampled_windows
 from akeneo_sync.targets.base import BatchContext, BatchResult, Target
 
 __all__ = ["EngineOptions", "RunControl", "SyncEngine"]
@@ -294,7 +294,9 @@ class SyncEngine:
         plan, requests = None, 0
         if options.count_plan:
             total = count(None, start)
-            if total is not None and total >= options.window_min_products:
+            if total is not None and total < options.window_min_products:
+                return  # one cursor, as below
+            if total is not None:
                 plan = plan_windows(
                     count,
                     start=start,
@@ -309,12 +311,15 @@ class SyncEngine:
             # the dates; the past is cut at its quantiles, one window per cursor and one more.
             bounds = Bounds(inclusive=run.checkpoint.bounds_inclusive)
             dates, total = self._sample(catalog, None, start, bounds)
-            windows, requests = unplanned_windows(start), 1
-            if dates and total >= options.window_min_products:
-                requests += self._probe_bounds(catalog, dates, bounds)
-                windows = sampled_windows(start, dates, options.cursors + 1)
-                # Handed to the cursors, which would otherwise sample the same windows again.
-                run.plan_sample, run.plan_probes = tuple(dates), requests - 1
+            if total < options.window_min_products:
+                # A small catalog (most of a fleet): one cursor, its next page fetched ahead, as a
+                # plan and a tail window would cost more requests than they save.
+                _log.info("sync_windows_skipped", tenant=self.tenant, catalog=catalog, products=total)
+                return
+            requests = 1 + self._probe_bounds(catalog, dates, bounds)
+            windows = sampled_windows(start, dates, options.cursors + 1)
+            # Handed to the cursors, which would otherwise sample the same windows again.
+            run.plan_sample, run.plan_probes = tuple(dates), requests - 1
             run.checkpoint = run.checkpoint.evolve(bounds_inclusive=bounds.inclusive)
         run.checkpoint = run.checkpoint.evolve(windows=windows)
         self.state.checkpoints.save(self.tenant, catalog, run.slot, run.checkpoint)
