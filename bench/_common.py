@@ -202,6 +202,11 @@ def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", clie
         catalog = created.json()["id"]
         api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
                 headers={"Content-Type": "application/json"}).raise_for_status()
+    # Map every target to its same-named attribute, as a PIM user would (an emulator that maps
+    # them by itself has no such endpoint: 404).
+    mapped = admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
+    if mapped.status_code != 404:
+        mapped.raise_for_status()
     admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
     return Catalog(base_url, token, catalog)
 

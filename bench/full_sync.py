@@ -184,7 +184,11 @@ def profile(dates: str, products: int, latency_s: float) -> tuple[list[Run], int
                     return summary.counters, summary.duration_s
             return sync
 
-        # Counts are the emulator's opt-in (Akeneo ignores `with_count`): say when none is served.
+        # Counts are the emulator's opt-in (Akeneo ignores `with_count`); an emulator without the
+        # switch (404) serves them always. The no-count runs drop them either way (`Observed`).
+        switched = pim.admin.put("/_emulator/counts", json={"serve": True})
+        if switched.status_code != 404:
+            switched.raise_for_status()
         counted = pim_client(catalog, limiter()).count_products(catalog.catalog_id) is not None
         with_count = "planned by count, then split" if counted else "NO COUNT SERVED: same path as above"
         runs = [
