@@ -121,13 +121,16 @@ class EmulatorProcess:
 
 
 @contextmanager
-def emulator_process(products: int, seed: int = 7) -> Iterator[EmulatorProcess]:
-    """Start `python -m akeneo_sync emulator` and wait (bounded) until it answers; stop it by pid."""
+def emulator_process(products: int, seed: int = 7, dates: str = "even") -> Iterator[EmulatorProcess]:
+    """Start `python -m akeneo_sync emulator` and wait (bounded) until it answers; stop it by pid.
+
+    `dates` is the seeded `updated` profile (`--dates`: even or bulk-import).
+    """
     port = free_port()
     started = time.monotonic()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "akeneo_sync", "emulator", "--port", str(port), "--products", str(products),
-         "--seed", str(seed)],
+         "--seed", str(seed), "--dates", dates],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -199,6 +202,11 @@ def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", clie
         catalog = created.json()["id"]
         api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
                 headers={"Content-Type": "application/json"}).raise_for_status()
+    # Map every target to its same-named attribute, as a PIM user would (an emulator that maps
+    # them by itself has no such endpoint: 404).
+    mapped = admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
+    if mapped.status_code != 404:
+        mapped.raise_for_status()
     admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
     return Catalog(base_url, token, catalog)
 

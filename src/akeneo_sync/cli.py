@@ -37,11 +37,10 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     from akeneo_sync.emulator.app import create_app
     from akeneo_sync.emulator.config import EmulatorConfig
 
-    config = EmulatorConfig(products=args.products, seed=args.seed, latency_s=args.latency_ms / 1000)
-    print(
-        f"akeneo-sync emulator: {args.products} products (seed {args.seed}) on http://{args.host}:{args.port}",
-        file=sys.stderr,
-    )
+    config = EmulatorConfig(products=args.products, seed=args.seed, latency_s=args.latency_ms / 1000,
+                            date_profile=args.dates)
+    print(f"akeneo-sync emulator: {args.products} products (seed {args.seed}) on http://{args.host}:{args.port}",
+          file=sys.stderr)
     uvicorn.run(create_app(config), host=args.host, port=args.port, http="h11", log_level="warning")
     return 0
 
@@ -88,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--products", type=int, default=1_000, help="how many seeded products")
     emulator.add_argument("--seed", type=int, default=1, help="seed of the product generator")
     emulator.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API call")
+    emulator.add_argument("--dates", choices=("even", "bulk-import"), default="even",
+                          help="how seeded `updated` dates are spread (bulk-import: 60 %% saved by one import)")
     emulator.set_defaults(handler=_cmd_emulator)
 
     demo = commands.add_parser("demo", help="run the whole product in one process on the bundled emulator")

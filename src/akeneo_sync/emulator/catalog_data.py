@@ -8,6 +8,7 @@ the seed only when a product is actually served.
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any, Final
 __all__ = [
     "ATTRIBUTES",
     "CATEGORIES",
+    "DATE_PROFILES",
     "FAMILIES",
     "Dataset",
     "Values",
@@ -140,12 +142,31 @@ class Dataset:
         )
 
 
-def generate_dataset(count: int, seed: int, until_s: int, history_s: float) -> Dataset:
+# How generated `updated` dates are spread (see `generate_dataset`).
+DATE_PROFILES: Final[tuple[str, ...]] = ("even", "bulk-import")
+# bulk-import: 25 % saved over the history before one import, 60 % by the import at this rate,
+# 15 % over the week after it, which ends at `until_s`.
+_IMPORT_RATE: Final = 500
+_BEFORE_SHARE: Final = 0.25
+_IMPORT_SHARE: Final = 0.60
+_AFTER_S: Final = 7 * 86_400
+
+
+def generate_dataset(
+    count: int, seed: int, until_s: int, history_s: float, profile: str = "even"
+) -> Dataset:
     """`count` products whose UUIDs and filter columns depend only on `seed` and `until_s`.
 
     The filter columns are read from the random bits of each UUID rather than drawn one by one:
     the UUIDs are random already, and a million products then build in about a second.
+
+    `profile` spreads the `updated` dates: `even` over the whole history (a third never edited
+    after creation, the rest skewed towards recent edits); `bulk-import` as a PIM fed by imports
+    (25 % over the history before one import job, 60 % saved by that job at 500 products/s, 15 %
+    over the week after it, up to `until_s`), which bunches most of the catalog in a few minutes.
     """
+    if profile not in DATE_PROFILES:
+        raise ValueError(f"unknown date profile {profile!r}; expected one of {', '.join(DATE_PROFILES)}")
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     ints: list[int] = []
     while len(ints) < count:
@@ -160,7 +181,11 @@ def generate_dataset(count: int, seed: int, until_s: int, history_s: float) -> D
     enabled = bytearray(1 if (n >> 8) & 0xFF < 236 else 0 for n in ints)
     # Bits 80-127 (no version/variant bits there) place the creation date within the history.
     created = array("q", [until_s - (n >> 80) % span for n in ints])
-    updated = array("q", [_updated(n, born, until_s) for n, born in zip(ints, created, strict=True)])
+    if profile == "bulk-import":
+        updated = array("q", _bulk_import_dates(ints, count, until_s, span))
+        created = array("q", [min(c, u) for c, u in zip(created, updated, strict=True)])
+    else:
+        updated = array("q", [_updated(n, born, until_s) for n, born in zip(ints, created, strict=True)])
     return Dataset([format_uuid(n) for n in ints], family, categories, enabled, created, updated)
 
 
@@ -185,6 +210,30 @@ def _updated(n: int, born: int, until_s: int) -> int:
     # Bits 48-61: independent of the creation date's bits and clear of the variant bits.
     fraction = ((n >> 48) & 0x3FFF) / 0x4000
     return born + int((until_s - born) * fraction**0.5)
+
+
+def _bulk_import_dates(ints: list[int], count: int, until_s: int, history_s: int) -> list[int]:
+    """`updated` seconds of the bulk-import profile, drawn from bits 48-61, 64-75 and 80-99 of each UUID.
+
+    UUID order is independent of these bits, so the import's products are scattered over the
+    catalog's UUID order as they are in a PIM (whose pages are sorted by UUID).
+    """
+    import_end = until_s - _AFTER_S
+    import_s = max(1, math.ceil(count * _IMPORT_SHARE / _IMPORT_RATE))
+    import_start = import_end - import_s
+    dates = []
+    for n in ints:
+        which = ((n >> 48) & 0x3FFF) / 0x4000
+        # Low bits only: the high ones order the UUIDs, and a page (UUID order) must be a random
+        # sample of the dates, as in a PIM.
+        where = (((n >> 64) & 0xFFF) | ((n >> 80) & 0xFFFFF) << 12) / 2**32
+        if which < _BEFORE_SHARE:
+            dates.append(import_start - 1 - int(where * (history_s - 1)))
+        elif which < _BEFORE_SHARE + _IMPORT_SHARE:
+            dates.append(import_start + int(where * import_s))
+        else:
+            dates.append(import_end + int(where * _AFTER_S))
+    return dates
 
 
 def generate_values(uuid: str, family: str, seed: int) -> Values:

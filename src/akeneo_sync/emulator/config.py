@@ -27,6 +27,8 @@ class EmulatorConfig:
     data_until_s: float | None = None
     # Span over which generated `created`/`updated` dates are spread back from `data_until_s`.
     history_s: float = 2 * 365 * DAY_S
+    # How the generated `updated` dates are spread: catalog_data.DATE_PROFILES ("even", "bulk-import").
+    date_profile: str = "even"
     # The authorization code lives 30 s (docs: content/apps/authentication-and-authorization.md).
     auth_code_ttl_s: float = 30.0
     # Connection tokens: 3600 s / 14 days by default (docs: content/rest-api/authentication.md).

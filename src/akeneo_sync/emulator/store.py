@@ -139,7 +139,9 @@ class Store:
         self._lock = threading.RLock()
         self._watchers: list[StoreWatcher] = []
         self.until_s = config.dataset_until()
-        self._seed_data = generate_dataset(config.products, config.seed, self.until_s, config.history_s)
+        self._seed_data = generate_dataset(
+            config.products, config.seed, self.until_s, config.history_s, config.date_profile
+        )
         self.reset()
 
     def watch(self, watcher: StoreWatcher) -> None:

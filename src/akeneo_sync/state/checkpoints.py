@@ -141,6 +141,10 @@ class Checkpoint:
     pending_deletes: tuple[str, ...] = ()
     # A full run paged by several cursors at once (empty: one cursor, at `next_url`).
     windows: tuple[Window, ...] = ()
+    # Proven during this run: the PIM reads `updated_after` + `updated_before` together as an
+    # inclusive BETWEEN (sync/bounds.py). False: not known, windows are asked in the form exact
+    # under either reading. Absent from checkpoints written before it existed.
+    bounds_inclusive: bool = False
 
     def evolve(self, **changes: Any) -> Checkpoint:
         """A copy with `changes` applied."""
@@ -172,6 +176,7 @@ class Checkpoint:
                 pending_window=data.get("pending_window"),
                 pending_deletes=tuple(data.get("pending_deletes", ())),
                 windows=tuple(Window.from_dict(window) for window in data.get("windows", ())),
+                bounds_inclusive=bool(data.get("bounds_inclusive", False)),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(f"unreadable checkpoint: {exc}") from exc

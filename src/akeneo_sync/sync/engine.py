@@ -43,14 +43,16 @@ from akeneo_sync.sync.batch import (
     prepare_page,
     stage_page_result,
 )
+from akeneo_sync.sync.bounds import Bounds, cursor_position
 from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
 from akeneo_sync.sync.checkpoint import plan_run
+from akeneo_sync.sync.cursors import Split, SplitPolicy, WindowPager
 from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
 from akeneo_sync.sync.validate import ProductValidator
-from akeneo_sync.sync.windows import WindowPager, plan_windows
+from akeneo_sync.sync.windows import plan_windows, sampled_windows
 from akeneo_sync.targets.base import BatchContext, BatchResult, Target
 
 __all__ = ["EngineOptions", "RunControl", "SyncEngine"]
@@ -92,6 +94,9 @@ class EngineOptions:
     cursors: int = 1
     windows_per_cursor: int = 4
     window_min_products: int = 2000
+    # Plan the windows by count (`with_count`): only for a PIM known to answer one (the emulator's
+    # opt-in; Akeneo ignores the parameter). Otherwise one page of products samples the dates.
+    count_plan: bool = False
 
     def __post_init__(self) -> None:
         sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.diff_scan, self.uuid_batch,
@@ -109,6 +114,10 @@ class _Run:
     checkpoint: Checkpoint
     control: RunControl
     pages_fetched: int = 0
+    # The dates sampled to plan this run's windows and the bound probes sent (not checkpointed:
+    # a resumed run samples again when it cuts a window).
+    plan_sample: tuple[int, ...] | None = None
+    plan_probes: int = 0
 
 
 class _Stop(Exception):  # noqa: N818 -- internal control flow, never leaves the engine
@@ -269,7 +278,8 @@ class SyncEngine:
         catalog = run.catalog
 
         def count(lo: int | None, hi: int | None) -> int | None:
-            # [lo, hi) asked as (lo - 1, hi): see windows.py on the undocumented bound semantics.
+            # [lo, hi) asked as (lo - 1, hi): exact if the PIM reads the bounds strictly, two seconds
+            # more if inclusively (bounds.py); a count only shapes the plan, it decides nothing.
             return self.source.count_products(
                 catalog,
                 updated_after=None if lo is None else _when(lo - 1),
@@ -277,34 +287,91 @@ class SyncEngine:
             )
 
         options = self.options
-        plan = plan_windows(
-            count,
-            # The tail opens `overlap_s` before the run's start, as the watermark does: a PIM whose
-            # clock is behind ours by less than that still dates a mid-run edit into the tail.
-            start=int(run.checkpoint.started_at - options.overlap_s),
-            parts=options.cursors * options.windows_per_cursor,
-            min_products=options.window_min_products,
-            concurrency=options.cursors,
-        )
-        if plan is None:
-            return
-        run.checkpoint = run.checkpoint.evolve(windows=plan.windows)
+        # The tail opens `overlap_s` before the run's start, as the watermark does: a PIM whose
+        # clock is behind ours by less than that still dates a mid-run edit into the tail.
+        start = int(run.checkpoint.started_at - options.overlap_s)
+        total: int | None = None
+        plan, requests = None, 0
+        if options.count_plan:
+            total = count(None, start)
+            if total is not None and total < options.window_min_products:
+                return  # one cursor, as below
+            if total is not None:
+                plan = plan_windows(
+                    count,
+                    start=start,
+                    parts=options.cursors * options.windows_per_cursor,
+                    min_products=options.window_min_products,
+                    concurrency=options.cursors,
+                )
+        if plan is not None:
+            windows = plan.windows
+        else:
+            # No count (Akeneo's product-uuids ignores `with_count`): one page of products samples
+            # the dates; the past is cut at its quantiles, one window per cursor and one more.
+            bounds = Bounds(inclusive=run.checkpoint.bounds_inclusive)
+            dates, total = self._sample(catalog, None, start, bounds)
+            if total < options.window_min_products:
+                # A small catalog (most of a fleet): one cursor, its next page fetched ahead, as a
+                # plan and a tail window would cost more requests than they save.
+                _log.info("sync_windows_skipped", tenant=self.tenant, catalog=catalog, products=total)
+                return
+            requests = 1 + self._probe_bounds(catalog, dates, bounds)
+            windows = sampled_windows(start, dates, options.cursors + 1)
+            # Handed to the cursors, which would otherwise sample the same windows again.
+            run.plan_sample, run.plan_probes = tuple(dates), requests - 1
+            run.checkpoint = run.checkpoint.evolve(bounds_inclusive=bounds.inclusive)
+        run.checkpoint = run.checkpoint.evolve(windows=windows)
         self.state.checkpoints.save(self.tenant, catalog, run.slot, run.checkpoint)
-        _log.info("sync_windows_planned", tenant=self.tenant, catalog=catalog, windows=len(plan.windows),
-                  products=plan.total, count_requests=plan.requests, cursors=options.cursors)
+        _log.info("sync_windows_planned", tenant=self.tenant, catalog=catalog, windows=len(windows),
+                  products=total, counted=plan is not None, cursors=options.cursors,
+                  bounds_inclusive=run.checkpoint.bounds_inclusive,
+                  plan_requests=plan.requests + 1 if plan is not None else requests + int(options.count_plan))
+
+    def _sample(self, catalog: str, lo: int | None, hi: int | None, bounds: Bounds) -> tuple[list[int], int]:
+        """The `updated` seconds of one page of the window's products and its estimated size.
+
+        Pages are in UUID order, so the dates are a random sample; the next link's UUID tells
+        which share of the UUID space the page covered.
+        """
+        after, before = bounds.params(lo, hi)
+        page = self.source.products_page(catalog, updated_after=after, updated_before=before,
+                                         limit=self.options.page_size)
+        dates = [s for product in page.items if (s := _epoch(product.get("updated"))) is not None]
+        position = cursor_position(page.next_url)
+        estimate = len(page.items) if not page.next_url or not position else int(len(page.items) / position)
+        return dates, estimate
+
+    def _probe_bounds(self, catalog: str, dates: Sequence[int], bounds: Bounds) -> bool:
+        """Ask for one sampled second with both bounds on it: only an inclusive BETWEEN answers.
+
+        A product seen there is proof (bounds.py); an empty answer proves nothing (the product
+        may have been saved again since), and the strict-safe form stays.
+        """
+        if bounds.inclusive or not dates:
+            return False
+        at = _when(sorted(dates)[len(dates) // 2])
+        if self.source.product_uuids_page(catalog, updated_after=at, updated_before=at, limit=1).items:
+            bounds.prove_inclusive()
+        return True
 
     def _page_windows(self, run: _Run) -> None:
         catalog, limit = run.catalog, self.options.page_size
+        bounds = Bounds(inclusive=run.checkpoint.bounds_inclusive)
 
         def fetch(window: Window, url: str | None) -> Page[MappedProduct]:
             if url is not None:
                 return self.source.mapped_products_page(catalog, next_url=url, limit=limit)
-            return self.source.mapped_products_page(
-                catalog,
-                updated_after=None if window.lo is None else _when(window.lo - 1),
-                updated_before=None if window.hi is None else _when(window.hi),
-                limit=limit,
-            )
+            after, before = bounds.params(window.lo, window.hi)
+            return self.source.mapped_products_page(catalog, updated_after=after, updated_before=before, limit=limit)
+
+        def sample(lo: int | None, hi: int | None) -> list[int]:
+            return self._sample(catalog, lo, hi, bounds)[0]
+
+        def probe(second: int) -> bool:
+            # Both bounds on the same second: only an inclusive BETWEEN can answer a product.
+            at = _when(second)
+            return bool(self.source.product_uuids_page(catalog, updated_after=at, updated_before=at, limit=1).items)
 
         first = self._pending_window(run)
         if first is not None:
@@ -316,12 +383,22 @@ class SyncEngine:
             if run.checkpoint.phase is not Phase.PAGES:
                 return
             self._between_pages(run)
-        with WindowPager(fetch, run.checkpoint.windows, cursors=self.options.cursors) as pager:
-            for index, page in pager:
+        options = self.options
+        policy = SplitPolicy(bounds, min_products=options.window_min_products,
+                             min_remaining=3 * options.page_size, probe=probe, sample=sample,
+                             sample_min_remaining=10 * options.page_size)
+        windows = run.checkpoint.windows
+        samples = [run.plan_sample] * len(windows)
+        with WindowPager(fetch, windows, cursors=options.cursors, split=policy, samples=samples,
+                         probes=run.plan_probes) as pager:
+            for index, page, split in pager:
                 run.pages_fetched += 1
-                self._push_page(run, page, Phase.DIFF, run.slot, window=index)
+                self._push_page(run, page, Phase.DIFF, run.slot, window=index, split=split,
+                                bounds_inclusive=bounds.inclusive)
                 if run.checkpoint.phase is Phase.PAGES:
                     self._between_pages(run)
+        _log.info("sync_windows_paged", tenant=self.tenant, catalog=catalog, windows=len(run.checkpoint.windows),
+                  probes=pager.probes, bounds_inclusive=bounds.inclusive)
 
     @staticmethod
     def _pending_window(run: _Run) -> int | None:
@@ -344,6 +421,8 @@ class SyncEngine:
         seen_slot: Slot | None,
         *,
         window: int | None = None,
+        split: Split | None = None,
+        bounds_inclusive: bool = False,
     ) -> None:
         prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self.validator)
         result, next_batch = self._push_products(run, prepared, window)
@@ -365,10 +444,18 @@ class SyncEngine:
             }
         else:
             windows = list(run.checkpoint.windows)
-            windows[window] = windows[window].evolve(next_url=page.next_url, started=True,
-                                                     done=page.next_url is None)
+            if split is None:
+                windows[window] = windows[window].evolve(next_url=page.next_url, started=True,
+                                                         done=page.next_url is None)
+            else:
+                # The window was cut where this page left its cursor: its first piece replaces it.
+                if split.first_new != len(windows):
+                    raise StateError(f"window pieces out of order: {split.first_new} after {len(windows)}")
+                windows[window] = split.pieces[0]
+                windows += split.pieces[1:]
             position = {"windows": tuple(windows),
-                        "phase": last_phase if all(w.done for w in windows) else Phase.PAGES}
+                        "phase": last_phase if all(w.done for w in windows) else Phase.PAGES,
+                        "bounds_inclusive": bounds_inclusive or run.checkpoint.bounds_inclusive}
         checkpoint = run.checkpoint.evolve(
             **position,
             pages=run.checkpoint.pages + 1,
@@ -499,6 +586,16 @@ class SyncEngine:
 
 def _when(epoch_s: int) -> datetime:
     return to_utc_datetime(float(epoch_s))
+
+
+def _epoch(value: object) -> int | None:
+    """Epoch seconds of a product's ATOM `updated` date; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value).timestamp())
+    except ValueError:
+        return None
 
 
 def _canonical(uuids: Iterable[str]) -> list[str]:

@@ -8,7 +8,7 @@ checkpoint the next page's URL after each push and resume there after a crash.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
 
@@ -37,6 +37,18 @@ class CatalogSource(Protocol):
         limit: int = 100,
     ) -> Page[MappedProduct]:
         """The first page for these filters, or the page at `next_url` (a `_links.next.href`)."""
+        ...
+
+    def products_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[dict[str, Any]]:
+        """The first page of standard-format products (with their `updated` date) for these filters."""
         ...
 
     def product_uuids_page(

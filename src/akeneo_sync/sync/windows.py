@@ -1,4 +1,4 @@
-"""Several cursors for one full run: disjoint `updated` windows, planned by count, paged at once.
+"""Several cursors for one full run: the first windows of a run, planned by count when the PIM gives one.
 
 Akeneo pages a catalog with one `search_after` cursor whose next URL is only known once the
 current page has arrived, so one cursor never has more than one request in flight: at 50 ms a
@@ -7,16 +7,17 @@ token). The cursor is opaque (akeneo-api.md §3.4: never build it), but the `upd
 `updated_before` filters are documented, so a full run is split into windows of `updated`
 seconds, each paged by its own cursor, all through the fleet-wide fair-use limiter.
 
-Planning uses `product-uuids?with_count=true&limit=1` (one request per count): a ladder of ages
-back from the run's start, then big windows split evenly until each holds about
-`total / parts` products, then adjacent small ones merged. A PIM that gives no count gets one
-cursor, as before.
+A real PIM gives no count (Akeneo's product-uuids ignores `with_count`), so a run normally
+starts from `sampled_windows`: one page of standard-format products (UUID order, so a random
+sample of the catalog's `updated` dates) cuts the past at its quantiles into one window per
+cursor and one more, and the cursors split busy windows while they page (`cursors.py`). When the
+engine is told the PIM counts (`EngineOptions.count_plan`, for the emulator's opt-in), planning
+uses `product-uuids?with_count=true&limit=1` (one request per count): a ladder of ages back from
+the run's start, then big windows split evenly until each holds about `total / parts` products,
+then adjacent small ones merged; the cursors still split what turns out busy.
 
-Bounds: window [lo, hi) is asked as `updated_after = lo - 1`, `updated_before = hi`. The docs do
-not say whether the bounds are inclusive (akeneo-api.md §3.5, GAP). Exclusive (the emulator):
-the windows partition whole seconds exactly. Inclusive: neighbours overlap by two seconds, which
-only fetches a few products twice; the second copy is skipped by its digest. Either way no
-second is left out.
+Bounds: how a window [lo, hi) is asked is `bounds.py`'s (exact under a strict and an inclusive
+reading of the two bounds; a count may include two extra seconds, which only skews the plan).
 
 Products edited during the run move to the tail window `[start, ∞)`, which is paged only once
 every other window has been fetched to its end, so each product is seen by some cursor and the
@@ -29,19 +30,15 @@ from __future__ import annotations
 
 import itertools
 import math
-import queue
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Final
 
-from akeneo_sync.akeneo.types import Page
 from akeneo_sync.state import Window
+from akeneo_sync.sync.cursors import WindowPager, cut_points
 
-__all__ = ["CountFn", "WindowPager", "WindowPlan", "plan_windows"]
-
-T = TypeVar("T")
+__all__ = ["CountFn", "WindowPager", "WindowPlan", "plan_windows", "sampled_windows", "unplanned_windows"]
 
 # Counts the products in [lo, hi) (None: unbounded); None when the PIM gives no count.
 CountFn = Callable[[int | None, int | None], int | None]
@@ -117,6 +114,25 @@ def plan_windows(
     ordered = _graduate(sorted(_merge(pieces, target), key=lambda w: -w.planned), concurrency, target)
     tail = Window(lo=start, hi=None, tail=True)
     return WindowPlan(windows=(*ordered, tail), total=total, requests=counter.requests)
+
+
+def unplanned_windows(start: int) -> tuple[Window, ...]:
+    """The windows of a run planned without a count: the past before `start`, then the tail."""
+    return (Window(lo=None, hi=start), Window(lo=start, hi=None, tail=True))
+
+
+def sampled_windows(start: int, dates: Sequence[int], pieces: int) -> tuple[Window, ...]:
+    """The past before `start` cut at the quantiles of a sample of its `updated` dates, then the tail.
+
+    A page of products comes in UUID order, so its dates are a random sample of the catalog's:
+    the pieces hold about as many products each, however bunched the dates are.
+    """
+    inside = sorted(d for d in dates if d < start)
+    cuts = cut_points(None, start, pieces, inside) if len(inside) >= 2 * pieces else None
+    if cuts is None or len(cuts) < 3 or (cuts[1] is None and len(cuts) == 2):
+        return unplanned_windows(start)
+    body = tuple(Window(lo=a, hi=b) for a, b in itertools.pairwise(cuts))
+    return (*body, Window(lo=start, hi=None, tail=True))
 
 
 def _graduate(windows: list[Window], cursors: int, target: int) -> list[Window]:
@@ -201,136 +217,3 @@ class _Counter:
         if any(n is None for n in counts):
             return None
         return [(lo, hi, n) for (lo, hi), n in zip(spans, counts, strict=True) if n is not None]
-
-
-# Fetches a window's first page (url None) or the page at `url`.
-WindowFetch = Callable[[Window, str | None], Page[T]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Fetched(Generic[T]):
-    index: int
-    page: Page[T] | None
-    error: BaseException | None = None
-
-
-_DONE: Final = object()
-
-
-class WindowPager(Generic[T]):
-    """Pages every unfinished window with `cursors` threads; yields (window index, page).
-
-    A window's pages arrive in order; windows interleave. At most `cursors` pages wait to be
-    processed, so memory stays bounded whatever the catalog's size. The tail window is handed out
-    only when every other window has fetched its last page. A fetch error stops the cursors and
-    is raised from the iteration; closing waits for the requests in flight.
-    """
-
-    def __init__(self, fetch: WindowFetch[T], windows: Sequence[Window], *, cursors: int) -> None:
-        self._fetch = fetch
-        self._windows = list(windows)
-        self._cursors = max(1, cursors)
-        self._out: queue.Queue[_Fetched[T] | object] = queue.Queue(maxsize=self._cursors)
-        self._stop = threading.Event()
-        self._failed = threading.Event()
-        self._turn = threading.Condition()
-        self._todo = [i for i, w in enumerate(self._windows) if not w.done and not w.tail]
-        self._tails = [i for i, w in enumerate(self._windows) if not w.done and w.tail]
-        self._body_open = len(self._todo)  # body windows not yet fetched to their last page
-        self._threads: list[threading.Thread] = []
-
-    def __enter__(self) -> WindowPager[T]:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[tuple[int, Page[T]]]:
-        self._threads = [
-            threading.Thread(target=self._cursor, name=f"window-cursor-{n}", daemon=True)
-            for n in range(min(self._cursors, len(self._todo) + len(self._tails)))
-        ]
-        for thread in self._threads:
-            thread.start()
-        finished = 0
-        while finished < len(self._threads):
-            item = self._out.get()
-            if item is _DONE:
-                finished += 1
-                continue
-            assert isinstance(item, _Fetched)
-            if item.error is not None:
-                self.close()
-                raise item.error
-            assert item.page is not None
-            yield item.index, item.page
-
-    def close(self) -> None:
-        """Stop the cursors and drop pages not yet taken (they are fetched again on resume)."""
-        self._stop.set()
-        with self._turn:
-            self._turn.notify_all()
-        for thread in self._threads:
-            while thread.is_alive():
-                self._drain()
-                thread.join(timeout=0.05)
-        self._drain()
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                self._out.get_nowait()
-        except queue.Empty:
-            pass
-
-    def _next_window(self) -> int | None:
-        """The next window to page; waits while only the tail is left and the body is still open."""
-        with self._turn:
-            while not self._stop.is_set():
-                if self._todo:
-                    return self._todo.pop(0)
-                if not self._tails:
-                    return None
-                if self._body_open == 0:
-                    return self._tails.pop(0)
-                self._turn.wait()
-        return None
-
-    def _window_fetched(self, window: Window) -> None:
-        if not window.tail:
-            with self._turn:
-                self._body_open -= 1
-                self._turn.notify_all()
-
-    def _cursor(self) -> None:
-        try:
-            while (index := self._next_window()) is not None:
-                window = self._windows[index]
-                url = window.next_url
-                while True:
-                    if self._failed.is_set():
-                        return  # another cursor failed: the run is ending, send nothing more
-                    try:
-                        page = self._fetch(window, url)
-                    except BaseException as exc:  # handed to the consumer, which re-raises it
-                        self._failed.set()
-                        self._put(_Fetched(index, None, exc))
-                        return
-                    if not self._put(_Fetched(index, page)):
-                        return
-                    if page.next_url is None:
-                        break
-                    url = page.next_url
-                self._window_fetched(window)
-        finally:
-            self._put(_DONE)
-
-    def _put(self, item: _Fetched[T] | object) -> bool:
-        """Hand an item to the consumer; False once the pager is closed."""
-        while not self._stop.is_set():
-            try:
-                self._out.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,10 +12,16 @@ import pytest
 from structlog.testing import capture_logs
 from test_sync_emulator import TENANT, FlakyTarget, expected
 
+from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
+from akeneo_sync.akeneo.http import build_http_client
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.akeneo.types import MappedProduct
-from akeneo_sync.emulator.testing import EmulatorHandle
+from akeneo_sync.clock import ManualClock
+from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.errors import TargetUnavailableError
+from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import RunMode, Slot, StateStore
 from akeneo_sync.sync import EngineOptions, Outcome, SyncEngine, run_catalog_sync
 from akeneo_sync.targets.base import BatchContext, BatchResult
@@ -21,7 +29,7 @@ from akeneo_sync.targets.sqlite import SqliteTarget
 
 pytestmark = pytest.mark.integration
 
-WINDOWED = {"cursors": 4, "windows_per_cursor": 2, "window_min_products": 100}
+WINDOWED = {"cursors": 4, "windows_per_cursor": 2, "window_min_products": 100, "count_plan": True}
 
 
 @pytest.fixture(autouse=True)
@@ -128,25 +136,77 @@ def test_a_windowed_run_killed_mid_way_resumes_every_window_where_it_stopped(
     assert len(set(flaky.keys)) == len(flaky.keys) - 1, "no other key is used twice"
 
 
-def test_a_pim_without_counts_is_synced_by_one_cursor(
+def test_a_pim_without_counts_is_paged_by_every_cursor_splitting_busy_windows(
     client: AkeneoClient, pim: EmulatorHandle, catalog: str, sqlite_target: SqliteTarget, state: StateStore
 ) -> None:
-    class NoCounts:
-        """The real client, but the PIM's product-uuids answers carry no count."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(client, name)
-
-        def count_products(self, catalog_id: str, *, updated_after: datetime | None = None,
-                           updated_before: datetime | None = None) -> int | None:
-            return None
-
-    engine = SyncEngine(NoCounts(), sqlite_target, state, state.clock, tenant=TENANT,  # type: ignore[arg-type]
-                        options=EngineOptions(**WINDOWED))
+    pim.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
+    pim.admin.post("/_emulator/stats/reset").raise_for_status()
+    engine = SyncEngine(NoCounts(client), sqlite_target, state, state.clock, tenant=TENANT,  # type: ignore[arg-type]
+                        options=EngineOptions(**{**WINDOWED, "count_plan": False}))
     with capture_logs() as logs:
         summary = engine.full_sync(catalog)
 
-    assert sqlite_target.products(TENANT, catalog) == expected(pim, catalog)
+    truth = expected(pim, catalog)
+    assert sqlite_target.products(TENANT, catalog) == truth
     assert summary.outcome is Outcome.SUCCESS
-    assert not [entry for entry in logs if entry["event"] == "sync_windows_planned"]
-    assert summary.pages_fetched == -(-len(expected(pim, catalog)) // 100)
+    (planned,) = [entry for entry in logs if entry["event"] == "sync_windows_planned"]
+    # One page of products sampled the dates: a window per cursor and one more, then the tail;
+    # one more request probed how the PIM reads two bounds.
+    assert (planned["counted"], planned["windows"], planned["plan_requests"]) == (False, 6, 2)
+    (paged,) = [entry for entry in logs if entry["event"] == "sync_windows_paged"]
+    assert paged["windows"] >= 6
+    assert max(_stats(pim)["max_concurrent_per_token"].values()) > 1, "the cursors never overlapped"
+    # Each piece ends with one short (or empty) page; what a piece starts from was not fetched before.
+    assert summary.pages_fetched <= -(-len(truth) // 100) + paged["windows"]
+
+
+class NoCounts:
+    """The real client, but the PIM's product-uuids answers carry no count (as a real PIM's)."""
+
+    def __init__(self, client: AkeneoClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def count_products(self, catalog_id: str, *, updated_after: datetime | None = None,
+                       updated_before: datetime | None = None) -> int | None:
+        return None
+
+
+def test_a_catalog_saved_by_one_import_is_paged_by_every_cursor_without_a_count(
+    pim_clock: ManualClock, state: StateStore, sqlite_target: SqliteTarget
+) -> None:
+    # 60 % of the products saved within seconds by one import: the sampled plan and the cuts
+    # still keep the cursors busy, and nothing is fetched twice.
+    config = EmulatorConfig(products=6_000, seed=11, clock=pim_clock, date_profile="bulk-import")
+    with running_emulator(config=config) as bulk:
+        bulk.admin.post("/_emulator/apps", json={"client_id": "bulk", "client_secret": "s"}).raise_for_status()
+        token = bulk.admin.post("/_emulator/tokens", json={"client_id": "bulk"}).json()["access_token"]
+        http = build_http_client(timeout_s=10.0)
+        limiter = InProcessFairUseLimiter(policy=FairUsePolicy(max_per_s=1e6, burst=1000), clock=pim_clock)
+        client = AkeneoClient(bulk.base_url, http=http, tokens=AppTokenProvider(token), limiter=limiter,
+                              clock=pim_clock, rng=random.Random(1), tenant=TENANT)
+        created = client.create_catalog("Bulk", managed_currencies=["EUR"], managed_locales=["en_US"])
+        client.put_mapping_schema(created.id, json.loads(bundled_schema_path().read_text(encoding="utf-8")))
+        # As a PIM user maps the targets (an emulator that maps them by itself answers 404 here).
+        mapped = bulk.admin.post(f"/_emulator/catalogs/{created.id}/product-mapping/by-name")
+        assert mapped.status_code in (200, 204, 404), mapped.text
+        bulk.admin.post(f"/_emulator/catalogs/{created.id}/enable").raise_for_status()
+        bulk.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
+        engine = SyncEngine(NoCounts(client), sqlite_target, state, pim_clock, tenant=TENANT,  # type: ignore[arg-type]
+                            options=EngineOptions(cursors=4))
+        with capture_logs() as logs:
+            summary = engine.full_sync(created.id)
+        truth = expected(bulk, created.id)
+        stats = _stats(bulk)
+        http.close()
+
+    assert summary.outcome is Outcome.SUCCESS
+    assert sqlite_target.products(TENANT, created.id) == truth
+    assert summary.counters.upserted == len(truth) > 5_000
+    (planned,) = [entry for entry in logs if entry["event"] == "sync_windows_planned"]
+    assert planned["windows"] == 6, "the sample did not cut the past into a window per cursor and one more"
+    (paged,) = [entry for entry in logs if entry["event"] == "sync_windows_paged"]
+    assert max(stats["max_concurrent_per_token"].values()) == 4
+    assert summary.pages_fetched <= -(-len(truth) // 100) + paged["windows"]

@@ -138,3 +138,39 @@ def test_every_seeded_product_has_the_values_the_required_filter_takes_for_grant
     for i, uuid in enumerate(data.uuids):
         values = generate_values(uuid, FAMILIES[data.family[i]], 9)
         assert all(values.get(code) for code in ("sku", "name", "ean")), uuid
+
+
+def test_the_bulk_import_profile_bunches_most_dates_in_one_import() -> None:
+    count = 20_000
+    data = generate_dataset(count, 1, UNTIL, HISTORY, "bulk-import")
+    import_end = UNTIL - 7 * 86_400
+    import_s = count * 0.6 / 500  # 24 s at 500 products/s
+
+    before = [u for u in data.updated if u < import_end - import_s]
+    during = [u for u in data.updated if import_end - import_s <= u < import_end]
+    after = [u for u in data.updated if u >= import_end]
+    assert 0.23 < len(before) / count < 0.27
+    assert 0.57 < len(during) / count < 0.63
+    assert 0.13 < len(after) / count < 0.17
+    assert min(before) >= UNTIL - 7 * 86_400 - import_s - HISTORY
+    assert max(after) <= UNTIL
+    # About 500 products per second of the import, none much above.
+    per_second = {s: during.count(s) for s in set(during)}
+    assert len(per_second) == import_s
+    assert 400 < max(per_second.values()) < 620
+    assert all(c <= u for c, u in zip(data.created, data.updated, strict=True))
+    assert generate_dataset(count, 1, UNTIL, HISTORY).updated != data.updated  # even is the default
+
+
+def test_an_unknown_date_profile_is_refused() -> None:
+    with pytest.raises(ValueError, match="bulk-import"):
+        generate_dataset(10, 1, UNTIL, HISTORY, "random")
+
+
+def test_bulk_import_dates_do_not_follow_uuid_order() -> None:
+    # A PIM's pages are in UUID order; each must be a random sample of the catalog's dates.
+    data = generate_dataset(20_000, 1, UNTIL, HISTORY, "bulk-import")
+    first, last = sorted(data.updated[:1000]), sorted(data.updated[-1000:])
+
+    assert abs(first[500] - last[500]) < 60
+    assert abs(first[100] - last[100]) < 30 * 86_400

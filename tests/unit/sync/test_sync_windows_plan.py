@@ -121,7 +121,7 @@ def test_the_pager_yields_each_window_in_order_and_the_tail_after_every_other_wi
         return page
 
     with WindowPager(fetch, windows, cursors=3) as pager:
-        seen = [(index, page.items[0]) for index, page in pager]
+        seen = [(index, page.items[0]) for index, page, _ in pager]
 
     assert len(seen) == 35
     for index in range(7):
@@ -138,7 +138,7 @@ def test_the_pager_resumes_started_windows_and_skips_done_ones() -> None:
         Window(lo=100, hi=None, tail=True),
     ]
     with WindowPager(lambda w, u: _pages(w, u, per_window=5), windows, cursors=4) as pager:
-        seen = [page.items[0] for _, page in pager]
+        seen = [page.items[0] for _, page, _ in pager]
 
     assert seen == ["1:3", "1:4", "100:0", "100:1", "100:2", "100:3", "100:4"]
 
