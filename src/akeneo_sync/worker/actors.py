@@ -17,7 +17,7 @@ from dramatiq.middleware import CurrentMessage
 
 from akeneo_sync.errors import AkeneoSyncError, RateLimitedError
 from akeneo_sync.state import RunMode
-from akeneo_sync.worker import jobs, purge
+from akeneo_sync.worker import jobs, purge, reruns
 from akeneo_sync.worker.broker import DEFAULT_QUEUE
 from akeneo_sync.worker.runtime import Runtime, current_runtime
 
@@ -126,7 +126,7 @@ def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
     except RateLimitedError as exc:
         raise retry_later(exc) from exc
     if result.coalesced:
-        _arm_watchdog(runtime, tenant, catalog, jobs.watchdog_delay_s(runtime, tenant, catalog))
+        _arm_watchdog(runtime, tenant, catalog, reruns.watchdog_delay_s(runtime, tenant, catalog))
     elif result.interrupted:
         # The worker is shutting down: the run checkpointed; resume it on another worker.
         sync_catalog.send(tenant, catalog, result.summaries[-1].mode.value)
@@ -140,10 +140,10 @@ def reconcile_catalog(tenant: str, catalog: str) -> None:
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
 def catalog_watchdog(tenant: str, catalog: str) -> None:
-    """Honour rerun requests a dead lock holder left behind (see `jobs.arm_watchdog`)."""
+    """Honour rerun requests a dead lock holder left behind (see `reruns.arm_watchdog`)."""
     runtime = current_runtime()
-    jobs.disarm_watchdog(runtime, tenant, catalog)
-    again_in = jobs.honour_reruns(
+    reruns.disarm_watchdog(runtime, tenant, catalog)
+    again_in = reruns.honour_reruns(
         runtime, tenant, catalog, lambda mode: sync_catalog.send(tenant, catalog, mode.value)
     )
     if again_in is not None:
@@ -152,7 +152,7 @@ def catalog_watchdog(tenant: str, catalog: str) -> None:
 
 
 def _arm_watchdog(runtime: Runtime, tenant: str, catalog: str, delay_s: float) -> None:
-    if jobs.arm_watchdog(runtime, tenant, catalog):
+    if reruns.arm_watchdog(runtime, tenant, catalog):
         catalog_watchdog.send_with_options(args=(tenant, catalog), delay=int(delay_s * 1000))
 
 

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
-import redis
 from structlog.contextvars import bound_contextvars
 
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.types import CatalogInfo
-from akeneo_sync.errors import PimError, ScopeError, StateError, TokenRevokedError
+from akeneo_sync.errors import PimError, ScopeError, TokenRevokedError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.mapping import schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, CATALOG_SCOPE_MISSING, TENANTS_REVOKED, tenant_label
@@ -38,23 +37,16 @@ __all__ = [
     "CatalogRunResult",
     "activate_tenant",
     "already_satisfied",
-    "arm_watchdog",
     "build_engine",
-    "covered_by",
-    "disarm_watchdog",
     "disconnect_tenant",
-    "honour_reruns",
     "listed_catalogs",
     "live_catalogs",
     "mark_scope_missing",
-    "next_mode",
-    "pending_reruns",
     "poll_catalogs",
     "subscribe_to_events",
     "sync_catalog_locked",
     "sync_products",
     "tenant_session",
-    "watchdog_delay_s",
 ]
 
 log = get_logger(__name__)
@@ -272,21 +264,6 @@ class CatalogRunResult:
         return bool(self.summaries) and self.summaries[-1].outcome is Outcome.INTERRUPTED
 
 
-def next_mode(requested: list[str]) -> RunMode:
-    """The one run that honours these rerun requests (a full run covers an incremental one)."""
-    for mode in (RunMode.FULL, RunMode.INCREMENTAL, RunMode.RECONCILE):
-        if mode.value in requested:
-            return mode
-    return RunMode(requested[0])
-
-
-def covered_by(mode: RunMode, requested: list[str]) -> list[str]:
-    """The requested rerun modes a run of `mode` honours (a full run ends with the diff too)."""
-    if mode is RunMode.FULL:
-        return list(requested)
-    return [m for m in requested if m == mode.value]
-
-
 def already_satisfied(runtime: Runtime, tenant: str, catalog: str, mode: RunMode, requested_at: float) -> bool:
     """Whether a successful run that started after `requested_at` already did what was asked.
 
@@ -330,11 +307,6 @@ def sync_catalog_locked(
     return CatalogRunResult(summaries=tuple(summaries))
 
 
-def pending_reruns(runtime: Runtime, tenant: str, catalog: str) -> list[str]:
-    """Rerun modes recorded and not yet honoured (left behind if their holder died)."""
-    return runtime.state.locks.rerun_requested(tenant, catalog)
-
-
 def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[RunSummary]:
     """Re-sync these products in every enabled catalog of the tenant (events carry no catalog).
 
@@ -349,63 +321,3 @@ def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[Ru
 def live_catalogs(runtime: Runtime, tenant: Tenant) -> list[str]:
     """Ids of the tenant's catalogs that are enabled and neither paused, disabled nor deleted."""
     return [record.id for record in runtime.state.catalogs.list(tenant.id) if record.is_live]
-
-
-WATCHDOG_MARGIN_S: Final = 1.0
-
-
-def watchdog_delay_s(runtime: Runtime, tenant: str, catalog: str) -> float:
-    """When to check a coalesced trigger's rerun flag: just after the holder's lock would expire.
-
-    A live holder renews its lock and honours the flag at release; a SIGKILLed one stops renewing,
-    so this is the first moment a run can start. Waiting the lock's remaining time (not a whole
-    TTL) bounds the resume after a kill by the broker's redelivery and the lock TTL, not their sum.
-    """
-    left = runtime.state.locks.expires_in(tenant, catalog)
-    return (left if left is not None else 0.0) + WATCHDOG_MARGIN_S
-
-
-def arm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> bool:
-    """Claim the one pending watchdog slot of a catalog; False when one is already armed.
-
-    A coalesced trigger leaves a rerun flag for the lock holder. If that holder was SIGKILLed it
-    will never honour it, so a delayed watchdog checks, once the lock would have expired, that the
-    flag was consumed, and enqueues the run otherwise (`honour_reruns`).
-    """
-    key = f"akeneo-sync:watchdog:{tenant}:{catalog}"
-    # The slot outlives the longest delay, so a watchdog message lost with Redis frees it.
-    ttl_ms = int((runtime.settings.catalog_lock_ttl_s + WATCHDOG_MARGIN_S) * 2000)
-    try:
-        return bool(runtime.redis.set(key, "1", nx=True, px=ttl_ms))
-    except redis.RedisError as exc:
-        raise StateError(f"cannot arm the watchdog of {catalog}: {exc}") from exc
-
-
-def disarm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> None:
-    """Free the watchdog slot (the watchdog is running now)."""
-    try:
-        runtime.redis.delete(f"akeneo-sync:watchdog:{tenant}:{catalog}")
-    except redis.RedisError as exc:
-        raise StateError(f"cannot disarm the watchdog of {catalog}: {exc}") from exc
-
-
-def honour_reruns(runtime: Runtime, tenant: str, catalog: str, enqueue: Callable[[RunMode], object]) -> float | None:
-    """The watchdog's decision: enqueue the run a dead holder owed, or wait for a live one.
-
-    Returns the delay after which to look again while the lock is still held (None when done).
-    The run is *enqueued*, not run here: its own message is then redelivered if this worker dies
-    too, where a run made inside the watchdog was stranded by a second kill (the flags were
-    already forgotten). Enqueue before forgetting: a kill in between costs a duplicate run,
-    never a lost one.
-    """
-    pending = pending_reruns(runtime, tenant, catalog)
-    if not pending:
-        return None
-    if runtime.state.locks.holder(tenant, catalog) is not None:
-        return watchdog_delay_s(runtime, tenant, catalog)
-    mode = next_mode(pending)
-    enqueue(mode)
-    # The enqueued run honours these requests: left in place, its release would find them and
-    # run the catalog again (a second full sync after every dead holder).
-    runtime.state.locks.forget_reruns(tenant, catalog, covered_by(mode, pending))
-    return None

@@ -19,7 +19,7 @@ from akeneo_sync.cli import main as cli_main
 from akeneo_sync.state import RunMode, Slot
 from akeneo_sync.targets.base import BatchContext, BatchResult
 from akeneo_sync.targets.sqlite import SqliteTarget
-from akeneo_sync.worker import jobs
+from akeneo_sync.worker import reruns
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from redis_server import TEST_REDIS_PORT
@@ -274,7 +274,7 @@ def test_the_watchdog_enqueues_the_owed_run_so_a_second_kill_cannot_strand_it(st
     def enqueue(mode: RunMode) -> None:
         sent.append((mode.value, locks.rerun_requested(stack.tenant, catalog)))
 
-    again_in = jobs.honour_reruns(stack.runtime, stack.tenant, catalog, enqueue)
+    again_in = reruns.honour_reruns(stack.runtime, stack.tenant, catalog, enqueue)
 
     assert again_in is None
     # Enqueued while the flag still stood (a kill in between costs a duplicate, never the run),
