@@ -122,6 +122,8 @@ def cmd_tenants(args: argparse.Namespace) -> int:
         )
         print(f"tenant {tenant} stored; app_activated enqueued")
         return 0
+    if args.action == "purge":
+        return _purge(plane, args)
     if args.action == "reactivate":
         print(f"app_activated enqueued for {len(plane.reactivate_all())} active tenants")
         return 0
@@ -129,6 +131,28 @@ def cmd_tenants(args: argparse.Namespace) -> int:
         print(f"re-encrypted the tokens of {plane.rotate_key()} tenants under the first ENCRYPTION_KEY")
         return 0
     print_table(plane.tenant_rows(), as_json=args.json)
+    return 0
+
+
+def _purge(plane: ControlPlane, args: argparse.Namespace) -> int:
+    if not args.tenant:
+        print("akeneo-sync: tenants purge needs the tenant id: tenants purge TENANT --yes", file=sys.stderr)
+        return 2
+    if not args.yes:
+        print(f"akeneo-sync: this deletes every product of tenant {args.tenant} from the target and all its "
+              "state in Redis, for good; run again with --yes to confirm", file=sys.stderr)
+        return 2
+    from akeneo_sync.targets.factory import build_target  # late: it loads the metrics
+
+    settings = plane.settings
+    secret = settings.target_secret.get_secret_value() if settings.target_secret else None
+    target = build_target(settings.target_url, secret)
+    try:
+        report = plane.purge_tenant(args.tenant, target)
+    finally:
+        target.close()
+    print(f"tenant {args.tenant} purged: {report.deleted} products deleted from the target, "
+          f"{report.dead_letters} dead letters dropped")
     return 0
 
 
@@ -240,7 +264,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     scheduler.set_defaults(handler=cmd_scheduler)
 
     tenants = commands.add_parser("tenants", help="list tenants; `tenants add` registers a custom app's token")
-    tenants.add_argument("action", nargs="?", choices=["list", "add", "rotate-key", "reactivate"], default="list")
+    tenants.add_argument(
+        "action", nargs="?", choices=["list", "add", "rotate-key", "reactivate", "purge"], default="list"
+    )
+    tenants.add_argument("tenant", nargs="?", help="with `purge`: the tenant to purge")
+    tenants.add_argument("--yes", action="store_true", help="with `purge`: confirm (nothing is purged without it)")
     tenants.add_argument("--pim-url")
     tenants.add_argument(
         "--token", help=f"the token; `-` reads it from stdin; default: ${TOKEN_ENV} (keeps it out of `ps`)"

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import redis
 
@@ -23,6 +23,10 @@ from akeneo_sync.state.catalogs import ACTION_NEEDED
 from akeneo_sync.tenancy import normalize_pim_url
 from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
+
+if TYPE_CHECKING:
+    from akeneo_sync.sync.purge import PurgeReport
+    from akeneo_sync.targets.base import Target
 
 __all__ = ["ControlPlane", "print_table"]
 
@@ -66,6 +70,34 @@ class ControlPlane:
 
         actors.app_activated.send(tenant)
         return tenant
+
+    def purge_tenant(self, tenant_id: str, target: Target) -> PurgeReport:
+        """Delete a disconnected tenant's products from `target`, then every piece of its state.
+
+        Refused (`ConfigError`) for an unknown tenant, and for a connected one: its next poll
+        would sync everything back, and its PIM user still expects the storefront to mirror it.
+        """
+        tenant = self.state.tenants.get(tenant_id)
+        if tenant is None:
+            raise ConfigError(f"unknown tenant {tenant_id!r} (`akeneo-sync tenants` lists them)")
+        if tenant.is_active:
+            raise ConfigError(
+                f"tenant {tenant_id} is connected: only a disconnected tenant (app removed or token revoked in "
+                "the PIM) can be purged"
+            )
+        from akeneo_sync.sync.purge import PurgeReport, purge_catalog  # late: it loads the metrics
+
+        deleted = letters = 0
+        for record in self.state.catalogs.list(tenant_id):
+            report = purge_catalog(self.state, target, tenant_id, record.id)
+            deleted += report.deleted
+            letters += report.dead_letters
+            self.state.digests.clear(tenant_id, record.id)
+            self.state.catalogs.delete(tenant_id, record.id)
+        letters += self.state.dead_letters.count(tenant_id)
+        self.state.dead_letters.drop_all(tenant_id)
+        self.state.tenants.delete(tenant_id)
+        return PurgeReport(deleted=deleted, dead_letters=letters, finished=True)
 
     def reactivate_all(self) -> list[str]:
         """Enqueue `app_activated` for every active tenant (idempotent: after rotating `EVENT_SECRETS`,

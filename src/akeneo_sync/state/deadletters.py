@@ -142,6 +142,11 @@ class DeadLetterStore:
         return bool(self._redis.xdel(self._keys.dead_letters(tenant), letter_id))
 
     @translate_errors
+    def drop_all(self, tenant: str) -> None:
+        """Forget every dead letter of the tenant (the tenant is purged)."""
+        self._redis.delete(self._keys.dead_letters(tenant), self._keys.dead_letter_index(tenant))
+
+    @translate_errors
     def count(self, tenant: str) -> int:
         """How many dead letters the tenant has."""
         return int(self._redis.xlen(self._keys.dead_letters(tenant)))

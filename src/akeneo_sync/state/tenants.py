@@ -246,6 +246,21 @@ class TenantStore:
         return bool(rotated)
 
     @translate_errors
+    def delete(self, tenant_id: str) -> None:
+        """Forget the tenant: its record, and the URL and subscription that routed to it."""
+        tenant = self.get(tenant_id)
+        pipe = self._redis.pipeline(transaction=True)
+        if tenant is not None:
+            url = _normalized(tenant.pim_url)
+            if text(self._redis.hget(self._keys.tenant_urls(), url)) == tenant_id:
+                pipe.hdel(self._keys.tenant_urls(), url)
+            if tenant.subscription_id and self.tenant_for_subscription(tenant.subscription_id) == tenant_id:
+                pipe.delete(self._keys.subscription(tenant.subscription_id))
+        pipe.delete(self._keys.tenant(tenant_id))
+        pipe.srem(self._keys.tenants(), tenant_id)
+        pipe.execute()
+
+    @translate_errors
     def forget_token(self, tenant_id: str) -> None:
         """Drop the stored credentials (tenant deleted: keep nothing secret)."""
         self._redis.hdel(self._keys.tenant(tenant_id), "access_token", "refresh_token", "expires_at")

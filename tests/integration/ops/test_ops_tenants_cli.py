@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -12,7 +14,9 @@ from cryptography.fernet import Fernet
 
 from akeneo_sync.cli import main as cli_main
 from akeneo_sync.clock import SystemClock
-from akeneo_sync.state import StateStore, StoredToken, TenantStatus, TokenCipher
+from akeneo_sync.state import NewDeadLetter, StateStore, StoredToken, TenantStatus, TokenCipher
+from akeneo_sync.targets.base import BatchContext
+from akeneo_sync.targets.sqlite import SqliteTarget
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -108,3 +112,54 @@ def test_reactivate_enqueues_app_activated_for_every_active_tenant(state: StateS
 
     queued = [json.loads(raw) for raw in state.redis.hvals("dramatiq:default.msgs")]
     assert [(m["actor_name"], m["args"]) for m in queued] == [("app_activated", ["t1"])]
+
+
+CATALOG = "6f1c2a7e-0d3b-4c55-9a8e-2b7f1e4d9c10"
+
+
+def _synced_tenant(state: StateStore, target: SqliteTarget, tenant: str, pim_url: str, uuids: list[str]) -> None:
+    """A tenant whose catalog was synced: products in the target and their digests in Redis."""
+    state.tenants.save(tenant, pim_url=pim_url, token=StoredToken(f"{tenant}-token"))
+    state.catalogs.upsert(tenant, CATALOG, name="Store", enabled=True)
+    target.apply(BatchContext(tenant, CATALOG, "run-1", 0), [{"uuid": u, "name": u} for u in uuids], [])
+    state.commit(state.digests.stage_set(state.transaction(), tenant, CATALOG, dict.fromkeys(uuids, b"d" * 16)))
+
+
+def test_tenants_purge_removes_a_disconnected_tenants_products_and_state_only_when_confirmed(
+    state: StateStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    monkeypatch.setenv("AKENEO_SYNC_TARGET_URL", url)
+    target = SqliteTarget(url)
+    gone = [str(uuid.UUID(int=i)) for i in range(1, 4)]
+    _synced_tenant(state, target, "gone", "https://gone.example.com", gone)
+    _synced_tenant(state, target, "kept", "https://kept.example.com", [str(uuid.UUID(int=9))])
+    state.dead_letters.add("gone", NewDeadLetter(CATALOG, "invalid_product", "bad", {}, gone[0]))
+
+    # Connected: refused whatever the flag.
+    assert cli_main(["tenants", "purge", "gone", "--yes"]) == 2
+    assert "only a disconnected tenant" in capsys.readouterr().err
+    state.tenants.set_status("gone", TenantStatus.DISCONNECTED)
+    # Disconnected but not confirmed: refused, nothing touched.
+    assert cli_main(["tenants", "purge", "gone"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert sorted(target.products("gone", CATALOG)) == gone
+
+    assert cli_main(["tenants", "purge", "gone", "--yes"]) == 0
+
+    assert "3 products deleted" in capsys.readouterr().out
+    assert target.products("gone", CATALOG) == {}
+    assert list(target.products("kept", CATALOG)) == [str(uuid.UUID(int=9))]
+    assert state.tenants.get("gone") is None
+    assert [t.id for t in state.tenants.list()] == ["kept"]
+    assert state.catalogs.list("gone") == []
+    assert state.digests.count("gone", CATALOG) == 0
+    assert state.dead_letters.count("gone") == 0
+    # The PIM can connect again later: it gets a fresh tenant, not a ghost of the purged one.
+    assert state.tenants.id_for_url("https://gone.example.com") != "gone"
+    target.close()
+
+
+def test_tenants_purge_of_an_unknown_tenant_is_refused(state: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["tenants", "purge", "nobody", "--yes"]) == 2
+    assert "unknown tenant" in capsys.readouterr().err
