@@ -176,7 +176,6 @@ def _expose_interpreter() -> list[str]:
     closed, tree = (shlex.quote(str(p)) for p in hidden)
     stage = "/dev/shm/interpreter"  # noqa: S108 -- on the private tmpfs mounted just before
     return [
-        "mount -t tmpfs -o size=1m tmpfs /dev/shm",  # the pod's own /dev/shm, and a staging place
         f"mkdir {stage}",
         f"mount --bind {tree} {stage}",
         f"mount -t tmpfs -o size=1m,mode=755 tmpfs {closed}",
@@ -186,9 +185,21 @@ def _expose_interpreter() -> list[str]:
     ]
 
 
+def _hidden_by_empty_dirs(spec: PodSpec) -> list[Path]:
+    """The checkout and the virtualenv, where an emptyDir's tmpfs would cover them (a CI clone in /tmp)."""
+    needed = {ROOT, Path(os.path.realpath(sys.prefix))}
+    mounts = [Path(empty.path) for empty in spec.empty_dirs]
+    hidden = {path for path in needed if any(path == m or m in path.parents for m in mounts)}
+    return sorted(path for path in hidden if not any(other in path.parents for other in hidden))
+
+
 def launcher(spec: PodSpec, cgroup: CpuCgroup) -> list[str]:
     """The command line that builds the container's cgroup, mounts and identity, then execs its program."""
-    steps = [cgroup.join_command(), *_expose_interpreter()]
+    # The pod's own /dev/shm, and a staging place for what must stay visible.
+    steps = [cgroup.join_command(), "mount -t tmpfs -o size=1m tmpfs /dev/shm", *_expose_interpreter()]
+    kept = _hidden_by_empty_dirs(spec)
+    for number, path in enumerate(kept):
+        steps += [f"mkdir /dev/shm/kept{number}", f"mount --bind {shlex.quote(str(path))} /dev/shm/kept{number}"]
     if spec.read_only_root:
         steps += ["mount --bind / /", "mount -o remount,bind,ro /"]
     for empty in spec.empty_dirs:
@@ -197,6 +208,15 @@ def launcher(spec: PodSpec, cgroup: CpuCgroup) -> list[str]:
         steps += [
             f"[ -d {path} ] || mkdir {path}",
             f"mount -t tmpfs -o size={empty.size_bytes},mode=2777,gid={spec.fs_group} tmpfs {path}",
+        ]
+    for number, kept_path in enumerate(kept):
+        # Where an image keeps its code, outside any emptyDir: back in place, read-only. `-n`: with
+        # the root read-only, mount(8) cannot record these in /run/mount/utab (and would fail).
+        path = shlex.quote(str(kept_path))
+        steps += [
+            f"mkdir -p {path}",
+            f"mount -n --move /dev/shm/kept{number} {path}",
+            f"mount -n -o remount,bind,ro {path}",
         ]
     drop = ",".join(f"-{c.lower()}" for c in spec.dropped_capabilities)
     program = [str(Path(sys.executable).parent / "akeneo-sync"), *spec.args]
