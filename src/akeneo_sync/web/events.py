@@ -11,7 +11,7 @@ event loop, so it costs one Redis round trip and no thread hop; sending a full b
 background flusher's job. Rarer paths (cache misses, `app.deleted`) run the blocking state store
 in a worker thread.
 
-Acknowledgement follows the platform's rate control (key-platform-behaviors.md): 200 for an event
+Acknowledgement follows the platform's rate control (docs/akeneo.md, "Event Platform"): 200 for an event
 taken care of (its delivery rate then rises), 429 when this pod cannot take it now — Redis or the
 broker unreachable, or too many deliveries in flight — so the platform slows down and retries
 instead of counting failures toward suspending the subscription (a 503 would count).
