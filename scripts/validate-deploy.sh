@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Validate every deploy artifact with the ecosystem's own tools (see ../shared/TOOLING.md §3):
+# Validate every deploy artifact with the ecosystem's own tools (docs/operating.md, "Validating
+# changes to deploy/ and grafana/"):
 #   generated  committed rules/dashboards match their generator; ruff and mypy on the generator
 #   yaml       yamllint -s on deploy/ and grafana/
 #   k8s        kubectl kustomize of base and every overlay; kubernetes-validate --strict on the

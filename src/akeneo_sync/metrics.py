@@ -1,4 +1,6 @@
-"""Every Prometheus metric of akeneo-sync, defined once (names from DESIGN.md, prefix ``akeneo_sync_``).
+"""Every Prometheus metric of akeneo-sync, defined once (prefix ``akeneo_sync_``).
+
+The names are a contract with dashboards and alerts; docs/operating.md's "Metrics" table lists them.
 
 Workers run several processes: prometheus_client's multiprocess mode aggregates them when
 ``PROMETHEUS_MULTIPROC_DIR`` is set *before* this module is first imported (the value class is

@@ -1,7 +1,7 @@
 """Settings: one pydantic-settings class, read once in the CLI and passed down.
 
-The names (env prefix ``AKENEO_SYNC_``) are a contract shared with operators and DESIGN.md; the
-README's settings table is kept in sync with this class by a test.
+The names (env prefix ``AKENEO_SYNC_``) are a contract shared with operators; the README's
+settings table is kept in sync with this class by a test.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SIGKILL workers pushing to the HTTP target: a batch re-sent after a crash carries the same key.
 
-DESIGN.md's wire format promises `Idempotency-Key: <run>:<page>`, "the same batch re-sent after a
+The README's wire format promises `Idempotency-Key: <run>:<page>`, "a batch re-sent after a
 crash carries the same key", which is what lets a platform drop the duplicate. The platform in
 the test records, for every key, the exact bodies it carried, and for every body, its keys.
 

@@ -1,4 +1,4 @@
-"""Every metric DESIGN.md names is registered under its exact name and labels."""
+"""Every metric docs/operating.md names is registered under its exact name and labels."""
 
 from __future__ import annotations
 

@@ -222,8 +222,9 @@ class AkeneoClient:
         """How many products the catalog holds for these filters; None when the PIM gives no count.
 
         One `product-uuids?with_count=true&limit=1` request. The count's field name is not
-        documented (akeneo-api.md §3.4, GAP); `items_count` is what the rest of the API uses, and a
-        PIM that answers without it yields None rather than a guess.
+        documented (docs/akeneo.md, "Catalog resource and product endpoints"); `items_count` is
+        what the rest of the API uses, and a PIM that answers without it yields None rather than
+        a guess.
         """
         params = {**ListQuery(updated_after, updated_before, 1).params(), "with_count": "true"}
         url = self._catalog_url(catalog_id, "/product-uuids")

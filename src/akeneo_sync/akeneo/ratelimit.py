@@ -18,10 +18,11 @@ decides atomically in one Lua script:
 The script answers "granted" or how long to wait; `acquire()` sleeps with the injected clock and
 asks again. A wait for a concurrency slot is a short poll (a release is not announced).
 
-Why not dramatiq's rate limiters (TOOLING.md §2.5): `ConcurrentRateLimiter` keeps one counter
-whose TTL every other acquire/release renews, so on a busy key a slot leaked by a SIGKILLed
-holder never comes back; its window limiters count whole seconds (2x bursts at the boundary);
-and none of them waits, they only refuse, while a PIM call should wait for its turn.
+Why not dramatiq's rate limiters (read in dramatiq 2.x's `rate_limits/`, run on real Redis):
+`ConcurrentRateLimiter` keeps one counter whose TTL every other acquire/release renews, so on a
+busy key a slot leaked by a SIGKILLed holder never comes back; its window limiters count whole
+seconds (2x bursts at the boundary); and none of them waits, they only refuse, while a PIM call
+should wait for its turn.
 
 Time comes from the injected clock (passed to the script), so every pod must have an NTP-synced
 clock; millisecond skew only shifts a lease's expiry by that much. `InProcessFairUseLimiter` is

@@ -4,7 +4,7 @@ Serve it with ``akeneo-sync emulator --port 8081 --products 10000 --seed 1 [--la
 or in tests with ``akeneo_sync.emulator.testing.running_emulator()`` (a real uvicorn server on a
 free loopback port). ``create_app(EmulatorConfig(...))`` gives the ASGI app itself.
 
-What it serves, as ``/work/shared/akeneo-api.md`` documents Akeneo:
+What it serves, as Akeneo documents it (docs/akeneo.md gathers the facts and their sources):
 
 - ``/connect/apps/v1/authorize`` (auto-approving) and ``/connect/apps/v1/oauth2/token``
   (code_challenge checked, codes single-use and valid 30 s, ``id_token`` with ``openid``),

@@ -24,7 +24,7 @@ class AuthError(Exception):
 
 
 def expand_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Granted scopes plus the read scopes a write/delete scope implies (docs §1.3)."""
+    """Granted scopes plus the read scopes a write/delete scope implies (Akeneo's authorization docs)."""
     granted = dict.fromkeys(scopes)
     for scope in scopes:
         for prefix in ("write_", "delete_"):
@@ -130,7 +130,7 @@ class AuthRegistry:
         """The live token for a bearer value; `AuthError` (401) when unknown, revoked or expired."""
         with self._lock:
             token = self._state.tokens.get(access_token)
-        # FOSOAuthServerBundle's wording, which the PIM relays (akeneo-api.md §1.6).
+        # FOSOAuthServerBundle's wording, which the PIM relays (docs/akeneo.md, "OAuth, tokens and scopes").
         if token is None or token.revoked:
             raise AuthError(401, "invalid_grant", "The access token provided is invalid.")
         if token.expires_at is not None and self._config.clock.now() >= token.expires_at:

@@ -1,4 +1,4 @@
-"""Catalogs for Apps: the catalog resource and its product mapping schema (akeneo-api.md §3-4)."""
+"""Catalogs for Apps: the catalog resource and its product mapping schema (docs/akeneo.md)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        # One Akeneo version answers 400 here; the docs list no error code (akeneo-api.md §3.7).
+        # One Akeneo version answers 400 here; the docs list no error code (see docs/akeneo.md).
         raise ApiError(400, f'The "{name}" parameter must be an integer between {low} and {high}.')
     return value
 
@@ -189,7 +189,7 @@ async def delete_catalog(request: Request) -> Response:
 
 
 async def put_mapping_schema(request: Request) -> Response:
-    """PUT the product mapping schema; answers 204 (CONFLICT #2 in akeneo-api.md, see config)."""
+    """PUT the product mapping schema; answers 204 (the docs say 201, Akeneo's tests 204; see config)."""
     token = _caller(request, _WRITE)
     catalog = catalog_or_404(request, token)
     schema = await read_json(request)

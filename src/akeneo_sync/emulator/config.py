@@ -17,7 +17,7 @@ DAY_S = 86_400
 
 @dataclass(frozen=True, slots=True)
 class EmulatorConfig:
-    """Everything that shapes one emulator instance; defaults follow akeneo-api.md."""
+    """Everything that shapes one emulator instance; defaults follow Akeneo (docs/akeneo.md)."""
 
     products: int = 1_000
     seed: int = 1
@@ -36,7 +36,7 @@ class EmulatorConfig:
     refresh_token_ttl_s: float = 1_209_600.0
     max_catalogs_per_app: int = 200
     max_mapping_targets: int = 600
-    # CONFLICT #2 in akeneo-api.md: docs say 201, Akeneo's tests and demo-app say 204. We answer 204.
+    # PUT mapping schema: docs say 201, Akeneo's tests and demo-app say 204. We answer 204.
     put_schema_status: int = 204
     latency_s: float = 0.0
     # Answer `items_count` to `product-uuids?with_count=true`. A real PIM never does (its action

@@ -1,16 +1,16 @@
 """Event Platform delivery: signed CloudEvents POSTed to subscribers from a background thread.
 
-Envelope and headers as in akeneo-api.md §7.2/§7.4: structured-mode CloudEvents 1.0, `subject`
-is the subscription id, `X-AKENEO-SIGNATURE-PRIMARY`/`-SECONDARY` are hex HMAC-SHA256 of the raw
-body bytes. Failed deliveries are retried after `retry_delays_s` (the real platform waits 5, 10
-and 20 minutes), then dropped, as the platform does. A 404 or any 3xx suspends the subscription at
-once (key-platform-behaviors.md); status notifications go out the same way, signed with the
+Envelope, headers and delivery behaviour as in docs/akeneo.md, "Event Platform": structured-mode
+CloudEvents 1.0, `subject` is the subscription id, `X-AKENEO-SIGNATURE-PRIMARY`/`-SECONDARY` are
+hex HMAC-SHA256 of the raw body bytes. Failed deliveries are retried after `retry_delays_s` (the
+real platform waits 5, 10 and 20 minutes), then dropped, as the platform does. A 404 or any 3xx
+suspends the subscription at once; status notifications go out the same way, signed with the
 subscriber's notification secret.
 
 The delivery rate adapts per subscription as the platform's does (1 to 100 events/s, rising on
-200 and falling on 429, key-platform-behaviors.md): a subscription never answered 429 is delivered
-at full speed; each 429 doubles the wait between its deliveries (up to 1 s), each 2xx halves it,
-and below 10 ms it is back to full speed.
+200 and falling on 429): a subscription never answered 429 is delivered at full speed; each 429
+doubles the wait between its deliveries (up to 1 s), each 2xx halves it, and below 10 ms it is
+back to full speed.
 """
 
 from __future__ import annotations

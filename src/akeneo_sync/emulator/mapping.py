@@ -127,7 +127,7 @@ def schema_targets(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def suggested_source(target: str, known_attributes: frozenset[str]) -> str | None:
     """The source a PIM user would pick for a target: the attribute of the same (or the usual) name.
 
-    Never applied by itself: the PIM maps only `uuid` (akeneo-api.md §4); the admin API's
+    Never applied by itself: the PIM maps only `uuid` (docs/akeneo.md, row 13); the admin API's
     `POST /_emulator/catalogs/{id}/product-mapping/by-name` applies it, as a user would.
     """
     if target in _SPECIAL_SOURCES or target in known_attributes:

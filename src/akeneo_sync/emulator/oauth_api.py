@@ -1,4 +1,4 @@
-"""OAuth endpoints: the Apps authorization-code flow and connection-style tokens (akeneo-api.md §1)."""
+"""OAuth endpoints: the Apps authorization-code flow and connection-style tokens (docs/akeneo.md)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ async def exchange(request: Request) -> Response:
 async def notify_scopes_update(request: Request) -> Response:
     """POST /connect/apps/v1/scopes/update?scopes=...: only notifies PIM users, grants nothing.
 
-    The response is undocumented (GAP in akeneo-api.md §1.9); we answer 200 with an empty object.
+    Akeneo does not document the response; we answer 200 with an empty object.
     """
     authenticate(request)
     return json_response({})

@@ -1,4 +1,4 @@
-"""OpenID Connect for Apps: the RS256 ID token and the certificate that verifies it (akeneo-api.md §1.7).
+"""OpenID Connect for Apps: the RS256 ID token and the certificate that verifies it (docs/akeneo.md).
 
 The key pair is made on first use (an RSA key takes tens of milliseconds) and lives as long as
 the emulator; the public key is served as a self-signed X.509 certificate in PEM, as the PIM does.
@@ -66,7 +66,7 @@ class OpenIdIssuer:
         """An RS256 JWT for the demo user, with the claims the granted scopes allow."""
         key = self._ensure_key()
         now = self._clock.now()
-        # `sub` is pairwise: the same user looks different to each app (docs §1.7).
+        # `sub` is pairwise: the same user looks different to each app (Akeneo's authorization docs).
         sub = str(uuid.UUID(bytes=hashlib.sha256(f"{client_id}:{_USER['id']}".encode()).digest()[:16], version=4))
         claims: dict[str, Any] = {"iss": issuer, "jti": str(uuid.uuid4()), "sub": sub, "aud": client_id,
                                   "iat": now, "exp": now + _TOKEN_TTL_S}

@@ -1,4 +1,4 @@
-"""Catalog product endpoints: UUIDs, standard products and mapped products (akeneo-api.md §3.3-3.9).
+"""Catalog product endpoints: UUIDs, standard products and mapped products (docs/akeneo.md).
 
 Every list is ordered by UUID ascending; `search_after` is the last UUID of the page and `next` is
 emitted whenever a page is full, so the last page may be empty (IMPL-ONLY, GetProductUuidsAction).
@@ -177,7 +177,7 @@ async def product(request: Request) -> Response:
 
 
 async def mapped_products(request: Request) -> Response:
-    """GET /catalogs/{id}/mapped-products: limit 1..100 (CONFLICT #6: the later implementation)."""
+    """GET /catalogs/{id}/mapped-products: limit 1..100 (as the Swagger; an older Akeneo took 1000)."""
     catalog = _catalog(request)
     query, echo = _query(request, 100)
     if not catalog.enabled:

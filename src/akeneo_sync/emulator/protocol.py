@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 API_PREFIX: Final = "/api/rest/v1"
-# PHP's DATE_ATOM, which Akeneo's catalog queries validate (akeneo-api.md §3.5).
+# PHP's DATE_ATOM, which Akeneo's catalog queries validate (docs/akeneo.md, row 5).
 _ACCEPTABLE: Final = frozenset({"application/json", "application/*", "*/*", ""})
 _ATOM: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
@@ -112,6 +112,6 @@ def authenticate(request: Request) -> Token:
 
 
 def require_scopes(token: Token, scopes: tuple[str, ...], action: str) -> None:
-    """403 with Akeneo's wording when a scope is missing (IMPL-ONLY mapping, akeneo-api.md §1.8)."""
+    """403 with Akeneo's wording when a scope is missing (only Akeneo's tests show the mapping)."""
     if any(scope not in token.scopes for scope in scopes):
         raise ApiError(403, f"Access forbidden. You are not allowed to {action}.")

@@ -59,11 +59,11 @@ class Catalog:
     enabled: bool = False
     mapping_schema: dict[str, Any] | None = None
     # Target -> source as the PIM user mapped it; an absent (or None) target is unmapped. Only
-    # `uuid` is mapped by the PIM itself (akeneo-api.md §4).
+    # `uuid` is mapped by the PIM itself (docs/akeneo.md, row 13).
     product_mapping: dict[str, str | None] = field(default_factory=dict)
     selection: Selection = field(default_factory=Selection)
     # Set when a selected category/attribute "was deleted": the next product read disables the
-    # catalog, as Akeneo does at read time (akeneo-api.md §3.6), while GET /catalogs still says enabled.
+    # catalog, as Akeneo does at read time (docs/akeneo.md), while GET /catalogs still says enabled.
     invalid: bool = False
 
     def required_sources(self) -> tuple[str, ...] | None:

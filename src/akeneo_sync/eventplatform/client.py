@@ -1,4 +1,4 @@
-"""A client of the Event Platform management API: subscribers and subscriptions (§7.1).
+"""A client of the Event Platform management API: subscribers and subscriptions (docs/akeneo.md).
 
 Every call carries the PIM's identity in `X-PIM-URL`, `X-PIM-TOKEN` and `X-PIM-CLIENT-ID`. The
 app calls `ensure_subscription` from its `app_activated` actor; it is idempotent, so a re-activation

@@ -4,7 +4,8 @@ In reality the Event Platform is a service apart from the PIM. Here it keeps sub
 subscriptions in memory and, for an active HTTPS subscription, tells the PIM emulator where to
 deliver signed product events (`PUT {pim}/_emulator/event-subscriber`, the emulator admin API).
 Suspending stops deliveries and resuming restarts them; subscribers with a notification webhook
-get the signed status notifications of §7.4. `/_emulator/...` routes are test controls, not Akeneo API.
+get the signed status notifications (docs/akeneo.md, "Event Platform"). `/_emulator/...` routes
+are test controls, not Akeneo API.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from akeneo_sync.eventplatform.models import SubscriberIn, SubscriberPatch, Subs
 __all__ = ["EventPlatformEmulator", "create_app"]
 
 API: Final = "/api/v1"
-_MAX_PER_PARENT: Final = 20  # 20 subscribers per PIM, 20 subscriptions per subscriber (§7.1 limits)
+_MAX_PER_PARENT: Final = 20  # 20 subscribers per PIM, 20 subscriptions per subscriber (Akeneo's limits)
 
 
 @dataclass(slots=True)

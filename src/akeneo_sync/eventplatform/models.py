@@ -1,4 +1,4 @@
-"""The Event Platform management API's payloads (akeneo-api.md §7.1), shared by client and emulator.
+"""The Event Platform management API's payloads, shared by client and emulator (docs/akeneo.md).
 
 The full management OpenAPI is hosted remotely, not in Akeneo's docs repository; these models
 follow the getting-started examples and ignore fields they do not know (GAP: list responses are

@@ -1,7 +1,7 @@
 """Resume subscriptions the Event Platform suspended, once a quiet period has passed.
 
-The platform suspends a subscription when our endpoint failed too often (§7.4); events published
-meanwhile are lost. After `quiet_s` the cause has likely passed (a deploy, an outage), so the
+The platform suspends a subscription when our endpoint failed too often (docs/akeneo.md); events
+published meanwhile are lost. After `quiet_s` the cause has likely passed (a deploy, an outage), so the
 scheduler calls `resume_quiet_subscriptions` each tick: it resumes each such subscription and
 enqueues a reconcile of its tenant to recover the lost changes. Resuming too eagerly may make
 Akeneo revoke the subscription, hence the quiet period rather than an immediate retry.

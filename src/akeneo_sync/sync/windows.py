@@ -3,7 +3,7 @@
 Akeneo pages a catalog with one `search_after` cursor whose next URL is only known once the
 current page has arrived, so one cursor never has more than one request in flight: at 50 ms a
 call it cannot pass 2,000 products/s, a quarter of what fair use allows (4 calls in flight per
-token). The cursor is opaque (akeneo-api.md §3.4: never build it), but the `updated_after` /
+token). The cursor is opaque (Akeneo: never build it), but the `updated_after` /
 `updated_before` filters are documented, so a full run is split into windows of `updated`
 seconds, each paged by its own cursor, all through the fleet-wide fair-use limiter.
 

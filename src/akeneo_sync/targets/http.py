@@ -1,4 +1,4 @@
-"""The HTTP target: signed JSON batches POSTed to any platform's endpoint (DESIGN.md's wire format).
+"""The HTTP target: signed JSON batches POSTed to any platform's endpoint (the README's wire format).
 
 `POST TARGET_URL` with `{"tenant", "catalog", "run", "upserts", "deletes"}`, an `Idempotency-Key`
 of `<run>:<page>` (a page re-sent after a crash carries the same key) and

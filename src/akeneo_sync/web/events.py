@@ -1,6 +1,6 @@
 """`POST /events`: the Event Platform subscriber endpoint.
 
-The platform allows 5 s per delivery and retries or suspends on failures (akeneo-api.md §7.4), so
+The platform allows 5 s per delivery and retries or suspends on failures (docs/akeneo.md), so
 this handler only touches Redis and the broker: verify the signature on the raw body, parse the
 CloudEvent, route it by `subject` (the subscription id) to its tenant, drop duplicates and the
 app's own writes, and buffer product UUIDs for a batched sync.
@@ -11,7 +11,7 @@ event loop, so it costs one Redis round trip and no thread hop; sending a full b
 background flusher's job. Rarer paths (cache misses, `app.deleted`) run the blocking state store
 in a worker thread.
 
-Acknowledgement follows the platform's rate control (key-platform-behaviors.md): 200 for an event
+Acknowledgement follows the platform's rate control (docs/akeneo.md, "Event Platform"): 200 for an event
 taken care of (its delivery rate then rises), 429 when this pod cannot take it now — Redis or the
 broker unreachable, or too many deliveries in flight — so the platform slows down and retries
 instead of counting failures toward suspending the subscription (a 503 would count).
@@ -270,7 +270,7 @@ def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response
 
 def _is_own_write(ctx: WebContext, product: ProductData) -> bool:
     author = product.author
-    # For API writes the author is the caller's client id (akeneo-api.md §7.2); compare defensively.
+    # For API writes the author is the caller's client id (docs/akeneo.md); compare defensively.
     return author is not None and author.type == "api" and author.identifier == ctx.config.client_id
 
 

@@ -66,7 +66,7 @@ class AppData(BaseModel):
 
 
 class CloudEvent(BaseModel):
-    """A structured-mode CloudEvents 1.0 envelope as the Event Platform sends it (§7.2).
+    """A structured-mode CloudEvents 1.0 envelope as the Event Platform sends it (docs/akeneo.md).
 
     `source` is not checked: the docs show both `pim` and `akeneo-event-platform`.
     """
@@ -83,7 +83,7 @@ class CloudEvent(BaseModel):
 
 
 class StatusNotification(BaseModel):
-    """A subscription status notification webhook body (§7.4)."""
+    """A subscription status notification webhook body (docs/akeneo.md)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

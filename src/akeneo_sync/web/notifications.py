@@ -1,6 +1,6 @@
 """`POST /events/notifications`: the Event Platform's subscription status webhook.
 
-A suspended subscription loses events until it is resumed (akeneo-api.md §7.4), so the status is
+A suspended subscription loses events until it is resumed (docs/akeneo.md), so the status is
 recorded per subscription and, when a suspended subscription comes back, a reconcile of the tenant
 is enqueued to cover what was lost. System suspensions are indexed by time so a scheduler can
 resume them after a quiet period (`SubscriptionStatuses.suspended_before`).

@@ -1,7 +1,9 @@
 """Event Platform signatures: hex HMAC-SHA256 of the raw body under a shared secret.
 
-Verified against the raw bytes, never a re-serialisation (akeneo-api.md §7.4, conflict #13), and
-compared in constant time so the answer's timing tells an attacker nothing about the secret.
+Verified against the raw bytes, never a re-serialisation (Akeneo's delivery example signs a
+re-serialised body, its notification-webhook page the raw bytes: the raw bytes are what was
+signed; docs/akeneo.md), and compared in constant time so the answer's timing tells an attacker
+nothing about the secret.
 """
 
 from __future__ import annotations

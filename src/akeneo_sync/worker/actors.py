@@ -3,8 +3,8 @@
 Import this module only after `install_broker` (actors bind to the global broker at import) and
 `install_runtime`. Actors receive ids, never tokens or product bodies.
 
-Retry policy (STYLE.md §1): only errors whose class says `retryable` are retried, a bounded number
-of times with exponential backoff; a `Retry-After` from the PIM becomes `dramatiq.Retry(delay=…)`.
+Retry policy: only errors whose class says `retryable` are retried, a bounded number of times
+with exponential backoff; a `Retry-After` from the PIM becomes `dramatiq.Retry(delay=…)`.
 Anything else fails at once into dramatiq's dead-letter queue (`akeneo-sync dead-letters list`).
 """
 

@@ -3,8 +3,8 @@
 Why the non-default Redis broker settings: a SIGKILLed worker's unacked messages come back only
 when another worker runs the broker's *maintenance* pass after ``heartbeat_timeout``; with the
 defaults (60 s, 0.1 % of commands) nothing had come back after 5 minutes on this machine
-(TOOLING.md §2.2). We lower the heartbeat timeout and raise the maintenance chance so a killed
-pod's sync resumes within seconds; checkpoints make the redelivery harmless.
+(measured with dramatiq 2.x). We lower the heartbeat timeout and raise the maintenance chance so
+a killed pod's sync resumes within seconds; checkpoints make the redelivery harmless.
 """
 
 from __future__ import annotations

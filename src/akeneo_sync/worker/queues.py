@@ -1,8 +1,9 @@
 """Reading the Redis broker's queues: depth per queue (for metrics, KEDA and the CLI) and the
 messages dramatiq dead-lettered (for `akeneo-sync dead-letters`).
 
-Key layout (dramatiq 2.x, TOOLING.md §2.2): ``ns:<q>`` list of ready ids, ``ns:<q>.DQ`` delayed,
-``ns:<q>.XQ`` a zset of dead-lettered ids with their bodies in ``ns:<q>.XQ.msgs``.
+Key layout (dramatiq 2.x, `brokers/redis/dispatch.lua`): ``ns:<q>`` list of ready ids,
+``ns:<q>.DQ`` delayed, ``ns:<q>.XQ`` a zset of dead-lettered ids with their bodies in
+``ns:<q>.XQ.msgs``.
 """
 
 from __future__ import annotations

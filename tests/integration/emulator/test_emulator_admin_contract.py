@@ -1,4 +1,4 @@
-"""The admin API answers exactly as the shared contract (HELPERS.md) promises other helpers."""
+"""The admin API (`/_emulator/...`) keeps the statuses and bodies that tests, the demo and app developers use."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conformance of the catalog resource with akeneo-api.md §3.2-3.7, over a real socket."""
+"""Conformance of the catalog resource with Akeneo (docs/akeneo.md), over a real socket."""
 
 from __future__ import annotations
 

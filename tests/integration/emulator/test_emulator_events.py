@@ -1,4 +1,4 @@
-"""Event Platform deliveries from the emulator to a real subscriber socket (akeneo-api.md §7.2-7.4)."""
+"""Event Platform deliveries from the emulator to a real subscriber socket (docs/akeneo.md)."""
 
 from __future__ import annotations
 

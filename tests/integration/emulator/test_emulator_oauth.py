@@ -1,4 +1,4 @@
-"""Apps OAuth (authorize + code exchange) and connection tokens, per akeneo-api.md §1."""
+"""Apps OAuth (authorize + code exchange) and connection tokens, per docs/akeneo.md."""
 
 from __future__ import annotations
 

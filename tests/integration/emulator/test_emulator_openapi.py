@@ -1,9 +1,9 @@
 """The emulator's real responses validate against Akeneo's published Swagger for the catalog routes.
 
 `data/akeneo-catalogs-openapi.json` is Akeneo's own Swagger 2.0 (see its `x-extracted-from`).
-Where it contradicts the documentation this follows the docs (akeneo-api.md) and a test here pins
-the contradiction, so a corrected Swagger would make us look again:
-- PUT mapping schema: Swagger says 201, we answer 204 (CONFLICT #2).
+Where it contradicts the rest of the documentation or Akeneo's own code, this follows docs/akeneo.md
+and a test here pins the contradiction, so a corrected Swagger would make us look again:
+- PUT mapping schema: Swagger says 201, we answer 204 as Akeneo's tests and demo-app expect.
 - products and mapped-products: the Swagger's 200 schema types items as UUID strings, a copy of the
   product-uuids schema; its own examples (and the docs) carry objects.
 """

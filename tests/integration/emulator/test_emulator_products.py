@@ -1,4 +1,4 @@
-"""Conformance of the catalog product endpoints (akeneo-api.md §3.3-3.9), over a real socket."""
+"""Conformance of the catalog product endpoints (docs/akeneo.md), over a real socket."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ class ReceivedRequest:
 
 
 class Platform:
-    """A downstream platform speaking DESIGN.md's wire format; rejects products carrying `refuse`."""
+    """A downstream platform speaking the README's wire format; rejects products carrying `refuse`."""
 
     SECRET = "platform-test-secret"
 

@@ -1,7 +1,7 @@
 """How /events acknowledges: 200 for a handled event, 429 (never 503) when the pod cannot take it.
 
 The Event Platform raises a subscription's delivery rate on 200s and lowers it on 429s; 5xx
-count toward suspending the subscription (key-platform-behaviors.md).
+count toward suspending the subscription, 429s do not (docs/akeneo.md, "Event Platform").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Kubernetes manifests say what DESIGN.md and TOOLING.md require of each process."""
+"""The Kubernetes manifests say what docs/operating.md requires of each process."""
 
 from __future__ import annotations
 
