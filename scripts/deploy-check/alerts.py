@@ -133,6 +133,20 @@ def alerts(cfg: AlertConfig = CONFIG) -> list[Alert]:
             dashboard_query=tenant_catalog,
         ),
         Alert(
+            name="AkeneoSyncCatalogScopeMissing",
+            expr='max by (namespace, tenant, catalog) (akeneo_sync_fleet_catalog_state{state="scope_missing"}) == 1',
+            for_="5m",
+            severity="warning",
+            summary="Catalog {{ $labels.catalog }} of tenant {{ $labels.tenant }} is refused for a missing scope",
+            description=(
+                "The PIM answers 403 to catalog {{ $labels.catalog }} (tenant {{ $labels.tenant }}): the app's"
+                " token lacks a scope it now asks for, and akeneo-sync stopped syncing the catalog. A PIM user"
+                " must connect the app again to grant it."
+            ),
+            dashboard_uid=TENANT_UID,
+            dashboard_query=tenant_catalog,
+        ),
+        Alert(
             name="AkeneoSyncTenantRevoked",
             expr=f"sum by (namespace) (increase(akeneo_sync_tenants_revoked_total[{cfg.tenant_revoked_window}])) > 0",
             for_="0m",
