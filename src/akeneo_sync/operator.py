@@ -92,7 +92,6 @@ class ControlPlane:
             report = purge_catalog(self.state, target, tenant_id, record.id)
             deleted += report.deleted
             letters += report.dead_letters
-            self.state.digests.clear(tenant_id, record.id)
             self.state.catalogs.delete(tenant_id, record.id)
         letters += self.state.dead_letters.count(tenant_id)
         self.state.dead_letters.drop_all(tenant_id)

@@ -32,17 +32,17 @@ def catalogs_due_for_purge(runtime: Runtime, tenant: str) -> list[str]:
 
 
 def purge_deleted_catalog(runtime: Runtime, tenant: str, catalog: str) -> PurgeReport | None:
-    """Purge the catalog if it is still due; None when it is not (or its lock is held: try later).
+    """Purge the catalog if it is still due; None when its lock is held (try later).
 
-    Checked again here, under the lock: a redelivered message, or one sent before an operator set
-    `keep`, must not purge anything.
+    Checked under the lock: a redelivered message, one sent before an operator set `keep`, or a
+    run that took the lock meanwhile must not see a purge start.
     """
-    if catalog not in catalogs_due_for_purge(runtime, tenant):
-        return PurgeReport(deleted=0, dead_letters=0, finished=True)
     lock = CatalogRunLock(runtime.state, tenant, catalog, ttl_s=runtime.settings.catalog_lock_ttl_s)
     if not lock.acquire(rerun_mode=""):
         return None
     try:
+        if catalog not in catalogs_due_for_purge(runtime, tenant):
+            return PurgeReport(deleted=0, dead_letters=0, finished=True)
         report = purge_catalog(runtime.state, runtime.target, tenant, catalog, should_stop=runtime.stop.is_set)
     finally:
         lock.release(honour_rerun=False)
