@@ -204,12 +204,13 @@ class AkeneoClient:
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 1000,
     ) -> Page[str]:
-        """The first page of product UUIDs for these filters, or the page at `next_url`."""
-        query = ListQuery(updated_after, updated_before, limit)
+        """The first page (after `search_after`) of product UUIDs for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit, search_after)
         return self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
 
     def count_products(
@@ -239,12 +240,13 @@ class AkeneoClient:
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 100,
     ) -> Page[MappedProduct]:
-        """The first page of mapped products for these filters, or the page at `next_url`."""
-        query = ListQuery(updated_after, updated_before, limit)
+        """The first page (after `search_after`) of mapped products for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit, search_after)
         return self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
 
     def products_page(

@@ -41,6 +41,7 @@ from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uui
 from akeneo_sync.sync.checkpoint import plan_run
 from akeneo_sync.sync.cursors import Split
 from akeneo_sync.sync.diff import diff_deletes, page_uuids
+from akeneo_sync.sync.drift import start_probe
 from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
@@ -75,6 +76,10 @@ class EngineOptions:
     # Plan the windows by count (`with_count`): only for a PIM known to answer one (the emulator's
     # opt-in; Akeneo ignores the parameter). Otherwise one page of products samples the dates.
     count_plan: bool = False
+    # Incremental runs probe for changes no `updated` date shows (drift.py) and ask for a refresh
+    # when they find one, or when the last full run started `refresh_interval_s` ago.
+    drift_probe: bool = False
+    refresh_interval_s: float | None = None
 
     def __post_init__(self) -> None:
         sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.diff_scan, self.uuid_batch,
@@ -161,6 +166,7 @@ class SyncEngine:
             new_run_id=self.new_run_id,
         )
         run = ActiveRun(catalog_id, plan.slot, plan.checkpoint, control or RunControl())
+        probing = self.options.drift_probe and plan.checkpoint.mode is RunMode.INCREMENTAL and not plan.resumed
         begin_run(
             self.state,
             self.tenant,
@@ -171,6 +177,8 @@ class SyncEngine:
             discard=plan.discard,
         )
         try:
+            if probing:
+                self._start_probe(run)
             outcome = self._drive(run)
         except (CatalogDisabledError, CatalogNotFoundError) as exc:
             outcome = self._catalog_gone(run, exc)
@@ -200,8 +208,27 @@ class SyncEngine:
             status = CatalogStatus.IDLE
             end_run(self.state, self.tenant, run.catalog, run.checkpoint, status=status, outcome=stop.outcome)
             return stop.outcome
+        if run.checkpoint.mode is RunMode.INCREMENTAL:
+            run.refresh = self._refresh_reason(run)
         finish_run(self.state, self.clock, self.tenant, run.catalog, slot=run.slot, checkpoint=run.checkpoint)
         return Outcome.SUCCESS
+
+    def _start_probe(self, run: ActiveRun) -> None:
+        window = run.checkpoint.updated_after
+        if window is None:
+            return
+        run.probe = start_probe(self.source, self.state, self.tenant, run.catalog, window_start=to_utc_datetime(window),
+                                validator=self.validator, uuid_limit=self.options.uuid_page_size,
+                                page_size=self.options.page_size)
+
+    def _refresh_reason(self, run: ActiveRun) -> str | None:
+        if run.probe is not None and run.probe.finish().found:
+            return "drift"
+        interval = self.options.refresh_interval_s
+        refreshed_at = self.state.catalogs.require(self.tenant, run.catalog).refreshed_at
+        if interval is not None and refreshed_at is not None and self.clock.now() - refreshed_at >= interval:
+            return "schedule"
+        return None
 
     def _page_products(self, run: ActiveRun) -> None:
         if run.checkpoint.mode is RunMode.FULL:
@@ -350,4 +377,5 @@ class SyncEngine:
             pages_fetched=run.pages_fetched,
             duration_s=self.clock.monotonic() - started,
             resumed=resumed,
+            refresh=run.refresh,
         )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from akeneo_sync.state import Checkpoint, Slot
+from akeneo_sync.sync.drift import DriftProbe
 from akeneo_sync.sync.summary import Outcome
 
 __all__ = ["ActiveRun", "RunControl", "StopRun"]
@@ -41,6 +42,9 @@ class ActiveRun:
     # a resumed run samples again when it cuts a window).
     plan_sample: tuple[int, ...] | None = None
     plan_probes: int = 0
+    # An incremental run probes for drift before it pages (drift.py), and may ask for a refresh.
+    probe: DriftProbe | None = None
+    refresh: str | None = None
 
 
 class StopRun(Exception):  # noqa: N818 -- control flow between pages, never leaves the engine

@@ -57,9 +57,9 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    redis_client: redis.Redis, tmp_path: Path, *, clock: Clock | None = None, **settings: Any
+    redis_client: redis.Redis, tmp_path: Path, *, clock: Clock | None = None, products: int = 300, **settings: Any
 ) -> Iterator[Stack]:
-    """The emulator (300 products), a tenant and a real worker; `settings` override the defaults."""
+    """The emulator (`products` generated), a tenant and a real worker; `settings` override the defaults."""
     config = Settings(
         encryption_key=Fernet.generate_key().decode(),
         target_url=f"sqlite:///{tmp_path / 'target.db'}",
@@ -70,7 +70,7 @@ def running_stack(
         catalog_lock_ttl_s=2,
         **settings,
     )
-    with running_emulator(products=300, seed=7) as pim:
+    with running_emulator(products=products, seed=7) as pim:
         pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": "s3cret"}).raise_for_status()
         token = pim.admin.post("/_emulator/tokens", json={"client_id": CLIENT_ID}).json()["access_token"]
         target = SqliteTarget(config.target_url)
