@@ -143,3 +143,18 @@ def test_a_change_of_managed_currencies_reaches_the_target_at_the_next_poll(stac
 
     assert stack.target.products(stack.tenant, catalog) == expected
     assert upserted_by_last_run(stack, catalog) == len(changed)
+
+
+def test_a_refresh_on_demand_reads_the_whole_catalog_and_pushes_nothing_unchanged(stack: Stack) -> None:
+    catalog = enable(stack)
+    stack.admin("POST", "/_emulator/stats/reset")
+
+    stack.actors().sync_catalog.send(stack.tenant, catalog, "refresh")
+    stack.worker.drain()
+
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    assert record.last_outcome == "success"
+    assert record.counts["upserted"] == 0
+    assert record.counts["skipped"] == len(stack.expected(catalog))
+    assert endpoint_requests(stack).get("mapped-products", 0) >= len(stack.expected(catalog)) // 100
