@@ -65,6 +65,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from akeneo_sync.metrics import QUEUE_DEPTH, tenant_label
     from akeneo_sync.observability import initialize_series
+    from akeneo_sync.state.schedule import ScheduleStore
     from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
     from akeneo_sync.worker.broker import build_broker
     from akeneo_sync.worker.enqueue import StateScheduleSource
@@ -84,7 +85,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     start_http_server(args.metrics_port or settings.metrics_port, addr=args.metrics_host)
     source = StateScheduleSource(plane.state)
     scheduler = Scheduler(
-        plane.redis,
+        ScheduleStore(plane.redis, plane.state.keys),
         source,
         BrokerEnqueuer(build_broker(plane.redis), enabled_catalogs=source.enabled_catalogs),
         SystemClock(),

@@ -64,6 +64,22 @@ class Keys:
         """Run modes requested while the lock was held (SET)."""
         return f"{self.prefix}:rerun:{tenant}:{catalog}"
 
+    def watchdog(self, tenant: str, catalog: str) -> str:
+        """The one pending watchdog of a catalog (STRING with a TTL)."""
+        return f"{self.prefix}:watchdog:{tenant}:{catalog}"
+
+    def activation(self, tenant: str) -> str:
+        """The lease of a tenant's activation (STRING with a TTL)."""
+        return f"{self.prefix}:activation:{tenant}"
+
+    def scheduler_leader(self) -> str:
+        """The scheduler's leader lease (STRING with a TTL)."""
+        return f"{self.prefix}:scheduler:leader"
+
+    def scheduler_due(self) -> str:
+        """Job name -> when it is next due (HASH)."""
+        return f"{self.prefix}:scheduler:due"
+
     def dedupe(self, event_id: str) -> str:
         """A processed event id (STRING with a TTL)."""
         return f"{self.prefix}:event:{event_id}"

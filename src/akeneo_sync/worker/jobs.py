@@ -28,7 +28,6 @@ from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import Outcome, RunSummary
 from akeneo_sync.sync.validate import ProductValidator
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
-from akeneo_sync.worker.lease import RedisLease
 from akeneo_sync.worker.runtime import Runtime
 
 __all__ = [
@@ -116,9 +115,7 @@ def activate_tenant(runtime: Runtime, tenant: Tenant) -> list[str] | None:
     tenant are serialised by a lease, so a redelivered message or a double click on Connect finds
     the catalogs made before instead of creating copies.
     """
-    lease = RedisLease(
-        runtime.redis, f"akeneo-sync:activation:{tenant.id}", uuid.uuid4().hex, ACTIVATION_LEASE_TTL_S
-    )
+    lease = runtime.state.activation_lease(tenant.id, uuid.uuid4().hex, ACTIVATION_LEASE_TTL_S)
     if not lease.acquire_or_renew():
         return None
     try:
