@@ -56,6 +56,18 @@ class Keys:
         """Packed UUIDs a diffing run has seen (SET)."""
         return f"{self.prefix}:seen:{tenant}:{catalog}:{slot}"
 
+    def models(self, tenant: str, catalog: str) -> str:
+        """Model code -> the model as last pushed: digest, variant UUIDs, model-level targets (HASH)."""
+        return f"{self.prefix}:models:{tenant}:{catalog}"
+
+    def model_variants(self, tenant: str, catalog: str) -> str:
+        """Variant UUID -> the code of its model (HASH)."""
+        return f"{self.prefix}:model-variants:{tenant}:{catalog}"
+
+    def seen_models(self, tenant: str, catalog: str, slot: str) -> str:
+        """Model codes a diffing run has seen (SET)."""
+        return f"{self.prefix}:seen-models:{tenant}:{catalog}:{slot}"
+
     def lock(self, tenant: str, catalog: str) -> str:
         """The catalog lock: owner and expiry (HASH)."""
         return f"{self.prefix}:lock:{tenant}:{catalog}"

@@ -25,6 +25,7 @@ from akeneo_sync.state.digests import DigestStore
 from akeneo_sync.state.keys import DEFAULT_PREFIX, Keys
 from akeneo_sync.state.lease import RedisLease
 from akeneo_sync.state.locks import LockStore
+from akeneo_sync.state.models import ModelStore
 from akeneo_sync.state.seen import SeenStore
 from akeneo_sync.state.tenants import TenantStore
 from akeneo_sync.state.unseen import UnseenScanner
@@ -55,6 +56,7 @@ class StateStore:
         self.locks = LockStore(client, self.keys, clock)
         self.dedupe = EventDedupe(client, self.keys)
         self.dead_letters = DeadLetterStore(client, self.keys, clock)
+        self.models = ModelStore(client, self.keys)
 
     def activation_lease(self, tenant: str, holder: str, ttl_s: float) -> RedisLease:
         """The lease that serialises activations of one tenant."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from akeneo_sync.akeneo.types import Page
-from akeneo_sync.state import Counters, NewDeadLetter, Phase
+from akeneo_sync.state import Counters, NewDeadLetter, Phase, RunMode
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.sync.batch import TARGET_REJECTED, dead_letters_for
 from akeneo_sync.sync.pages import PagePrefetcher
@@ -34,7 +34,7 @@ def page_uuids(engine: SyncEngine, run: ActiveRun) -> None:
             engine.state.seen.stage_add(pipe, engine.tenant, run.catalog, run.slot, _canonical(page.items))
             checkpoint = run.checkpoint.evolve(
                 next_url=page.next_url,
-                phase=Phase.PAGES if page.next_url is not None else Phase.DIFF,
+                phase=Phase.PAGES if page.next_url is not None else engine.after_pages(RunMode.RECONCILE),
                 pages=run.checkpoint.pages + 1,
             )
             engine.state.checkpoints.stage_save(pipe, engine.tenant, run.catalog, run.slot, checkpoint)

@@ -73,6 +73,9 @@ class DriftProbe:
         keys = [pack_uuid(u) for u in self.listed]
         digests = self.state.digests.get_packed(self.tenant, self.catalog, keys) if keys else []
         unknown = [u for u, digest in zip(self.listed, digests, strict=True) if digest is None]
+        # Variants are products too (variants mode): those pushed with their model are known.
+        variants = self.state.models.models_of(self.tenant, self.catalog, unknown)
+        unknown = [u for u in unknown if u not in variants]
         entered = len(unknown) - len(self.state.dead_letters.held(self.tenant, self.catalog, unknown))
         report = DriftReport(requests=self.requests, remapped=self.remapped, entered=entered, left=self.left)
         for kind in report.kinds():

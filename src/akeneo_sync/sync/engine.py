@@ -43,6 +43,7 @@ from akeneo_sync.sync.cursors import Split
 from akeneo_sync.sync.diff import diff_deletes, page_uuids
 from akeneo_sync.sync.drift import start_probe
 from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
+from akeneo_sync.sync.models import diff_models, page_models
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.run import ActiveRun, RunControl, StopRun
@@ -80,6 +81,9 @@ class EngineOptions:
     # when they find one, or when the last full run started `refresh_interval_s` ago.
     drift_probe: bool = False
     refresh_interval_s: float | None = None
+    # The catalog's mapping schema is in variants mode: product models with their variants are
+    # synced after the (simple) products, each model as one unit (models.py).
+    models: bool = False
 
     def __post_init__(self) -> None:
         sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.diff_scan, self.uuid_batch,
@@ -202,8 +206,12 @@ class SyncEngine:
                     page_uuids(self, run)
                 else:
                     self._page_products(run)
+            if run.checkpoint.phase is Phase.MODELS:
+                page_models(self, run)
             if run.checkpoint.phase is Phase.DIFF:
                 diff_deletes(self, run)
+                if self.options.models:
+                    diff_models(self, run)
         except StopRun as stop:
             status = CatalogStatus.IDLE
             end_run(self.state, self.tenant, run.catalog, run.checkpoint, status=status, outcome=stop.outcome)
@@ -248,7 +256,7 @@ class SyncEngine:
                 run.catalog, next_url=url, updated_after=after, limit=self.options.page_size
             )
 
-        last_phase = Phase.DIFF if run.checkpoint.mode is RunMode.FULL else Phase.FINISH
+        last_phase = self.after_pages(run.checkpoint.mode)
         seen_slot = run.slot if run.checkpoint.mode is RunMode.FULL else None
         start = run.checkpoint.next_url
         with PagePrefetcher(fetch, start, prefetch=self.options.prefetch) as pages:
@@ -336,6 +344,12 @@ class SyncEngine:
         return self.apply(run, number, prepared.upserts, ()), number + 1
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def after_pages(self, mode: RunMode) -> Phase:
+        """The phase after the products (or their UUIDs): the models in variants mode, then the diff."""
+        if self.options.models:
+            return Phase.MODELS
+        return Phase.DIFF if mode in (RunMode.FULL, RunMode.RECONCILE) else Phase.FINISH
 
     def apply(
         self, run: ActiveRun, number: int, upserts: Sequence[MappedProduct], deletes: Sequence[str]

@@ -147,7 +147,8 @@ def page_windows(engine: SyncEngine, run: ActiveRun) -> None:
         # before the cursors start, so it goes out again under its own idempotency key.
         window = run.checkpoint.windows[first]
         run.pages_fetched += 1
-        engine.push_page(run, fetch(window, window.next_url), Phase.DIFF, run.slot, window=first)
+        engine.push_page(run, fetch(window, window.next_url), engine.after_pages(run.checkpoint.mode), run.slot,
+                         window=first)
         if run.checkpoint.phase is not Phase.PAGES:
             return
         engine.between_pages(run)
@@ -167,9 +168,8 @@ def page_windows(engine: SyncEngine, run: ActiveRun) -> None:
     ) as pager:
         for index, page, split in pager:
             run.pages_fetched += 1
-            engine.push_page(
-                run, page, Phase.DIFF, run.slot, window=index, split=split, bounds_inclusive=bounds.inclusive
-            )
+            after = engine.after_pages(run.checkpoint.mode)
+            engine.push_page(run, page, after, run.slot, window=index, split=split, bounds_inclusive=bounds.inclusive)
             if run.checkpoint.phase is Phase.PAGES:
                 engine.between_pages(run)
     _log.info(

@@ -19,14 +19,13 @@ from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.types import CatalogInfo
 from akeneo_sync.errors import PimError, ScopeError, TokenRevokedError
 from akeneo_sync.logging import get_logger
-from akeneo_sync.mapping import schema_validator
+from akeneo_sync.mapping import is_variants_mode, schema_validator
 from akeneo_sync.metrics import CATALOG_ENABLED, CATALOG_SCOPE_MISSING, DRIFT_DETECTED, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Slot, Tenant, TenantStatus
 from akeneo_sync.state.catalogs import GONE
 from akeneo_sync.sync.engine import EngineOptions, SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import Outcome, RunSummary
-from akeneo_sync.sync.validate import ProductValidator
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
 from akeneo_sync.worker.runtime import Runtime
 
@@ -245,6 +244,8 @@ def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -
     With `catalog`, products are also checked against the mapping schema configured for that
     catalog (matched by name), so a product missing a required target becomes a dead letter.
     """
+    schema = runtime.mapping_schema_for(tenant.id, catalog) if catalog else None
+    models = schema is not None and is_variants_mode(schema)
     return SyncEngine(
         runtime.client_for(tenant),
         runtime.target,
@@ -257,14 +258,11 @@ def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -
             prefetch=runtime.settings.sync_cursors > 1,
             drift_probe=runtime.settings.drift_probe,
             refresh_interval_s=float(runtime.settings.refresh_interval_s),
+            models=models,
         ),
-        validator=_validator_for(runtime, tenant.id, catalog) if catalog else None,
+        # A schema in variants mode describes models, not the simple products served beside them.
+        validator=None if schema is None or models else schema_validator(schema),
     )
-
-
-def _validator_for(runtime: Runtime, tenant: str, catalog: str) -> ProductValidator | None:
-    schema = runtime.mapping_schema_for(tenant, catalog)
-    return None if schema is None else schema_validator(schema)
 
 
 @dataclass(frozen=True, slots=True)
