@@ -204,13 +204,14 @@ class CatalogStore:
         key = self._keys.catalog(tenant, catalog_id)
         if refreshed_at is not None:
             fields["refreshed_at"] = repr(refreshed_at)
-        elif outcome == SUCCESS:
-            # A catalog synced before refreshes existed: its schedule starts now, so a fleet that
-            # upgrades does not refresh every catalog at once.
-            pipe.hsetnx(key, "refreshed_at", fields["last_run_at"])
         pipe.hset(key, mapping=fields)
         pipe.sadd(self._keys.catalogs(tenant), catalog_id)
         return pipe
+
+    @translate_errors
+    def start_refresh_clock(self, tenant: str, catalog_id: str, refreshed_at: float) -> None:
+        """Give a catalog that never had a full run recorded (synced before refreshes existed) a refresh time."""
+        self._redis.hsetnx(self._keys.catalog(tenant, catalog_id), "refreshed_at", repr(refreshed_at))
 
     @translate_errors
     def swap_shape(self, tenant: str, catalog_id: str, shape: str) -> str | None:

@@ -141,13 +141,22 @@ class DeadLetterStore:
         return _parse(tenant, entry_id, raw)
 
     @translate_errors
-    def delete(self, tenant: str, letter_id: str) -> bool:
-        """Remove a dead letter (after a successful replay); False when it was already gone."""
+    def delete(self, tenant: str, letter_id: str, *, unindex: bool = True) -> bool:
+        """Remove a dead letter; False when it was already gone.
+
+        With `unindex` the item's fingerprint goes too (if it fails again later, that is news). A
+        replay unindexes first and deletes without it: the retry may have indexed a new letter.
+        """
         letter = self.get(tenant, letter_id)
-        if letter is not None and letter.uuid:
-            # Forget the item's fingerprint too: if it fails again later, that is news.
-            self._redis.hdel(self._keys.dead_letter_index(tenant), f"{letter.catalog}:{letter.uuid}")
+        if unindex and letter is not None:
+            self.unindex(tenant, letter)
         return bool(self._redis.xdel(self._keys.dead_letters(tenant), letter_id))
+
+    @translate_errors
+    def unindex(self, tenant: str, letter: DeadLetter) -> None:
+        """Forget that this letter's item failed, so its next failure is recorded as a new letter."""
+        if letter.uuid:
+            self._redis.hdel(self._keys.dead_letter_index(tenant), f"{letter.catalog}:{letter.uuid}")
 
     @translate_errors
     def drop_all(self, tenant: str) -> None:

@@ -145,11 +145,13 @@ def replay_dead_letters(engine: SyncEngine, catalog_id: str | None = None, *, li
         if letter.uuid is None:
             kept += 1
             continue
+        # Unindexed first: a product that fails again (even the same way) gets its new letter.
+        engine.state.dead_letters.unindex(engine.tenant, letter)
         result = sync_uuid_batch(
             engine, letter.catalog, [letter.uuid], run_id=engine.new_run_id(), batch=0, attempt=letter.attempt + 1
         )
         engine.count_products(letter.catalog, result.counters, result.dead_letters)
-        engine.state.dead_letters.delete(engine.tenant, letter.id)
+        engine.state.dead_letters.delete(engine.tenant, letter.id, unindex=False)
         if letter.uuid in result.failed:
             failed += 1
         else:

@@ -63,32 +63,35 @@ class DriftProbe:
     state: StateStore
     tenant: str
     catalog: str
-    listed: tuple[str, ...]
+    # Listed products unknown to the target when the probe was sent (new ones or entered ones).
+    unknown: tuple[str, ...]
     remapped: int
     left: int
     requests: int
+    # Where the next probe starts; recorded by `finish` only, so a run that fails after probing
+    # leaves the positions as they were and its successor looks at the same pages again.
+    next_positions: tuple[str | None, str | None]
 
     def finish(self) -> DriftReport:
         """Compare the listed products with what the run left known, and record the finding."""
-        keys = [pack_uuid(u) for u in self.listed]
-        digests = self.state.digests.get_packed(self.tenant, self.catalog, keys) if keys else []
-        unknown = [u for u, digest in zip(self.listed, digests, strict=True) if digest is None]
+        state, tenant, catalog = self.state, self.tenant, self.catalog
+        keys = [pack_uuid(u) for u in self.unknown]
+        digests = state.digests.get_packed(tenant, catalog, keys) if keys else []
+        # Unknown before the run and still unknown after it: the run's window did not bring them,
+        # so their `updated` is older than it. (A product known before and gone now was deleted
+        # by an event meanwhile; it entered nothing.)
+        unknown = [u for u, digest in zip(self.unknown, digests, strict=True) if digest is None]
         # Variants are products too (variants mode): those pushed with their model are known.
-        variants = self.state.models.models_of(self.tenant, self.catalog, unknown)
+        variants = state.models.models_of(tenant, catalog, unknown)
         unknown = [u for u in unknown if u not in variants]
-        entered = len(unknown) - len(self.state.dead_letters.held(self.tenant, self.catalog, unknown))
+        entered = len(unknown) - len(state.dead_letters.held(tenant, catalog, unknown))
         report = DriftReport(requests=self.requests, remapped=self.remapped, entered=entered, left=self.left)
+        state.catalogs.set_probe_positions(tenant, catalog, *self.next_positions)
         for kind in report.kinds():
             metrics.DRIFT_DETECTED.labels(kind=kind).inc()
         if report.found:
-            _log.info(
-                "drift_detected",
-                tenant=self.tenant,
-                catalog=self.catalog,
-                remapped=report.remapped,
-                entered=report.entered,
-                left=report.left,
-            )
+            _log.info("drift_detected", tenant=tenant, catalog=catalog, remapped=report.remapped,
+                      entered=report.entered, left=report.left)
         return report
 
 
@@ -109,25 +112,25 @@ def start_probe(
     known_before = state.digests.count(tenant, catalog)
     listing = source.product_uuids_page(catalog, search_after=uuids_after, limit=uuid_limit)
     listed = tuple(u for u in listing.items if isinstance(u, str) and is_canonical_uuid(u))
+    digests = state.digests.get_packed(tenant, catalog, [pack_uuid(u) for u in listed]) if listed else []
+    unknown = tuple(u for u, digest in zip(listed, digests, strict=True) if digest is None)
     left = 0
     if uuids_after is None and listing.next_url is None:
         # The page is the whole catalog: every product the target holds must be on it.
-        keys = [pack_uuid(u) for u in listed]
-        known = sum(d is not None for d in state.digests.get_packed(tenant, catalog, keys)) if keys else 0
-        left = max(0, known_before - known)
+        left = max(0, known_before - (len(listed) - len(unknown)))
     page = source.mapped_products_page(catalog, search_after=mapped_after, updated_before=window_start, limit=page_size)
     prepared = prepare_page(state, tenant, catalog, page.items, validator)
-    unknown = set(prepared.unknown)
-    stored = state.digests.get_many(tenant, catalog, [p.uuid for p in prepared.changed if p.uuid not in unknown])
-    # A product whose push is still unconfirmed (a run died mid-push) is not evidence of a remap.
-    remapped = sum(1 for digest in stored.values() if digest != UNCONFIRMED)
-    state.catalogs.set_probe_positions(
-        tenant,
-        catalog,
+    new = set(prepared.unknown)
+    stored = state.digests.get_many(tenant, catalog, [p.uuid for p in prepared.changed if p.uuid not in new])
+    # Not evidence of a remap: a push still unconfirmed (a run died mid-push), or a change the
+    # target refused (its dead letter holds it; the digest stays the accepted one).
+    suspects = [uuid for uuid, digest in stored.items() if digest != UNCONFIRMED]
+    remapped = len(suspects) - len(state.dead_letters.held(tenant, catalog, suspects))
+    positions = (
         listed[-1] if listing.next_url is not None and listed else None,
         _last_uuid(page.items) if page.next_url is not None else None,
     )
-    return DriftProbe(state, tenant, catalog, listed, remapped, left, requests=2)
+    return DriftProbe(state, tenant, catalog, unknown, remapped, left, requests=2, next_positions=positions)
 
 
 def _last_uuid(items: list[dict[str, object]]) -> str | None:

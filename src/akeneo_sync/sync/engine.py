@@ -13,6 +13,7 @@ while this thread processes their pages one by one, so the checkpoint has a sing
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -225,6 +226,7 @@ class SyncEngine:
         window = run.checkpoint.updated_after
         if window is None:
             return
+        run.pages_fetched += 2  # the probe's two requests
         run.probe = start_probe(self.source, self.state, self.tenant, run.catalog, window_start=to_utc_datetime(window),
                                 validator=self.validator, uuid_limit=self.options.uuid_page_size,
                                 page_size=self.options.page_size)
@@ -233,10 +235,16 @@ class SyncEngine:
         if run.probe is not None and run.probe.finish().found:
             return "drift"
         interval = self.options.refresh_interval_s
+        if interval is None:
+            return None
         refreshed_at = self.state.catalogs.require(self.tenant, run.catalog).refreshed_at
-        if interval is not None and refreshed_at is not None and self.clock.now() - refreshed_at >= interval:
-            return "schedule"
-        return None
+        if refreshed_at is None:
+            # Synced before refreshes existed: start its clock at a point of the interval of its
+            # own, so a fleet that upgrades does not refresh every catalog in the same hour.
+            offset = int.from_bytes(hashlib.blake2b(f"{self.tenant}:{run.catalog}".encode(), digest_size=4).digest())
+            self.state.catalogs.start_refresh_clock(self.tenant, run.catalog, self.clock.now() - offset % interval)
+            return None
+        return "schedule" if self.clock.now() - refreshed_at >= interval else None
 
     def _page_products(self, run: ActiveRun) -> None:
         if run.checkpoint.mode is RunMode.FULL:

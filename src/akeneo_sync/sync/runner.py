@@ -103,7 +103,7 @@ def run_catalog_sync(
             summaries.append(summary)
             if not summary.is_success:
                 break
-            if summary.refresh is not None:
+            if summary.refresh is not None and not should_stop():
                 # Drift or the schedule: a full run now, under this lock (it covers every rerun),
                 # even past `max_runs` — a probe moves on, so a drift left for later may go unseen.
                 pending = [RunMode.FULL]

@@ -62,24 +62,29 @@ class MemorySource:
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 100,
     ) -> Page[MappedProduct]:
-        url, _after, since, items = self._page(catalog_id, "mapped", next_url, updated_after, limit)
-        return Page(items=[self.products[u] for u in items], next_url=self._next(url, items, limit, since), url=url)
+        url, since, until, items = self._page(catalog_id, "mapped", next_url, updated_after, limit,
+                                              search_after=search_after, updated_before=updated_before)
+        products = [self.products[u] for u in items]
+        return Page(items=products, next_url=self._next(url, items, limit, since, until), url=url)
 
     def product_uuids_page(
         self,
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 1000,
     ) -> Page[str]:
-        url, _after, since, items = self._page(catalog_id, "uuids", next_url, updated_after, limit)
-        return Page(items=list(items), next_url=self._next(url, items, limit, since), url=url)
+        url, since, until, items = self._page(catalog_id, "uuids", next_url, updated_after, limit,
+                                              search_after=search_after, updated_before=updated_before)
+        return Page(items=list(items), next_url=self._next(url, items, limit, since, until), url=url)
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         self._check()
@@ -89,32 +94,40 @@ class MemorySource:
         return len(self.fetched) - len(set(self.fetched))
 
     def _page(
-        self, catalog_id: str, kind: str, next_url: str | None, updated_after: datetime | None, limit: int
-    ) -> tuple[str, str, float | None, list[str]]:
+        self, catalog_id: str, kind: str, next_url: str | None, updated_after: datetime | None, limit: int,
+        *, search_after: str | None = None, updated_before: datetime | None = None,
+    ) -> tuple[str, float | None, float | None, list[str]]:
         if next_url is None:
             since = updated_after.timestamp() if updated_after is not None else None
-            query = {"limit": limit, **({"updated_after": since} if since is not None else {})}
+            until = updated_before.timestamp() if updated_before is not None else None
+            query = {"limit": limit, **({"updated_after": since} if since is not None else {}),
+                     **({"updated_before": until} if until is not None else {}),
+                     **({"search_after": search_after} if search_after else {})}
             url = f"mem://{catalog_id}/{kind}?{urlencode(query)}"
-            after = ""
+            after = search_after or ""
         else:
             url = next_url
             params = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
             after = params.get("search_after", "")
             since = float(params["updated_after"]) if "updated_after" in params else None
+            until = float(params["updated_before"]) if "updated_before" in params else None
         self.fetched.append(url)
         failure = self.fail_on_request.pop(len(self.fetched), None)
         if failure is not None:
             raise failure
         self._check()
-        ordered = sorted(u for u in self.products if u > after and (since is None or self.updated[u] > since))
-        return url, after, since, ordered[:limit]
+        ordered = sorted(u for u in self.products if u > after and (since is None or self.updated[u] > since)
+                         and (until is None or self.updated[u] < until))
+        return url, since, until, ordered[:limit]
 
-    def _next(self, url: str, items: Sequence[str], limit: int, since: float | None) -> str | None:
+    def _next(self, url: str, items: Sequence[str], limit: int, since: float | None,
+              until: float | None = None) -> str | None:
         if len(items) < limit:
             return None
         kind = urlparse(url).path.strip("/")
         catalog = urlparse(url).netloc
-        query = {"limit": limit, "search_after": items[-1], **({"updated_after": since} if since is not None else {})}
+        query = {"limit": limit, "search_after": items[-1], **({"updated_after": since} if since is not None else {}),
+                 **({"updated_before": until} if until is not None else {})}
         return f"mem://{catalog}/{kind}?{urlencode(query)}"
 
     def _check(self) -> None:

@@ -89,6 +89,21 @@ def test_replaying_dead_letters_pushes_fixed_products_and_deletes_their_letters(
     assert sorted((d.uuid or "", d.attempt) for d in remaining) == [("", 1), (stubborn, 2)]
 
 
+def test_a_product_that_fails_its_replay_the_same_way_keeps_a_letter_and_stays_held(
+    engine: SyncEngine, target: DictTarget, state: StateStore
+) -> None:
+    stubborn = product_uuid(3)
+    target.reject[stubborn] = "blocked"
+    engine.full_sync(CATALOG)
+
+    report = engine.replay_dead_letters(CATALOG)
+
+    assert report.failed_again == 1
+    [letter] = state.dead_letters.list(TENANT)
+    assert (letter.uuid, letter.attempt, letter.detail) == (stubborn, 2, "blocked")
+    assert state.dead_letters.held(TENANT, CATALOG, [stubborn]) == {stubborn}
+
+
 def test_syncing_by_uuid_pushes_changes_and_deletes_what_left_the_catalog(
     engine: SyncEngine, source: MemorySource, target: DictTarget, state: StateStore
 ) -> None:
