@@ -218,7 +218,9 @@ class SyncEngine:
             end_run(self.state, self.tenant, run.catalog, run.checkpoint, status=status, outcome=stop.outcome)
             return stop.outcome
         if run.checkpoint.mode is RunMode.INCREMENTAL:
-            run.refresh = self._refresh_reason(run)
+            # The models phase may have asked already (a variant whose model it cannot place).
+            reason = self._refresh_reason(run)
+            run.refresh = run.refresh or reason
         finish_run(self.state, self.clock, self.tenant, run.catalog, slot=run.slot, checkpoint=run.checkpoint)
         return Outcome.SUCCESS
 

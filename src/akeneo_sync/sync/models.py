@@ -58,6 +58,8 @@ class _Units:
     models: tuple[MappedModel, ...]
     invalid: tuple[NewDeadLetter, ...]
     gone: tuple[str, ...]  # listed, but their variants answered 404: the model left meanwhile
+    # Models refused as invalid, with the UUIDs of their variants: indexed like refused ones.
+    refused: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def page_models(engine: SyncEngine, run: ActiveRun) -> None:
@@ -116,6 +118,7 @@ def _assemble(engine: SyncEngine, catalog: str, items: Sequence[MappedModelItem]
         fetched = list(pool.map(variants_of, wanted))
     models: list[MappedModel] = []
     gone: list[str] = []
+    refused: list[tuple[str, tuple[str, ...]]] = []
     for item, variants in zip(wanted, fetched, strict=True):
         if variants is None:
             gone.append(str(item["code"]))
@@ -123,6 +126,8 @@ def _assemble(engine: SyncEngine, catalog: str, items: Sequence[MappedModelItem]
         bad = [v for v in variants if not isinstance(v.get("uuid"), str) or not is_canonical_uuid(v["uuid"])]
         model = MappedModel.assemble(item, variants)
         if bad or model is None:
+            uuids = tuple(u for v in variants if isinstance(u := v.get("uuid"), str) and is_canonical_uuid(u))
+            refused.append((str(item["code"]), uuids))
             invalid.append(
                 NewDeadLetter(
                     catalog, INVALID_PRODUCT, f"model {item['code']}: a variant without a canonical uuid", item
@@ -130,7 +135,7 @@ def _assemble(engine: SyncEngine, catalog: str, items: Sequence[MappedModelItem]
             )
             continue
         models.append(model)
-    return _Units(tuple(models), tuple(invalid), tuple(gone))
+    return _Units(tuple(models), tuple(invalid), tuple(gone), tuple(refused))
 
 
 def fetch_variants(engine: SyncEngine, catalog: str, code: str) -> list[MappedVariant] | None:
@@ -181,6 +186,8 @@ def _push(
         )
         for m in changed
     }
+    records.update((code, ModelRecord(REJECTED, uuids)) for code, uuids in units.refused)
+    previous.update(state.models.get(tenant, catalog, [code for code, _ in units.refused]))
     letters = [
         *units.invalid,
         *(
@@ -264,7 +271,11 @@ def _resync(engine: SyncEngine, run: ActiveRun, codes: Sequence[str], known: dic
     records = dict(known)
     missing = [code for code in codes if code not in records]
     records.update(engine.state.models.get(engine.tenant, run.catalog, missing))
-    items = [{"code": code, **records[code].targets} for code in codes if code in records]
+    # A model never accepted whole has no model-level targets on record: only a full read has them.
+    unknown_targets = [c for c in codes if c in records and records[c].digest == REJECTED and not records[c].targets]
+    if unknown_targets:
+        run.refresh = run.refresh or "drift"
+    items = [{"code": c, **records[c].targets} for c in codes if c in records and c not in unknown_targets]
     for start in range(0, len(items), engine.options.page_size):
         units = _assemble(engine, run.catalog, items[start : start + engine.options.page_size])
         _push(engine, run, units, seen=False, position={}, page=False)
