@@ -10,10 +10,11 @@ with no models the product dataset is exactly what it was.
 from __future__ import annotations
 
 import random
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from akeneo_sync.emulator.catalog_data import Values, category_mask, new_uuid
+from akeneo_sync.emulator.catalog_data import FAMILIES, Dataset, Values, category_mask, new_uuid
 
 __all__ = [
     "AXIS_OPTIONS",
@@ -24,6 +25,7 @@ __all__ = [
     "axis_label",
     "generate_models",
     "option_label",
+    "with_variants",
 ]
 
 # Family -> its variant axes, level 1 first (Akeneo's family variant).
@@ -180,4 +182,21 @@ def _variant(rng: random.Random, parent: ProductModel, root: str, axes: dict[str
     updated = max(parent.updated, until_s - rng.randrange(max(1, until_s - parent.created)))
     return VariantRow(
         uuid, parent.family, parent.code, category_mask(parent.categories), parent.created, updated, values
+    )
+
+
+def with_variants(data: Dataset, seed: ModelSeed) -> Dataset:
+    """The seeded products plus the seeded variants, in UUID order."""
+    rows = sorted(
+        [(data.uuids[i], data.family[i], data.categories[i], data.enabled[i], data.created[i], data.updated[i])
+         for i in range(len(data.uuids))]
+        + [(v.uuid, FAMILIES.index(v.family), v.categories, 1, v.created, v.updated) for v in seed.variants]
+    )
+    return Dataset(
+        uuids=[r[0] for r in rows],
+        family=array("B", [r[1] for r in rows]),
+        categories=array("L", [r[2] for r in rows]),
+        enabled=bytearray(r[3] for r in rows),
+        created=array("q", [r[4] for r in rows]),
+        updated=array("q", [r[5] for r in rows]),
     )

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import random
 import threading
-from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Any, Final, Protocol
+from dataclasses import replace
+from typing import Any, Final
 
 from akeneo_sync.emulator.catalog_data import (
     FAMILIES,
@@ -25,114 +24,23 @@ from akeneo_sync.emulator.catalog_data import (
     new_uuid,
 )
 from akeneo_sync.emulator.config import EmulatorConfig
-from akeneo_sync.emulator.model_data import ModelSeed, ProductModel, generate_models
+from akeneo_sync.emulator.model_data import ModelSeed, ProductModel, generate_models, with_variants
+from akeneo_sync.emulator.records import (
+    Catalog,
+    Product,
+    ProductQuery,
+    Selection,
+    StoreError,
+    StoreWatcher,
+    bounds,
+    query_bounds,
+)
 
 __all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError", "StoreWatcher", "query_bounds"]
 
-
-class StoreError(Exception):
-    """An admin request the store refuses (unknown product, bad family...); becomes a 4xx."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """A catalog's product selection. Akeneo's default criterion is "enabled products only"."""
-
-    enabled_only: bool = True
-    families: tuple[str, ...] | None = None
-    categories: tuple[str, ...] | None = None
-    updated_after: int | None = None
-
-
-@dataclass(slots=True)
-class Catalog:
-    """One catalog owned by one app (client id)."""
-
-    id: str
-    owner: str
-    name: str
-    managed_currencies: list[str]
-    managed_locales: list[str]
-    enabled: bool = False
-    mapping_schema: dict[str, Any] | None = None
-    # Target -> source as the PIM user mapped it; an absent (or None) target is unmapped. Only
-    # `uuid` is mapped by the PIM itself (docs/akeneo.md, row 13).
-    product_mapping: dict[str, str | None] = field(default_factory=dict)
-    selection: Selection = field(default_factory=Selection)
-    # Set when a selected category/attribute "was deleted": the next product read disables the
-    # catalog, as Akeneo does at read time (docs/akeneo.md), while GET /catalogs still says enabled.
-    invalid: bool = False
-
-    def required_sources(self) -> tuple[str, ...] | None:
-        """The sources of the schema's required targets (`uuid` aside); None when one is unmapped.
-
-        Akeneo leaves out every product whose source of a required target is empty, and a
-        required target without a source makes the catalog invalid (ProductMappingRequiredFilters).
-        """
-        if self.mapping_schema is None:
-            return ()
-        required = self.mapping_schema.get("required", [])
-        sources = [self.product_mapping.get(t) for t in required if isinstance(t, str) and t != "uuid"]
-        if any(source is None for source in sources):
-            return None
-        return tuple(sorted({s for s in sources if s is not None}))
-
-    def as_json(self) -> dict[str, Any]:
-        """The documented catalog object."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "enabled": self.enabled,
-            "managed_currencies": list(self.managed_currencies),
-            "managed_locales": list(self.managed_locales),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Product:
-    """A product as served: filter columns plus its values."""
-
-    uuid: str
-    family: str
-    categories: list[str]
-    enabled: bool
-    created: int
-    updated: int
-    values: Values
-    # The model code a variant product belongs to (a sub-model or a root model); None: simple.
-    parent: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProductQuery:
-    """One page request on a catalog's products, bounds in epoch seconds as the client sent them.
-
-    One bound alone is strict; both together are a BETWEEN, inclusive at both ends, as Akeneo's
-    GetProductUuidsQuery::parseUpdatedParameters builds them (see `_bounds`).
-    """
-
-    limit: int
-    search_after: str | None = None
-    updated_after: int | None = None
-    updated_before: int | None = None
-
-
-class StoreWatcher(Protocol):
-    """Told (under the store's lock) what changed, e.g. to drop what was rendered from it."""
-
-    def forget_product(self, uuid: str) -> None:
-        """A product was created, changed or deleted."""
-
-    def forget_catalog(self, catalog_id: str) -> None:
-        """A catalog was deleted."""
-
-    def clear(self) -> None:
-        """Everything was reset."""
+_MIN_EPOCH: Final = -(1 << 62)
+_MAX_EPOCH: Final = 1 << 62
+_MAX_CHUNK: Final = 65_536
 
 
 class Store:
@@ -149,7 +57,7 @@ class Store:
         self._seed_models = ModelSeed({}, [])
         if config.models:
             self._seed_models = generate_models(config.models, config.seed, self.until_s, config.history_s)
-            self._seed_data = _with_variants(self._seed_data, self._seed_models)
+            self._seed_data = with_variants(self._seed_data, self._seed_models)
         self.reset()
 
     def watch(self, watcher: StoreWatcher) -> None:
@@ -328,7 +236,7 @@ class Store:
         has_required = self._required_check(catalog)
         families = None if sel.families is None else {FAMILIES.index(f) for f in sel.families if f in FAMILIES}
         categories = None if sel.categories is None else category_mask(sel.categories)
-        low, high = _bounds(sel, query)
+        low, high = bounds(sel, query)
 
         def matches(i: int) -> bool:
             if sel.enabled_only and not d.enabled[i]:
@@ -376,7 +284,7 @@ class Store:
         uuids, updated, enabled = d.uuids, d.updated, d.enabled
         start = 0 if query.search_after is None else bisect_right(uuids, query.search_after.lower())
         matches = self._matcher(catalog, query)
-        low, high = _bounds(sel, query)
+        low, high = bounds(sel, query)
         lo = _MIN_EPOCH if low is None else low
         hi = _MAX_EPOCH if high is None else high
         # Akeneo's default selection (enabled products, no family or category criterion) is
@@ -426,7 +334,7 @@ class Store:
                 matches, updated = self._matcher(catalog), self._data.updated
                 cached = (self._generation, sorted(updated[i] for i in range(len(updated)) if matches(i)))
                 self._updated_by_selection[key] = cached
-            low, high = _bounds(sel, query)
+            low, high = bounds(sel, query)
             ordered = cached[1]
             first = 0 if low is None else bisect_right(ordered, low)
             last = len(ordered) if high is None else bisect_left(ordered, high)
@@ -514,47 +422,6 @@ _SYSTEM_SOURCES: Final = frozenset({"uuid", "enabled", "family", "categories", "
 # What `generate_values` gives every seeded product, so a required source among these never
 # needs a seeded product's values built (test_emulator_generator checks it).
 _ALWAYS_GENERATED: Final = frozenset({"sku", "name", "ean"})
-_MIN_EPOCH = -(1 << 62)
-_MAX_EPOCH = 1 << 62
-_MAX_CHUNK = 65_536
-
-
-def query_bounds(query: ProductQuery) -> tuple[int | None, int | None]:
-    """The exclusive `updated` bounds of a query alone (no selection), in whole seconds."""
-    return _bounds(Selection(), query)
-
-
-def _bounds(sel: Selection, query: ProductQuery | None) -> tuple[int | None, int | None]:
-    """The exclusive `updated` bounds of a selection and query, in whole seconds.
-
-    Akeneo (GetProductUuidsQuery::parseUpdatedParameters): `updated_after` alone is `>`,
-    `updated_before` alone is `<`, both together a BETWEEN, inclusive at both ends; dates are
-    compared to the second. Inclusive bounds a and b are the exclusive a - 1 and b + 1 here. The
-    selection's own bound is a strict "after" too.
-    """
-    after = query.updated_after if query else None
-    before = query.updated_before if query else None
-    if after is not None and before is not None:
-        after, before = after - 1, before + 1
-    lows = [b for b in (sel.updated_after, after) if b is not None]
-    return (max(lows) if lows else None), before
-
-
-def _with_variants(data: Dataset, seed: ModelSeed) -> Dataset:
-    """The seeded products plus the seeded variants, in UUID order."""
-    rows = sorted(
-        [(data.uuids[i], data.family[i], data.categories[i], data.enabled[i], data.created[i], data.updated[i])
-         for i in range(len(data.uuids))]
-        + [(v.uuid, FAMILIES.index(v.family), v.categories, 1, v.created, v.updated) for v in seed.variants]
-    )
-    return Dataset(
-        uuids=[r[0] for r in rows],
-        family=array("B", [r[1] for r in rows]),
-        categories=array("L", [r[2] for r in rows]),
-        enabled=bytearray(r[3] for r in rows),
-        created=array("q", [r[4] for r in rows]),
-        updated=array("q", [r[5] for r in rows]),
-    )
 
 
 def _always(_: int) -> bool:
