@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -53,9 +53,6 @@ from akeneo_sync.errors import (
 )
 from akeneo_sync.logging import get_logger
 from akeneo_sync.settings import Settings
-
-if TYPE_CHECKING:
-    from akeneo_sync.sync.ports import CatalogSource
 
 __all__ = ["AkeneoClient", "CatalogClient"]
 
@@ -432,8 +429,8 @@ def _follow(fetch: Callable[[str | None], Page[_T]]) -> Iterator[_T]:
 
 
 CatalogClient = AkeneoClient
-"""The name the sync engine knows (`sync.ports.CatalogSource`)."""
+"""The client as the worker hands it to the engine.
 
-if TYPE_CHECKING:
-    # mypy proves here that the client satisfies the engine's port.
-    _CONFORMS: type[CatalogSource] = AkeneoClient
+It satisfies the engine's `sync.ports.CatalogSource` structurally: the client does not import the
+engine, and mypy checks the fit where the worker builds the engine (`worker.jobs.build_engine`).
+"""

@@ -16,11 +16,9 @@ import pytest
 from fastapi import FastAPI
 from web_support import CLIENT_ID, PRIMARY, SECONDARY
 
-from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.eventplatform import EventPlatformClient, PimIdentity
 from akeneo_sync.eventplatform.emulator import EventPlatformEmulator
-from akeneo_sync.eventplatform.resumer import resume_quiet_subscriptions
 from akeneo_sync.eventplatform.testing import running_asgi, running_event_platform
 from akeneo_sync.state import StateStore
 from akeneo_sync.tenancy import tenant_id_for
@@ -122,7 +120,7 @@ def test_a_suspended_subscription_delivers_nothing_and_its_resumption_requests_a
     assert (suspended.state, suspended.by_system) == (SubscriptionState.SUSPENDED, True)
     pim.admin.post("/_emulator/products", json={"values": {}}).raise_for_status()
     assert pim.admin.get("/_emulator/events").json()["deliveries"] == []  # lost while suspended
-    # The operator (or a scheduler after a quiet period) resumes it: the lost events are reconciled.
+    # The operator resumes it (`tenants reactivate` runs ensure_subscription): the lost events are reconciled.
     client = EventPlatformClient(stack.http, stack.platform_url)
     client.ensure_subscription(pim.base_url, store.tenants.token(tenant).access_token, CLIENT_ID, stack.web_url,
                                [PRIMARY, SECONDARY])
@@ -134,31 +132,6 @@ def test_a_suspended_subscription_delivers_nothing_and_its_resumption_requests_a
         "subscription.suspended.system", "subscription.resumed",
     ]
     assert all(n["delivery_status"] == 202 for n in stack.platform.notifications)
-
-
-def test_a_system_suspension_is_resumed_after_the_quiet_period_with_one_reconcile(
-    stack: Stack, pim: EmulatorHandle, store: StateStore, enqueuer: RecordingEnqueuer, clock: ManualClock
-) -> None:
-    tenant = activate(stack, pim)
-    subscription = subscribe(stack, store, tenant, pim)
-    statuses = SubscriptionStatuses(store.redis, WebKeys(store.keys.prefix), clock)
-    platform = EventPlatformClient(stack.http, stack.platform_url)
-    stack.http.post(f"{stack.platform_url.removesuffix('/api/v1')}/_emulator/subscriptions/{subscription}"
-                    "/system-suspend").raise_for_status()
-
-    def resume() -> list[str]:
-        return resume_quiet_subscriptions(statuses=statuses, store=store, platform=platform, enqueuer=enqueuer,
-                                          client_id=CLIENT_ID, clock=clock, quiet_s=900)
-
-    clock.advance(899)
-    assert resume() == []
-    clock.advance(2)
-    assert resume() == [subscription]
-    assert resume() == []
-    assert enqueuer.of("reconcile_tenant") == [Enqueued("reconcile_tenant", tenant)]
-    created = pim.admin.post("/_emulator/products", json={"values": {}}).json()["uuid"]
-    (delivery,) = wait_delivered(pim, 1)
-    assert delivery["uuid"] == created
 
 
 def test_a_secret_rotation_moves_the_subscribers_notification_secret_to_the_new_primary(

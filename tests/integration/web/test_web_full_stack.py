@@ -55,7 +55,7 @@ def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redi
         client_secret=CLIENT_SECRET, api_key=API_KEY, event_secrets=",".join(SECRETS),
         catalogs=(CatalogSpec(name="Store EU"),),
     )
-    app = build_web_app(settings)
+    app = build_web_app(settings, broker=build_broker)
     target = SqliteTarget(settings.target_url)
     runtime = build_runtime(settings, redis_15, clock=SystemClock(), stop=StopFlag(), target=target)
     broker = build_broker(redis_15)
