@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from web_support import product_event, signed
 
-from akeneo_sync.eventplatform.testing import running_asgi
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import RecordingEnqueuer
+from helpers import running_asgi
 
 pytestmark = pytest.mark.integration
 EVENTS = 300

@@ -20,13 +20,13 @@ from test_worker_sync_flow import activate_and_enable
 from worker_stack import Stack
 
 from akeneo_sync.clock import SystemClock
-from akeneo_sync.eventplatform.testing import running_asgi
 from akeneo_sync.settings import DEFAULT_SCOPES
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.keys import WebKeys
+from helpers import running_asgi
 
 pytestmark = pytest.mark.integration
 
