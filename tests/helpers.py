@@ -1,17 +1,25 @@
-"""Helpers shared by every test tier: waiting on a condition, serving an ASGI app on a real socket."""
+"""Helpers shared by every test tier: waiting on a condition, serving an ASGI app, reading paged and Redis state."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 import uvicorn
 
-__all__ = ["running_asgi", "wait_until"]
+from akeneo_sync.akeneo.types import Page
+from akeneo_sync.state import RunMode, Slot, StateStore
+from akeneo_sync.state.digests import pack_uuid
+from akeneo_sync.sync.engine import SyncEngine
+from akeneo_sync.sync.runner import run_catalog_sync
+from akeneo_sync.sync.summary import RunSummary
+from akeneo_sync.worker.catalog_lock import CatalogRunLock
+
+__all__ = ["every_item", "missing_from_seen", "run_locked", "running_asgi", "wait_until"]
 
 _T = TypeVar("_T")
 _START_TIMEOUT_S = 20.0
@@ -63,3 +71,29 @@ def running_asgi(app: Any, *, lifespan: Literal["auto", "on", "off"] = "on") -> 
     finally:
         server.should_exit = True
         thread.join(timeout=_START_TIMEOUT_S)
+
+
+def missing_from_seen(store: StateStore, tenant: str, catalog: str, slot: Slot, uuids: Sequence[str]) -> list[str]:
+    """Those of `uuids` that are not in a run's seen set, read straight from Redis."""
+    members = store.redis.smembers(store.keys.seen(tenant, catalog, slot))
+    return [u for u in uuids if pack_uuid(u) not in members]
+
+
+def every_item(fetch: Callable[[str | None], Page[_T]]) -> list[_T]:
+    """Every item of a paged listing: `fetch(None)` is the first page, `fetch(url)` the page at `url`."""
+    items: list[_T] = []
+    next_url: str | None = None
+    while True:
+        page = fetch(next_url)
+        items.extend(page.items)
+        if page.next_url is None:
+            return items
+        next_url = page.next_url
+
+
+def run_locked(
+    engine: SyncEngine, catalog: str, mode: RunMode, *, lock: CatalogRunLock | None = None, **options: Any
+) -> list[RunSummary]:
+    """`run_catalog_sync` under the worker's lock (a fresh holder unless `lock` is given), as `worker.jobs` runs it."""
+    held = lock or CatalogRunLock(engine.state, engine.tenant, catalog)
+    return run_catalog_sync(engine, catalog, mode, lock=held, **options)

@@ -12,8 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from akeneo_sync.akeneo.auth import AppTokenProvider
-from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import (
     OTHER_STATUS_RULE,
     SERVER_ERROR_RULE,
@@ -26,8 +24,6 @@ from akeneo_sync.akeneo.http import (
     rule_for_status,
     status_error,
 )
-from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
-from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import (
     CatalogNotFoundError,
     PimError,
@@ -37,7 +33,6 @@ from akeneo_sync.errors import (
     ScopeError,
     TokenRevokedError,
 )
-from akeneo_sync.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC).timestamp()
 
@@ -218,34 +213,6 @@ def test_every_client_has_explicit_timeouts_and_fair_use_sized_limits() -> None:
     finally:
         client.close()
 
-
-def test_a_pool_and_client_built_from_settings_use_its_timeouts_and_retry_budget() -> None:
-    settings = Settings(pim_timeout_s=7, max_concurrency_per_token=2, pim_max_attempts=2, pim_retry_deadline_s=9)
-    seen: list[httpx.Request] = []
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(503)
-
-    pool = HttpClientPool.from_settings(settings, transport=httpx.MockTransport(refuse))
-    clock = ManualClock()
-    try:
-        assert pool.get("https://pim.example.com").timeout.read == 7
-        client = AkeneoClient.from_settings(
-            settings,
-            "https://pim.example.com",
-            pool=pool,
-            tokens=AppTokenProvider("t"),
-            limiter=InProcessFairUseLimiter(policy=FairUsePolicy.from_settings(settings), clock=clock),
-            clock=clock,
-            rng=random.Random(1),
-            tenant="t1",
-        )
-        with pytest.raises(PimUnavailableError):
-            client.get_catalog("c1")
-    finally:
-        pool.close()
-    assert len(seen) == 2
 
 
 def test_the_package_exports_exactly_its_sorted_public_names() -> None:
