@@ -13,7 +13,6 @@ from structlog.testing import capture_logs
 
 from akeneo_sync.akeneo.auth import AppTokenProvider, ConnectionTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
-from akeneo_sync.akeneo.http import backoff_delay
 from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.errors import (
     CatalogDisabledError,
@@ -22,6 +21,7 @@ from akeneo_sync.errors import (
     RateLimitedError,
     TokenRevokedError,
 )
+from akeneo_sync.retry import full_jitter
 
 PIM = "https://pim.example.com"  # the scripted PIM's base URL (see conftest.py)
 UUIDS = f"{PIM}/api/rest/v1/catalogs/c1/product-uuids"
@@ -61,7 +61,7 @@ def test_a_429_without_retry_after_backs_off_with_seeded_full_jitter(make_kit: M
     kit = make_kit(throttled(), throttled(), page([]), seed=5)
     kit.client.product_uuids_page("c1")
     rng = random.Random(5)
-    expected = [backoff_delay(n, rng, base_s=1.0, cap_s=30.0) for n in (1, 2)]
+    expected = [full_jitter(n, rng, base_s=1.0, cap_s=30.0) for n in (1, 2)]
     assert kit.clock.sleeps == expected
     assert 0 <= expected[0] <= 1.0
     assert 0 <= expected[1] <= 2.0

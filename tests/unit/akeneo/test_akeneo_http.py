@@ -1,16 +1,12 @@
-"""The retry policy as data: the status table, Retry-After parsing, jitter, and the client pool."""
+"""The retry policy as data: the status table and the client pool (the shared loop: tests/unit/test_retry.py)."""
 
 from __future__ import annotations
 
-import random
 import threading
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from akeneo_sync.akeneo.http import (
     OTHER_STATUS_RULE,
@@ -18,9 +14,7 @@ from akeneo_sync.akeneo.http import (
     STATUS_RULES,
     TRANSPORT_RULE,
     HttpClientPool,
-    backoff_delay,
     build_http_client,
-    parse_retry_after,
     rule_for_status,
     status_error,
 )
@@ -96,47 +90,6 @@ def test_every_httpx_transport_error_is_covered_by_the_retried_transport_rule() 
     assert {httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError} <= set(classes)
     assert TRANSPORT_RULE.retry
     assert TRANSPORT_RULE.error is PimUnavailableError
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("7", 7.0),
-        (" 15 ", 15.0),
-        ("0", 0.0),
-        ("1.5", 1.5),
-        (format_datetime(datetime.fromtimestamp(NOW, tz=UTC) + timedelta(seconds=30), usegmt=True), 30.0),
-        ("Mon, 23 Nov 2026 10:00:42 GMT", 42.0),
-        ("Mon, 23 Nov 2026 09:59:00 GMT", 0.0),
-        (None, None),
-        ("", None),
-        ("soon", None),
-        ("-5", None),
-        ("inf", None),
-        ("nan", None),
-    ],
-)
-def test_retry_after_is_read_as_seconds_or_an_http_date_relative_to_now(
-    header: str | None, expected: float | None
-) -> None:
-    assert parse_retry_after(header, NOW) == expected
-
-
-def test_full_jitter_stays_within_the_exponential_envelope_and_the_cap() -> None:
-    rng = random.Random(3)
-    for attempt in range(1, 12):
-        ceiling = min(30.0, 1.0 * 2 ** (attempt - 1))
-        draws = [backoff_delay(attempt, rng, base_s=1.0, cap_s=30.0) for _ in range(200)]
-        assert all(0.0 <= draw <= ceiling for draw in draws)
-        # Full jitter spreads over the whole envelope, not just near its top.
-        assert min(draws) < ceiling * 0.1
-        assert max(draws) > ceiling * 0.9
-
-
-def test_the_same_seed_gives_the_same_backoff_sequence() -> None:
-    first = [backoff_delay(n, random.Random(11), base_s=0.5, cap_s=8) for n in range(1, 6)]
-    second = [backoff_delay(n, random.Random(11), base_s=0.5, cap_s=8) for n in range(1, 6)]
-    assert first == second
 
 
 def test_a_final_422_carries_every_message_of_the_body() -> None:
@@ -243,14 +196,3 @@ def test_threads_asking_the_pool_at_once_share_a_single_client() -> None:
         assert len({id(client) for client in seen}) == 1
     finally:
         pool.close()
-
-
-@given(seconds=st.integers(min_value=0, max_value=10**6))
-def test_any_delay_seconds_value_is_read_exactly(seconds: int) -> None:
-    assert parse_retry_after(str(seconds), NOW) == seconds
-
-
-@given(offset=st.integers(min_value=-10**6, max_value=10**6))
-def test_any_http_date_becomes_a_non_negative_wait_from_now(offset: int) -> None:
-    when = datetime.fromtimestamp(NOW + offset, tz=UTC)
-    assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == max(0, offset)
