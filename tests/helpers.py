@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
+import redis
 import uvicorn
 
 from akeneo_sync.akeneo.types import Page
@@ -18,8 +19,9 @@ from akeneo_sync.sync.engine import SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import RunSummary
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
+from redis_server import TEST_REDIS_PORT
 
-__all__ = ["every_item", "missing_from_seen", "run_locked", "running_asgi", "wait_until"]
+__all__ = ["every_item", "missing_from_seen", "redis_db", "run_locked", "running_asgi", "wait_until"]
 
 _T = TypeVar("_T")
 _START_TIMEOUT_S = 20.0
@@ -39,6 +41,23 @@ def wait_until(predicate: Callable[[], _T], timeout: float = 10.0, *, interval: 
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout} s: {what or getattr(predicate, '__name__', predicate)}")
         time.sleep(interval)
+
+
+@contextmanager
+def redis_db(db: int) -> Iterator[redis.Redis]:
+    """DB `db` of the test Redis (`redis_server.TEST_REDIS_PORT`), flushed before and after.
+
+    Each test area owns one DB number. The ping fails loudly when Redis is absent: a test that
+    needs Redis never skips.
+    """
+    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=db)
+    client.ping()
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()
 
 
 def _free_port() -> int:

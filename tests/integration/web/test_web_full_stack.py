@@ -29,7 +29,7 @@ from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
-from helpers import running_asgi
+from helpers import redis_db, running_asgi
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -40,12 +40,8 @@ SECRETS = ("e2e-primary-secret-0123456789", "e2e-secondary-secret-0123456789")
 
 @pytest.fixture
 def redis_15() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(FULL_STACK_DB)
-    client.ping()
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(15) as client:
+        yield client
 
 
 def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redis, tmp_path: Path) -> None:

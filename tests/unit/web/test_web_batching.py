@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import fakeredis
@@ -19,6 +18,7 @@ from akeneo_sync.web.app import BatchFlusher
 from akeneo_sync.web.batching import BatchKind, Buffered, ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
+from helpers import wait_until
 
 
 @pytest.fixture
@@ -228,9 +228,7 @@ def test_the_background_flusher_sends_a_batch_no_request_came_to_flush(
     flusher.start()
     try:
         # A bounded poll for the flusher thread's next pass (the batch's window already passed).
-        deadline = time.monotonic() + 5
-        while not enqueuer.calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: enqueuer.calls, 5, what="the flusher enqueued the batch")
     finally:
         flusher.stop()
     assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]
@@ -246,9 +244,7 @@ def test_the_background_flusher_sends_a_requested_batch_before_its_window_ends(
     try:
         assert flusher.is_running
         flusher.request_flush(BatchKind.SYNC, "t1")
-        deadline = time.monotonic() + 5
-        while not enqueuer.calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: enqueuer.calls, 5, what="the flusher enqueued the batch")
     finally:
         flusher.stop()
     assert not flusher.is_running
