@@ -18,10 +18,11 @@ from akeneo_sync.state.digests import pack_uuid
 from akeneo_sync.sync.engine import SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import RunSummary
+from akeneo_sync.web.batching import BatchKind, ProductBatcher
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
 from redis_server import TEST_REDIS_PORT
 
-__all__ = ["every_item", "missing_from_seen", "redis_db", "run_locked", "running_asgi", "wait_until"]
+__all__ = ["every_item", "flush_batches", "missing_from_seen", "redis_db", "run_locked", "running_asgi", "wait_until"]
 
 _T = TypeVar("_T")
 _START_TIMEOUT_S = 20.0
@@ -116,3 +117,10 @@ def run_locked(
     """`run_catalog_sync` under the worker's lock (a fresh holder unless `lock` is given), as `worker.jobs` runs it."""
     held = lock or CatalogRunLock(engine.state, engine.tenant, catalog)
     return run_catalog_sync(engine, catalog, mode, lock=held, **options)
+
+
+def flush_batches(batcher: ProductBatcher, *tenants: str) -> None:
+    """Send these tenants' buffered product-event batches now, syncs before deletes, as the flusher does."""
+    for kind in (BatchKind.SYNC, BatchKind.DELETE):
+        for tenant in tenants:
+            batcher.flush(kind, tenant)

@@ -25,7 +25,7 @@ from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.notifications import SubscriptionState, SubscriptionStatuses
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
-from helpers import running_asgi
+from helpers import flush_batches, running_asgi
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +100,7 @@ def test_product_events_from_the_subscription_made_at_activation_reach_the_enque
                     json={"values": {}, "author": {"identifier": CLIENT_ID, "type": "api"}}).raise_for_status()
     pim.admin.delete(f"/_emulator/products/{created}").raise_for_status()
     wait_delivered(pim, 4)
-    batcher.flush_all()
+    flush_batches(batcher, tenant)
     assert enqueuer.calls == [
         Enqueued("app_activated", tenant),
         Enqueued("sync_products", tenant, ((created,),)),

@@ -17,7 +17,7 @@ from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TenantStatus
 from akeneo_sync.web import WebConfig, create_app
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
-from helpers import wait_until
+from helpers import flush_batches, wait_until
 
 pytestmark = pytest.mark.integration
 UUID = "6a9f8486-0000-0000-0000-000000000001"
@@ -46,7 +46,7 @@ def test_an_event_is_accepted_once_and_its_redelivery_is_a_duplicate(
 ) -> None:
     assert deliver(http, product_event("ev-1")) == (200, {"outcome": "accepted"})
     assert deliver(http, product_event("ev-1")) == (200, {"outcome": "duplicate"})
-    async_app.state.context.batcher.flush_all()
+    flush_batches(async_app.state.context.batcher, tenant)
     assert enqueuer.calls == [Enqueued("sync_products", tenant, ((UUID,),))]
 
 

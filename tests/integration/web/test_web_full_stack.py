@@ -29,7 +29,7 @@ from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
-from helpers import redis_db, running_asgi
+from helpers import flush_batches, redis_db, running_asgi
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -107,7 +107,7 @@ def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redi
         admin.delete(f"/_emulator/products/{deleted}").raise_for_status()
         deliveries = admin.get("/_emulator/events", params={"wait_s": 15}).json()["deliveries"]
         assert [d["outcome"] for d in deliveries] == ["delivered", "delivered"]
-        app.state.context.batcher.flush_all()
+        flush_batches(app.state.context.batcher, tenant)
         worker.drain()
         now_expected = admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["mapped_products"]
         assert deleted not in now_expected
