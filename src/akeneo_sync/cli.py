@@ -38,9 +38,10 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     from akeneo_sync.emulator.config import EmulatorConfig
 
     config = EmulatorConfig(products=args.products, seed=args.seed, latency_s=args.latency_ms / 1000,
-                            date_profile=args.dates)
-    print(f"akeneo-sync emulator: {args.products} products (seed {args.seed}) on http://{args.host}:{args.port}",
-          file=sys.stderr)
+                            date_profile=args.dates, models=args.models)
+    models = f" and {args.models} product models" if args.models else ""
+    print(f"akeneo-sync emulator: {args.products} products{models} (seed {args.seed}) "
+          f"on http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(create_app(config), host=args.host, port=args.port, http="h11", log_level="warning")
     return 0
 
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8081)
     emulator.add_argument("--products", type=int, default=1_000, help="how many seeded products")
     emulator.add_argument("--seed", type=int, default=1, help="seed of the product generator")
+    emulator.add_argument("--models", type=int, default=0,
+                          help="how many seeded product models (2-6 variant products each, besides --products)")
     emulator.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API call")
     emulator.add_argument("--dates", choices=("even", "bulk-import"), default="even",
                           help="how seeded `updated` dates are spread (bulk-import: 60 %% saved by one import)")

@@ -65,6 +65,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from akeneo_sync.metrics import QUEUE_DEPTH, tenant_label
     from akeneo_sync.observability import initialize_series
+    from akeneo_sync.state.schedule import ScheduleStore
     from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
     from akeneo_sync.worker.broker import build_broker
     from akeneo_sync.worker.enqueue import StateScheduleSource
@@ -84,7 +85,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     start_http_server(args.metrics_port or settings.metrics_port, addr=args.metrics_host)
     source = StateScheduleSource(plane.state)
     scheduler = Scheduler(
-        plane.redis,
+        ScheduleStore(plane.redis, plane.state.keys),
         source,
         BrokerEnqueuer(build_broker(plane.redis), enabled_catalogs=source.enabled_catalogs),
         SystemClock(),
@@ -164,14 +165,14 @@ def cmd_catalogs(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    """Enqueue a sync of one catalog (incremental, or full with --full)."""
+    """Enqueue a sync of one catalog (incremental, full with --full, refresh with --refresh)."""
     plane = ControlPlane.open(_settings())
     if plane.state.tenants.get(args.tenant) is None:
         print(f"akeneo-sync: unknown tenant {args.tenant!r}", file=sys.stderr)
         return 1
     from akeneo_sync.worker import actors
 
-    mode = "full" if args.full else "incremental"
+    mode = "refresh" if args.refresh else "full" if args.full else "incremental"
     message = actors.sync_catalog.send(args.tenant, args.catalog, mode)
     print(f"enqueued {mode} sync of {args.tenant}/{args.catalog} (message {message.message_id})")
     return 0
@@ -286,7 +287,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sync = commands.add_parser("sync", help="enqueue a sync of one catalog")
     sync.add_argument("tenant")
     sync.add_argument("catalog")
-    sync.add_argument("--full", action="store_true", help="a full sync instead of an incremental one")
+    how = sync.add_mutually_exclusive_group()
+    how.add_argument("--full", action="store_true", help="a full sync instead of an incremental one")
+    how.add_argument("--refresh", action="store_true",
+                     help="a refresh: a full read that pushes only what changed and deletes what left")
     sync.set_defaults(handler=cmd_sync)
 
     dead = commands.add_parser("dead-letters", help="list or replay dead letters")

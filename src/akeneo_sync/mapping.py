@@ -83,3 +83,9 @@ def schema_validator(schema: Mapping[str, Any]) -> Callable[[Mapping[str, Any]],
         return _object_problem(product, schema, "")
 
     return validate
+
+
+def is_variants_mode(schema: Mapping[str, Any]) -> bool:
+    """Whether a product mapping schema is in "products with variants" mode (`variants` and no `uuid`)."""
+    properties = schema.get("properties")
+    return isinstance(properties, Mapping) and "variants" in properties and "uuid" not in properties

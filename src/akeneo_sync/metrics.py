@@ -25,6 +25,7 @@ __all__ = [
     "CATALOG_SCOPE_MISSING",
     "DEAD_LETTERS",
     "DELETES_DEFERRED",
+    "DRIFT_DETECTED",
     "EVENTS_RECEIVED",
     "HTTP_REQUESTS",
     "HTTP_REQUEST_DURATION",
@@ -100,6 +101,13 @@ DELETES_DEFERRED: Final = Counter(
     "Products a by-UUID sync found missing but did not delete downstream, because the catalog itself "
     "could not be confirmed enabled; the next reconcile decides. By reason.",
     ["reason"],
+)
+DRIFT_DETECTED: Final = Counter(
+    f"{PREFIX}_drift_detected",
+    "Changes no `updated` date shows, found by the drift probe or a poll, each answered by a refresh: "
+    "mapping (a probed product's content changed), entered / left (the selection changed), catalog "
+    "(managed currencies or locales changed).",
+    ["kind"],
 )
 TARGET_PUSH_DURATION: Final = Histogram(
     f"{PREFIX}_target_push_duration_seconds",

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     poll_interval_s: int = Field(default=60, gt=0)
     incremental_interval_s: int = Field(default=300, gt=0)
     reconcile_interval_s: int = Field(default=86400, gt=0)
+    refresh_interval_s: int = Field(default=86400, gt=0)
+    drift_probe: bool = True
     watermark_overlap_s: int = Field(default=300, ge=0)
     resume_interval_s: int = Field(default=30, gt=0)
     max_concurrency_per_token: int = Field(default=4, gt=0)

@@ -42,7 +42,7 @@ from akeneo_sync.akeneo.models import (
     disabled_reason,
 )
 from akeneo_sync.akeneo.ratelimit import FairUseLimiter
-from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
+from akeneo_sync.akeneo.types import CatalogInfo, MappedModelItem, MappedProduct, MappedVariant, Page
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import (
     CatalogDisabledError,
@@ -60,7 +60,7 @@ _API: Final = "/api/rest/v1"
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 _T = TypeVar("_T")
 # The endpoints whose 200-with-error body may mean "no mapping schema" rather than "disabled".
-_MAPPED: Final = frozenset({"mapped-products", "mapped-product"})
+_MAPPED: Final = frozenset({"mapped-products", "mapped-product", "mapped-models", "mapped-variants"})
 
 SchemaSource = Callable[[str], Mapping[str, Any] | None]
 """The mapping schema the app pushes for a catalog id (None: the app has none for it)."""
@@ -159,12 +159,13 @@ class AkeneoClient:
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 1000,
     ) -> Page[str]:
-        """The first page of product UUIDs for these filters, or the page at `next_url`."""
-        query = ListQuery(updated_after, updated_before, limit)
+        """The first page (after `search_after`) of product UUIDs for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit, search_after)
         return self._list(ProductUuidsPage, "product-uuids", catalog_id, next_url, query)
 
     def count_products(
@@ -194,12 +195,13 @@ class AkeneoClient:
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 100,
     ) -> Page[MappedProduct]:
-        """The first page of mapped products for these filters, or the page at `next_url`."""
-        query = ListQuery(updated_after, updated_before, limit)
+        """The first page (after `search_after`) of mapped products for these filters, or the page at `next_url`."""
+        query = ListQuery(updated_after, updated_before, limit, search_after)
         return self._list(MappedProductsPage, "mapped-products", catalog_id, next_url, query)
 
     def products_page(
@@ -223,6 +225,41 @@ class AkeneoClient:
         """One standard-format product of the catalog, or None when it is not in it."""
         return self._single("product", catalog_id, f"/products/{quote(product_uuid, safe='')}")
 
+    # -- catalog product models ----------------------------------------------------------------
+
+    def mapped_models_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[MappedModelItem]:
+        """The first page of mapped product models for these filters, or the page at `next_url`.
+
+        Items are raw objects (`code`, model-level targets, `variants`: the URL of the model's
+        variants endpoint); a catalog in flat mode answers empty pages.
+        """
+        query = ListQuery(updated_after, updated_before, limit)
+        return self._list(MappedProductsPage, "mapped-models", catalog_id, next_url, query)
+
+    def model_variants_page(
+        self, catalog_id: str, model_code: str, *, next_url: str | None = None, limit: int = 100
+    ) -> Page[MappedVariant] | None:
+        """The first page of a model's mapped variants, or the page at `next_url`; None on a 404.
+
+        Items are raw objects (`uuid`, targets, `variation_axes_values`). The PIM answers 404
+        for a model that is not (or no longer) in the catalog, and for a catalog that is gone:
+        the next catalog read tells the two apart.
+        """
+        path = f"/mapped-models/{quote(model_code, safe='')}/variants"
+        query = ListQuery(None, None, limit)
+        try:
+            return self._list(MappedProductsPage, "mapped-variants", catalog_id, next_url, query, path=path)
+        except CatalogNotFoundError:
+            return None
+
     # -- plumbing -----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -232,9 +269,16 @@ class AkeneoClient:
         return self._url(f"/catalogs/{quote(catalog_id, safe='')}{suffix}")
 
     def _list(
-        self, model: type[SearchAfterPage], endpoint: str, catalog_id: str, next_url: str | None, query: ListQuery
+        self,
+        model: type[SearchAfterPage],
+        endpoint: str,
+        catalog_id: str,
+        next_url: str | None,
+        query: ListQuery,
+        *,
+        path: str | None = None,
     ) -> Page[Any]:
-        url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, f"/{endpoint}")
+        url = self._on_pim(next_url) if next_url else self._catalog_url(catalog_id, path or f"/{endpoint}")
         params = None if next_url else query.params()
 
         def read() -> tuple[httpx.Response, object]:

@@ -220,10 +220,14 @@ class ListQuery:
     updated_after: datetime | None
     updated_before: datetime | None
     limit: int
+    # Start after this UUID (Akeneo's `search_after`): a page anywhere in the catalog, not only the first.
+    search_after: str | None = None
 
     def params(self) -> dict[str, str | int]:
         """Query parameters, dates in ATOM format."""
         params: dict[str, str | int] = {"limit": self.limit}
+        if self.search_after is not None:
+            params["search_after"] = self.search_after
         if self.updated_after is not None:
             params["updated_after"] = atom(self.updated_after)
         if self.updated_before is not None:

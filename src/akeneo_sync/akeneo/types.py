@@ -6,14 +6,38 @@ these frozen dataclasses; nothing past the client sees a pydantic model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
-__all__ = ["CatalogInfo", "MappedProduct", "Page", "TokenGrant"]
+__all__ = [
+    "VARIANTS_KEY",
+    "VARIATION_AXES_VALUES_KEY",
+    "CatalogInfo",
+    "MappedModel",
+    "MappedModelItem",
+    "MappedProduct",
+    "MappedVariant",
+    "Page",
+    "TokenGrant",
+]
 
 # A mapped product exactly as the PIM returned it: its shape is the app's mapping schema, so it
 # stays a JSON object; the only envelope guaranteed by the PIM in flat mode is a string `uuid`.
 MappedProduct: TypeAlias = dict[str, Any]
+
+# A mapped model exactly as `mapped-models` returned it: `code`, the model-level targets and
+# `variants`, which the PIM fills with the URL of the model's variants endpoint.
+MappedModelItem: TypeAlias = dict[str, Any]
+
+# A mapped variant as `mapped-models/{code}/variants` returned it: `uuid`, the variant-level
+# targets and `variation_axes_values`. The key is the products-with-variants meta-schema's
+# (`variantsProperty` requires `variation_axes_values`); the API reference's example spells it
+# `variant_axes_values`, which no schema the PIM accepts can declare (docs/akeneo.md).
+MappedVariant: TypeAlias = dict[str, Any]
+
+VARIANTS_KEY: Final = "variants"
+VARIATION_AXES_VALUES_KEY: Final = "variation_axes_values"
 
 T = TypeVar("T")
 
@@ -47,3 +71,35 @@ class TokenGrant:
     expires_in_s: float | None = None
     refresh_token: str | None = None
     id_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MappedModel:
+    """What a target receives for a product model: the model with its whole variant set, as one unit.
+
+    `targets` are the model-level mapped targets (everything but `code` and `variants`);
+    `variants` is the complete set: a target replaces the model's stored variants with it, so a
+    storefront never shows a model with part of its variants.
+    """
+
+    code: str
+    targets: Mapping[str, Any]
+    variants: tuple[MappedVariant, ...] = ()
+
+    @classmethod
+    def assemble(
+        cls, item: MappedModelItem, variants: list[MappedVariant] | tuple[MappedVariant, ...]
+    ) -> MappedModel | None:
+        """A model from its `mapped-models` item and every page of its variants; None without a string `code`."""
+        code = item.get("code")
+        if not isinstance(code, str) or not code:
+            return None
+        targets = {key: value for key, value in item.items() if key not in ("code", VARIANTS_KEY)}
+        return cls(code=code, targets=targets, variants=tuple(variants))
+
+    def item(self) -> dict[str, Any]:
+        """The model as one JSON object: `code`, its targets, and `variants` as the list of variants."""
+        item: dict[str, Any] = {"code": self.code}
+        item.update((key, value) for key, value in self.targets.items() if key not in ("code", VARIANTS_KEY))
+        item[VARIANTS_KEY] = list(self.variants)
+        return item

@@ -12,7 +12,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from akeneo_sync.emulator import admin, catalogs_api, event_platform_api, oauth_api, products_api
+from akeneo_sync.emulator import (
+    admin,
+    catalogs_api,
+    event_platform_api,
+    models_admin,
+    models_api,
+    oauth_api,
+    products_api,
+)
 from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.event_platform import EventPlatformError
 from akeneo_sync.emulator.faults import RAW_SEND_KEY, FaultMiddleware
@@ -75,8 +83,10 @@ def create_app(config: EmulatorConfig | None = None, emulator: Emulator | None =
             *oauth_api.routes(),
             *catalogs_api.routes(),
             *products_api.routes(),
+            *models_api.routes(),
             *event_platform_api.routes(),
             *admin.routes(),
+            *models_admin.routes(),
         ],
         middleware=[Middleware(FaultMiddleware, faults=lambda: live.faults, stats=lambda: live.stats)],
         exception_handlers={

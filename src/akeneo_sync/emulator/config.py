@@ -21,6 +21,9 @@ class EmulatorConfig:
 
     products: int = 1_000
     seed: int = 1
+    # Seeded product models (root models, each with 2-6 variant products besides `products`);
+    # 0 keeps the dataset of simple products only.
+    models: int = 0
     clock: Clock = field(default_factory=SystemClock)
     # Newest possible generated `updated` date; None = start of the clock's current UTC day, so
     # the dataset is identical for a whole day and never dated in the future.

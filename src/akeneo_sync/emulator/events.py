@@ -94,8 +94,12 @@ class Delivery:
         view: dict[str, Any] = {"kind": self.kind, "subscription_id": self.target.subscription_id,
                                 "attempts": self.attempts, "statuses": list(self.statuses), "outcome": self.outcome}
         if self.kind == "event":
-            view |= {"id": self.payload["id"], "type": self.payload["type"],
-                     "uuid": self.payload["data"]["product"]["uuid"]}
+            view |= {"id": self.payload["id"], "type": self.payload["type"]}
+            data = self.payload["data"]
+            if "product" in data:
+                view["uuid"] = data["product"]["uuid"]
+            else:
+                view["code"] = data["product_model"]["code"]
         else:
             view["type"] = self.payload["notification_type"]
         return view
@@ -175,7 +179,23 @@ class EventDispatcher:
 
     def product_changed(self, action: str, uuid: str, author: dict[str, str], identifier: str | None = None) -> None:
         """Queue `com.akeneo.pim.v1.product.<action>` for every subscription that wants it."""
-        kind = f"com.akeneo.pim.v1.product.{action}"
+        self._publish(f"com.akeneo.pim.v1.product.{action}", author, lambda target: {
+            "product": {"uuid": uuid} | (
+                {"identifier": identifier} if target.send_product_identifier and identifier is not None else {})
+        })
+
+    def model_changed(self, action: str, code: str, author: dict[str, str]) -> None:
+        """Queue `com.akeneo.pim.v1.product-model.<action>`: the model's code under `data.product_model`.
+
+        The docs' payload tables say `data.product.code` for created/updated and
+        `data.product_model.code` for deleted; every example of the three says `product_model`
+        (docs/akeneo.md, Event Platform).
+        """
+        self._publish(f"com.akeneo.pim.v1.product-model.{action}", author,
+                      lambda _target: {"product_model": {"code": code}})
+
+    def _publish(self, kind: str, author: dict[str, str],
+                 data_for: Callable[[DeliveryTarget], dict[str, Any]]) -> None:
         with self._lock:
             shortcut = self._subscriber
         targets = list(self._targets_for(kind))
@@ -184,9 +204,6 @@ class EventDispatcher:
                                           shortcut.secrets.secondary, shortcut.source,
                                           retry_delays_s=shortcut.retry_delays_s))
         for target in targets:
-            product = {"uuid": uuid}
-            if target.send_product_identifier and identifier is not None:
-                product["identifier"] = identifier
             with self._lock:
                 event_id = new_uuid(self._rng)
             self._enqueue(Delivery("event", {
@@ -198,7 +215,7 @@ class EventDispatcher:
                 "time": datetime.fromtimestamp(self._clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "datacontenttype": "application/json",
                 "dataschema": _DATASCHEMA.format(type=kind),
-                "data": {"product": product, "author": dict(author)},
+                "data": {**data_for(target), "author": dict(author)},
             }, target))
 
     def notify(self, payload: dict[str, Any], target: DeliveryTarget) -> None:

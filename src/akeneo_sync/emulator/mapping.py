@@ -16,13 +16,18 @@ from akeneo_sync.emulator.store import Catalog, Product
 
 __all__ = [
     "META_SCHEMA_VERSIONS",
+    "MODEL_SYSTEM_TARGETS",
+    "VARIANT_AXIS_ATTRIBUTES",
+    "VARIANT_SYSTEM_TARGETS",
     "ProductMapper",
     "SchemaInvalidError",
+    "is_variants_mode",
     "map_product",
     "schema_targets",
     "suggested_mapping",
     "suggested_source",
     "validate_schema",
+    "variant_targets",
 ]
 
 META_SCHEMA_VERSIONS: Final[tuple[str, ...]] = (
@@ -80,8 +85,58 @@ def validate_schema(schema: Any, max_targets: int) -> None:
     if not flat and not {"code", "variation_axes", "variants"} <= set(targets):
         raise invalid
     for name, target in targets.items():
-        if not isinstance(name, str) or not _valid_target(target):
+        if not flat and name in MODEL_SYSTEM_TARGETS:
+            if not _valid_model_target(name, target, max_targets):
+                raise invalid
+        elif not isinstance(name, str) or not _valid_target(target):
             raise invalid
+
+
+# The targets of a products-with-variants schema the PIM fills itself (meta-schema 1.0.x,
+# `productsWithVariantsMode`); every other target needs the PIM user's mapping.
+MODEL_SYSTEM_TARGETS: Final = ("code", "variation_axes", "variants")
+VARIANT_SYSTEM_TARGETS: Final = ("uuid", "variation_axes_values")
+_URI: Final = {"type": "string", "format": "uri"}
+
+
+def _valid_model_target(name: str, target: Any, max_targets: int) -> bool:
+    """`code`, `variation_axes` and `variants` as the meta-schema's variants mode shapes them."""
+    if not isinstance(target, dict):
+        return False
+    if name == "code":
+        return target.get("type") == "string" and not set(target) - {"title", "description", "type"}
+    if name == "variation_axes":
+        return target.get("type") == "array" and isinstance(target.get("items"), dict)
+    # `variants`: a URI, or (meta-schema 1.0.x) `oneOf` [a URI, an array of variant objects].
+    if {k: v for k, v in target.items() if k in ("type", "format")} == _URI and "oneOf" not in target:
+        return True
+    one_of = target.get("oneOf")
+    if set(target) - {"oneOf", "title", "description"} or not isinstance(one_of, list) or len(one_of) != 2:
+        return False
+    listed = one_of[1]
+    items = listed.get("items") if isinstance(listed, dict) else None
+    if one_of[0] != _URI or not isinstance(items, dict) or listed.get("type") != "array":
+        return False
+    props = items.get("properties", {})
+    if not isinstance(props, dict) or len(props) > max_targets:
+        return False
+    return all(isinstance(t, dict) and (n in VARIANT_SYSTEM_TARGETS or _valid_target(t)) for n, t in props.items())
+
+
+def is_variants_mode(schema: dict[str, Any] | None) -> bool:
+    """Whether the schema maps product models and their variants (no `uuid`, a `variants` target)."""
+    targets = schema_targets(schema or {})
+    return "variants" in targets and "uuid" not in targets
+
+
+def variant_targets(schema: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The targets of one variant (`variants.oneOf[1].items.properties`); empty for a bare URI."""
+    variants = schema_targets(schema or {}).get("variants", {})
+    one_of = variants.get("oneOf") if isinstance(variants, dict) else None
+    if not isinstance(one_of, list) or len(one_of) != 2 or not isinstance(one_of[1], dict):
+        return {}
+    props = one_of[1].get("items", {}).get("properties", {})
+    return props if isinstance(props, dict) else {}
 
 
 def _valid_target(target: Any) -> bool:
@@ -137,8 +192,20 @@ def suggested_source(target: str, known_attributes: frozenset[str]) -> str | Non
 
 
 def suggested_mapping(schema: dict[str, Any] | None, known_attributes: frozenset[str]) -> dict[str, str | None]:
-    """`suggested_source` for every target of the schema but `uuid` (None: nothing fits)."""
-    return {t: suggested_source(t, known_attributes) for t in schema_targets(schema or {}) if t != "uuid"}
+    """`suggested_source` for every target of the schema but `uuid` (None: nothing fits).
+
+    A variant's targets are keyed `variants.<target>`; the axes (`size`) count as attributes there.
+    """
+    mapping = {t: suggested_source(t, known_attributes) for t in schema_targets(schema or {}) if t != "uuid"}
+    with_axes = known_attributes | VARIANT_AXIS_ATTRIBUTES
+    for target in variant_targets(schema):
+        if target not in VARIANT_SYSTEM_TARGETS:
+            mapping[f"variants.{target}"] = suggested_source(target, with_axes)
+    return mapping
+
+
+# Attributes only variant products carry (their axes), besides the seeded products' ATTRIBUTES.
+VARIANT_AXIS_ATTRIBUTES: Final = frozenset({"color", "size"})
 
 
 def map_product(product: Product, catalog: Catalog, known_attributes: frozenset[str]) -> MappedProduct:
@@ -161,7 +228,13 @@ class ProductMapper:
     def __init__(self, schema: dict[str, Any] | None, product_mapping: dict[str, str | None],
                  currencies: list[str], known_attributes: frozenset[str]) -> None:
         steps: list[tuple[str, _Getter, _Converter]] = []
+        if is_variants_mode(schema):
+            # No `uuid` target in this mode, yet the app needs the simple product's identity;
+            # the docs are silent and the emulator sends it (docs/akeneo.md, mapped-models).
+            steps.append(("uuid", _SPECIAL_GETTERS["uuid"], _same))
         for target, spec in schema_targets(schema or {}).items():
+            if target in ("variation_axes", "variants") and is_variants_mode(schema):
+                continue
             if target == "uuid":
                 # Auto-mapped by the PIM, never configurable; a UUID is never empty, so the
                 # emptiness check below keeps it as the unconditional assignment it is.

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from akeneo_sync.emulator.catalog_data import ATTRIBUTES, atom
 from akeneo_sync.emulator.catalogs_api import catalog_or_404
-from akeneo_sync.emulator.mapping import ProductMapper
+from akeneo_sync.emulator.mapping import ProductMapper, is_variants_mode
 from akeneo_sync.emulator.protocol import (
     API_PREFIX,
     ApiError,
@@ -31,7 +31,16 @@ from akeneo_sync.emulator.rendering import encode, json_bytes_response, page_bod
 from akeneo_sync.emulator.runtime import emulator_of
 from akeneo_sync.emulator.store import Catalog, Product, ProductQuery
 
-__all__ = ["expected", "routes", "standard_product"]
+__all__ = [
+    "NO_SCHEMA_BODY",
+    "disabled_list",
+    "expected",
+    "page_query",
+    "page_response",
+    "read_catalog",
+    "routes",
+    "standard_product",
+]
 
 _SCOPES: Final = ("read_catalogs", "read_products")
 _KNOWN_ATTRIBUTES: Final = frozenset(ATTRIBUTES)
@@ -39,10 +48,10 @@ _ASSOCIATIONS: Final = ("PACK", "UPSELL", "X_SELL", "SUBSTITUTION")
 _NO_SCHEMA: Final = "Impossible to map products: no product mapping schema available for this catalog."
 # Akeneo answers this 200 under `error` in one version (GetMappedProductsAction @226dec5c) and under
 # `message` in the next (@0a7dfc9c); both keys at once serve a client written for either.
-_NO_SCHEMA_BODY: Final = {"error": _NO_SCHEMA, "message": _NO_SCHEMA}
+NO_SCHEMA_BODY: Final = {"error": _NO_SCHEMA, "message": _NO_SCHEMA}
 
 
-def _disabled_list(catalog: Catalog) -> str:
+def disabled_list(catalog: Catalog) -> str:
     # The documented text (docs: content/apps/catalogs.md "Troubleshooting").
     return (f'No products to synchronize. The catalog "{catalog.id}" has been disabled on the PIM side. '
             "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint.")
@@ -61,7 +70,7 @@ def standard_product(product: Product) -> dict[str, Any]:
         "family": product.family,
         "categories": list(product.categories),
         "groups": [],
-        "parent": None,
+        "parent": product.parent,
         "values": {code: [{"locale": None, "scope": None, "data": data}] for code, data in product.values.items()},
         "created": atom(product.created),
         "updated": atom(product.updated),
@@ -70,7 +79,7 @@ def standard_product(product: Product) -> dict[str, Any]:
     }
 
 
-def _catalog(request: Request) -> Catalog:
+def read_catalog(request: Request) -> Catalog:
     token = authenticate(request)
     require_scopes(token, _SCOPES, "access products")
     catalog = catalog_or_404(request, token)
@@ -82,7 +91,7 @@ def _catalog(request: Request) -> Catalog:
     return catalog
 
 
-def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:
+def page_query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:
     """The page request and the parameters to echo into links (limit and dates only)."""
     params = request.query_params
     limit = 100
@@ -104,7 +113,7 @@ def _query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, st
     return ProductQuery(limit=limit, search_after=search_after, **bounds), echo
 
 
-def _page(request: Request, items: list[bytes], last_uuid: str | None, query: ProductQuery,
+def page_response(request: Request, items: list[bytes], last_uuid: str | None, query: ProductQuery,
           echo: dict[str, str], *, count: int, extra: dict[str, Any] | None = None,
           path_only: bool = False) -> Response:
     """A list page; `items` are encoded already and `count` says how many they are.
@@ -134,38 +143,38 @@ async def product_uuids(request: Request) -> Response:
     dates, so a real PIM never answers a count; the emulator serves one only when asked to
     (`EmulatorConfig.serve_counts` or `PUT /_emulator/counts`), to keep that path testable.
     """
-    catalog = _catalog(request)
-    query, echo = _query(request, 1000)
+    catalog = read_catalog(request)
+    query, echo = page_query(request, 1000)
     emulator = emulator_of(request)
     store = emulator.store
     with_count = store.serve_counts and request.query_params.get("with_count", "false").lower() in ("1", "true")
     if not catalog.enabled:
-        return json_response({"error": _disabled_list(catalog)})
+        return json_response({"error": disabled_list(catalog)})
     with store.lock:
         uuids = store.page_uuids(catalog, query)
         # GAP #7: the count's field name is undocumented; `items_count` is what the rest of the API uses.
         extra = {"items_count": store.count(catalog, query)} if with_count else None
     # One encoded list, brackets stripped: the page envelope joins its items with commas anyway.
-    return _page(request, [encode(uuids)[1:-1]], uuids[-1] if uuids else None, query, echo,
+    return page_response(request, [encode(uuids)[1:-1]], uuids[-1] if uuids else None, query, echo,
                  count=len(uuids), extra=extra, path_only=emulator.config.path_only_uuid_links)
 
 
 async def products(request: Request) -> Response:
     """GET /catalogs/{id}/products: standard-format products, limit 1..1000."""
-    catalog = _catalog(request)
-    query, echo = _query(request, 1000)
+    catalog = read_catalog(request)
+    query, echo = page_query(request, 1000)
     if not catalog.enabled:
-        return json_response({"error": _disabled_list(catalog)})
+        return json_response({"error": disabled_list(catalog)})
     emulator = emulator_of(request)
     with emulator.store.lock:
         uuids = emulator.store.page_uuids(catalog, query)
         items = emulator.rendered.standard(uuids, emulator.store.product)
-    return _page(request, items, uuids[-1] if uuids else None, query, echo, count=len(uuids))
+    return page_response(request, items, uuids[-1] if uuids else None, query, echo, count=len(uuids))
 
 
 async def product(request: Request) -> Response:
     """GET /catalogs/{id}/products/{uuid}."""
-    catalog = _catalog(request)
+    catalog = read_catalog(request)
     if not catalog.enabled:
         return json_response({"error": _disabled_single(catalog)})
     emulator = emulator_of(request)
@@ -178,54 +187,34 @@ async def product(request: Request) -> Response:
 
 async def mapped_products(request: Request) -> Response:
     """GET /catalogs/{id}/mapped-products: limit 1..100 (as the Swagger; an older Akeneo took 1000)."""
-    catalog = _catalog(request)
-    query, echo = _query(request, 100)
+    catalog = read_catalog(request)
+    query, echo = page_query(request, 100)
     if not catalog.enabled:
-        return json_response({"error": _disabled_list(catalog)})
+        return json_response({"error": disabled_list(catalog)})
     if catalog.mapping_schema is None:
-        return json_response(_NO_SCHEMA_BODY)
+        return json_response(NO_SCHEMA_BODY)
     emulator = emulator_of(request)
     with emulator.store.lock:
-        uuids = emulator.store.page_uuids(catalog, query)
+        # With a products-with-variants schema, variants come through mapped-models instead.
+        simple_only = is_variants_mode(catalog.mapping_schema)
+        uuids = emulator.store.page_uuids(catalog, query, simple_only=simple_only)
         items = emulator.rendered.mapped(catalog, uuids, emulator.store.product)
-    return _page(request, items, uuids[-1] if uuids else None, query, echo, count=len(uuids))
+    return page_response(request, items, uuids[-1] if uuids else None, query, echo, count=len(uuids))
 
 
 async def mapped_product(request: Request) -> Response:
     """GET /catalogs/{id}/mapped-products/{uuid}: undocumented; its 200 errors use `message`."""
-    catalog = _catalog(request)
+    catalog = read_catalog(request)
     if not catalog.enabled:
         return json_response({"message": _disabled_single(catalog)})
     if catalog.mapping_schema is None:
-        return json_response(_NO_SCHEMA_BODY)
+        return json_response(NO_SCHEMA_BODY)
     emulator = emulator_of(request)
     with emulator.store.lock:
         uuid = emulator.store.selected_uuid(catalog, request.path_params["uuid"])
         if uuid is None:
             raise ApiError(404, _product_404(catalog, request.path_params["uuid"]))
         return json_bytes_response(emulator.rendered.mapped(catalog, [uuid], emulator.store.product)[0])
-
-
-async def mapped_models(request: Request) -> Response:
-    """GET /catalogs/{id}/mapped-models: the emulator has no product models, so pages are empty."""
-    catalog = _catalog(request)
-    query, echo = _query(request, 100)
-    if not catalog.enabled:
-        return json_response({"error": _disabled_list(catalog)})
-    if catalog.mapping_schema is None:
-        return json_response(_NO_SCHEMA_BODY)
-    return _page(request, [], None, query, echo, count=0)
-
-
-async def mapped_variants(request: Request) -> Response:
-    """GET /catalogs/{id}/mapped-models/{code}/variants: every model code is unknown here."""
-    catalog = _catalog(request)
-    _query(request, 100)
-    if not catalog.enabled:
-        return json_response({"error": _disabled_list(catalog)})
-    code = request.path_params["model_code"]
-    raise ApiError(404, f'Either catalog "{catalog.id}" does not exist or you can\'t access it, '
-                        f'or product model "{code}" does not exist or you do not have permission to access it.')
 
 
 def _product_404(catalog: Catalog, uuid: str) -> str:
@@ -250,9 +239,6 @@ def routes() -> list[Route]:
         Route(base + "/products", products, methods=["GET"], name="get_app_catalog_products"),
         Route(base + "/products/{uuid}", product, methods=["GET"], name="get_app_catalog_products_uuid"),
         Route(base + "/mapped-products", mapped_products, methods=["GET"], name="get_app_catalog_mapped_products"),
-        Route(base + "/mapped-models", mapped_models, methods=["GET"], name="get_app_catalog_mapped_models"),
-        Route(base + "/mapped-models/{model_code}/variants", mapped_variants, methods=["GET"],
-              name="get_app_catalog_mapped_variants"),
         Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"],
               name="get_app_catalog_mapped_product_uuid"),
     ]

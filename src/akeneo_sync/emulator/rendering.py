@@ -54,11 +54,12 @@ def standard_product_json(product: Product) -> bytes:
     """`encode(standard_product(product))`, written out: the generic encoder spends most of its
     time on the format's constant parts (associations, empty lists, null locale and scope)."""
     enc = _ENCODER.encode
+    parent = "null" if product.parent is None else enc(product.parent)
     values = ",".join(f'{enc(code)}:[{{"locale":null,"scope":null,"data":{enc(data)}}}]'
                       for code, data in product.values.items())
     return (
         f'{{"uuid":{enc(product.uuid)},"enabled":{"true" if product.enabled else "false"},'
-        f'"family":{enc(product.family)},"categories":{enc(product.categories)},"groups":[],"parent":null,'
+        f'"family":{enc(product.family)},"categories":{enc(product.categories)},"groups":[],"parent":{parent},'
         f'"values":{{{values}}},"created":{enc(atom(product.created))},"updated":{enc(atom(product.updated))},'
         f'"associations":{_ASSOCIATIONS},"quantified_associations":{{}}}}'
     ).encode()

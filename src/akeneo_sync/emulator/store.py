@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 import threading
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
 
 from akeneo_sync.emulator.catalog_data import (
@@ -24,8 +25,9 @@ from akeneo_sync.emulator.catalog_data import (
     new_uuid,
 )
 from akeneo_sync.emulator.config import EmulatorConfig
+from akeneo_sync.emulator.model_data import ModelSeed, ProductModel, generate_models
 
-__all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError", "StoreWatcher"]
+__all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError", "StoreWatcher", "query_bounds"]
 
 
 class StoreError(Exception):
@@ -102,6 +104,8 @@ class Product:
     created: int
     updated: int
     values: Values
+    # The model code a variant product belongs to (a sub-model or a root model); None: simple.
+    parent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,10 @@ class Store:
         self._seed_data = generate_dataset(
             config.products, config.seed, self.until_s, config.history_s, config.date_profile
         )
+        self._seed_models = ModelSeed({}, [])
+        if config.models:
+            self._seed_models = generate_models(config.models, config.seed, self.until_s, config.history_s)
+            self._seed_data = _with_variants(self._seed_data, self._seed_models)
         self.reset()
 
     def watch(self, watcher: StoreWatcher) -> None:
@@ -158,7 +166,17 @@ class Store:
         """Back to the seeded products, no catalogs."""
         with self._lock:
             self._data: Dataset = self._seed_data.copy()
-            self._custom: dict[str, Values] = {}
+            seeded = self._seed_models
+            self._custom: dict[str, Values] = {v.uuid: dict(v.values) for v in seeded.variants}
+            # Product models by code, variant UUID -> its parent model's code, and the reverse.
+            self.models: dict[str, ProductModel] = {
+                code: replace(m, values=dict(m.values), categories=list(m.categories), axis_values=dict(m.axis_values))
+                for code, m in seeded.models.items()
+            }
+            self.parents: dict[str, str] = {v.uuid: v.parent for v in seeded.variants}
+            self.children: dict[str, set[str]] = {}
+            for v in seeded.variants:
+                self.children.setdefault(v.parent, set()).add(v.uuid)
             self._catalogs: dict[str, Catalog] = {}
             self._rng = random.Random(f"catalogs:{self._config.seed}")  # noqa: S311 - reproducible ids
             # product-uuids answers `with_count` only while this is on (see EmulatorConfig).
@@ -186,8 +204,20 @@ class Store:
         values = self._custom.get(uuid)
         if values is None:
             values = generate_values(uuid, family, self._config.seed)
+        parent = self.parents.get(uuid) if self.parents else None
+        if parent is not None:
+            # A variant shows its ancestors' values too, as Akeneo's product format does.
+            values = {**self.inherited_values(parent), **values}
         return Product(uuid, family, category_codes(d.categories[i]), bool(d.enabled[i]),
-                       d.created[i], d.updated[i], values)
+                       d.created[i], d.updated[i], values, parent)
+
+    def inherited_values(self, code: str) -> Values:
+        """A model's values merged over its ancestors' (the nearest level wins)."""
+        model = self.models.get(code)
+        if model is None:
+            return {}
+        above = self.inherited_values(model.parent) if model.parent is not None else {}
+        return {**above, **model.values}
 
     def get_product(self, uuid: str) -> Product | None:
         """One product by UUID, or None."""
@@ -201,8 +231,8 @@ class Store:
             return self._product_at(self._require(uuid))
 
     def create_product(self, values: Values, *, family: str | None, categories: list[str] | None,
-                       enabled: bool | None, uuid: str | None = None) -> Product:
-        """Add a product dated now; returns it."""
+                       enabled: bool | None, uuid: str | None = None, parent: str | None = None) -> Product:
+        """Add a product dated now (a variant of model `parent` if given); returns it."""
         with self._lock:
             new = (uuid or new_uuid(self._rng)).lower()
             if self._index(new) is not None:
@@ -218,6 +248,9 @@ class Store:
             d.created.insert(i, now)
             d.updated.insert(i, now)
             self._custom[new] = {k: v for k, v in values.items() if not _is_empty(v)}
+            if parent is not None:
+                self.parents[new] = parent
+                self.children.setdefault(parent, set()).add(new)
             self._changed(new)
             return self._product_at(i)
 
@@ -226,7 +259,9 @@ class Store:
         """Apply an admin edit (a None value removes the attribute) and bump `updated`."""
         with self._lock:
             i = self._require(uuid)
-            current = dict(self._product_at(i).values)
+            own = self._custom.get(self._data.uuids[i])
+            # A variant's inherited values stay with its models: only its own are edited.
+            current = dict(own) if own is not None else dict(self._product_at(i).values)
             for code, data in values.items():
                 if _is_empty(data):
                     current.pop(code, None)
@@ -252,8 +287,21 @@ class Store:
             i = self._require(uuid)
             d = self._data
             self._custom.pop(d.uuids[i], None)
+            parent = self.parents.pop(d.uuids[i], None)
+            if parent is not None:
+                self.children.get(parent, set()).discard(d.uuids[i])
             self._changed(d.uuids[i])
             del d.uuids[i], d.family[i], d.categories[i], d.enabled[i], d.created[i], d.updated[i]
+
+    def touch(self, uuids: list[str]) -> None:
+        """Bump products' `updated`, as Akeneo's product index does when an ancestor model changes."""
+        with self._lock:
+            now = int(self._config.clock.now())
+            for uuid in uuids:
+                i = self._index(uuid)
+                if i is not None:
+                    self._data.updated[i] = max(now, self._data.updated[i] + 1)
+                    self._changed(uuid)
 
     def _changed(self, uuid: str) -> None:
         self._generation += 1
@@ -316,7 +364,7 @@ class Store:
 
         return filled
 
-    def _page_indexes(self, catalog: Catalog, query: ProductQuery) -> list[int]:
+    def _page_indexes(self, catalog: Catalog, query: ProductQuery, simple_only: bool = False) -> list[int]:
         """Indexes of up to `limit` selected products after the query's cursor, in UUID order.
 
         Scanned in growing chunks, the `updated` bounds tested inline before the full predicate:
@@ -348,6 +396,9 @@ class Store:
                 found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need and required(i)]
             else:
                 found += [i for i in range(start, stop) if lo < updated[i] < hi and matches(i)]
+            if simple_only and self.parents:
+                parents = self.parents
+                found = [i for i in found if uuids[i] not in parents]
             start, chunk = stop, min(2 * chunk, _MAX_CHUNK)
         return found[: query.limit]
 
@@ -356,11 +407,11 @@ class Store:
         with self._lock:
             return [self._product_at(i) for i in self._page_indexes(catalog, query)]
 
-    def page_uuids(self, catalog: Catalog, query: ProductQuery) -> list[str]:
-        """Like `page` but only UUIDs, without building values."""
+    def page_uuids(self, catalog: Catalog, query: ProductQuery, *, simple_only: bool = False) -> list[str]:
+        """Like `page` but only UUIDs, without building values; `simple_only` leaves variants out."""
         with self._lock:
             uuids = self._data.uuids
-            return [uuids[i] for i in self._page_indexes(catalog, query)]
+            return [uuids[i] for i in self._page_indexes(catalog, query, simple_only)]
 
     def count(self, catalog: Catalog, query: ProductQuery) -> int:
         """How many products the catalog selects under the query's date filters (cursor ignored)."""
@@ -393,6 +444,23 @@ class Store:
             matches = self._matcher(catalog)
             items = [self._product_at(i) for i in range(len(self._data.uuids)) if matches(i)]
         return iter(items)
+
+    def matching(self, catalog: Catalog, uuids: list[str], query: ProductQuery | None = None,
+                 limit: int | None = None) -> list[str]:
+        """Those of `uuids` (in their order) the catalog selects within the query's dates, up to `limit`."""
+        with self._lock:
+            matches, found = self._matcher(catalog, query), []
+            for uuid in uuids:
+                i = self._index(uuid)
+                if i is not None and matches(i):
+                    found.append(self._data.uuids[i])
+                    if limit is not None and len(found) >= limit:
+                        break
+            return found
+
+    def clock_now(self) -> float:
+        """The emulator clock's time (model edits date themselves with it)."""
+        return self._config.clock.now()
 
     def selected_uuid(self, catalog: Catalog, uuid: str) -> str | None:
         """The product's canonical UUID if the catalog selects it, without building its values."""
@@ -451,6 +519,11 @@ _MAX_EPOCH = 1 << 62
 _MAX_CHUNK = 65_536
 
 
+def query_bounds(query: ProductQuery) -> tuple[int | None, int | None]:
+    """The exclusive `updated` bounds of a query alone (no selection), in whole seconds."""
+    return _bounds(Selection(), query)
+
+
 def _bounds(sel: Selection, query: ProductQuery | None) -> tuple[int | None, int | None]:
     """The exclusive `updated` bounds of a selection and query, in whole seconds.
 
@@ -465,6 +538,23 @@ def _bounds(sel: Selection, query: ProductQuery | None) -> tuple[int | None, int
         after, before = after - 1, before + 1
     lows = [b for b in (sel.updated_after, after) if b is not None]
     return (max(lows) if lows else None), before
+
+
+def _with_variants(data: Dataset, seed: ModelSeed) -> Dataset:
+    """The seeded products plus the seeded variants, in UUID order."""
+    rows = sorted(
+        [(data.uuids[i], data.family[i], data.categories[i], data.enabled[i], data.created[i], data.updated[i])
+         for i in range(len(data.uuids))]
+        + [(v.uuid, FAMILIES.index(v.family), v.categories, 1, v.created, v.updated) for v in seed.variants]
+    )
+    return Dataset(
+        uuids=[r[0] for r in rows],
+        family=array("B", [r[1] for r in rows]),
+        categories=array("L", [r[2] for r in rows]),
+        enabled=bytearray(r[3] for r in rows),
+        created=array("q", [r[4] for r in rows]),
+        updated=array("q", [r[5] for r in rows]),
+    )
 
 
 def _always(_: int) -> bool:

@@ -4,7 +4,7 @@ from akeneo_sync.state.catalogs import CatalogRecord, CatalogStatus
 from akeneo_sync.state.checkpoints import Checkpoint, Counters, Phase, RunMode, Slot, Window
 from akeneo_sync.state.crypto import TokenCipher
 from akeneo_sync.state.deadletters import DeadLetter, NewDeadLetter
-from akeneo_sync.state.store import StateStore
+from akeneo_sync.state.store import StateStore, Transaction
 from akeneo_sync.state.tenants import StoredToken, Tenant, TenantStatus, TokenKind
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "TenantStatus",
     "TokenCipher",
     "TokenKind",
+    "Transaction",
     "Window",
 ]

@@ -85,6 +85,10 @@ class CatalogRecord:
     # When a run last succeeded (None: never). Records written before the field existed fall
     # back to `last_run_at` when their last run succeeded.
     last_success_at: float | None = None
+    # When the last successful full run (a refresh) started; the refresh schedule counts from here.
+    refreshed_at: float | None = None
+    # The catalog's product-shaping fields (managed currencies and locales) as last polled.
+    shape: str | None = None
 
     @property
     def is_live(self) -> bool:
@@ -133,6 +137,8 @@ class CatalogStore:
             deleted_at=as_float(fields, "deleted_at"),
             last_success_at=as_float(fields, "last_success_at")
             or (as_float(fields, "last_run_at") if fields.get("last_outcome") == SUCCESS else None),
+            refreshed_at=as_float(fields, "refreshed_at"),
+            shape=as_str(fields, "shape"),
         )
 
     def require(self, tenant: str, catalog_id: str) -> CatalogRecord:
@@ -180,8 +186,9 @@ class CatalogStore:
         status: CatalogStatus,
         counts: Mapping[str, int],
         watermark: float | None = None,
+        refreshed_at: float | None = None,
     ) -> Pipeline:
-        """Queue the end of a run on `pipe`; the watermark moves only when one is given."""
+        """Queue the end of a run on `pipe`; the watermark (and the refresh time) move only when given."""
         fields: Fields = {
             "status": status.value,
             "last_run_id": run_id,
@@ -194,9 +201,39 @@ class CatalogStore:
             fields["watermark"] = repr(watermark)
         if outcome == SUCCESS:
             fields["last_success_at"] = fields["last_run_at"]
-        pipe.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
+        key = self._keys.catalog(tenant, catalog_id)
+        if refreshed_at is not None:
+            fields["refreshed_at"] = repr(refreshed_at)
+        elif outcome == SUCCESS:
+            # A catalog synced before refreshes existed: its schedule starts now, so a fleet that
+            # upgrades does not refresh every catalog at once.
+            pipe.hsetnx(key, "refreshed_at", fields["last_run_at"])
+        pipe.hset(key, mapping=fields)
         pipe.sadd(self._keys.catalogs(tenant), catalog_id)
         return pipe
+
+    @translate_errors
+    def swap_shape(self, tenant: str, catalog_id: str, shape: str) -> str | None:
+        """Record the catalog's shape as polled; returns the one recorded before (None: first poll)."""
+        key = self._keys.catalog(tenant, catalog_id)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hget(key, "shape")
+        pipe.hset(key, "shape", shape)
+        previous = pipe.execute()[0]
+        return previous.decode() if isinstance(previous, bytes) else previous
+
+    @translate_errors
+    def probe_positions(self, tenant: str, catalog_id: str) -> tuple[str | None, str | None]:
+        """Where the drift probe's product-uuids and mapped-products pages start next (None: first UUID)."""
+        raw = self._redis.hmget(self._keys.catalog(tenant, catalog_id), ["probe_uuids_after", "probe_mapped_after"])
+        uuids, mapped = (value.decode() if isinstance(value, bytes) else value for value in raw)
+        return uuids or None, mapped or None
+
+    @translate_errors
+    def set_probe_positions(self, tenant: str, catalog_id: str, uuids: str | None, mapped: str | None) -> None:
+        """Record where the next drift probe starts; an empty value starts at the first UUID."""
+        fields: Fields = {"probe_uuids_after": uuids or "", "probe_mapped_after": mapped or ""}
+        self._redis.hset(self._keys.catalog(tenant, catalog_id), mapping=fields)
 
     @translate_errors
     def delete(self, tenant: str, catalog_id: str) -> None:

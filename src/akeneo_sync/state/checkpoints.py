@@ -41,6 +41,8 @@ class Phase(StrEnum):
     """Where a run stands: paging the PIM, deleting what was not seen, or recording the end."""
 
     PAGES = "pages"
+    # Catalogs in variants mode: the product models, each with its variants, after the products.
+    MODELS = "models"
     DIFF = "diff"
     FINISH = "finish"
 

@@ -102,6 +102,14 @@ class DeadLetterStore:
         return [letter for letter in letters if not letter.uuid or _index_field(letter) not in known]
 
     @translate_errors
+    def held(self, tenant: str, catalog: str, uuids: Sequence[str]) -> set[str]:
+        """Which of these products of the catalog have a dead letter (they are not in the target)."""
+        if not uuids:
+            return set()
+        stored = self._redis.hmget(self._keys.dead_letter_index(tenant), [f"{catalog}:{u}" for u in uuids])
+        return {uuid for uuid, value in zip(uuids, stored, strict=True) if value is not None}
+
+    @translate_errors
     def list(
         self, tenant: str, *, count: int = 100, after: str | None = None, catalog: str | None = None
     ) -> list[DeadLetter]:

@@ -56,6 +56,18 @@ class Keys:
         """Packed UUIDs a diffing run has seen (SET)."""
         return f"{self.prefix}:seen:{tenant}:{catalog}:{slot}"
 
+    def models(self, tenant: str, catalog: str) -> str:
+        """Model code -> the model as last pushed: digest, variant UUIDs, model-level targets (HASH)."""
+        return f"{self.prefix}:models:{tenant}:{catalog}"
+
+    def model_variants(self, tenant: str, catalog: str) -> str:
+        """Variant UUID -> the code of its model (HASH)."""
+        return f"{self.prefix}:model-variants:{tenant}:{catalog}"
+
+    def seen_models(self, tenant: str, catalog: str, slot: str) -> str:
+        """Model codes a diffing run has seen (SET)."""
+        return f"{self.prefix}:seen-models:{tenant}:{catalog}:{slot}"
+
     def lock(self, tenant: str, catalog: str) -> str:
         """The catalog lock: owner and expiry (HASH)."""
         return f"{self.prefix}:lock:{tenant}:{catalog}"
@@ -63,6 +75,22 @@ class Keys:
     def rerun(self, tenant: str, catalog: str) -> str:
         """Run modes requested while the lock was held (SET)."""
         return f"{self.prefix}:rerun:{tenant}:{catalog}"
+
+    def watchdog(self, tenant: str, catalog: str) -> str:
+        """The one pending watchdog of a catalog (STRING with a TTL)."""
+        return f"{self.prefix}:watchdog:{tenant}:{catalog}"
+
+    def activation(self, tenant: str) -> str:
+        """The lease of a tenant's activation (STRING with a TTL)."""
+        return f"{self.prefix}:activation:{tenant}"
+
+    def scheduler_leader(self) -> str:
+        """The scheduler's leader lease (STRING with a TTL)."""
+        return f"{self.prefix}:scheduler:leader"
+
+    def scheduler_due(self) -> str:
+        """Job name -> when it is next due (HASH)."""
+        return f"{self.prefix}:scheduler:due"
 
     def dedupe(self, event_id: str) -> str:
         """A processed event id (STRING with a TTL)."""

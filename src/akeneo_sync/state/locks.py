@@ -104,6 +104,16 @@ class LockStore:
         return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in result)
 
     @translate_errors
+    def arm_watchdog(self, tenant: str, catalog: str, *, ttl_s: float) -> bool:
+        """Claim the catalog's one pending-watchdog slot for `ttl_s`; False when one is armed already."""
+        return bool(self._redis.set(self._keys.watchdog(tenant, catalog), "1", nx=True, px=int(ttl_s * 1000)))
+
+    @translate_errors
+    def disarm_watchdog(self, tenant: str, catalog: str) -> None:
+        """Free the watchdog slot (the watchdog is running now)."""
+        self._redis.delete(self._keys.watchdog(tenant, catalog))
+
+    @translate_errors
     def holder(self, tenant: str, catalog: str) -> str | None:
         """The current owner, or None when the lock is free or expired."""
         owner, expires_at = self._redis.hmget(self._keys.lock(tenant, catalog), ["owner", "expires_at"])

@@ -75,8 +75,8 @@ class SeenStore:
         return pipe
 
     def stage_drop(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
-        """Queue the removal of the set."""
-        pipe.delete(self._keys.seen(tenant, catalog, slot))
+        """Queue the removal of the set (and of the run's seen model codes, in variants mode)."""
+        pipe.delete(self._keys.seen(tenant, catalog, slot), self._keys.seen_models(tenant, catalog, slot))
         return pipe
 
     @translate_errors

@@ -7,6 +7,8 @@ and checkpoint in a single MULTI/EXEC, so a crash leaves either all of them or n
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import redis
 from redis.client import Pipeline
 
@@ -21,12 +23,18 @@ from akeneo_sync.state.deadletters import DeadLetterStore
 from akeneo_sync.state.dedupe import EventDedupe
 from akeneo_sync.state.digests import DigestStore
 from akeneo_sync.state.keys import DEFAULT_PREFIX, Keys
+from akeneo_sync.state.lease import RedisLease
 from akeneo_sync.state.locks import LockStore
+from akeneo_sync.state.models import ModelStore
 from akeneo_sync.state.seen import SeenStore
 from akeneo_sync.state.tenants import TenantStore
 from akeneo_sync.state.unseen import UnseenScanner
 
-__all__ = ["StateStore"]
+# The unit of work the engine stages its writes on and commits whole (a MULTI/EXEC pipeline):
+# named here so that nothing outside the state store needs redis-py's types.
+Transaction: TypeAlias = Pipeline
+
+__all__ = ["StateStore", "Transaction"]
 
 
 class StateStore:
@@ -48,6 +56,11 @@ class StateStore:
         self.locks = LockStore(client, self.keys, clock)
         self.dedupe = EventDedupe(client, self.keys)
         self.dead_letters = DeadLetterStore(client, self.keys, clock)
+        self.models = ModelStore(client, self.keys)
+
+    def activation_lease(self, tenant: str, holder: str, ttl_s: float) -> RedisLease:
+        """The lease that serialises activations of one tenant."""
+        return RedisLease(self.redis, self.keys.activation(tenant), holder, ttl_s)
 
     @classmethod
     def from_url(cls, url: str, *, cipher: TokenCipher, clock: Clock, prefix: str = DEFAULT_PREFIX) -> StateStore:

@@ -12,10 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from redis.client import Pipeline
-
 from akeneo_sync.akeneo.types import MappedProduct
-from akeneo_sync.state import Counters, NewDeadLetter, Slot, StateStore
+from akeneo_sync.state import Counters, NewDeadLetter, Slot, StateStore, Transaction
 from akeneo_sync.state.digests import pack_uuid
 from akeneo_sync.sync.digest import batch_fingerprint
 from akeneo_sync.sync.validate import InvalidProduct, ProductValidator, ValidProduct, validate_product
@@ -102,7 +100,7 @@ def prepare_page(
 
 def stage_page_result(
     state: StateStore,
-    pipe: Pipeline,
+    pipe: Transaction,
     *,
     tenant: str,
     catalog: str,

@@ -56,6 +56,7 @@ def finish_run(
         counts=checkpoint.counters.as_dict(),
         # The run's start: anything changed while it ran is picked up by the next increment.
         watermark=checkpoint.started_at if moves_watermark else None,
+        refreshed_at=checkpoint.started_at if checkpoint.mode is RunMode.FULL else None,
     )
     state.checkpoints.stage_clear(pipe, tenant, catalog, slot)
     state.seen.stage_drop(pipe, tenant, catalog, slot)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page
+from akeneo_sync.akeneo.types import CatalogInfo, MappedModelItem, MappedProduct, MappedVariant, Page
 
 __all__ = ["CatalogSource"]
 
@@ -32,6 +32,7 @@ class CatalogSource(Protocol):
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 100,
@@ -56,6 +57,7 @@ class CatalogSource(Protocol):
         catalog_id: str,
         *,
         next_url: str | None = None,
+        search_after: str | None = None,
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         limit: int = 1000,
@@ -75,4 +77,26 @@ class CatalogSource(Protocol):
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         """One mapped product, or None when it is not (or no longer) in the catalog."""
+        ...
+
+    def get_product(self, catalog_id: str, product_uuid: str) -> dict[str, Any] | None:
+        """One standard-format product (its `parent` names a variant's model), or None when it left."""
+        ...
+
+    def mapped_models_page(
+        self,
+        catalog_id: str,
+        *,
+        next_url: str | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        limit: int = 100,
+    ) -> Page[MappedModelItem]:
+        """The first page of mapped product models (variants mode), or the page at `next_url`."""
+        ...
+
+    def model_variants_page(
+        self, catalog_id: str, model_code: str, *, next_url: str | None = None, limit: int = 100
+    ) -> Page[MappedVariant] | None:
+        """A page of a model's mapped variants; None when the model is not (or no longer) in the catalog."""
         ...

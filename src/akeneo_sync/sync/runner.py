@@ -70,7 +70,14 @@ def run_catalog_sync(
         while pending:
             summary = engine.run(catalog_id, pending.pop(0), control)
             summaries.append(summary)
-            if not summary.is_success or len(summaries) >= max_runs:
+            if not summary.is_success:
+                break
+            if summary.refresh is not None:
+                # Drift or the schedule: a full run now, under this lock (it covers every rerun),
+                # even past `max_runs` — a probe moves on, so a drift left for later may go unseen.
+                pending = [RunMode.FULL]
+                continue
+            if len(summaries) >= max_runs:
                 break
             if not pending:
                 pending = _order(lock.release())

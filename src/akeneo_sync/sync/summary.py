@@ -80,6 +80,8 @@ class RunSummary:
     pages_fetched: int
     duration_s: float
     resumed: bool = False
+    # Why this run asks for a refresh (a full run) right after it: "drift" or "schedule".
+    refresh: str | None = None
 
     @property
     def is_success(self) -> bool:

@@ -6,6 +6,8 @@ of `<run>:<page>` (a page re-sent after a crash carries the same key) and
 `{"rejected": [{"uuid", "reason"}]}`; 408/429/5xx, timeouts and dropped connections: retried
 (`Retry-After`, else exponential backoff with full jitter), then `TargetUnavailableError`; any
 other status: every item of the batch is rejected with the status and the start of the body.
+Product models go in their own batches (`apply_models`, format in `targets.http_models`) with
+the key `<run>:models:<page>`, retried and signed the same way.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from akeneo_sync import __version__
-from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetUnavailableError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import BACKOFF_SECONDS, TARGET_PUSH_DURATION
 from akeneo_sync.retry import FINAL, Budget, Verdict, parse_retry_after, retry_call
-from akeneo_sync.targets.base import BatchContext, BatchResult, Rejection
+from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, Rejection
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedBatch, encode_batch, trim
+from akeneo_sync.targets.http_models import model_rejections, models_body
+from akeneo_sync.targets.model_encoding import encode_models
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
@@ -139,16 +143,36 @@ class HttpTarget:
         finally:
             TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
 
+    def apply_models(
+        self,
+        batch: BatchContext,
+        models: Sequence[MappedModel],
+        model_deletes: Sequence[str] = (),
+        variant_deletes: Sequence[str] = (),
+    ) -> ModelBatchResult:
+        """POST a models batch, retrying transient failures; refused models come back whole."""
+        started = self._clock.monotonic()
+        encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
+        try:
+            if not encoded.models and not encoded.model_deletes and not encoded.variant_deletes:
+                return ModelBatchResult(
+                    rejected=encoded.rejected, rejected_variant_deletes=encoded.rejected_variant_deletes
+                )
+            response = self._post(batch, models_body(batch, encoded), key=batch.models_idempotency_key)
+            return model_rejections(response, encoded)
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+
     def close(self) -> None:
         """Close the HTTP client if this target created it."""
         if self._owns_client:
             self._client.close()
 
-    def _post(self, batch: BatchContext, body: bytes) -> httpx.Response:
+    def _post(self, batch: BatchContext, body: bytes, *, key: str | None = None) -> httpx.Response:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": f"akeneo-sync/{__version__}",
-            IDEMPOTENCY_HEADER: batch.idempotency_key,
+            IDEMPOTENCY_HEADER: key or batch.idempotency_key,
             SIGNATURE_HEADER: sign(self._secret, body),
         }
 

@@ -3,6 +3,10 @@
 Threads share one connection behind a lock (a page's batch is one statement, so a pool would buy
 little for a worker's few threads). The connection is made lazily and remade after a failure, so
 a worker starts while the database is down and its batches retry later (`TargetUnavailableError`).
+
+Product models live in `akeneo_sync_models`, their variants in `akeneo_sync_variants` (a foreign
+key to the model, `ON DELETE CASCADE`); a models batch replaces each model's variant set in one
+transaction, so a storefront reads the old set or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from typing import Any, Final, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
 from akeneo_sync.metrics import TARGET_PUSH_DURATION
-from akeneo_sync.targets.base import BatchContext, BatchResult, Rejection
+from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, ModelRejection, Rejection
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedProduct, encode_batch, trim
+from akeneo_sync.targets.model_encoding import EncodedModel, encode_models
+from akeneo_sync.targets.postgres_models import MODEL_SCHEMA, SELECT_MODELS, SELECT_VARIANTS, has_nul, write_models
 
 __all__ = ["SCHEMES", "PostgresTarget"]
 
@@ -144,6 +150,61 @@ class PostgresTarget:
             rows = self._run(None, lambda conn: conn.execute(_SELECT, (tenant, catalog)).fetchall())
         return {str(uuid): body for uuid, body in rows}
 
+    def apply_models(
+        self,
+        batch: BatchContext,
+        models: Sequence[MappedModel],
+        model_deletes: Sequence[str] = (),
+        variant_deletes: Sequence[str] = (),
+    ) -> ModelBatchResult:
+        """Replace each model and its variant set, then delete models and variants, in one transaction."""
+        started = self._clock.monotonic()
+        encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
+        storable: list[EncodedModel] = []
+        rejected = list(encoded.rejected)
+        for model in encoded.models:
+            if has_nul(model.body) or any(has_nul(v.body) for v in model.variants):
+                rejected.append(ModelRejection(model.code, "contains a U+0000 character, which JSONB cannot store"))
+            else:
+                storable.append(model)
+        params: dict[str, Any] = {
+            "tenant": batch.tenant,
+            "catalog": batch.catalog,
+            "run_id": batch.run_id,
+            "page": batch.page,
+            "written_at": self._clock.now(),
+        }
+        deletes = (encoded.model_deletes, encoded.variant_deletes)
+        try:
+            refused: list[ModelRejection] = []
+            if storable or encoded.model_deletes or encoded.variant_deletes:
+                with self._lock:
+                    refused = self._run(batch, lambda conn: write_models(conn, params, storable, *deletes))
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        return ModelBatchResult(
+            rejected=tuple(rejected + refused), rejected_variant_deletes=encoded.rejected_variant_deletes
+        )
+
+    def models(self, tenant: str, catalog: str) -> dict[str, MappedModel]:
+        """Every model stored for a catalog, by code, with its variants in the order they were given."""
+
+        def read(conn: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
+            with conn.transaction():  # one snapshot: a model and its variants as one batch left them
+                models = conn.execute(SELECT_MODELS, (tenant, catalog)).fetchall()
+                variants = conn.execute(SELECT_VARIANTS, (tenant, catalog)).fetchall()
+            return models, variants
+
+        with self._lock:
+            model_rows, variant_rows = self._run(None, read)
+        variants: dict[str, list[MappedProduct]] = {}
+        for code, body in variant_rows:
+            variants.setdefault(str(code), []).append(body)
+        return {
+            str(code): MappedModel(code=str(code), targets=body, variants=tuple(variants.get(str(code), ())))
+            for code, body in model_rows
+        }
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
         with self._lock:
@@ -189,6 +250,8 @@ class PostgresTarget:
                 # Two processes creating the table at once would race on the catalog otherwise.
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
                 conn.execute(_SCHEMA)
+                for statement in MODEL_SCHEMA:
+                    conn.execute(statement)
         except BaseException:
             conn.close()
             raise
@@ -232,3 +295,4 @@ def _write_one_by_one(
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             refused.append(Rejection(product.uuid, f"refused by PostgreSQL: {trim(str(exc).strip())}"))
     return refused
+

@@ -4,6 +4,10 @@ Worker threads share one connection behind a lock (SQLite serializes writers any
 *processes* share the file: WAL lets readers run beside the writer, `BEGIN IMMEDIATE` takes the
 write lock up front so two writers never deadlock upgrading a read lock, and `busy_timeout` turns
 a briefly held lock into a wait rather than an error.
+
+Product models live in `akeneo_sync_models` and their variants in `akeneo_sync_variants` (a
+foreign key to the model, in the order given); a model upsert deletes the model's variants and
+inserts its new set in the batch's transaction, so readers see the old set or the new one.
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
 from akeneo_sync.metrics import TARGET_PUSH_DURATION
-from akeneo_sync.targets.base import BatchContext, BatchResult
+from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, encode_batch
+from akeneo_sync.targets.model_encoding import EncodedModelBatch, encode_models
 
 __all__ = ["SCHEME", "SqliteTarget"]
 
@@ -48,6 +53,53 @@ ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
 """
 _DELETE: Final = "DELETE FROM akeneo_sync_products WHERE tenant = ? AND catalog = ? AND uuid = ?"
 _SELECT: Final = "SELECT uuid, body FROM akeneo_sync_products WHERE tenant = ? AND catalog = ? ORDER BY uuid"
+
+_MODEL_SCHEMA: Final = (
+    """
+CREATE TABLE IF NOT EXISTS akeneo_sync_models (
+    tenant TEXT NOT NULL,
+    catalog TEXT NOT NULL,
+    code TEXT NOT NULL,
+    body TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    written_at REAL NOT NULL,
+    PRIMARY KEY (tenant, catalog, code)
+)
+""",
+    """
+CREATE TABLE IF NOT EXISTS akeneo_sync_variants (
+    tenant TEXT NOT NULL,
+    catalog TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    model_code TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant, catalog, uuid),
+    FOREIGN KEY (tenant, catalog, model_code) REFERENCES akeneo_sync_models (tenant, catalog, code) ON DELETE CASCADE
+)
+""",
+    "CREATE INDEX IF NOT EXISTS akeneo_sync_variants_model ON akeneo_sync_variants (tenant, catalog, model_code)",
+)
+_UPSERT_MODEL: Final = """
+INSERT INTO akeneo_sync_models (tenant, catalog, code, body, run_id, page, written_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant, catalog, code) DO UPDATE SET
+    body = excluded.body, run_id = excluded.run_id, page = excluded.page, written_at = excluded.written_at
+"""
+_DELETE_MODEL_VARIANTS: Final = "DELETE FROM akeneo_sync_variants WHERE tenant = ? AND catalog = ? AND model_code = ?"
+# A variant moved to another model since the last sync is taken over by the model now carrying it.
+_UPSERT_VARIANT: Final = """
+INSERT INTO akeneo_sync_variants (tenant, catalog, uuid, model_code, position, body) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant, catalog, uuid) DO UPDATE SET
+    model_code = excluded.model_code, position = excluded.position, body = excluded.body
+"""
+_DELETE_MODEL: Final = "DELETE FROM akeneo_sync_models WHERE tenant = ? AND catalog = ? AND code = ?"
+_DELETE_VARIANT: Final = "DELETE FROM akeneo_sync_variants WHERE tenant = ? AND catalog = ? AND uuid = ?"
+_SELECT_MODELS: Final = "SELECT code, body FROM akeneo_sync_models WHERE tenant = ? AND catalog = ? ORDER BY code"
+_SELECT_VARIANTS: Final = """
+SELECT model_code, body FROM akeneo_sync_variants WHERE tenant = ? AND catalog = ? ORDER BY model_code, position
+"""
 
 
 class SqliteTarget:
@@ -76,7 +128,11 @@ class SqliteTarget:
             # NORMAL in WAL mode survives a killed process (the kill test's case); only a power cut
             # can lose the last commits, which the next run re-sends from its checkpoint anyway.
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            # Off by default in SQLite: the variant -> model key is enforced, as a storefront expects.
+            self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute(_SCHEMA)
+            for statement in _MODEL_SCHEMA:
+                self._conn.execute(statement)
         except sqlite3.Error as exc:
             raise ConfigError(f"AKENEO_SYNC_TARGET_URL: cannot open SQLite database {self.path!r}: {exc}") from exc
 
@@ -103,6 +159,67 @@ class SqliteTarget:
         finally:
             TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
         return BatchResult(rejected=encoded.rejected)
+
+    def apply_models(
+        self,
+        batch: BatchContext,
+        models: Sequence[MappedModel],
+        model_deletes: Sequence[str] = (),
+        variant_deletes: Sequence[str] = (),
+    ) -> ModelBatchResult:
+        """Replace each model and its variant set, then delete models and variants, in one transaction."""
+        started = self._clock.monotonic()
+        encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
+        try:
+            if encoded.models or encoded.model_deletes or encoded.variant_deletes:
+                self._transaction(batch, lambda: self._write_models(batch, encoded))
+        finally:
+            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        return ModelBatchResult(rejected=encoded.rejected, rejected_variant_deletes=encoded.rejected_variant_deletes)
+
+    def _write_models(self, batch: BatchContext, encoded: EncodedModelBatch) -> None:
+        tenant, catalog, written_at = batch.tenant, batch.catalog, self._clock.now()
+        for model in encoded.models:
+            self._conn.execute(
+                _UPSERT_MODEL, (tenant, catalog, model.code, model.body, batch.run_id, batch.page, written_at)
+            )
+            self._conn.execute(_DELETE_MODEL_VARIANTS, (tenant, catalog, model.code))
+            self._conn.executemany(
+                _UPSERT_VARIANT,
+                [(tenant, catalog, v.uuid, model.code, i, v.body) for i, v in enumerate(model.variants)],
+            )
+        self._conn.executemany(_DELETE_VARIANT, [(tenant, catalog, uuid) for uuid in encoded.variant_deletes])
+        for code in encoded.model_deletes:
+            self._conn.execute(_DELETE_MODEL_VARIANTS, (tenant, catalog, code))
+            self._conn.execute(_DELETE_MODEL, (tenant, catalog, code))
+
+    def _transaction(self, batch: BatchContext, work: Callable[[], None]) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                work()
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, batch) from exc
+                raise
+
+    def models(self, tenant: str, catalog: str) -> dict[str, MappedModel]:
+        """Every model stored for a catalog, by code, with its variants in the order they were given."""
+        with self._lock:
+            try:
+                model_rows = self._conn.execute(_SELECT_MODELS, (tenant, catalog)).fetchall()
+                variant_rows = self._conn.execute(_SELECT_VARIANTS, (tenant, catalog)).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate(exc, None) from exc
+        variants: dict[str, list[MappedProduct]] = {}
+        for code, body in variant_rows:
+            variants.setdefault(code, []).append(json.loads(body))
+        return {
+            code: MappedModel(code=code, targets=json.loads(body), variants=tuple(variants.get(code, ())))
+            for code, body in model_rows
+        }
 
     def _write(
         self, batch: BatchContext, rows: Sequence[tuple[object, ...]], keys: Sequence[tuple[str, str, str]]

@@ -99,7 +99,8 @@ class SyncRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["full", "incremental"] = "incremental"
+    # `refresh` = `full`: a full read that pushes only what changed (digests) and deletes what left.
+    mode: Literal["full", "incremental", "refresh"] = "incremental"
 
 
 class SyncAccepted(BaseModel):
@@ -108,7 +109,7 @@ class SyncAccepted(BaseModel):
     enqueued: Literal[True] = True
     tenant: str
     catalog: str
-    mode: Literal["full", "incremental"]
+    mode: Literal["full", "incremental", "refresh"]
 
 
 class LastRun(BaseModel):

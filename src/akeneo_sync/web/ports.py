@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 __all__ = ["Enqueuer", "Resolver", "SyncMode"]
 
-SyncMode = Literal["full", "incremental"]
+SyncMode = Literal["full", "incremental", "refresh"]
 
 # Resolves a host name to the IP addresses it would connect to (as text, IPv4 or IPv6).
 # `OSError` or `UnicodeError` mean "does not resolve".

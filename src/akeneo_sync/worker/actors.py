@@ -93,7 +93,7 @@ def poll_catalogs(tenant: str) -> None:
             changes = jobs.poll_catalogs(runtime, loaded)
     except RateLimitedError as exc:
         raise retry_later(exc) from exc
-    for catalog in changes.newly_enabled:
+    for catalog in changes.newly_enabled + changes.reshaped:
         sync_catalog.send(tenant, catalog, "full")
     for catalog in purge.catalogs_due_for_purge(runtime, tenant):
         purge_catalog.send(tenant, catalog)
@@ -110,8 +110,11 @@ SYNC_TIME_LIMIT_MS: Final = 2 * 3600_000
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SYNC_TIME_LIMIT_MS, **_RETRY_OPTIONS)
 def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
-    """Run (or resume) a full, incremental or reconcile run of one catalog under its lock."""
-    run_mode = RunMode(mode)
+    """Run (or resume) a full, incremental or reconcile run of one catalog under its lock.
+
+    `refresh` is a full run by another name: the digest skip pushes only what changed.
+    """
+    run_mode = RunMode.FULL if mode == "refresh" else RunMode(mode)
     runtime = current_runtime()
     result = jobs.CatalogRunResult()
     try:

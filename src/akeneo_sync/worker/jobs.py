@@ -19,16 +19,14 @@ from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.types import CatalogInfo
 from akeneo_sync.errors import PimError, ScopeError, TokenRevokedError
 from akeneo_sync.logging import get_logger
-from akeneo_sync.mapping import schema_validator
-from akeneo_sync.metrics import CATALOG_ENABLED, CATALOG_SCOPE_MISSING, TENANTS_REVOKED, tenant_label
+from akeneo_sync.mapping import is_variants_mode, schema_validator
+from akeneo_sync.metrics import CATALOG_ENABLED, CATALOG_SCOPE_MISSING, DRIFT_DETECTED, TENANTS_REVOKED, tenant_label
 from akeneo_sync.state import CatalogStatus, RunMode, Slot, Tenant, TenantStatus
 from akeneo_sync.state.catalogs import GONE
 from akeneo_sync.sync.engine import EngineOptions, SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import Outcome, RunSummary
-from akeneo_sync.sync.validate import ProductValidator
 from akeneo_sync.worker.catalog_lock import CatalogRunLock
-from akeneo_sync.worker.lease import RedisLease
 from akeneo_sync.worker.runtime import Runtime
 
 __all__ = [
@@ -116,9 +114,7 @@ def activate_tenant(runtime: Runtime, tenant: Tenant) -> list[str] | None:
     tenant are serialised by a lease, so a redelivered message or a double click on Connect finds
     the catalogs made before instead of creating copies.
     """
-    lease = RedisLease(
-        runtime.redis, f"akeneo-sync:activation:{tenant.id}", uuid.uuid4().hex, ACTIVATION_LEASE_TTL_S
-    )
+    lease = runtime.state.activation_lease(tenant.id, uuid.uuid4().hex, ACTIVATION_LEASE_TTL_S)
     if not lease.acquire_or_renew():
         return None
     try:
@@ -176,11 +172,13 @@ def subscribe_to_events(runtime: Runtime, tenant: Tenant) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class CatalogChanges:
-    """What a poll found: catalogs to sync in full, paused, and gone."""
+    """What a poll found: catalogs to sync in full, paused, gone, and to refresh."""
 
     newly_enabled: tuple[str, ...]
     disabled: tuple[str, ...]
     deleted: tuple[str, ...]
+    # Live catalogs whose managed currencies or locales changed: their mapped values did too.
+    reshaped: tuple[str, ...] = ()
 
 
 def listed_catalogs(runtime: Runtime, client: AkeneoClient) -> list[CatalogInfo]:
@@ -200,15 +198,21 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
     listed = {info.id: info for info in listed_catalogs(runtime, client)}
     newly_enabled: list[str] = []
     disabled: list[str] = []
+    reshaped: list[str] = []
     for catalog_id, info in listed.items():
         record = known.get(catalog_id)
         catalogs.upsert(tenant.id, catalog_id, name=info.name, enabled=info.enabled)
+        shape = catalog_shape(info)
+        previous_shape = catalogs.swap_shape(tenant.id, catalog_id, shape)
         CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(1 if info.enabled else 0)
         if record is not None and record.status is CatalogStatus.SCOPE_MISSING:
             continue  # the same token gets the same 403: only a reconnection (activation) clears it
         was_live = record is not None and record.is_live
         if info.enabled and not was_live:
             newly_enabled.append(catalog_id)
+        elif info.enabled and previous_shape is not None and previous_shape != shape:
+            reshaped.append(catalog_id)
+            DRIFT_DETECTED.labels(kind="catalog").inc()
         elif not info.enabled and (record is None or record.status is not CatalogStatus.PAUSED):
             catalogs.set_status(tenant.id, catalog_id, CatalogStatus.PAUSED, enabled=False)
             disabled.append(catalog_id)
@@ -216,12 +220,21 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
     for catalog_id in deleted:
         catalogs.set_status(tenant.id, catalog_id, CatalogStatus.DELETED, enabled=False)
         CATALOG_ENABLED.labels(tenant=tenant_label(tenant.id), catalog=catalog_id).set(0)
-    changes = CatalogChanges(tuple(newly_enabled), tuple(disabled), tuple(deleted))
-    if newly_enabled or disabled or deleted:
+    changes = CatalogChanges(tuple(newly_enabled), tuple(disabled), tuple(deleted), tuple(reshaped))
+    if newly_enabled or disabled or deleted or reshaped:
         log.info(
-            "catalogs_changed", enabled=changes.newly_enabled, disabled=changes.disabled, deleted=changes.deleted
+            "catalogs_changed", enabled=changes.newly_enabled, disabled=changes.disabled, deleted=changes.deleted,
+            reshaped=changes.reshaped,
         )
     return changes
+
+
+def catalog_shape(info: CatalogInfo) -> str:
+    """The catalog fields that shape its mapped products (prices per currency, values per locale).
+
+    The name and the enabled flag are left out: renaming a catalog changes no product.
+    """
+    return f"currencies={','.join(sorted(info.managed_currencies))};locales={','.join(sorted(info.managed_locales))}"
 
 
 
@@ -231,6 +244,8 @@ def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -
     With `catalog`, products are also checked against the mapping schema configured for that
     catalog (matched by name), so a product missing a required target becomes a dead letter.
     """
+    schema = runtime.mapping_schema_for(tenant.id, catalog) if catalog else None
+    models = schema is not None and is_variants_mode(schema)
     return SyncEngine(
         runtime.client_for(tenant),
         runtime.target,
@@ -241,14 +256,13 @@ def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -
             overlap_s=float(runtime.settings.watermark_overlap_s),
             cursors=runtime.settings.sync_cursors,
             prefetch=runtime.settings.sync_cursors > 1,
+            drift_probe=runtime.settings.drift_probe,
+            refresh_interval_s=float(runtime.settings.refresh_interval_s),
+            models=models,
         ),
-        validator=_validator_for(runtime, tenant.id, catalog) if catalog else None,
+        # A schema in variants mode describes models, not the simple products served beside them.
+        validator=None if schema is None or models else schema_validator(schema),
     )
-
-
-def _validator_for(runtime: Runtime, tenant: str, catalog: str) -> ProductValidator | None:
-    schema = runtime.mapping_schema_for(tenant, catalog)
-    return None if schema is None else schema_validator(schema)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,11 +289,13 @@ def already_satisfied(runtime: Runtime, tenant: str, catalog: str, mode: RunMode
     if mode not in (RunMode.FULL, RunMode.INCREMENTAL):
         return False
     record = runtime.state.catalogs.get(tenant, catalog)
+    if record is None or record.last_outcome != "success":
+        return False
+    # Only a full run covers a full run: an incremental one that started later does not refresh.
+    covered_since = record.refreshed_at if mode is RunMode.FULL else record.watermark
     return (
-        record is not None
-        and record.last_outcome == "success"
-        and record.watermark is not None
-        and record.watermark >= requested_at
+        covered_since is not None
+        and covered_since >= requested_at
         and runtime.state.checkpoints.load(tenant, catalog, Slot.SYNC) is None
     )
 

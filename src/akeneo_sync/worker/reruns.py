@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-import redis
-
-from akeneo_sync.errors import StateError
 from akeneo_sync.state import RunMode
 from akeneo_sync.worker.runtime import Runtime
 
@@ -69,21 +66,14 @@ def arm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> bool:
     will never honour it, so a delayed watchdog checks, once the lock would have expired, that the
     flag was consumed, and enqueues the run otherwise (`honour_reruns`).
     """
-    key = f"akeneo-sync:watchdog:{tenant}:{catalog}"
     # The slot outlives the longest delay, so a watchdog message lost with Redis frees it.
-    ttl_ms = int((runtime.settings.catalog_lock_ttl_s + WATCHDOG_MARGIN_S) * 2000)
-    try:
-        return bool(runtime.redis.set(key, "1", nx=True, px=ttl_ms))
-    except redis.RedisError as exc:
-        raise StateError(f"cannot arm the watchdog of {catalog}: {exc}") from exc
+    ttl_s = (runtime.settings.catalog_lock_ttl_s + WATCHDOG_MARGIN_S) * 2
+    return runtime.state.locks.arm_watchdog(tenant, catalog, ttl_s=ttl_s)
 
 
 def disarm_watchdog(runtime: Runtime, tenant: str, catalog: str) -> None:
     """Free the watchdog slot (the watchdog is running now)."""
-    try:
-        runtime.redis.delete(f"akeneo-sync:watchdog:{tenant}:{catalog}")
-    except redis.RedisError as exc:
-        raise StateError(f"cannot disarm the watchdog of {catalog}: {exc}") from exc
+    runtime.state.locks.disarm_watchdog(tenant, catalog)
 
 
 def honour_reruns(runtime: Runtime, tenant: str, catalog: str, enqueue: Callable[[RunMode], object]) -> float | None:

@@ -13,20 +13,16 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
-
-import redis
+from typing import Protocol
 
 from akeneo_sync.clock import Clock
-from akeneo_sync.errors import AkeneoSyncError, StateError
+from akeneo_sync.errors import AkeneoSyncError
 from akeneo_sync.logging import get_logger
-from akeneo_sync.worker.lease import RedisLease
+from akeneo_sync.state.schedule import ScheduleStore
 
 __all__ = ["Cadence", "ScheduleSource", "Scheduler", "SyncEnqueuer"]
 
 log = get_logger(__name__)
-LEASE_KEY: Final = "akeneo-sync:scheduler:leader"
-DUE_KEY: Final = "akeneo-sync:scheduler:due"
 
 
 class ScheduleSource(Protocol):
@@ -78,7 +74,7 @@ class Scheduler:
 
     def __init__(
         self,
-        client: redis.Redis,
+        schedule: ScheduleStore,
         source: ScheduleSource,
         enqueuer: SyncEnqueuer,
         clock: Clock,
@@ -87,12 +83,12 @@ class Scheduler:
         instance_id: str,
         lease_ttl_s: float = 10.0,
     ) -> None:
-        self._client = client
+        self._schedule = schedule
         self._source = source
         self._enqueuer = enqueuer
         self._clock = clock
         self._cadence = cadence
-        self.lease = RedisLease(client, LEASE_KEY, instance_id, lease_ttl_s)
+        self.lease = schedule.leader_lease(instance_id, lease_ttl_s)
 
     def tick(self) -> int:
         """Enqueue what is due if we lead; returns how many jobs were enqueued."""
@@ -112,29 +108,21 @@ class Scheduler:
         if not jobs:
             return 0
         now = self._clock.now()
-        try:
-            # One read and one write per tick, whatever the fleet size.
-            stored = self._client.hmget(DUE_KEY, [job for job, _, _ in jobs])
-            # Keys typed Any: redis-py's stubs want Mapping over a union key type, which is invariant.
-            updates: dict[Any, str] = {}
-            due_now: list[Callable[[], None]] = []
-            for (job, interval_s, send), raw in zip(jobs, stored, strict=True):
-                if raw is None:
-                    # First sight: fire at a stable offset inside the interval, not all at once.
-                    updates[job] = repr(now + _offset(job, interval_s))
-                    continue
-                due = float(raw)
-                if now < due:
-                    continue
-                # Next slot after now, keeping the phase: a leader back from downtime fires a
-                # job once, not once per missed slot.
-                missed = int((now - due) // interval_s) + 1
-                updates[job] = repr(due + missed * interval_s)
-                due_now.append(send)
-            if updates:
-                self._client.hset(DUE_KEY, mapping=updates)
-        except redis.RedisError as exc:
-            raise StateError(f"cannot read the schedule: {exc}") from exc
+        updates: dict[str, float] = {}
+        due_now: list[Callable[[], None]] = []
+        for (job, interval_s, send), due in zip(jobs, self._schedule.due([job for job, _, _ in jobs]), strict=True):
+            if due is None:
+                # First sight: fire at a stable offset inside the interval, not all at once.
+                updates[job] = now + _offset(job, interval_s)
+                continue
+            if now < due:
+                continue
+            # Next slot after now, keeping the phase: a leader back from downtime fires a job
+            # once, not once per missed slot.
+            missed = int((now - due) // interval_s) + 1
+            updates[job] = due + missed * interval_s
+            due_now.append(send)
+        self._schedule.set_due(updates)
         for send in due_now:
             send()
         return len(due_now)

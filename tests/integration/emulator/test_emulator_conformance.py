@@ -260,6 +260,142 @@ def test_a_disabled_catalog_answers_200_with_an_error_body(
     assert (answer.status_code, list(answer.json())) == (200, ["error"])
 
 
+# -- product models and variants -------------------------------------------------------------
+
+VARIANTS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://api.akeneo.com/mapping/product/1.0.3/schema", "type": "object", "properties": {
+        "code": {"type": "string"}, "title": {"type": "string"},
+        "variation_axes": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}}}},
+        "variants": {"oneOf": [{"type": "string", "format": "uri"}, {"type": "array", "items": {
+            "type": "object", "properties": {
+                "uuid": {"type": "string"}, "sku": {"type": "string"},
+                "variation_axes_values": {"type": "array", "items": {"type": "object"}}}}}]},
+    },
+}
+TEES = [{"axes": {"color": color, "size": size}, "values": {"sku": f"TEE-{color}-{size}"}}
+        for color in ("blue", "red") for size in ("s", "m")]
+
+
+@pytest.fixture
+def models_catalog(pim: EmulatorHandle, api: httpx.Client) -> str:
+    """An enabled catalog in variants mode, mapped by name, and three models: tee_b, tee_a (color,
+    size: two sub-models of two variants) and shoe_c (size: three variants); returns its id."""
+    catalog_id: str = api.post(f"{API}/catalogs", json={"name": "Models"}).json()["id"]
+    api.put(f"{API}/catalogs/{catalog_id}/mapping-schemas/product", json=VARIANTS_SCHEMA).raise_for_status()
+    pim.admin.post(f"/_emulator/catalogs/{catalog_id}/product-mapping/by-name").raise_for_status()
+    pim.admin.post(f"/_emulator/catalogs/{catalog_id}/enable").raise_for_status()
+    for code, family, variants in (("tee_b", "tshirts", TEES), ("tee_a", "tshirts", TEES),
+                                   ("shoe_c", "shoes", [{"axes": {"size": s}} for s in ("40", "41", "42")])):
+        body = {"code": code, "family": family, "values": {"name": code.upper()}, "variants": variants}
+        pim.admin.post("/_emulator/models", json=body).raise_for_status()
+    return catalog_id
+
+
+def _models(api: httpx.Client, url: str, **params: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every item following `next`, and every page."""
+    pages = [api.get(url, params=params).json()]
+    while "next" in pages[-1]["_links"]:
+        pages.append(api.get(pages[-1]["_links"]["next"]["href"]).json())
+    return [item for page in pages for item in page["_embedded"]["items"]], pages
+
+
+def test_mapped_models_page_by_code_with_absolute_links(api: httpx.Client, models_catalog: str) -> None:
+    found, pages = _models(api, f"{API}/catalogs/{models_catalog}/mapped-models", limit=2)
+    links = [link["href"] for page in pages for link in page["_links"].values()]
+
+    assert [m["code"] for m in found] == ["shoe_c", "tee_a", "tee_b"]
+    assert pages[1]["_links"]["self"]["href"].endswith("?search_after=tee_a&limit=2")
+    assert all(href.startswith("http://127.0.0.1:") and "limit=2" in href for href in links)
+
+
+def test_a_mapped_model_carries_its_axes_and_links_its_variants(
+    pim: EmulatorHandle, api: httpx.Client, models_catalog: str
+) -> None:
+    tee = api.get(f"{API}/catalogs/{models_catalog}/mapped-models", params={"search_after": "shoe_c"}).json()
+    first = tee["_embedded"]["items"][0]
+
+    assert list(first) == ["code", "title", "variation_axes", "variants"]
+    assert [axis["code"] for axis in first["variation_axes"]] == ["color", "size"]
+    assert first["variants"] == f"{pim.base_url}{API}/catalogs/{models_catalog}/mapped-models/tee_a/variants"
+
+
+def test_a_variant_carries_variation_axes_values(api: httpx.Client, models_catalog: str) -> None:
+    found, _ = _models(api, f"{API}/catalogs/{models_catalog}/mapped-models/tee_a/variants")
+
+    assert {tuple(v["value"] for v in item["variation_axes_values"]) for item in found} == {
+        ("blue", "s"), ("blue", "m"), ("red", "s"), ("red", "m")}
+    assert all("variant_axes_values" not in item and set(item) == {"uuid", "sku", "variation_axes_values"}
+               for item in found)
+
+
+def test_variants_page_by_uuid_within_limits_and_an_unknown_model_is_404(
+    api: httpx.Client, models_catalog: str
+) -> None:
+    url = f"{API}/catalogs/{models_catalog}/mapped-models/tee_b/variants"
+    found, pages = _models(api, url, limit=3)
+    answers = [api.get(url, params={"limit": n}).status_code for n in (0, 101)]
+    unknown = api.get(f"{API}/catalogs/{models_catalog}/mapped-models/nope/variants")
+
+    assert [item["uuid"] for item in found] == sorted(item["uuid"] for item in found)
+    assert (len(found), len(pages), pages[1]["_links"]["self"]["href"].count("search_after=" + found[2]["uuid"]))\
+        == (4, 2, 1)
+    assert (answers, unknown.status_code) == ([422, 422], 404)
+
+
+@pytest.mark.parametrize("path", ["mapped-models", "mapped-models/tee_a/variants"])
+def test_models_and_variants_answer_a_disabled_catalog_and_no_schema_with_a_200(
+    pim: EmulatorHandle, api: httpx.Client, models_catalog: str, path: str
+) -> None:
+    api.delete(f"{API}/catalogs/{models_catalog}/mapping-schemas/product").raise_for_status()
+    no_schema = api.get(f"{API}/catalogs/{models_catalog}/{path}")
+    pim.admin.post(f"/_emulator/catalogs/{models_catalog}/disable").raise_for_status()
+    disabled = api.get(f"{API}/catalogs/{models_catalog}/{path}")
+
+    assert (no_schema.status_code, no_schema.json()) == (200, {"error": NO_SCHEMA, "message": NO_SCHEMA})
+    assert (disabled.status_code, list(disabled.json())) == (200, ["error"])
+
+
+def test_in_variants_mode_mapped_products_serves_simple_products_only(
+    pim: EmulatorHandle, api: httpx.Client, models_catalog: str
+) -> None:
+    variants = set(pim.admin.get("/_emulator/models/tee_a").json()["variants"])
+    uuids = set(_uuids(api, models_catalog))
+    mapped, _ = _models(api, f"{API}/catalogs/{models_catalog}/mapped-products", limit=100)
+    one = api.get(f"{API}/catalogs/{models_catalog}/products/{sorted(variants)[0]}").json()
+
+    assert variants <= uuids
+    assert variants.isdisjoint(m["uuid"] for m in mapped)
+    assert len(mapped) == len(uuids) - 11
+    assert one["parent"] in ("tee_a_blue", "tee_a_red")
+
+
+def test_editing_a_model_bumps_its_variants_updated_but_not_its_root(
+    pim: EmulatorHandle, api: httpx.Client, models_catalog: str, clock: ManualClock
+) -> None:
+    clock.advance(max(0.0, pim.emulator.store.until_s + 86_400 - clock.now()))
+    before = _atom(int(clock.now()))
+    clock.advance(1)
+    pim.admin.patch("/_emulator/models/tee_a_red", json={"values": {"name": "Red tee"}}).raise_for_status()
+    changed = _uuids(api, models_catalog, updated_after=before)
+    roots, _ = _models(api, f"{API}/catalogs/{models_catalog}/mapped-models", updated_after=before)
+    tee_a = pim.admin.get("/_emulator/models/tee_a_red").json()["variants"]
+
+    assert sorted(changed) == sorted(tee_a)
+    assert roots == []
+
+
+def test_mapped_models_updated_after_alone_is_strict_on_the_root_models_own_date(
+    pim: EmulatorHandle, api: httpx.Client, models_catalog: str, clock: ManualClock
+) -> None:
+    clock.advance(10)  # the models were saved 10 s before the edit
+    edited = int(clock.now())
+    pim.admin.patch("/_emulator/models/tee_b", json={"values": {"name": "B"}}).raise_for_status()
+    after = [[m["code"] for m in _models(api, f"{API}/catalogs/{models_catalog}/mapped-models",
+                                          updated_after=_atom(edited + delta))[0]] for delta in (-1, 0)]
+
+    assert after == [["tee_b"], []]
+
+
 # -- the table itself ------------------------------------------------------------------------
 
 

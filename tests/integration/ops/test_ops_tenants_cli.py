@@ -163,3 +163,20 @@ def test_tenants_purge_removes_a_disconnected_tenants_products_and_state_only_wh
 def test_tenants_purge_of_an_unknown_tenant_is_refused(state: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["tenants", "purge", "nobody", "--yes"]) == 2
     assert "unknown tenant" in capsys.readouterr().err
+
+
+def test_sync_refresh_enqueues_a_refresh_of_the_catalog(state: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
+    state.tenants.save("t1", pim_url="https://one.example.com", token=StoredToken("token-one"))
+
+    assert cli_main(["sync", "t1", "catalog-1", "--refresh"]) == 0
+
+    assert "enqueued refresh sync of t1/catalog-1" in capsys.readouterr().out
+    bodies = [json.loads(raw) for key in state.redis.keys("dramatiq:*.msgs") for raw in state.redis.hvals(key)]
+    assert [(m["actor_name"], m["args"]) for m in bodies] == [("sync_catalog", ["t1", "catalog-1", "refresh"])]
+
+
+def test_sync_refuses_full_and_refresh_together(state: StateStore) -> None:
+    state.tenants.save("t1", pim_url="https://one.example.com", token=StoredToken("token-one"))
+    with pytest.raises(SystemExit) as refused:
+        cli_main(["sync", "t1", "catalog-1", "--full", "--refresh"])
+    assert refused.value.code == 2

@@ -90,7 +90,7 @@ def pg_database() -> Iterator[str]:
 def pg_url(pg_database: str) -> str:
     """The test database with no products table: each test starts from nothing."""
     with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS akeneo_sync_products")
+        conn.execute("DROP TABLE IF EXISTS akeneo_sync_products, akeneo_sync_variants, akeneo_sync_models")
     return pg_database
 
 
@@ -113,13 +113,13 @@ def harness(request: pytest.FixtureRequest) -> Harness:
     """Each target in turn, read back from its real store (the file, the database, the platform)."""
     if request.param == "sqlite":
         sqlite_target: SqliteTarget = request.getfixturevalue("sqlite_target")
-        return Harness(sqlite_target, sqlite_target.products)
+        return Harness(sqlite_target, sqlite_target.products, sqlite_target.models)
     if request.param == "postgres":
         postgres_target: PostgresTarget = request.getfixturevalue("postgres_target")
-        return Harness(postgres_target, postgres_target.products)
+        return Harness(postgres_target, postgres_target.products, postgres_target.models)
     platform: Platform = request.getfixturevalue("platform")
     build: Callable[..., HttpTarget] = request.getfixturevalue("http_target_factory")
-    return Harness(build(), platform.products)
+    return Harness(build(), platform.products, platform.models)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from akeneo_sync.akeneo.types import MappedProduct
+from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.targets.base import Target
 
 
@@ -49,6 +49,7 @@ class Platform:
         self.secret = self.SECRET.encode()
         self.lock = threading.Lock()
         self.rows: dict[tuple[str, str], dict[str, MappedProduct]] = {}
+        self.model_rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.requests: list[ReceivedRequest] = []
         self.script: deque[ScriptedAnswer] = deque()
         self.bad_signatures = 0
@@ -57,6 +58,13 @@ class Platform:
     def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]:
         with self.lock:
             return dict(self.rows.get((tenant, catalog), {}))
+
+    def models(self, tenant: str, catalog: str) -> dict[str, MappedModel]:
+        """The models as the platform holds them (each replaced whole by the last batch naming it)."""
+        with self.lock:
+            items = dict(self.model_rows.get((tenant, catalog), {}))
+        models = {code: MappedModel.assemble(item, item["variants"]) for code, item in items.items()}
+        return {code: model for code, model in models.items() if model is not None}
 
     def handle(self, headers: dict[str, str], body: bytes) -> ScriptedAnswer:
         with self.lock:
@@ -68,6 +76,8 @@ class Platform:
                 self.bad_signatures += 1
                 return ScriptedAnswer(401, b'{"error": "bad signature"}')
             batch = json.loads(body)
+            if "models" in batch:
+                return self._apply_models(batch)
             store = self.rows.setdefault((batch["tenant"], batch["catalog"]), {})
             rejected = []
             for product in batch["upserts"]:
@@ -80,6 +90,28 @@ class Platform:
             if rejected:
                 return ScriptedAnswer(207, json.dumps({"rejected": rejected}).encode())
             return ScriptedAnswer(200, b"{}")
+
+
+    def _apply_models(self, batch: dict[str, Any]) -> ScriptedAnswer:
+        # The README's models wire format: a model item carries its complete variant set.
+        store = self.model_rows.setdefault((batch["tenant"], batch["catalog"]), {})
+        rejected = []
+        for model in batch["models"]:
+            if "refuse" in model:
+                rejected.append({"code": model["code"], "reason": model["refuse"]})
+                continue
+            carried = {variant["uuid"] for variant in model["variants"]}
+            for other in store.values():  # a variant moved here leaves its previous model
+                other["variants"] = [v for v in other["variants"] if v["uuid"] not in carried]
+            store[model["code"]] = model
+        deleted = set(batch["variant_deletes"])
+        for model in store.values():
+            model["variants"] = [v for v in model["variants"] if v["uuid"] not in deleted]
+        for code in batch["model_deletes"]:
+            store.pop(code, None)
+        if rejected:
+            return ScriptedAnswer(207, json.dumps({"rejected": rejected}).encode())
+        return ScriptedAnswer(200, b"{}")
 
 
 class PlatformHandler(BaseHTTPRequestHandler):
@@ -119,3 +151,4 @@ class Harness:
 
     target: Target
     read: Callable[[str, str], dict[str, MappedProduct]]
+    read_models: Callable[[str, str], dict[str, MappedModel]] | None = None

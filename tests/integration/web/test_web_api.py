@@ -34,7 +34,7 @@ def test_the_api_refuses_a_missing_or_wrong_key_and_enqueues_nothing(
     assert enqueuer.calls == []
 
 
-@pytest.mark.parametrize("mode", ["full", "incremental"])
+@pytest.mark.parametrize("mode", ["full", "incremental", "refresh"])
 def test_a_sync_request_is_enqueued_and_answered_202(
     tenant: str, client: TestClient, enqueuer: RecordingEnqueuer, mode: str
 ) -> None:

@@ -13,6 +13,7 @@ import redis
 from cryptography.fernet import Fernet
 
 from akeneo_sync.clock import Clock, SystemClock
+from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.settings import CatalogSpec, Settings
 from akeneo_sync.state import StoredToken
@@ -57,20 +58,22 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    redis_client: redis.Redis, tmp_path: Path, *, clock: Clock | None = None, **settings: Any
+    redis_client: redis.Redis, tmp_path: Path, *, clock: Clock | None = None, products: int = 300, models: int = 0,
+    **settings: Any,
 ) -> Iterator[Stack]:
-    """The emulator (300 products), a tenant and a real worker; `settings` override the defaults."""
+    """The emulator (`products` generated), a tenant and a real worker; `settings` override the defaults."""
+    settings.setdefault("catalogs", (CatalogSpec(name="Store EU"),))
     config = Settings(
         encryption_key=Fernet.generate_key().decode(),
         target_url=f"sqlite:///{tmp_path / 'target.db'}",
         allow_private_pim=True,
         client_id=CLIENT_ID,
-        catalogs=(CatalogSpec(name="Store EU"),),
         # Short, so the watchdog of a coalesced trigger fires within seconds in tests.
         catalog_lock_ttl_s=2,
         **settings,
     )
-    with running_emulator(products=300, seed=7) as pim:
+    emulator = EmulatorConfig(products=products, seed=7, clock=SystemClock(), models=models)
+    with running_emulator(config=emulator) as pim:
         pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": "s3cret"}).raise_for_status()
         token = pim.admin.post("/_emulator/tokens", json={"client_id": CLIENT_ID}).json()["access_token"]
         target = SqliteTarget(config.target_url)

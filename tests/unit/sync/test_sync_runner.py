@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from sync_fakes import CATALOG, TENANT, DictTarget, MemorySource, fail_on_call
@@ -117,3 +118,22 @@ def test_a_holder_that_lost_its_lock_stops_at_the_next_page(
 def test_runs_by_uuid_are_not_catalog_runs(engine: SyncEngine) -> None:
     with pytest.raises(ValueError, match="sync_uuids"):
         run_locked(engine, CATALOG, RunMode.UUIDS)
+
+
+def test_an_incremental_run_is_followed_by_a_refresh_once_the_last_full_run_is_an_interval_old(
+    make_engine: Callable[..., SyncEngine], clock: ManualClock
+) -> None:
+    engine = make_engine(refresh_interval_s=3600.0)
+    assert [s.mode for s in run_locked(engine, CATALOG, RunMode.FULL)] == [RunMode.FULL]
+    clock.advance(3599)
+    quiet = run_locked(engine, CATALOG, RunMode.INCREMENTAL)
+    assert [(s.mode, s.refresh) for s in quiet] == [(RunMode.INCREMENTAL, None)]
+
+    clock.advance(1)
+    due = run_locked(engine, CATALOG, RunMode.INCREMENTAL)
+
+    assert [(s.mode, s.refresh) for s in due] == [(RunMode.INCREMENTAL, "schedule"), (RunMode.FULL, None)]
+    # The refresh pushed nothing it knew unchanged (the digests say so), and its schedule restarts.
+    assert due[1].counters.upserted == 0
+    clock.advance(60)
+    assert [s.mode for s in run_locked(engine, CATALOG, RunMode.INCREMENTAL)] == [RunMode.INCREMENTAL]

@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from akeneo_sync.clock import ManualClock
+from akeneo_sync.state.schedule import ScheduleStore
 from akeneo_sync.worker.scheduler import Cadence, Scheduler
 
 
@@ -62,8 +63,8 @@ def run_for(scheduler: Scheduler, clock: ManualClock, seconds: int, step_s: int 
 def test_only_the_lease_holder_enqueues_and_a_standby_takes_over(client: fakeredis.FakeRedis) -> None:
     clock = ManualClock()
     first, second = Recorder(), Recorder()
-    leader = Scheduler(client, Fleet(3), first, clock, CADENCE, instance_id="a")
-    standby = Scheduler(client, Fleet(3), second, clock, CADENCE, instance_id="b")
+    leader = Scheduler(ScheduleStore(client), Fleet(3), first, clock, CADENCE, instance_id="a")
+    standby = Scheduler(ScheduleStore(client), Fleet(3), second, clock, CADENCE, instance_id="b")
 
     for _ in range(120):
         leader.tick()
@@ -83,7 +84,7 @@ def test_only_the_lease_holder_enqueues_and_a_standby_takes_over(client: fakered
 def test_each_job_fires_once_per_interval(client: fakeredis.FakeRedis) -> None:
     clock = ManualClock()
     recorder = Recorder()
-    scheduler = Scheduler(client, Fleet(1), recorder, clock, CADENCE, instance_id="a")
+    scheduler = Scheduler(ScheduleStore(client), Fleet(1), recorder, clock, CADENCE, instance_id="a")
 
     run_for(scheduler, clock, 3600 * 2, step_s=5)
 
@@ -99,7 +100,7 @@ def test_a_leader_back_after_downtime_fires_a_job_once_not_once_per_missed_slot(
 ) -> None:
     clock = ManualClock()
     recorder = Recorder()
-    scheduler = Scheduler(client, Fleet(1), recorder, clock, CADENCE, instance_id="a")
+    scheduler = Scheduler(ScheduleStore(client), Fleet(1), recorder, clock, CADENCE, instance_id="a")
     run_for(scheduler, clock, 120)
     recorder.sent.clear()
 
@@ -115,7 +116,7 @@ def test_a_run_left_in_flight_is_resumed_within_the_resume_interval_not_the_incr
     clock = ManualClock()
     recorder = Recorder()
     fleet = Fleet(1)
-    scheduler = Scheduler(client, fleet, recorder, clock, CADENCE, instance_id="a")
+    scheduler = Scheduler(ScheduleStore(client), fleet, recorder, clock, CADENCE, instance_id="a")
     run_for(scheduler, clock, 60)
     recorder.sent.clear()
 
@@ -128,7 +129,7 @@ def test_a_run_left_in_flight_is_resumed_within_the_resume_interval_not_the_incr
 def test_tenants_are_spread_over_the_interval_instead_of_firing_together(client: fakeredis.FakeRedis) -> None:
     clock = ManualClock()
     recorder = Recorder()
-    scheduler = Scheduler(client, Fleet(200), recorder, clock, CADENCE, instance_id="a")
+    scheduler = Scheduler(ScheduleStore(client), Fleet(200), recorder, clock, CADENCE, instance_id="a")
 
     first_poll_at: dict[str, int] = {}
     for second in range(121):
@@ -162,7 +163,7 @@ def test_a_redis_outage_does_not_end_the_scheduler_it_carries_on_when_redis_retu
     clock = ManualClock()
     recorder = Recorder()
     FlakyRedis.failures = 5
-    scheduler = Scheduler(FlakyRedis(), Fleet(1), recorder, clock, CADENCE, instance_id="a")
+    scheduler = Scheduler(ScheduleStore(FlakyRedis()), Fleet(1), recorder, clock, CADENCE, instance_id="a")
     ticks = iter(range(200))
 
     scheduler.run(lambda: next(ticks, None) is None, tick_s=1)

@@ -1,6 +1,6 @@
 """A Redis lease: one holder at a time, kept alive by renewal, lost by anyone who stops renewing.
 
-Used for scheduler leadership. The owner check and the renewal are one Lua script each, so a
+Used for scheduler leadership and tenant activation. The owner check and the renewal are one Lua script each, so a
 holder whose lease already expired (and was taken by another) can neither renew nor release it.
 """
 
