@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from akeneo_sync.clock import ManualClock
+
 
 @pytest.fixture(autouse=True)
 def _restore_environ() -> Iterator[None]:
@@ -15,3 +17,9 @@ def _restore_environ() -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock: tests move time, nothing sleeps (a conftest below may start it elsewhere)."""
+    return ManualClock()

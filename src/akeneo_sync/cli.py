@@ -61,12 +61,13 @@ def _cmd_web(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     # Imported late: the web stack (FastAPI, the broker) is not needed by the other commands.
     from akeneo_sync.web.server import serve
+    from akeneo_sync.worker.broker import build_broker
 
     # uvicorn shuts down gracefully on SIGTERM, then restores the previous handler and raises the
     # signal again: with the default handler the process dies of it (exit -15 / 143), which reads
     # as a crash in the pod's last state. A no-op handler makes a requested stop exit 0.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    return serve(settings, host=args.host, port=args.port)
+    return serve(settings, broker=build_broker, host=args.host, port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:

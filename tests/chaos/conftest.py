@@ -11,18 +11,14 @@ from cryptography.fernet import Fernet
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.state import StateStore, TokenCipher
-from redis_server import TEST_REDIS_PORT
+from helpers import redis_db
 
 
 @pytest.fixture
 def chaos_redis() -> Iterator[redis.Redis]:
     """DB 8 of the loopback Redis; fails loudly (never skips) when Redis is absent."""
-    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=CHAOS_DB)
-    client.ping()
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(CHAOS_DB) as client:
+        yield client
 
 
 @pytest.fixture

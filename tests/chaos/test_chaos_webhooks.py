@@ -30,6 +30,7 @@ from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.signatures import sign
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import bind_actors
+from helpers import flush_batches
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for `httpx2` behind its TestClient; the client works the same on httpx.
@@ -158,7 +159,7 @@ def test_ten_thousand_generated_webhook_deliveries_never_get_a_server_error(
                            "type": f"com.akeneo.pim.v1.product.{kind}",
                            "data": {"product": {"uuid": str(uuid.uuid4())}}}).encode()
         assert web.post("/events", content=body, headers=headers_for(body, "primary")).status_code == 200
-    web.app.state.context.batcher.flush_all()  # type: ignore[attr-defined]
+    flush_batches(web.app.state.context.batcher, TENANT)  # type: ignore[attr-defined]
     enqueued = Counter(json.loads(raw)["actor_name"] for raw in chaos_redis.hvals("dramatiq:default.msgs"))
     declared = worker_actor_names(chaos_redis)
     print(f"\n[chaos webhooks] {sum(statuses.values())} deliveries ({dict(kinds)}): "

@@ -1,4 +1,4 @@
-"""Tracebacks are redacted after they are formatted: an exception message may carry a token."""
+"""Secrets never reach the log output: fields under secret-looking keys, bearer credentials, tracebacks."""
 
 from __future__ import annotations
 
@@ -40,4 +40,33 @@ def test_a_token_inside_an_exception_message_never_reaches_the_output(output: io
     written = output.getvalue()
     assert "RuntimeError" in written
     assert TOKEN not in written
+    assert "Bearer ***" in written
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_fields_under_secret_keys_are_masked_at_any_depth(log_format: str) -> None:
+    configure_logging(log_format, "INFO")
+    root = logging.getLogger()
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(root.handlers[0].formatter)
+    root.addHandler(handler)
+    try:
+        get_logger("test").info(
+            "token_refreshed",
+            access_token=TOKEN,
+            headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
+            attempts=[{"client_secret": TOKEN, "status": 401}],
+            detail=f"the PIM answered 401 to Bearer {TOKEN}",
+            tenant="t1",
+        )
+    finally:
+        structlog.reset_defaults()
+        root.handlers.clear()
+    written = buffer.getvalue()
+    assert TOKEN not in written
+    # What is not secret stays readable.
+    assert "token_refreshed" in written
+    assert "application/json" in written
+    assert "t1" in written
     assert "Bearer ***" in written

@@ -23,14 +23,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from akeneo_sync.akeneo.auth import TokenProvider
-from akeneo_sync.akeneo.http import HttpClientPool, PimSender, RetryPolicy
+from akeneo_sync.akeneo.http import PimSender, RetryPolicy
 from akeneo_sync.akeneo.models import (
     CatalogListPage,
     CatalogModel,
@@ -52,10 +52,6 @@ from akeneo_sync.errors import (
     PimUnavailableError,
 )
 from akeneo_sync.logging import get_logger
-from akeneo_sync.settings import Settings
-
-if TYPE_CHECKING:
-    from akeneo_sync.sync.ports import CatalogSource
 
 __all__ = ["AkeneoClient", "CatalogClient"]
 
@@ -102,34 +98,6 @@ class AkeneoClient:
             tenant=tenant,
         )
 
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        pim_url: str,
-        *,
-        pool: HttpClientPool,
-        tokens: TokenProvider,
-        limiter: FairUseLimiter,
-        clock: Clock,
-        rng: random.Random,
-        tenant: str,
-        mapping_schemas: SchemaSource | None = None,
-    ) -> AkeneoClient:
-        """A client on the process's shared connection pool, with the retry budget from settings."""
-        return cls(
-            pim_url,
-            http=pool.get(pim_url),
-            tokens=tokens,
-            limiter=limiter,
-            clock=clock,
-            rng=rng,
-            max_attempts=settings.pim_max_attempts,
-            deadline_s=settings.pim_retry_deadline_s,
-            tenant=tenant,
-            mapping_schemas=mapping_schemas,
-        )
-
     def __repr__(self) -> str:
         return f"AkeneoClient({self._base!r}, tenant={self._tenant!r})"
 
@@ -158,19 +126,6 @@ class AkeneoClient:
     def get_catalog(self, catalog_id: str) -> CatalogInfo:
         """The catalog's current description."""
         response = self._sender.send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
-        return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
-
-    def update_catalog(
-        self,
-        catalog_id: str,
-        *,
-        name: str,
-        managed_currencies: list[str] | None = None,
-        managed_locales: list[str] | None = None,
-    ) -> CatalogInfo:
-        """PATCH a catalog (the PIM requires `name` even when only currencies or locales change)."""
-        body = _catalog_body(name, managed_currencies, managed_locales)
-        response = self._sender.send("PATCH", "catalog", self._catalog_url(catalog_id), body=body, catalog=catalog_id)
         return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
 
     def delete_catalog(self, catalog_id: str) -> None:
@@ -261,20 +216,6 @@ class AkeneoClient:
         """The first page of standard-format products for these filters, or the page at `next_url`."""
         query = ListQuery(updated_after, updated_before, limit)
         return self._list(MappedProductsPage, "products", catalog_id, next_url, query)
-
-    def iter_product_uuids(
-        self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 1000
-    ) -> Iterator[str]:
-        """Every product UUID of the catalog, page by page."""
-        page = self.product_uuids_page
-        return _follow(lambda next_url: page(catalog_id, next_url=next_url, updated_after=updated_after, limit=limit))
-
-    def iter_mapped_products(
-        self, catalog_id: str, *, updated_after: datetime | None = None, limit: int = 100
-    ) -> Iterator[MappedProduct]:
-        """Every mapped product of the catalog, page by page."""
-        page = self.mapped_products_page
-        return _follow(lambda next_url: page(catalog_id, next_url=next_url, updated_after=updated_after, limit=limit))
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
         """One mapped product, or None when it is not (or no longer) in the catalog."""
@@ -476,8 +417,8 @@ def _follow(fetch: Callable[[str | None], Page[_T]]) -> Iterator[_T]:
 
 
 CatalogClient = AkeneoClient
-"""The name the sync engine knows (`sync.ports.CatalogSource`)."""
+"""The client as the worker hands it to the engine.
 
-if TYPE_CHECKING:
-    # mypy proves here that the client satisfies the engine's port.
-    _CONFORMS: type[CatalogSource] = AkeneoClient
+It satisfies the engine's `sync.ports.CatalogSource` structurally: the client does not import the
+engine, and mypy checks the fit where the worker builds the engine (`worker.jobs.build_engine`).
+"""

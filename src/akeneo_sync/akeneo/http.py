@@ -2,7 +2,8 @@
 
 The policy is data: `STATUS_RULES` (plus the 5xx and transport rules) says for every answer
 whether to back off and retry and which `PimError` to raise; `PimSender` applies it to every
-API call `AkeneoClient` makes (the client itself only builds requests and parses answers).
+API call `AkeneoClient` makes (the client itself only builds requests and parses answers), in
+the retry loop every HTTP client shares (`akeneo_sync.retry`).
 
 Every socket operation has a timeout because dramatiq's `TimeLimit` cannot interrupt a blocked
 socket call; HTTP/1.1 keep-alive is what the PIM's fair-use rules assume. A per-read timeout alone
@@ -13,13 +14,10 @@ cap (`MAX_BODY_BYTES`), so one PIM cannot hold a worker thread or its memory.
 
 from __future__ import annotations
 
-import email.utils
 import random
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -42,7 +40,7 @@ from akeneo_sync.errors import (
 )
 from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import BACKOFF_SECONDS, PIM_REQUEST_DURATION, PIM_REQUESTS, RATE_LIMITED, tenant_label
-from akeneo_sync.settings import Settings
+from akeneo_sync.retry import FINAL, Budget, Verdict, parse_retry_after, retry_call
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -56,9 +54,7 @@ __all__ = [
     "PimSender",
     "RetryPolicy",
     "StatusRule",
-    "backoff_delay",
     "build_http_client",
-    "parse_retry_after",
     "pim_limits",
     "pim_timeout",
     "rule_for_status",
@@ -73,7 +69,6 @@ _CONNECT_TIMEOUT_CAP_S: Final = 5.0
 _KEEPALIVE_EXPIRY_S: Final = 30.0
 _USER_AGENT: Final = "akeneo-sync"
 _log = get_logger(__name__)
-_DELAY_SECONDS: Final = re.compile(r"\d+(\.\d+)?")
 # A page of 100 mapped products is a few MB at most; anything far larger is not an API answer.
 MAX_BODY_BYTES: Final = 64 * 1024 * 1024
 # A client serves one job (one run): 250,000 calls page through 12 million products twice over.
@@ -138,15 +133,6 @@ class HttpClientPool:
         self._clients: dict[str, httpx.Client] = {}
         self._lock = threading.Lock()
 
-    @classmethod
-    def from_settings(cls, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> HttpClientPool:
-        """A pool sized by `PIM_TIMEOUT_S` and `MAX_CONCURRENCY_PER_TOKEN` (`transport`: a test seam)."""
-        return cls(
-            timeout_s=settings.pim_timeout_s,
-            max_concurrency_per_token=settings.max_concurrency_per_token,
-            transport=transport,
-        )
-
     def get(self, base_url: str) -> httpx.Client:
         """The client for this PIM, created on first use."""
         key = _origin(base_url)
@@ -205,27 +191,6 @@ def rule_for_status(status: int) -> StatusRule:
     return OTHER_STATUS_RULE
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delay-seconds or an HTTP date), else None."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if _DELAY_SECONDS.fullmatch(value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
-
-
-def backoff_delay(attempt: int, rng: random.Random, *, base_s: float, cap_s: float) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
-    return rng.uniform(0.0, min(cap_s, base_s * 2 ** (attempt - 1)))
-
-
 def status_error(
     rule: StatusRule,
     response: httpx.Response,
@@ -268,6 +233,18 @@ class RetryPolicy:
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 30.0
 
+    def budget(self) -> Budget:
+        """The shared retry loop's budget for this policy."""
+        return Budget(self.max_attempts, self.backoff_base_s, self.backoff_cap_s, deadline_s=self.deadline_s)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One attempt: the PIM's answer, or the transport failure (or token error) that stood for it."""
+
+    response: httpx.Response | None
+    failure: Exception | None
+    token: str
 
 class PimSender:
     """Sends one logical API call to a PIM: fair-use slot, bearer token, bounded retries, typed errors.
@@ -330,70 +307,72 @@ class PimSender:
         if self._revoked:
             raise TokenRevokedError(f"{endpoint}: the token was revoked (an earlier call got 401)",
                                     endpoint=endpoint, status=401, tenant=self._tenant, catalog=catalog)
-        started = self._clock.monotonic()
-        attempt = 0
         reauthenticated = False
-        while True:
-            attempt += 1
-            token = ""
-            failure: Exception | None
+
+        def attempt() -> _Answer:
             try:
                 token = self._tokens.token()
             except PimUnavailableError as exc:
                 # A connection token's endpoint hiccuped: retried under the same budget as the call.
-                response, failure = None, exc
-            else:
-                response, failure = self._attempt(
-                    method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
-                )
-            retry_after: float | None = None
+                return _Answer(None, exc, "")
+            response, failure = self._attempt(
+                method=method, endpoint=endpoint, url=url, params=params, body=body, token=token
+            )
+            return _Answer(response, failure, token)
+
+        def classify(answer: _Answer) -> Verdict:
+            nonlocal reauthenticated
+            response = answer.response
             if response is None:
-                rule = TRANSPORT_RULE
-            elif response.is_success:
-                return response
-            elif response.status_code == 401 and not reauthenticated and self._tokens.on_unauthorized(token):
+                return Verdict(retry=True, reason=TRANSPORT_RULE.backoff_reason)
+            if response.is_success:
+                return FINAL
+            if response.status_code == 401 and not reauthenticated and self._tokens.on_unauthorized(answer.token):
                 reauthenticated = True
-                continue
-            else:
-                rule = rule_for_status(response.status_code)
-                if response.status_code == 429:
-                    RATE_LIMITED.labels(tenant=tenant_label(self._tenant)).inc()
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
-            if rule.retry:
-                wait, reason = self._wait_for(rule, attempt, retry_after)
-                spent = self._clock.monotonic() - started
-                status = type(failure).__name__ if response is None else response.status_code
-                if attempt < self._policy.max_attempts and spent + wait <= self._policy.deadline_s:
-                    _log.warning("pim_retry", endpoint=endpoint, status=status, attempt=attempt, wait_s=wait)
-                    BACKOFF_SECONDS.labels(reason=reason).inc(wait)
-                    self._clock.sleep(wait)
-                    continue
-                _log.error("pim_gave_up", endpoint=endpoint, status=status, attempts=attempt, spent_s=spent)
-            if response is None:
-                raise PimUnavailableError(
-                    f"{endpoint}: no answer after {attempt} attempts ({type(failure).__name__})",
-                    endpoint=endpoint,
-                    tenant=self._tenant,
-                    catalog=catalog,
-                ) from failure
-            error = status_error(
-                rule,
-                response,
-                attempts=attempt,
+                return Verdict(retry=True, at_once=True)
+            rule = rule_for_status(response.status_code)
+            if response.status_code == 429:
+                RATE_LIMITED.labels(tenant=tenant_label(self._tenant)).inc()
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
+            if not rule.retry:
+                return Verdict(retry=False, retry_after_s=retry_after)
+            return Verdict(
+                retry=True, reason="retry_after" if retry_after is not None else rule.backoff_reason,
                 retry_after_s=retry_after,
+            )
+
+        def on_retry(answer: _Answer, attempt: int, wait: float, verdict: Verdict) -> None:
+            _log.warning("pim_retry", endpoint=endpoint, status=_status_of(answer), attempt=attempt, wait_s=wait)
+            BACKOFF_SECONDS.labels(reason=verdict.reason).inc(wait)
+
+        outcome = retry_call(
+            attempt, classify, budget=self._policy.budget(), clock=self._clock, rng=self._rng, on_retry=on_retry
+        )
+        answer = outcome.result
+        if outcome.gave_up:
+            _log.error("pim_gave_up", endpoint=endpoint, status=_status_of(answer), attempts=outcome.attempts,
+                       spent_s=outcome.spent_s)
+        if answer.response is None:
+            raise PimUnavailableError(
+                f"{endpoint}: no answer after {outcome.attempts} attempts ({type(answer.failure).__name__})",
                 endpoint=endpoint,
                 tenant=self._tenant,
                 catalog=catalog,
-            )
-            if isinstance(error, TokenRevokedError):
-                self._revoked = True
-            raise error
-
-    def _wait_for(self, rule: StatusRule, attempt: int, retry_after: float | None) -> tuple[float, str]:
-        if retry_after is not None:
-            return retry_after, "retry_after"
-        delay = backoff_delay(attempt, self._rng, base_s=self._policy.backoff_base_s, cap_s=self._policy.backoff_cap_s)
-        return delay, rule.backoff_reason
+            ) from answer.failure
+        if answer.response.is_success:
+            return answer.response
+        error = status_error(
+            rule_for_status(answer.response.status_code),
+            answer.response,
+            attempts=outcome.attempts,
+            retry_after_s=outcome.verdict.retry_after_s,
+            endpoint=endpoint,
+            tenant=self._tenant,
+            catalog=catalog,
+        )
+        if isinstance(error, TokenRevokedError):
+            self._revoked = True
+        raise error
 
     def _attempt(
         self,
@@ -456,3 +435,8 @@ class PimSender:
             status=streamed.status_code,
             tenant=self._tenant,
         )
+
+
+def _status_of(answer: _Answer) -> int | str:
+    """The HTTP status, or the failure's type name, for logs."""
+    return answer.response.status_code if answer.response is not None else type(answer.failure).__name__

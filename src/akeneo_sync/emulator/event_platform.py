@@ -245,6 +245,11 @@ class SubscriptionRegistry:
             return [s.as_json() for s in self._subscribers.values() if s.client_id == client_id
                     and s.status != "deleted"]
 
+    def notification_webhook(self, subscriber_id: str) -> tuple[str, str] | None:
+        """(url, secret) the subscriber's status notifications go to: a test's view, the API never shows the secret."""
+        with self._lock:
+            return self._subscribers[subscriber_id].spec.webhook()
+
     def update_subscriber(self, subscriber_id: str, client_id: str, patch: SubscriberPatch) -> dict[str, Any]:
         """Replace the subscriber's contact fields given in `patch`."""
         with self._lock:

@@ -1,4 +1,4 @@
-"""Akeneo Event Platform side: the management-API client and a local emulator of the platform."""
+"""Akeneo Event Platform side: the management-API client (the bundled PIM emulator emulates the platform)."""
 
 from akeneo_sync.eventplatform.client import EventPlatformClient, PimIdentity
 

@@ -1,4 +1,7 @@
-"""The Event Platform management API's payloads, shared by client and emulator (docs/akeneo.md).
+"""The Event Platform management API's payloads as the client sends and reads them (docs/akeneo.md).
+
+The bundled emulator (`emulator/event_platform.py`) validates requests with its own, stricter
+models on purpose: it checks this client, so it must not share its code.
 
 The full management OpenAPI is hosted remotely, not in Akeneo's docs repository; these models
 follow the getting-started examples and ignore fields they do not know (GAP: list responses are

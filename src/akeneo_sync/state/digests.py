@@ -169,14 +169,14 @@ class DigestStore:
         """Every known UUID, in chunks of about `chunk` (HSCAN: a UUID may come twice)."""
         cursor = 0
         while True:
-            cursor, uuids = self.scan_step(tenant, catalog, cursor, chunk=chunk)
+            cursor, uuids = self._scan_step(tenant, catalog, cursor, chunk=chunk)
             if uuids:
                 yield uuids
             if cursor == 0:
                 return
 
     @translate_errors
-    def scan_step(self, tenant: str, catalog: str, cursor: int, *, chunk: int = 1000) -> tuple[int, list[str]]:
+    def _scan_step(self, tenant: str, catalog: str, cursor: int, *, chunk: int) -> tuple[int, list[str]]:
         """One HSCAN step: the next cursor (0 at the end) and the UUIDs it returned."""
         # HSCAN in Lua, keeping the fields only: NOVALUES needs Redis 7.4.
         next_cursor, fields = self._redis.eval(_SCAN, 1, self._keys.digests(tenant, catalog), cursor, chunk)

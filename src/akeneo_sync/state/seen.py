@@ -16,7 +16,6 @@ from typing import Final
 import redis
 from redis.client import Pipeline
 
-from akeneo_sync.errors import StateError
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.checkpoints import CHECKPOINT_TTL_S, Slot
 from akeneo_sync.state.digests import LUA_SPLIT, join_packed, pack_uuid
@@ -45,16 +44,6 @@ return added
 _ADD: Final = LUA_SPLIT + """
 chunked('SADD', KEYS[1], split(ARGV[1], 16))
 return 0
-"""
-
-# KEYS[1]: the set; ARGV[1]: packed UUIDs. Returns one byte per UUID: 1 when it is not a member.
-_MISSING: Final = LUA_SPLIT + """
-local members, out = split(ARGV[1], 16), {}
-for i = 1, #members, 1000 do
-  local flags = redis.call('SMISMEMBER', KEYS[1], unpack(members, i, math.min(i + 999, #members)))
-  for j = 1, #flags do out[#out + 1] = flags[j] == 1 and '\\0' or '\\1' end
-end
-return table.concat(out)
 """
 
 
@@ -89,17 +78,6 @@ class SeenStore:
         """Queue the removal of the set (and of the run's seen model codes, in variants mode)."""
         pipe.delete(self._keys.seen(tenant, catalog, slot), self._keys.seen_models(tenant, catalog, slot))
         return pipe
-
-    @translate_errors
-    def missing(self, tenant: str, catalog: str, slot: Slot, uuids: Sequence[str]) -> list[str]:
-        """Those of `uuids` that are not in the set."""
-        if not uuids:
-            return []
-        packed = join_packed([pack_uuid(u) for u in uuids])
-        flags = self._redis.eval(_MISSING, 1, self._keys.seen(tenant, catalog, slot), packed)
-        if not isinstance(flags, bytes) or len(flags) != len(uuids):
-            raise StateError(f"state store: unexpected seen-set reply for {len(uuids)} UUIDs")
-        return [u for u, flag in zip(uuids, flags, strict=True) if flag]
 
     @translate_errors
     def is_active(self, tenant: str, catalog: str, slot: Slot) -> bool:

@@ -17,7 +17,7 @@ from akeneo_sync.errors import ConfigError
 from akeneo_sync.redis_connect import connect
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.catalogs import CatalogStore
-from akeneo_sync.state.checkpoints import CheckpointStore, Slot
+from akeneo_sync.state.checkpoints import CheckpointStore
 from akeneo_sync.state.crypto import TokenCipher
 from akeneo_sync.state.deadletters import DeadLetterStore
 from akeneo_sync.state.dedupe import EventDedupe
@@ -74,21 +74,6 @@ class StateStore:
     @translate_errors
     def commit(self, pipe: Pipeline) -> None:
         """Execute a transaction built with `transaction()`."""
-        pipe.execute()
-
-    @translate_errors
-    def forget_catalog_runs(self, tenant: str, catalog: str, *, digests: bool = False) -> None:
-        """Drop a catalog's checkpoints and seen sets (and its digests when asked).
-
-        For a catalog deleted in the PIM: nothing of it should resume. Dropping the digests too
-        makes the next full sync push every product again (after the target was emptied).
-        """
-        pipe = self.transaction()
-        for slot in Slot:
-            self.checkpoints.stage_clear(pipe, tenant, catalog, slot)
-            self.seen.stage_drop(pipe, tenant, catalog, slot)
-        if digests:
-            pipe.delete(self.keys.digests(tenant, catalog))
         pipe.execute()
 
     @translate_errors

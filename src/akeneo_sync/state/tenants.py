@@ -191,18 +191,6 @@ class TenantStore:
         )
 
     @translate_errors
-    def set_token(self, tenant_id: str, token: StoredToken) -> None:
-        """Replace the tenant's credentials (after a refresh or a re-activation)."""
-        key = self._keys.tenant(tenant_id)
-        pipe = self._redis.pipeline(transaction=True)
-        fields = self._token_fields(token)
-        fields["updated_at"] = str(self._clock.now())
-        pipe.hset(key, mapping=fields)
-        if token.refresh_token is None:
-            pipe.hdel(key, "refresh_token")
-        pipe.execute()
-
-    @translate_errors
     def set_status(self, tenant_id: str, status: TenantStatus) -> None:
         """Mark the tenant active, disconnected (token revoked) or deleted."""
         self._redis.hset(

@@ -8,7 +8,6 @@ next schedule. The lock is extended between pages (the heartbeat); a holder that
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
@@ -16,10 +15,8 @@ from akeneo_sync.state import RunMode
 from akeneo_sync.sync.engine import RunControl, SyncEngine
 from akeneo_sync.sync.summary import RunSummary
 
-__all__ = ["DEFAULT_LOCK_TTL_S", "MAX_RUNS_PER_CALL", "PageHeartbeatLock", "RunLock", "run_catalog_sync"]
+__all__ = ["MAX_RUNS_PER_CALL", "RunLock", "run_catalog_sync"]
 
-# Longer than the slowest page fetch plus push; the heartbeat renews it between pages.
-DEFAULT_LOCK_TTL_S: Final = 120.0
 # Reruns are coalesced, but a catalog edited non-stop must not pin a worker thread forever:
 # past this many runs the requests stay recorded for the next trigger or scheduler tick.
 MAX_RUNS_PER_CALL: Final = 3
@@ -32,7 +29,7 @@ def _never() -> bool:
 
 
 class RunLock(Protocol):
-    """One holder's claim on a catalog's run lock."""
+    """One holder's claim on a catalog's run lock (the worker's is `worker.catalog_lock.CatalogRunLock`)."""
 
     def acquire(self, rerun_mode: str) -> bool:
         """Take the lock, or record `rerun_mode` for its holder and return False."""
@@ -47,51 +44,23 @@ class RunLock(Protocol):
         ...
 
 
-class PageHeartbeatLock:
-    """The catalog lock, extended by `ttl_s` each time the engine asks between pages.
-
-    Fits callers whose pages are much shorter than `ttl_s`; a worker whose pages may stall
-    behind a rate-limited PIM renews from a background thread instead (`worker.catalog_lock`).
-    """
-
-    def __init__(self, engine: SyncEngine, catalog_id: str, *, ttl_s: float = DEFAULT_LOCK_TTL_S,
-                 owner: str | None = None) -> None:
-        self._locks, self._tenant, self._catalog = engine.state.locks, engine.tenant, catalog_id
-        self._owner = owner or uuid.uuid4().hex
-        self._ttl_s = ttl_s
-
-    def acquire(self, rerun_mode: str) -> bool:
-        return self._locks.acquire(self._tenant, self._catalog, self._owner, ttl_s=self._ttl_s, rerun_mode=rerun_mode)
-
-    def still_held(self) -> bool:
-        return self._locks.heartbeat(self._tenant, self._catalog, self._owner, ttl_s=self._ttl_s)
-
-    def release(self, *, honour_rerun: bool = True) -> list[str]:
-        return self._locks.release(self._tenant, self._catalog, self._owner, ttl_s=self._ttl_s,
-                                   honour_rerun=honour_rerun)
-
-
 def run_catalog_sync(
     engine: SyncEngine,
     catalog_id: str,
     mode: RunMode,
     *,
+    lock: RunLock,
     should_stop: Callable[[], bool] = _never,
-    lock: RunLock | None = None,
-    lock_ttl_s: float = DEFAULT_LOCK_TTL_S,
-    owner: str | None = None,
     max_runs: int = MAX_RUNS_PER_CALL,
 ) -> list[RunSummary]:
     """Run `mode` on the catalog under its lock, then any reruns requested meanwhile.
 
     Returns the summaries of the runs made, in order; an empty list when another worker holds
     the lock (this request was recorded as a rerun for it). Errors propagate after the lock is
-    released, leaving pending rerun requests for the next holder. `lock` defaults to a
-    `PageHeartbeatLock` of `lock_ttl_s`.
+    released, leaving pending rerun requests for the next holder.
     """
     if mode not in _LOCKED_MODES:
         raise ValueError(f"{mode} is not a catalog run; call SyncEngine.sync_uuids")
-    lock = lock or PageHeartbeatLock(engine, catalog_id, ttl_s=lock_ttl_s, owner=owner)
     if not lock.acquire(mode.value):
         return []
     control = RunControl(should_stop=should_stop, heartbeat=lock.still_held)

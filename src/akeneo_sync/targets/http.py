@@ -19,7 +19,6 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Final
 
 import httpx
@@ -31,6 +30,7 @@ from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetUnavailableError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import BACKOFF_SECONDS, TARGET_PUSH_DURATION
+from akeneo_sync.retry import FINAL, Budget, Verdict, parse_retry_after, retry_call
 from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, Rejection
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedBatch, encode_batch, trim
 from akeneo_sync.targets.http_models import model_rejections, models_body
@@ -43,7 +43,6 @@ __all__ = [
     "HttpTarget",
     "RejectedItem",
     "RejectedItems",
-    "parse_retry_after",
     "sign",
 ]
 
@@ -86,6 +85,11 @@ class HttpRetryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or min(self.base_backoff_s, self.max_backoff_s, self.max_retry_after_s) < 0:
             raise ConfigError(f"invalid HTTP target retry policy: {self}")
+
+    def budget(self) -> Budget:
+        """The shared retry loop's budget for this policy."""
+        return Budget(self.max_attempts, self.base_backoff_s, self.max_backoff_s,
+                      max_retry_after_s=self.max_retry_after_s)
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -171,56 +175,43 @@ class HttpTarget:
             IDEMPOTENCY_HEADER: key or batch.idempotency_key,
             SIGNATURE_HEADER: sign(self._secret, body),
         }
-        policy = self._policy
-        for attempt in range(1, policy.max_attempts + 1):
-            retry_after_s: float | None = None
+
+        def attempt() -> httpx.Response | httpx.TransportError:
             try:
-                response = self._client.post(self.url, content=body, headers=headers, timeout=self._timeout)
+                return self._client.post(self.url, content=body, headers=headers, timeout=self._timeout)
             except httpx.TransportError as exc:  # timeouts, refused and dropped connections
-                failure = f"{type(exc).__name__}: {exc}"
-                cause: BaseException | None = exc
-            else:
-                if not _is_retried(response.status_code):
-                    return response
-                failure = f"HTTP {response.status_code}: {trim(response.text, 200)}"
-                cause = None
-                retry_after_s = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
-            if attempt == policy.max_attempts or (retry_after_s or 0.0) > policy.max_retry_after_s:
-                raise TargetUnavailableError(
-                    f"HTTP target failed after {attempt} attempt(s): {failure}",
-                    tenant=batch.tenant,
-                    catalog=batch.catalog,
-                ) from cause
-            wait_s = retry_after_s if retry_after_s is not None else self._backoff_s(attempt)
-            log.warning(
-                "target_retry", url=self.url, attempt=attempt, failure=trim(failure, 200), wait_s=round(wait_s, 3)
-            )
-            BACKOFF_SECONDS.labels(reason="target").inc(wait_s)
-            self._clock.sleep(wait_s)
-        raise AssertionError("unreachable")  # pragma: no cover
+                return exc
 
-    def _backoff_s(self, attempt: int) -> float:
-        # Full jitter (uniform from 0 to the exponential cap) spreads retries of many workers apart.
-        cap = min(self._policy.max_backoff_s, self._policy.base_backoff_s * 2 ** (attempt - 1))
-        return self._rng.uniform(0.0, cap)
+        def classify(answer: httpx.Response | httpx.TransportError) -> Verdict:
+            if isinstance(answer, httpx.TransportError):
+                return Verdict(retry=True, reason="target")
+            if not _is_retried(answer.status_code):
+                return FINAL
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"), self._clock.now())
+            return Verdict(retry=True, reason="target", retry_after_s=retry_after)
+
+        def on_retry(answer: httpx.Response | httpx.TransportError, attempt: int, wait: float, _v: Verdict) -> None:
+            log.warning("target_retry", url=self.url, attempt=attempt, failure=trim(_failure(answer), 200),
+                        wait_s=round(wait, 3))
+            BACKOFF_SECONDS.labels(reason="target").inc(wait)
+
+        outcome = retry_call(
+            attempt, classify, budget=self._policy.budget(), clock=self._clock, rng=self._rng, on_retry=on_retry
+        )
+        answer = outcome.result
+        if isinstance(answer, httpx.Response) and not outcome.gave_up:
+            return answer
+        raise TargetUnavailableError(
+            f"HTTP target failed after {outcome.attempts} attempt(s): {_failure(answer)}",
+            tenant=batch.tenant,
+            catalog=batch.catalog,
+        ) from (answer if isinstance(answer, httpx.TransportError) else None)
 
 
-def parse_retry_after(value: str | None, now_s: float) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date), or None if absent/bad."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means the zone was "-0000"
-        return None
-    return max(0.0, when.timestamp() - now_s)
+def _failure(answer: httpx.Response | httpx.TransportError) -> str:
+    if isinstance(answer, httpx.TransportError):
+        return f"{type(answer).__name__}: {answer}"
+    return f"HTTP {answer.status_code}: {trim(answer.text, 200)}"
 
 
 def _is_retried(status: int) -> bool:

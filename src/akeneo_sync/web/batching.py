@@ -191,15 +191,6 @@ class ProductBatcher:
                 batches.append(batch)
         return sum(self._flush(batch) for batch in _in_event_order(batches))
 
-    def flush_all(self) -> int:
-        """Flush every pending batch regardless of its window (shutdown, tests)."""
-        try:
-            members = self._redis.zrange(self._keys.batches_pending(), 0, -1)
-        except redis.RedisError as exc:
-            raise StateError(f"cannot read pending event batches: {type(exc).__name__}") from exc
-        batches = [batch for batch in (_Batch.parse(member) for member in members) if batch is not None]
-        return sum(self._flush(batch) for batch in _in_event_order(batches))
-
     def _flush(self, batch: _Batch) -> int:
         lock_key = self._keys.flush_lock(batch.kind, batch.tenant)
         owner = secrets.token_hex(8)

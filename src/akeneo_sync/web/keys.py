@@ -27,6 +27,3 @@ class WebKeys:
 
     def subscription_status(self, subscription_id: str) -> str:
         return f"{self.prefix}:web:subscription-status:{subscription_id}"
-
-    def system_suspended(self) -> str:
-        return f"{self.prefix}:web:system-suspended"

@@ -2,8 +2,8 @@
 
 A suspended subscription loses events until it is resumed (docs/akeneo.md), so the status is
 recorded per subscription and, when a suspended subscription comes back, a reconcile of the tenant
-is enqueued to cover what was lost. System suspensions are indexed by time so a scheduler can
-resume them after a quiet period (`SubscriptionStatuses.suspended_before`).
+is enqueued to cover what was lost. Nothing resumes a suspended subscription on its own: the
+operator does, with `akeneo-sync tenants reactivate` (docs/operating.md).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class SubscriptionStatus:
 
 
 class SubscriptionStatuses:
-    """Subscription statuses in Redis (one HASH each, plus a time index of system suspensions)."""
+    """Subscription statuses in Redis (one HASH each)."""
 
     def __init__(self, client: redis.Redis, keys: WebKeys, clock: Clock) -> None:
         self._redis = client
@@ -86,26 +86,12 @@ class SubscriptionStatuses:
         """Store a status change."""
         now = self._clock.now()
         try:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.hset(self._keys.subscription_status(subscription_id), mapping={
+            self._redis.hset(self._keys.subscription_status(subscription_id), mapping={
                 "state": state.value, "by_system": "1" if by_system else "0", "reason": reason[:1000],
                 "changed_at": str(now),
             })
-            if state is SubscriptionState.SUSPENDED and by_system:
-                pipe.zadd(self._keys.system_suspended(), {subscription_id: now})
-            else:
-                pipe.zrem(self._keys.system_suspended(), subscription_id)
-            pipe.execute()
         except redis.RedisError as exc:
             raise StateError(f"cannot record subscription status: {type(exc).__name__}") from exc
-
-    def suspended_before(self, epoch_s: float) -> list[str]:
-        """Subscriptions the platform suspended before `epoch_s` and nothing resumed since."""
-        try:
-            members = self._redis.zrangebyscore(self._keys.system_suspended(), "-inf", epoch_s)
-        except redis.RedisError as exc:
-            raise StateError(f"cannot read suspended subscriptions: {type(exc).__name__}") from exc
-        return [_text(m) for m in members]
 
 
 def _text(value: object) -> str:

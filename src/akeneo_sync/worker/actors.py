@@ -24,11 +24,9 @@ from akeneo_sync.worker.runtime import Runtime, current_runtime
 __all__ = [
     "app_activated",
     "catalog_watchdog",
-    "delete_products",
     "poll_catalogs",
     "purge_catalog",
     "reconcile_catalog",
-    "reconcile_tenant",
     "should_retry",
     "sync_catalog",
     "sync_products",
@@ -181,20 +179,3 @@ def sync_products(tenant: str, uuids: list[str]) -> None:
                 jobs.sync_products(runtime, loaded, uuids)
     except RateLimitedError as exc:
         raise retry_later(exc) from exc
-
-
-@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
-def delete_products(tenant: str, uuids: list[str]) -> None:
-    """Products deleted in the PIM: the by-UUID sync finds them gone and deletes them downstream."""
-    sync_products(tenant, uuids)
-
-
-@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
-def reconcile_tenant(tenant: str) -> None:
-    """Reconcile every live catalog of a tenant (events may have been lost, e.g. while suspended)."""
-    runtime = current_runtime()
-    with jobs.tenant_session(runtime, tenant) as loaded:
-        if loaded is None:
-            return
-        for catalog in jobs.live_catalogs(runtime, loaded):
-            reconcile_catalog.send(tenant, catalog)

@@ -50,11 +50,6 @@ def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
         client.delete(key)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 LimiterFactory = Callable[..., FairUseLimiter]
 
 

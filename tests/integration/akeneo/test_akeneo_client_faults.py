@@ -13,10 +13,10 @@ from prometheus_client import REGISTRY
 
 from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
-from akeneo_sync.akeneo.http import backoff_delay
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.errors import PimUnavailableError, RateLimitedError, TokenRevokedError
+from akeneo_sync.retry import full_jitter
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_a_429_without_retry_after_backs_off_with_full_jitter(
     before = REGISTRY.get_sample_value("akeneo_sync_rate_limited_total", {"tenant": "tenant-1"}) or 0.0
     client.product_uuids_page(enabled_catalog, limit=10)
     rng = random.Random(1)  # the seed conftest gives every client
-    assert pim_clock.sleeps == [backoff_delay(n, rng, base_s=1.0, cap_s=30.0) for n in (1, 2, 3)]
+    assert pim_clock.sleeps == [full_jitter(n, rng, base_s=1.0, cap_s=30.0) for n in (1, 2, 3)]
     assert all(0 <= wait <= 2 ** (n - 1) for n, wait in enumerate(pim_clock.sleeps, start=1))
     assert REGISTRY.get_sample_value("akeneo_sync_rate_limited_total", {"tenant": "tenant-1"}) == before + 3
 

@@ -16,6 +16,7 @@ from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.errors import CatalogDisabledError, CatalogNotFoundError, PimValidationError, ScopeError
+from helpers import every_item
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ def test_every_product_uuid_comes_back_once_in_order_across_pages(
 ) -> None:
     truth = expected(pim, enabled_catalog)["uuids"]
     assert len(truth) > 2_500
-    uuids = list(client.iter_product_uuids(enabled_catalog, limit=1000))
+    uuids = every_item(lambda url: client.product_uuids_page(enabled_catalog, next_url=url, limit=1000))
     assert uuids == truth
 
 
@@ -40,7 +41,7 @@ def test_every_mapped_product_matches_the_ground_truth(
     client: AkeneoClient, pim: EmulatorHandle, enabled_catalog: str
 ) -> None:
     truth = expected(pim, enabled_catalog)["mapped_products"]
-    mapped = list(client.iter_mapped_products(enabled_catalog, limit=100))
+    mapped = every_item(lambda url: client.mapped_products_page(enabled_catalog, next_url=url, limit=100))
     assert len(mapped) == len(truth) > 2_500
     assert {product["uuid"]: product for product in mapped} == truth
 
@@ -58,13 +59,15 @@ def test_pages_can_be_resumed_from_a_saved_next_url(client: AkeneoClient, enable
 def test_updated_after_selects_only_recent_products(
     client: AkeneoClient, pim: EmulatorHandle, enabled_catalog: str
 ) -> None:
-    every = list(client.iter_product_uuids(enabled_catalog))
+    every = every_item(lambda url: client.product_uuids_page(enabled_catalog, next_url=url))
     cutoff = datetime.fromtimestamp(pim.emulator.config.clock.now() - 30 * 86_400, tz=UTC)
-    recent = list(client.iter_product_uuids(enabled_catalog, updated_after=cutoff))
+    recent = every_item(lambda url: client.product_uuids_page(enabled_catalog, next_url=url, updated_after=cutoff))
     assert 0 < len(recent) < len(every)
     changed = every[0]
     pim.admin.patch(f"/_emulator/products/{changed}", json={"values": {"name": "Renamed"}}).raise_for_status()
-    after_change = list(client.iter_product_uuids(enabled_catalog, updated_after=cutoff))
+    after_change = every_item(
+        lambda url: client.product_uuids_page(enabled_catalog, next_url=url, updated_after=cutoff)
+    )
     assert changed in after_change
     assert set(recent) <= set(after_change)
 
@@ -143,7 +146,7 @@ def test_path_only_links_of_a_pim_version_are_followed_on_the_pim(pim_clock: Man
         pim.admin.post(f"/_emulator/catalogs/{catalog.id}/enable").raise_for_status()
         first = client.product_uuids_page(catalog.id, limit=10)
 
-        uuids = list(client.iter_product_uuids(catalog.id, limit=10))
+        uuids = every_item(lambda url: client.product_uuids_page(catalog.id, next_url=url, limit=10))
 
         assert first.next_url is not None
         assert first.next_url.startswith(f"{pim.base_url}/api/rest/v1/catalogs/{catalog.id}/product-uuids?")

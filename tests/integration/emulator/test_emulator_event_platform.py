@@ -105,6 +105,18 @@ def test_a_subscriber_has_the_documented_shape_and_is_unique_per_pim_and_client(
     assert platform.http.get(f"/subscribers/{created['id']}").json() == created
 
 
+def test_a_subscriber_is_seen_only_by_its_client(platform_for: Callable[[str], Platform]) -> None:
+    mine, other = platform_for("ep-app"), platform_for("ep-other")
+    created = mine.subscriber()
+    path = f"/subscribers/{created['id']}"
+
+    assert [s["id"] for s in mine.http.get("/subscribers").json()] == [created["id"]]
+    assert other.http.get("/subscribers").json() == []
+    assert other.http.get(path).status_code == 404
+    assert other.http.get(f"{path}/subscriptions").status_code == 404
+    assert mine.http.post(f"{path}/subscriptions/nope/suspend").status_code == 404
+
+
 def test_an_active_subscription_receives_its_event_types_signed_with_its_secret(
     pim: EmulatorHandle, platform: Platform, receiver: Receiver
 ) -> None:

@@ -11,6 +11,7 @@ from emulator_support import API, ClientFactory
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle
+from helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -189,9 +190,7 @@ def test_a_held_request_is_released_as_soon_as_the_client_gives_up(pim: Emulator
     with pytest.raises(httpx.ReadTimeout):
         api.get(f"{API}/catalogs", timeout=0.2)
     # Bounded wait for the server thread to see the disconnect (far below the 60 s hold).
-    deadline = time.monotonic() + 10
-    while pim.admin.get("/_emulator/stats").json()["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: not pim.admin.get("/_emulator/stats").json()["in_flight"], 10, what="the disconnect was seen")
 
     stats = pim.admin.get("/_emulator/stats").json()
     assert stats["in_flight"] == {}

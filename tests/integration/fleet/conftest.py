@@ -9,20 +9,15 @@ import redis
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TokenCipher
-from redis_server import TEST_REDIS_PORT
+from helpers import redis_db
 
 FLEET_DB = 13
-REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/{FLEET_DB}"
 
 
 @pytest.fixture
 def real_redis() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.ping()  # fail loudly, never skip, when Redis is absent
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(FLEET_DB) as client:
+        yield client
 
 
 @pytest.fixture

@@ -8,19 +8,15 @@ import pytest
 import redis
 from observe_support import Processes
 
-from redis_server import TEST_REDIS_PORT
+from helpers import redis_db
 
 OBSERVE_DB = 11
 
 
 @pytest.fixture(scope="module")
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=OBSERVE_DB)
-    client.ping()  # fail loudly, never skip, when Redis is absent
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(OBSERVE_DB) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

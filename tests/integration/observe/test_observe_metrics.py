@@ -26,6 +26,7 @@ from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import CatalogStatus, StateStore, StoredToken, TokenCipher
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import bind_actors
+from helpers import wait_until
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -55,10 +56,10 @@ class Observation:
 
 
 def _wait(what: str, ready: Any, timeout_s: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not ready():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; log:\n{log.read_text()[-3000:]}"
-        time.sleep(0.1)
+    try:
+        wait_until(ready, timeout_s, interval=0.1, what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; log:\n{log.read_text()[-3000:]}") from None
 
 
 def _answers(url: str) -> bool:

@@ -6,9 +6,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import redis
 
-from redis_server import TEST_REDIS_PORT
+import helpers
 
 POD_DB = 12
 
@@ -21,9 +20,5 @@ def _root() -> None:
 
 @pytest.fixture
 def redis_db() -> Iterator[None]:
-    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=POD_DB)
-    client.ping()
-    client.flushdb()
-    yield
-    client.flushdb()
-    client.close()
+    with helpers.redis_db(POD_DB):
+        yield

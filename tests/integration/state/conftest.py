@@ -10,20 +10,16 @@ import redis
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TokenCipher
-from redis_server import TEST_REDIS_PORT
+from helpers import redis_db
 
-REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/3"
+STATE_DB = 3
 
 
 @pytest.fixture
 def real_redis() -> Iterator[redis.Redis]:
     """DB 3 of the loopback Redis, flushed before and after; fails loudly when Redis is absent."""
-    client = redis.Redis.from_url(REDIS_URL)
-    client.ping()
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(STATE_DB) as client:
+        yield client
 
 
 @pytest.fixture(params=["redis", "fakeredis"])
@@ -33,11 +29,6 @@ def redis_client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
         yield fakeredis.FakeRedis()
     else:
         yield request.getfixturevalue("real_redis")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -105,19 +105,3 @@ def test_stores_with_different_prefixes_share_a_database_without_seeing_each_oth
 
     assert other.catalogs.get("t1", "c1") is None
     assert all(key.startswith(b"test:") for key in store.redis.scan_iter())
-
-
-@pytest.mark.parametrize("digests", [False, True])
-def test_forgetting_a_catalogs_runs_drops_checkpoints_and_seen_sets(store: StateStore, digests: bool) -> None:
-    u = "8c7a1f5e-0b1d-4f6e-9a57-2f0f4a6c3d21"
-    pipe = store.transaction()
-    store.checkpoints.stage_save(pipe, "t1", "c1", Slot.SYNC, Checkpoint("r", RunMode.FULL, Phase.PAGES, 1.0))
-    store.seen.stage_start(pipe, "t1", "c1", Slot.SYNC)
-    store.digests.stage_set(pipe, "t1", "c1", {u: b"d" * 16})
-    store.commit(pipe)
-
-    store.forget_catalog_runs("t1", "c1", digests=digests)
-
-    assert store.checkpoints.in_flight("t1") == []
-    assert not store.seen.is_active("t1", "c1", Slot.SYNC)
-    assert store.digests.count("t1", "c1") == (0 if digests else 1)

@@ -10,6 +10,7 @@ from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
 from akeneo_sync.state import NewDeadLetter, Slot, StateStore
 from akeneo_sync.state.digests import UNCONFIRMED, is_canonical_uuid, pack_uuid, unpack_uuid
+from helpers import missing_from_seen
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +57,13 @@ def test_uuids_pack_to_sixteen_bytes_and_only_canonical_ones() -> None:
         pack_uuid(U[7].upper())
 
 
-def test_a_seen_set_reports_the_uuids_it_lacks(store: StateStore) -> None:
+def test_a_seen_set_holds_the_uuids_added_to_it(store: StateStore) -> None:
     pipe = store.transaction()
     store.seen.stage_start(pipe, "t1", "c1", Slot.SYNC)
     store.seen.stage_add(pipe, "t1", "c1", Slot.SYNC, U[:2])
     store.commit(pipe)
 
-    assert store.seen.missing("t1", "c1", Slot.SYNC, U[:4]) == U[2:4]
+    assert missing_from_seen(store, "t1", "c1", Slot.SYNC, U[:4]) == U[2:4]
     assert store.seen.is_active("t1", "c1", Slot.SYNC)
     assert not store.seen.is_active("t1", "c1", Slot.RECONCILE)
 
@@ -72,7 +73,7 @@ def test_event_uuids_are_added_only_to_sets_of_runs_in_flight(store: StateStore)
 
     store.seen.add_if_active("t1", "c1", [U[5]])
 
-    assert store.seen.missing("t1", "c1", Slot.RECONCILE, [U[5]]) == []
+    assert missing_from_seen(store, "t1", "c1", Slot.RECONCILE, [U[5]]) == []
     assert not store.seen.is_active("t1", "c1", Slot.SYNC)
     store.commit(store.seen.stage_drop(store.transaction(), "t1", "c1", Slot.RECONCILE))
     assert not store.seen.is_active("t1", "c1", Slot.RECONCILE)
@@ -105,7 +106,7 @@ def test_packed_writes_and_reads_of_more_uuids_than_one_script_chunk(store: Stat
 
     assert store.digests.get_packed("t1", "c1", packed) == packed
     assert store.digests.get_many("t1", "c1", U[:2]) == {U[0]: packed[0], U[1]: packed[1]}
-    assert store.seen.missing("t1", "c1", Slot.SYNC, U) == U[2000:]
+    assert missing_from_seen(store, "t1", "c1", Slot.SYNC, U) == U[2000:]
     assert sorted(u for chunk in store.digests.scan("t1", "c1", chunk=700) for u in chunk) == sorted(set(U))
 
 
@@ -135,7 +136,7 @@ def test_event_uuids_reach_only_the_sets_of_runs_in_flight_when_packed(store: St
     store.seen.stage_add_if_active_packed(pipe, "t1", "c1", [pack_uuid(u) for u in U[:1200]])
     store.commit(pipe)
 
-    assert store.seen.missing("t1", "c1", Slot.SYNC, U[:1201]) == [U[1200]]
+    assert missing_from_seen(store, "t1", "c1", Slot.SYNC, U[:1201]) == [U[1200]]
     assert not store.seen.is_active("t1", "c1", Slot.RECONCILE)
 
 

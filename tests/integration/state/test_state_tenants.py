@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from akeneo_sync.clock import ManualClock
-from akeneo_sync.errors import StateError
+from akeneo_sync.errors import ConfigError, StateError
 from akeneo_sync.state import StateStore, StoredToken, TenantStatus, TokenCipher, TokenKind
 from redis_server import TEST_REDIS_PORT
 
@@ -102,5 +102,5 @@ def test_forgetting_the_token_keeps_the_tenant(store: StateStore) -> None:
 
 def test_a_decoding_client_is_refused(cipher: TokenCipher, clock: ManualClock) -> None:
     client = redis.Redis.from_url(f"redis://127.0.0.1:{TEST_REDIS_PORT}/3", decode_responses=True)
-    with pytest.raises(Exception, match="decode_responses"):
+    with pytest.raises(ConfigError, match="decode_responses"):
         StateStore(client, cipher=cipher, clock=clock)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 
+import helpers
 from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import build_http_client
@@ -21,9 +22,8 @@ from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import StateStore, TokenCipher
 from akeneo_sync.sync import EngineOptions, SyncEngine
 from akeneo_sync.targets.sqlite import SqliteTarget
-from redis_server import TEST_REDIS_PORT
 
-REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/3"
+SYNC_DB = 3
 TENANT = "tenant-emu"
 APP = "app-engine"
 PRODUCTS = 1_200
@@ -53,11 +53,8 @@ def pim(_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
 @pytest.fixture
 def redis_db() -> Iterator[redis.Redis]:
     """DB 3 of the loopback Redis, flushed before and after; fails loudly when Redis is absent."""
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with helpers.redis_db(SYNC_DB) as client:
+        yield client
 
 
 @pytest.fixture

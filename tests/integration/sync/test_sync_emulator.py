@@ -12,9 +12,10 @@ from akeneo_sync.clock import ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.state import CatalogStatus, RunMode, StateStore
-from akeneo_sync.sync import Outcome, SyncEngine, run_catalog_sync
+from akeneo_sync.sync import Outcome, SyncEngine
 from akeneo_sync.targets.base import BatchContext, BatchResult
 from akeneo_sync.targets.sqlite import SqliteTarget
+from helpers import run_locked
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,7 @@ def test_a_full_sync_then_changes_then_an_increment_and_a_reconcile_mirror_the_c
     pim_clock: ManualClock,
 ) -> None:
     engine = make_engine()
-    (full,) = run_catalog_sync(engine, catalog, RunMode.FULL)
+    (full,) = run_locked(engine, catalog, RunMode.FULL)
     truth = expected(pim, catalog)
     assert full.outcome is Outcome.SUCCESS
     assert sqlite_target.products(TENANT, catalog) == truth
@@ -72,8 +73,8 @@ def test_a_full_sync_then_changes_then_an_increment_and_a_reconcile_mirror_the_c
     changed, removed = sorted(truth)[10], sorted(truth)[20]
     pim.admin.patch(f"/_emulator/products/{changed}", json={"values": {"name": "Renamed"}}).raise_for_status()
     pim.admin.delete(f"/_emulator/products/{removed}").raise_for_status()
-    (increment,) = run_catalog_sync(engine, catalog, RunMode.INCREMENTAL)
-    (reconcile,) = run_catalog_sync(engine, catalog, RunMode.RECONCILE)
+    (increment,) = run_locked(engine, catalog, RunMode.INCREMENTAL)
+    (reconcile,) = run_locked(engine, catalog, RunMode.RECONCILE)
 
     assert (increment.counters.upserted, increment.counters.deleted) == (1, 0)
     assert (reconcile.counters.deleted, reconcile.counters.upserted) == (1, 0)

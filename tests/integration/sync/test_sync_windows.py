@@ -23,9 +23,10 @@ from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import RunMode, Slot, StateStore
-from akeneo_sync.sync import EngineOptions, Outcome, SyncEngine, run_catalog_sync
+from akeneo_sync.sync import EngineOptions, Outcome, SyncEngine
 from akeneo_sync.targets.base import BatchContext, BatchResult
 from akeneo_sync.targets.sqlite import SqliteTarget
+from helpers import run_locked
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,7 @@ def test_a_windowed_full_sync_mirrors_the_catalog_with_several_requests_in_fligh
     engine = make_engine(**WINDOWED)
 
     with capture_logs() as logs:
-        (summary,) = run_catalog_sync(engine, catalog, RunMode.FULL)
+        (summary,) = run_locked(engine, catalog, RunMode.FULL)
 
     truth = expected(pim, catalog)
     assert summary.outcome is Outcome.SUCCESS
@@ -90,7 +91,7 @@ def test_a_product_edited_during_a_windowed_run_is_pushed_and_never_deleted(
 
     target = EditingTarget(sqlite_target, fail_on=0)
     target.edited = []
-    (summary,) = run_catalog_sync(make_engine(target=target, **WINDOWED), catalog, RunMode.FULL)
+    (summary,) = run_locked(make_engine(target=target, **WINDOWED), catalog, RunMode.FULL)
 
     after = sqlite_target.products(TENANT, catalog)
     assert summary.outcome is Outcome.SUCCESS

@@ -50,11 +50,6 @@ def platform(platform_server: PlatformServer) -> Platform:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def http_client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=httpx.Timeout(5.0)) as client:
         yield client

@@ -17,10 +17,10 @@ from web_support import (
     CLIENT_SECRET,
     PRIMARY,
     PUBLIC_PIM,
-    REDIS_URL,
     SECONDARY,
     SUBSCRIPTION,
     TENANT,
+    WEB_DB,
     Post,
     TestClient,
     signed,
@@ -32,22 +32,14 @@ from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.web import WebConfig, create_app
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import RecordingEnqueuer, static_resolver
+from helpers import redis_db
 
 
 @pytest.fixture
 def real_redis() -> Iterator[redis.Redis]:
     """DB 5 of the loopback Redis, flushed before and after; fails loudly when Redis is absent."""
-    client = redis.Redis.from_url(REDIS_URL)
-    client.ping()
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+    with redis_db(WEB_DB) as client:
+        yield client
 
 
 @pytest.fixture

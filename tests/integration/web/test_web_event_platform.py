@@ -1,8 +1,8 @@
 """The Event Platform end to end: subscription at activation, signed deliveries, suspend and resume.
 
-Three real servers on loopback sockets: the PIM emulator, the Event Platform emulator, and the
-web app (so the PIM emulator can deliver to it). The enqueuer records; the clock is manual, so
-batches are flushed explicitly rather than by waiting.
+Two real servers on loopback sockets: the PIM emulator, whose Event Platform management API lives
+at `/event-platform/api/v1`, and the web app (so the emulator can deliver to it). The enqueuer
+records; the clock is manual, so batches are flushed explicitly rather than by waiting.
 """
 
 from __future__ import annotations
@@ -16,18 +16,16 @@ import pytest
 from fastapi import FastAPI
 from web_support import CLIENT_ID, PRIMARY, SECONDARY
 
-from akeneo_sync.clock import ManualClock
+from akeneo_sync.emulator.event_platform import SubscriptionRegistry
 from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.eventplatform import EventPlatformClient, PimIdentity
-from akeneo_sync.eventplatform.emulator import EventPlatformEmulator
-from akeneo_sync.eventplatform.resumer import resume_quiet_subscriptions
-from akeneo_sync.eventplatform.testing import running_asgi, running_event_platform
 from akeneo_sync.state import StateStore
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.notifications import SubscriptionState, SubscriptionStatuses
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
+from helpers import flush_batches, running_asgi
 
 pytestmark = pytest.mark.integration
 
@@ -36,16 +34,33 @@ pytestmark = pytest.mark.integration
 class Stack:
     web_url: str
     platform_url: str
-    platform: EventPlatformEmulator
+    platform: SubscriptionRegistry
     http: httpx.Client
 
 
 @pytest.fixture
 def stack(pim: EmulatorHandle, dev_app: FastAPI) -> Iterator[Stack]:
-    with running_asgi(dev_app) as web_url, running_event_platform() as (platform_url, platform), \
-            httpx.Client(timeout=10) as http:
-        yield Stack(web_url, platform_url, platform, http)
-    pim.admin.delete("/_emulator/event-subscriber")
+    with running_asgi(dev_app) as web_url, httpx.Client(timeout=10) as http:
+        yield Stack(web_url, f"{pim.base_url}/event-platform/api/v1", pim.emulator.event_platform, http)
+
+
+def system_suspend(pim: EmulatorHandle, subscription: str) -> None:
+    """What the platform does when deliveries keep failing; returns once its notification settled."""
+    pim.admin.post(f"/_emulator/event-platform/subscriptions/{subscription}/suspend").raise_for_status()
+    settled(pim)
+
+
+def settled(pim: EmulatorHandle) -> list[dict[str, object]]:
+    """Every delivery (events and status notifications) so far, once none is pending."""
+    body = pim.admin.get("/_emulator/events", params={"wait_s": 10}).json()
+    assert body["idle"] is True
+    deliveries: list[dict[str, object]] = body["deliveries"]
+    return deliveries
+
+
+def notifications(pim: EmulatorHandle) -> list[tuple[object, object]]:
+    """(type, HTTP statuses) of each status notification delivered so far."""
+    return [(d["type"], d["statuses"]) for d in settled(pim) if d["kind"] == "notification"]
 
 
 def activate(stack: Stack, pim: EmulatorHandle) -> str:
@@ -67,7 +82,7 @@ def subscribe(stack: Stack, store: StateStore, tenant: str, pim: EmulatorHandle)
 
 
 def wait_delivered(pim: EmulatorHandle, count: int) -> list[dict[str, object]]:
-    deliveries: list[dict[str, object]] = pim.admin.get("/_emulator/events", params={"wait_s": 10}).json()["deliveries"]
+    deliveries = settled(pim)
     assert len(deliveries) == count, deliveries
     assert all(d["outcome"] == "delivered" for d in deliveries), deliveries
     return deliveries
@@ -85,7 +100,7 @@ def test_product_events_from_the_subscription_made_at_activation_reach_the_enque
                     json={"values": {}, "author": {"identifier": CLIENT_ID, "type": "api"}}).raise_for_status()
     pim.admin.delete(f"/_emulator/products/{created}").raise_for_status()
     wait_delivered(pim, 4)
-    batcher.flush_all()
+    flush_batches(batcher, tenant)
     assert enqueuer.calls == [
         Enqueued("app_activated", tenant),
         Enqueued("sync_products", tenant, ((created,),)),
@@ -102,7 +117,7 @@ def test_ensure_subscription_is_idempotent(
     assert first == again
     assert store.tenants.tenant_for_subscription(first) == tenant
     client = EventPlatformClient(stack.http, stack.platform_url)
-    assert len(stack.platform.subscribers_of(pim.base_url, CLIENT_ID)) == 1
+    assert len(stack.platform.list_subscribers(CLIENT_ID)) == 1
     token = store.tenants.token(tenant).access_token
     who = PimIdentity(pim.base_url, token, CLIENT_ID)
     (subscriber,) = client.list_subscribers(who)
@@ -115,50 +130,21 @@ def test_a_suspended_subscription_delivers_nothing_and_its_resumption_requests_a
     tenant = activate(stack, pim)
     subscription = subscribe(stack, store, tenant, pim)
     statuses = SubscriptionStatuses(store.redis, WebKeys(store.keys.prefix), store.clock)
-    stack.http.post(f"{stack.platform_url.removesuffix('/api/v1')}/_emulator/subscriptions/{subscription}"
-                    "/system-suspend").raise_for_status()
+    system_suspend(pim, subscription)
     suspended = statuses.get(subscription)
     assert suspended is not None
     assert (suspended.state, suspended.by_system) == (SubscriptionState.SUSPENDED, True)
     pim.admin.post("/_emulator/products", json={"values": {}}).raise_for_status()
-    assert pim.admin.get("/_emulator/events").json()["deliveries"] == []  # lost while suspended
-    # The operator (or a scheduler after a quiet period) resumes it: the lost events are reconciled.
+    assert [d["kind"] for d in settled(pim)] == ["notification"]  # the product event is lost while suspended
+    # The operator resumes it (`tenants reactivate` runs ensure_subscription): the lost events are reconciled.
     client = EventPlatformClient(stack.http, stack.platform_url)
     client.ensure_subscription(pim.base_url, store.tenants.token(tenant).access_token, CLIENT_ID, stack.web_url,
                                [PRIMARY, SECONDARY])
+    assert notifications(pim) == [("subscription.suspended.system", [202]), ("subscription.resumed", [202])]
     resumed = statuses.get(subscription)
     assert resumed is not None
     assert resumed.state is SubscriptionState.ACTIVE
     assert enqueuer.of("reconcile_tenant") == [Enqueued("reconcile_tenant", tenant)]
-    assert [n["notification_type"] for n in stack.platform.notifications] == [
-        "subscription.suspended.system", "subscription.resumed",
-    ]
-    assert all(n["delivery_status"] == 202 for n in stack.platform.notifications)
-
-
-def test_a_system_suspension_is_resumed_after_the_quiet_period_with_one_reconcile(
-    stack: Stack, pim: EmulatorHandle, store: StateStore, enqueuer: RecordingEnqueuer, clock: ManualClock
-) -> None:
-    tenant = activate(stack, pim)
-    subscription = subscribe(stack, store, tenant, pim)
-    statuses = SubscriptionStatuses(store.redis, WebKeys(store.keys.prefix), clock)
-    platform = EventPlatformClient(stack.http, stack.platform_url)
-    stack.http.post(f"{stack.platform_url.removesuffix('/api/v1')}/_emulator/subscriptions/{subscription}"
-                    "/system-suspend").raise_for_status()
-
-    def resume() -> list[str]:
-        return resume_quiet_subscriptions(statuses=statuses, store=store, platform=platform, enqueuer=enqueuer,
-                                          client_id=CLIENT_ID, clock=clock, quiet_s=900)
-
-    clock.advance(899)
-    assert resume() == []
-    clock.advance(2)
-    assert resume() == [subscription]
-    assert resume() == []
-    assert enqueuer.of("reconcile_tenant") == [Enqueued("reconcile_tenant", tenant)]
-    created = pim.admin.post("/_emulator/products", json={"values": {}}).json()["uuid"]
-    (delivery,) = wait_delivered(pim, 1)
-    assert delivery["uuid"] == created
 
 
 def test_a_secret_rotation_moves_the_subscribers_notification_secret_to_the_new_primary(
@@ -170,20 +156,17 @@ def test_a_secret_rotation_moves_the_subscribers_notification_secret_to_the_new_
     # Before the rotation the app's only secret is SECONDARY; the subscriber signs notices with it.
     subscription = client.ensure_subscription(pim.base_url, token, CLIENT_ID, stack.web_url, [SECONDARY])
     store.tenants.set_subscription(tenant, subscription)
-    (subscriber,) = stack.platform.subscribers_of(pim.base_url, CLIENT_ID)
-    assert subscriber.body.contact.notification_webhook_secret == SECONDARY
-    assert subscriber.body.contact.notification_channels == ["email", "webhook"]
+    (subscriber,) = stack.platform.list_subscribers(CLIENT_ID)
+    assert stack.platform.notification_webhook(subscriber["id"]) == (f"{stack.web_url}/events/notifications", SECONDARY)
+    assert subscriber["contact"]["notification_channels"] == ["email", "webhook"]
 
     # The rotation: PRIMARY in front; the next ensure_subscription (app_activated) updates the subscriber.
     assert client.ensure_subscription(pim.base_url, token, CLIENT_ID, stack.web_url, [PRIMARY, SECONDARY]) == (
         subscription
     )
-    assert subscriber.body.contact.notification_webhook_secret == PRIMARY
+    assert stack.platform.notification_webhook(subscriber["id"]) == (f"{stack.web_url}/events/notifications", PRIMARY)
     assert "notification_webhook_secret" not in client.list_subscribers(PimIdentity(pim.base_url, token, CLIENT_ID))[
         0
     ].model_dump()
-    stack.http.post(f"{stack.platform_url.removesuffix('/api/v1')}/_emulator/subscriptions/{subscription}"
-                    "/system-suspend").raise_for_status()
-    assert [(n["notification_type"], n["delivery_status"]) for n in stack.platform.notifications] == [
-        ("subscription.suspended.system", 202)
-    ]
+    system_suspend(pim, subscription)
+    assert notifications(pim) == [("subscription.suspended.system", [202])]

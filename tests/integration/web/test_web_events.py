@@ -16,6 +16,7 @@ from akeneo_sync.state import StateStore, StoredToken, TenantStatus
 from akeneo_sync.web import WebConfig, create_app
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
+from helpers import flush_batches
 
 pytestmark = pytest.mark.integration
 UUID = "6a9f8486-0000-0000-0000-000000000001"
@@ -109,7 +110,7 @@ def test_the_apps_own_api_writes_are_ignored(
     response = post_event(product_event(author={"identifier": "akeneo-sync-test", "type": "api"}))
     assert response.json() == {"outcome": "own_write"}
     clock.advance(5)
-    batcher.flush_all()
+    flush_batches(batcher, tenant)
     assert enqueuer.calls == []
 
 
@@ -138,7 +139,7 @@ def test_events_of_a_disconnected_tenant_are_not_processed(
 ) -> None:
     store.tenants.set_status(tenant, TenantStatus.DISCONNECTED)
     assert post_event(product_event()).json() == {"outcome": "inactive_tenant"}
-    batcher.flush_all()
+    flush_batches(batcher, tenant)
     assert enqueuer.calls == []
 
 
@@ -182,7 +183,7 @@ def test_the_subject_routes_to_its_own_tenant(
                        subscription_id="sub-2")
     post_event(product_event("ev-a", subject=SUBSCRIPTION))
     post_event(product_event("ev-b", subject="sub-2", uuid="6a9f8486-0000-0000-0000-0000000000b2"))
-    batcher.flush_all()
+    flush_batches(batcher, tenant, "tenant-2")
     assert sorted((c.tenant, c.args) for c in enqueuer.calls) == [
         (TENANT, ((UUID,),)), ("tenant-2", (("6a9f8486-0000-0000-0000-0000000000b2",),)),
     ]
@@ -210,5 +211,5 @@ def test_a_broker_outage_keeps_events_buffered_and_answers_200(
             assert client.post("/events", content=body, headers=signed(body)).status_code == 200
     assert flaky.calls == []
     flaky.down = False
-    app.state.context.batcher.flush_all()
+    flush_batches(app.state.context.batcher, tenant)
     assert sorted(uuid for call in flaky.calls for uuid in call.args[0]) == ["u-0", "u-1", "u-2"]

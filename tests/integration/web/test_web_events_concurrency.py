@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from fastapi import FastAPI
-from web_support import product_event, signed
+from web_support import TENANT, product_event, signed
 
-from akeneo_sync.eventplatform.testing import running_asgi
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import RecordingEnqueuer
+from helpers import flush_batches, running_asgi
 
 pytestmark = pytest.mark.integration
 EVENTS = 300
@@ -35,7 +35,7 @@ def test_concurrent_and_replayed_deliveries_enqueue_each_product_exactly_once(
         # When they arrive concurrently
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(deliver, bodies))
-    batcher.flush_all()
+    flush_batches(batcher, TENANT)
     # Then all were accepted, and each product went out in exactly one message
     assert Counter(statuses) == {200: 2 * EVENTS}
     sent = Counter(uuid for call in enqueuer.of("sync_products") for uuid in call.args[0])

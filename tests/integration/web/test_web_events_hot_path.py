@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -18,6 +17,7 @@ from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore, TenantStatus
 from akeneo_sync.web import WebConfig, create_app
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
+from helpers import flush_batches, wait_until
 
 pytestmark = pytest.mark.integration
 UUID = "6a9f8486-0000-0000-0000-000000000001"
@@ -46,7 +46,7 @@ def test_an_event_is_accepted_once_and_its_redelivery_is_a_duplicate(
 ) -> None:
     assert deliver(http, product_event("ev-1")) == (200, {"outcome": "accepted"})
     assert deliver(http, product_event("ev-1")) == (200, {"outcome": "duplicate"})
-    async_app.state.context.batcher.flush_all()
+    flush_batches(async_app.state.context.batcher, tenant)
     assert enqueuer.calls == [Enqueued("sync_products", tenant, ((UUID,),))]
 
 
@@ -67,9 +67,7 @@ def test_a_full_batch_is_handed_to_the_background_flusher(
     with TestClient(app) as client:
         for i in range(3):
             assert deliver(client, product_event(f"ev-{i}", uuid=f"u-{i}"))[0] == 200
-        deadline = time.monotonic() + 5  # a bounded poll for the flusher thread
-        while not enqueuer.calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: enqueuer.calls, 5, what="the flusher thread enqueued the batch")
     assert enqueuer.calls == [Enqueued("sync_products", tenant, (("u-0", "u-1", "u-2"),))]
 
 

@@ -1,6 +1,6 @@
 """The whole path a PIM user triggers, on real servers: Connect, enable, sync, then product events.
 
-PIM emulator, Event Platform emulator and the web app (`build_web_app`, as `akeneo-sync web`
+The PIM emulator (with its Event Platform) and the web app (`build_web_app`, as `akeneo-sync web`
 wires it) each on a loopback socket; the real actors on an embedded worker; Redis DB 15; a
 SQLite target. The worker is drained between steps, so nothing waits on wall-clock time.
 """
@@ -21,7 +21,6 @@ from cryptography.fernet import Fernet
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.emulator.testing import running_emulator
 from akeneo_sync.eventplatform import EventPlatformClient
-from akeneo_sync.eventplatform.testing import running_asgi, running_event_platform
 from akeneo_sync.settings import CatalogSpec, Settings
 from akeneo_sync.targets.sqlite import SqliteTarget
 from akeneo_sync.tenancy import tenant_id_for
@@ -30,6 +29,7 @@ from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
+from helpers import flush_batches, redis_db, running_asgi
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -40,12 +40,8 @@ SECRETS = ("e2e-primary-secret-0123456789", "e2e-secondary-secret-0123456789")
 
 @pytest.fixture
 def redis_15() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(FULL_STACK_DB)
-    client.ping()
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(15) as client:
+        yield client
 
 
 def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redis, tmp_path: Path) -> None:
@@ -55,11 +51,11 @@ def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redi
         client_secret=CLIENT_SECRET, api_key=API_KEY, event_secrets=",".join(SECRETS),
         catalogs=(CatalogSpec(name="Store EU"),),
     )
-    app = build_web_app(settings)
+    app = build_web_app(settings, broker=build_broker)
     target = SqliteTarget(settings.target_url)
     runtime = build_runtime(settings, redis_15, clock=SystemClock(), stop=StopFlag(), target=target)
     broker = build_broker(redis_15)
-    with running_emulator(products=60, seed=11) as pim, running_event_platform() as (platform_url, _platform), \
+    with running_emulator(products=60, seed=11) as pim, \
             running_asgi(app) as web_url, httpx.Client(timeout=15) as http, \
             EmbeddedWorker(runtime, broker, threads=2) as worker:
         admin = pim.admin
@@ -100,7 +96,7 @@ def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redi
         assert target.products(tenant, catalog) == expected
 
         # What app_activated does when EVENT_PLATFORM_URL is set: subscribe our /events.
-        subscription = EventPlatformClient(http, platform_url).ensure_subscription(
+        subscription = EventPlatformClient(http, f"{pim.base_url}/event-platform/api/v1").ensure_subscription(
             pim.base_url, token, CLIENT_ID, web_url, SECRETS)
         runtime.state.tenants.set_subscription(tenant, subscription)
 
@@ -111,7 +107,7 @@ def test_connect_enable_and_product_events_reach_the_target(redis_15: redis.Redi
         admin.delete(f"/_emulator/products/{deleted}").raise_for_status()
         deliveries = admin.get("/_emulator/events", params={"wait_s": 15}).json()["deliveries"]
         assert [d["outcome"] for d in deliveries] == ["delivered", "delivered"]
-        app.state.context.batcher.flush_all()
+        flush_batches(app.state.context.batcher, tenant)
         worker.drain()
         now_expected = admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["mapped_products"]
         assert deleted not in now_expected

@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import positive_data_acceptance
-from web_support import API_KEY, CATALOG, PRIMARY, TestClient, product_event, signed
+from web_support import API_KEY, CATALOG, PRIMARY, TENANT, TestClient, product_event, signed
 
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.testing import RecordingEnqueuer
+from helpers import flush_batches
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +51,8 @@ signature_headers = st.dictionaries(
 
 
 def drained(batcher: ProductBatcher, enqueuer: RecordingEnqueuer) -> list[Any]:
-    """Everything enqueued, once every buffered batch has been flushed."""
-    batcher.flush_all()
+    """Everything enqueued, once the tenant's buffered batches have been flushed."""
+    flush_batches(batcher, TENANT)
     return list(enqueuer.calls)
 
 

@@ -18,7 +18,8 @@ with warnings.catch_warnings():
 
 __all__ = ["TestClient"]  # re-exported so every test module gets it with the warning silenced
 
-REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/5"
+WEB_DB = 5
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/{WEB_DB}"
 CLIENT_ID = "akeneo-sync-test"
 CLIENT_SECRET = "client-secret-for-tests-0123456789"
 API_KEY = "api-key-for-tests-0123456789"

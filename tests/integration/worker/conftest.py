@@ -9,19 +9,15 @@ import pytest
 import redis
 from worker_stack import Stack, running_stack
 
-from redis_server import TEST_REDIS_PORT
+from helpers import redis_db
 
 WORKER_TEST_DB = 9
 
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=TEST_REDIS_PORT, db=WORKER_TEST_DB)
-    client.ping()  # fail loudly, never skip, when Redis is absent
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with redis_db(WORKER_TEST_DB) as client:
+        yield client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ coalesce into one run plus one rerun; a stopping worker checkpoints and hands th
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from akeneo_sync.targets.sqlite import SqliteTarget
 from akeneo_sync.worker import reruns
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
+from helpers import wait_until
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -151,10 +151,7 @@ def test_a_stopping_worker_checkpoints_its_page_and_the_run_resumes_elsewhere(st
     interrupted = _interrupted_runs()
     stack.runtime.target = _StopAfterFirstPush(stack.target, sigterm)
     stack.actors().sync_catalog.send(stack.tenant, catalog, "full")
-    deadline = time.monotonic() + 30
-    while _interrupted_runs() == interrupted:
-        assert time.monotonic() < deadline, "the run was never interrupted"
-        time.sleep(0.01)
+    wait_until(lambda: _interrupted_runs() != interrupted, 30, what="the run was interrupted")
     stack.worker.stop()
     stack.runtime.target = stack.target
     stack.admin("PUT", "/_emulator/faults", json={"latency_s": 0.02})
@@ -225,10 +222,8 @@ def test_the_watchdog_honours_a_dead_holders_rerun_with_one_run_not_two(stack: S
     locks = stack.runtime.state.locks
     assert locks.acquire(stack.tenant, catalog, "dead-worker", ttl_s=0.3)
     assert not locks.acquire(stack.tenant, catalog, "redelivered", ttl_s=0.3, rerun_mode="full")
-    deadline = time.monotonic() + 5
-    while locks.holder(stack.tenant, catalog) is not None:  # the dead holder's TTL runs out
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    # The dead holder's TTL runs out.
+    wait_until(lambda: locks.holder(stack.tenant, catalog) is None, 5, what="the dead holder's lock expired")
     before = _runs("full")
 
     stack.actors().catalog_watchdog.send(stack.tenant, catalog)
@@ -265,10 +260,7 @@ def test_the_watchdog_enqueues_the_owed_run_so_a_second_kill_cannot_strand_it(st
     locks = stack.runtime.state.locks
     assert locks.acquire(stack.tenant, catalog, "dead-worker", ttl_s=0.2)
     assert not locks.acquire(stack.tenant, catalog, "redelivered", ttl_s=0.2, rerun_mode="full")
-    deadline = time.monotonic() + 5
-    while locks.holder(stack.tenant, catalog) is not None:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: locks.holder(stack.tenant, catalog) is None, 5, what="the dead holder's lock expired")
     sent: list[tuple[str, list[str]]] = []
 
     def enqueue(mode: RunMode) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from datetime import UTC, datetime
 
 import httpx
@@ -20,13 +19,13 @@ from test_worker_sync_flow import activate_and_enable
 from worker_stack import Stack
 
 from akeneo_sync.clock import SystemClock
-from akeneo_sync.eventplatform.testing import running_asgi
 from akeneo_sync.settings import DEFAULT_SCOPES
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.keys import WebKeys
+from helpers import running_asgi, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -162,10 +161,7 @@ def _wait_for_flush(stack: Stack) -> None:
     # enqueues them, then drops the batch from its pending index: a bounded poll on that index,
     # not a sleep. (Not on the broker queue: the running worker may take the message first.)
     pending = WebKeys(stack.runtime.state.keys.prefix).batches_pending()
-    deadline = time.monotonic() + 10
-    while stack.runtime.redis.zcard(pending) > 0:
-        assert time.monotonic() < deadline, "the event batch was never enqueued"
-        time.sleep(0.02)
+    wait_until(lambda: stack.runtime.redis.zcard(pending) == 0, 10, what="the event batch was enqueued")
 
 
 def _enqueuer(stack: Stack) -> BrokerEnqueuer:

@@ -45,11 +45,6 @@ class ClientKit:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def make_kit(clock: ManualClock) -> Iterator[Callable[..., ClientKit]]:
     """Build a client over a scripted PIM; the last answer repeats forever."""
     built: list[httpx.Client] = []

@@ -13,7 +13,6 @@ from structlog.testing import capture_logs
 
 from akeneo_sync.akeneo.auth import AppTokenProvider, ConnectionTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
-from akeneo_sync.akeneo.http import backoff_delay
 from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.errors import (
     CatalogDisabledError,
@@ -22,6 +21,7 @@ from akeneo_sync.errors import (
     RateLimitedError,
     TokenRevokedError,
 )
+from akeneo_sync.retry import full_jitter
 
 PIM = "https://pim.example.com"  # the scripted PIM's base URL (see conftest.py)
 UUIDS = f"{PIM}/api/rest/v1/catalogs/c1/product-uuids"
@@ -61,7 +61,7 @@ def test_a_429_without_retry_after_backs_off_with_seeded_full_jitter(make_kit: M
     kit = make_kit(throttled(), throttled(), page([]), seed=5)
     kit.client.product_uuids_page("c1")
     rng = random.Random(5)
-    expected = [backoff_delay(n, rng, base_s=1.0, cap_s=30.0) for n in (1, 2)]
+    expected = [full_jitter(n, rng, base_s=1.0, cap_s=30.0) for n in (1, 2)]
     assert kit.clock.sleeps == expected
     assert 0 <= expected[0] <= 1.0
     assert 0 <= expected[1] <= 2.0
@@ -162,7 +162,9 @@ def test_a_path_only_next_link_is_resolved_against_the_pim(make_kit: MakeKit) ->
 def test_the_next_link_is_followed_verbatim_not_rebuilt(make_kit: MakeKit) -> None:
     cursor = f"{PIM}/api/rest/v1/catalogs/c1/product-uuids?search_after=opaque%2Fcursor&limit=1"
     kit = make_kit(page(["u1"], cursor), page(["u2"]))
-    assert list(kit.client.iter_product_uuids("c1", limit=1)) == ["u1", "u2"]
+    first = kit.client.product_uuids_page("c1", limit=1)
+    assert first.next_url == cursor
+    assert kit.client.product_uuids_page("c1", next_url=first.next_url).items == ["u2"]
     assert str(kit.pim.requests[1].url) == cursor
 
 
@@ -189,9 +191,12 @@ def test_a_resumed_next_url_off_the_pim_is_refused_before_any_request(make_kit: 
 
 
 def test_a_next_link_pointing_at_the_same_page_stops_the_iteration(make_kit: MakeKit) -> None:
-    kit = make_kit(page(["u1"], UUIDS + "?limit=1000"))
+    catalogs = f"{PIM}/api/rest/v1/catalogs?limit=100"
+    item = {"id": "8c7a1f5e-0b1d-4f6e-9a57-2f0f4a6c3d21", "name": "Store", "enabled": True}
+    looping = {"_links": {"self": {"href": catalogs}, "next": {"href": catalogs}}, "_embedded": {"items": [item]}}
+    kit = make_kit(httpx.Response(200, json=looping))
     with pytest.raises(PimError, match="same page"):
-        list(kit.client.iter_product_uuids("c1"))
+        list(kit.client.iter_catalogs())
 
 
 @pytest.mark.parametrize(

@@ -1,33 +1,23 @@
-"""The retry policy as data: the status table, Retry-After parsing, jitter, and the client pool."""
+"""The retry policy as data: the status table and the client pool (the shared loop: tests/unit/test_retry.py)."""
 
 from __future__ import annotations
 
-import random
 import threading
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from akeneo_sync.akeneo.auth import AppTokenProvider
-from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import (
     OTHER_STATUS_RULE,
     SERVER_ERROR_RULE,
     STATUS_RULES,
     TRANSPORT_RULE,
     HttpClientPool,
-    backoff_delay,
     build_http_client,
-    parse_retry_after,
     rule_for_status,
     status_error,
 )
-from akeneo_sync.akeneo.ratelimit import FairUsePolicy, InProcessFairUseLimiter
-from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import (
     CatalogNotFoundError,
     PimError,
@@ -37,7 +27,6 @@ from akeneo_sync.errors import (
     ScopeError,
     TokenRevokedError,
 )
-from akeneo_sync.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC).timestamp()
 
@@ -101,47 +90,6 @@ def test_every_httpx_transport_error_is_covered_by_the_retried_transport_rule() 
     assert {httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError} <= set(classes)
     assert TRANSPORT_RULE.retry
     assert TRANSPORT_RULE.error is PimUnavailableError
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("7", 7.0),
-        (" 15 ", 15.0),
-        ("0", 0.0),
-        ("1.5", 1.5),
-        (format_datetime(datetime.fromtimestamp(NOW, tz=UTC) + timedelta(seconds=30), usegmt=True), 30.0),
-        ("Mon, 23 Nov 2026 10:00:42 GMT", 42.0),
-        ("Mon, 23 Nov 2026 09:59:00 GMT", 0.0),
-        (None, None),
-        ("", None),
-        ("soon", None),
-        ("-5", None),
-        ("inf", None),
-        ("nan", None),
-    ],
-)
-def test_retry_after_is_read_as_seconds_or_an_http_date_relative_to_now(
-    header: str | None, expected: float | None
-) -> None:
-    assert parse_retry_after(header, NOW) == expected
-
-
-def test_full_jitter_stays_within_the_exponential_envelope_and_the_cap() -> None:
-    rng = random.Random(3)
-    for attempt in range(1, 12):
-        ceiling = min(30.0, 1.0 * 2 ** (attempt - 1))
-        draws = [backoff_delay(attempt, rng, base_s=1.0, cap_s=30.0) for _ in range(200)]
-        assert all(0.0 <= draw <= ceiling for draw in draws)
-        # Full jitter spreads over the whole envelope, not just near its top.
-        assert min(draws) < ceiling * 0.1
-        assert max(draws) > ceiling * 0.9
-
-
-def test_the_same_seed_gives_the_same_backoff_sequence() -> None:
-    first = [backoff_delay(n, random.Random(11), base_s=0.5, cap_s=8) for n in range(1, 6)]
-    second = [backoff_delay(n, random.Random(11), base_s=0.5, cap_s=8) for n in range(1, 6)]
-    assert first == second
 
 
 def test_a_final_422_carries_every_message_of_the_body() -> None:
@@ -219,34 +167,6 @@ def test_every_client_has_explicit_timeouts_and_fair_use_sized_limits() -> None:
         client.close()
 
 
-def test_a_pool_and_client_built_from_settings_use_its_timeouts_and_retry_budget() -> None:
-    settings = Settings(pim_timeout_s=7, max_concurrency_per_token=2, pim_max_attempts=2, pim_retry_deadline_s=9)
-    seen: list[httpx.Request] = []
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(503)
-
-    pool = HttpClientPool.from_settings(settings, transport=httpx.MockTransport(refuse))
-    clock = ManualClock()
-    try:
-        assert pool.get("https://pim.example.com").timeout.read == 7
-        client = AkeneoClient.from_settings(
-            settings,
-            "https://pim.example.com",
-            pool=pool,
-            tokens=AppTokenProvider("t"),
-            limiter=InProcessFairUseLimiter(policy=FairUsePolicy.from_settings(settings), clock=clock),
-            clock=clock,
-            rng=random.Random(1),
-            tenant="t1",
-        )
-        with pytest.raises(PimUnavailableError):
-            client.get_catalog("c1")
-    finally:
-        pool.close()
-    assert len(seen) == 2
-
 
 def test_the_package_exports_exactly_its_sorted_public_names() -> None:
     import akeneo_sync.akeneo as package
@@ -276,14 +196,3 @@ def test_threads_asking_the_pool_at_once_share_a_single_client() -> None:
         assert len({id(client) for client in seen}) == 1
     finally:
         pool.close()
-
-
-@given(seconds=st.integers(min_value=0, max_value=10**6))
-def test_any_delay_seconds_value_is_read_exactly(seconds: int) -> None:
-    assert parse_retry_after(str(seconds), NOW) == seconds
-
-
-@given(offset=st.integers(min_value=-10**6, max_value=10**6))
-def test_any_http_date_becomes_a_non_negative_wait_from_now(offset: int) -> None:
-    when = datetime.fromtimestamp(NOW + offset, tz=UTC)
-    assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == max(0, offset)

@@ -15,11 +15,6 @@ from akeneo_sync.sync.engine import EngineOptions, SyncEngine
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def state(clock: ManualClock) -> Iterator[StateStore]:
     client = fakeredis.FakeRedis()
     yield StateStore(client, cipher=TokenCipher.generate(), clock=clock)

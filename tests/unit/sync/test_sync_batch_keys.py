@@ -10,6 +10,7 @@ from akeneo_sync.state import Slot, StateStore
 from akeneo_sync.state.digests import pack_uuid
 from akeneo_sync.sync.batch import prepare_page, stage_page_result
 from akeneo_sync.targets.base import BatchResult, Rejection
+from helpers import missing_from_seen
 
 GOOD = [{"uuid": product_uuid(i), "price": i} for i in range(3)]
 # Invalid but with a canonical UUID (the validator refuses it): still seen by the diff.
@@ -47,7 +48,8 @@ def test_staging_records_digests_and_seen_uuids_with_or_without_packed_keys(stat
         assert counters.upserted == 2
         known = state.digests.get_many(TENANT, catalog, [p["uuid"] for p in GOOD])
         assert known == {p.uuid: p.digest for p in page.changed if p.uuid != product_uuid(1)}
-        assert state.seen.missing(TENANT, catalog, Slot.SYNC, [*page.present, product_uuid(7)]) == [product_uuid(7)]
+        seen_probe = [*page.present, product_uuid(7)]
+        assert missing_from_seen(state, TENANT, catalog, Slot.SYNC, seen_probe) == [product_uuid(7)]
         assert prepare_page(state, TENANT, catalog, GOOD).skipped == 2
 
 
@@ -60,5 +62,5 @@ def test_an_incremental_page_adds_accepted_uuids_only_to_runs_in_flight(state: S
     )
     state.commit(pipe)
 
-    assert state.seen.missing(TENANT, CATALOG, Slot.RECONCILE, [p["uuid"] for p in GOOD]) == []
+    assert missing_from_seen(state, TENANT, CATALOG, Slot.RECONCILE, [p["uuid"] for p in GOOD]) == []
     assert not state.seen.is_active(TENANT, CATALOG, Slot.SYNC)

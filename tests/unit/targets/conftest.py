@@ -15,11 +15,6 @@ Responder = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def scripted_target(clock: ManualClock) -> Iterator[Callable[[list[Responder | httpx.Response]], HttpTarget]]:
     """Builds an HTTP target whose transport answers from a script, one entry per request."""
     clients: list[httpx.Client] = []

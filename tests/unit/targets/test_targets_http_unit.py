@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from email.utils import format_datetime
 
 import httpx
 import pytest
 
-from akeneo_sync.clock import ManualClock, to_utc_datetime
+from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import ConfigError, TargetUnavailableError
 from akeneo_sync.targets.base import BatchContext, Rejection
-from akeneo_sync.targets.http import HttpRetryPolicy, HttpTarget, parse_retry_after, sign
+from akeneo_sync.targets.http import HttpRetryPolicy, HttpTarget, sign
 
 Build = Callable[[list[object]], HttpTarget]
 BATCH = BatchContext("t1", "c1", "run-1", 1)
@@ -28,22 +27,6 @@ def test_sign_is_the_hex_hmac_sha256_of_the_body() -> None:
     assert sign(b"Jefe", b"what do ya want for nothing?") == (
         "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     )
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, None),
-        ("7", 7.0),
-        (" 2.5 ", 2.5),
-        ("-3", 0.0),
-        (format_datetime(to_utc_datetime(NOW + 30), usegmt=True), 30.0),
-        (format_datetime(to_utc_datetime(NOW - 30), usegmt=True), 0.0),
-        ("soon", None),
-    ],
-)
-def test_retry_after_is_read_as_seconds_or_an_http_date(header: str | None, expected: float | None) -> None:
-    assert parse_retry_after(header, NOW) == expected
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])

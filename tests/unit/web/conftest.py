@@ -6,14 +6,8 @@ import fakeredis
 import pytest
 import redis
 
-from akeneo_sync.clock import ManualClock
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import RecordingEnqueuer
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

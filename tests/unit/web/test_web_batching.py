@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import fakeredis
@@ -19,6 +18,7 @@ from akeneo_sync.web.app import BatchFlusher
 from akeneo_sync.web.batching import BatchKind, Buffered, ProductBatcher
 from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
+from helpers import flush_batches, wait_until
 
 
 @pytest.fixture
@@ -161,15 +161,6 @@ def test_a_batch_being_flushed_elsewhere_is_not_sent_twice(
     assert enqueuer.calls == []
 
 
-def test_flush_all_sends_batches_whose_window_is_still_open(
-    batcher: ProductBatcher, enqueuer: RecordingEnqueuer
-) -> None:
-    batcher.add(BatchKind.DELETE, "t1", ["u1"])
-    assert batcher.flush_all() == 1
-    assert enqueuer.calls == [Enqueued("delete_products", "t1", (("u1",),))]
-    assert batcher.flush_all() == 0
-
-
 def test_a_batch_left_by_a_dead_pod_is_sent_by_another(
     fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
@@ -210,7 +201,7 @@ def test_every_buffered_uuid_is_sent_and_no_batch_is_sent_twice(steps: list[tupl
             clock.advance(step[1])
         else:
             batcher.flush_due()
-    batcher.flush_all()
+    flush_batches(batcher, *{tenant for _kind, tenant, _uuid in added})
     actors = {"sync_products": "sync", "delete_products": "delete"}
     sent = Counter((actors[call.actor], call.tenant, uuid) for call in enqueuer.calls for uuid in call.args[0])
     assert set(sent) == set(added)
@@ -228,9 +219,7 @@ def test_the_background_flusher_sends_a_batch_no_request_came_to_flush(
     flusher.start()
     try:
         # A bounded poll for the flusher thread's next pass (the batch's window already passed).
-        deadline = time.monotonic() + 5
-        while not enqueuer.calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: enqueuer.calls, 5, what="the flusher enqueued the batch")
     finally:
         flusher.stop()
     assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]
@@ -246,9 +235,7 @@ def test_the_background_flusher_sends_a_requested_batch_before_its_window_ends(
     try:
         assert flusher.is_running
         flusher.request_flush(BatchKind.SYNC, "t1")
-        deadline = time.monotonic() + 5
-        while not enqueuer.calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: enqueuer.calls, 5, what="the flusher enqueued the batch")
     finally:
         flusher.stop()
     assert not flusher.is_running
