@@ -11,19 +11,19 @@ from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.state import RunMode, StateStore
 from akeneo_sync.sync.engine import SyncEngine
-from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.targets.base import BatchContext
+from helpers import run_locked
 
 
 @pytest.fixture
 def probing(make_engine: Callable[..., SyncEngine]) -> SyncEngine:
     engine = make_engine(drift_probe=True, refresh_interval_s=86400.0)
-    assert [s.mode for s in run_catalog_sync(engine, CATALOG, RunMode.FULL)] == [RunMode.FULL]
+    assert [s.mode for s in run_locked(engine, CATALOG, RunMode.FULL)] == [RunMode.FULL]
     return engine
 
 
 def modes(engine: SyncEngine) -> list[tuple[RunMode, str | None]]:
-    return [(s.mode, s.refresh) for s in run_catalog_sync(engine, CATALOG, RunMode.INCREMENTAL)]
+    return [(s.mode, s.refresh) for s in run_locked(engine, CATALOG, RunMode.INCREMENTAL)]
 
 
 def test_an_unchanged_catalog_probes_with_two_requests_and_asks_for_nothing(
@@ -55,7 +55,7 @@ def test_a_change_the_target_refuses_is_not_drift_again_and_again(
 ) -> None:
     # One probe page holds the whole catalog, so every probe sees the refused product.
     probing = make_engine(drift_probe=True, page_size=1000)
-    run_catalog_sync(probing, CATALOG, RunMode.FULL)
+    run_locked(probing, CATALOG, RunMode.FULL)
     refused = product_uuid(0)
     clock.advance(10)
     source.put(0, price="refused")  # an edit the target refuses: a dead letter, the old digest stays
@@ -88,7 +88,7 @@ def test_a_run_that_fails_after_probing_leaves_the_probe_positions_for_its_succe
     state: StateStore,
 ) -> None:
     engine = make_engine(drift_probe=True, uuid_page_size=100, page_size=50)
-    run_catalog_sync(engine, CATALOG, RunMode.FULL)
+    run_locked(engine, CATALOG, RunMode.FULL)
     clock.advance(600)
     modes(engine)
     positions = state.catalogs.probe_positions(TENANT, CATALOG)
@@ -109,7 +109,7 @@ def test_a_run_that_fails_after_probing_leaves_the_probe_positions_for_its_succe
 def test_a_catalog_synced_before_refreshes_existed_gets_a_refresh_time_inside_the_interval(
     make_engine: Callable[..., SyncEngine], clock: ManualClock, state: StateStore
 ) -> None:
-    run_catalog_sync(make_engine(), CATALOG, RunMode.FULL)
+    run_locked(make_engine(), CATALOG, RunMode.FULL)
     state.redis.hdel(state.keys.catalog(TENANT, CATALOG), "refreshed_at")  # a record from before
     clock.advance(600)
 
