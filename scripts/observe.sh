@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make observe`: a real Prometheus scrapes web + worker + scheduler during a 20,000-product sync;
+# `make observe`: a real Prometheus scrapes web + worker + scheduler during a 20,000-product sync
+# and then 12 small catalogs synced at once;
 # every dashboard query and alert expression is evaluated against it; the main graphs are saved as
 # PNGs under docs/observability/. Installs Debian's prometheus and chromium when they are missing.
 set -euo pipefail
@@ -18,5 +19,5 @@ install_missing() {  # install_missing COMMAND PACKAGE
 install_missing promtool prometheus
 install_missing chromium chromium
 bash scripts/ensure-services.sh
-# Bounded: the run itself stops everything it started by PID and takes about 80 s.
+# Bounded: the run itself stops everything it started by PID and takes 40-60 s here.
 exec timeout --signal=TERM --kill-after=20 180 .venv/bin/python scripts/observe/run.py "$@"

@@ -6,7 +6,9 @@ registered with `akeneo-sync tenants add`, its catalog enabled through the emula
 scheduler's poll starts the sync), a few products with a broken image URL (dead letters: the mapping schema
 wants a URI), 429s injected during part of the sync (back-off), an unsigned event posted to the web
 side, a second tenant whose token is revoked (tenant revoked) and a message no retry can fix
-(errors and rejects). Exit code 1 when a check fails.
+(errors and rejects). Then the fleet phase: 12 tenants of a second emulator enable a small catalog
+each at once (fleet.py), so KEDA's backlog rises while the ready list stays near 0. Exit code 1
+when a check fails.
 """
 
 from __future__ import annotations
@@ -32,15 +34,25 @@ from cryptography.fernet import Fernet
 from stack import Processes, free_port, http_ok, wait_until
 
 from akeneo_sync.clock import SystemClock
+from akeneo_sync.settings import Settings
 from akeneo_sync.state import CatalogStatus, StateStore, TokenCipher
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import bind_actors
+from akeneo_sync.worker.scheduler import DUE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 11
 TENANT = "observe-demo"
 REVOKED_TENANT = "observe-revoked"
 DEAD_LETTER_PRODUCTS = 5
+# The fleet phase (fleet.py): one small catalog per tenant, all enabled at once, on a PIM of their
+# own. 12 catalogs for 8 worker threads and 16 prefetched messages: 4 sync messages wait in a
+# worker, none in the ready list.
+FLEET_PREFIX = "observe-fleet-"
+FLEET_TENANTS = 12
+FLEET_PRODUCTS = 10_000
+DEFAULT_POLL_S = Settings.model_fields["poll_interval_s"].default
+DEFAULT_INCREMENTAL_S = Settings.model_fields["incremental_interval_s"].default
 # (title, expression) of the graphs saved as PNGs under docs/observability/.
 SCREENSHOTS = {
     "throughput": "sum by (action) (rate(akeneo_sync_products_total[15s]))",
@@ -63,6 +75,8 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=40.0)
     parser.add_argument("--screenshots", type=Path, default=ROOT / "docs" / "observability")
     parser.add_argument("--deadline-s", type=float, default=170.0)
+    parser.add_argument("--fleet-tenants", type=int, default=FLEET_TENANTS)
+    parser.add_argument("--fleet-products", type=int, default=FLEET_PRODUCTS)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="akeneo-sync-observe-"))
     procs = Processes(logs=work)
@@ -107,7 +121,8 @@ def _run(args: argparse.Namespace, work: Path, procs: Processes, client: redis.R
     stack = _start_stack(args, work, procs)
     print(f"observe: stack up in {time.monotonic() - t0:.1f} s (emulator {args.products} products, web, "
           f"worker 2 processes x 4 threads, scheduler, prometheus {stack.api.base_url})")
-    _scenario(args, stack, procs, client, budget_s=args.deadline_s - (time.monotonic() - t0) - 40)
+    _scenario(args, stack, procs, client, budget_s=args.deadline_s - (time.monotonic() - t0) - 70)
+    _fleet_phase(args, stack, procs, client)
     failures = _evaluate_everything(stack.api)
     _screenshots(str(stack.api.base_url).rstrip("/"), args.screenshots, work)
     stats = stack.admin.get("/_emulator/stats").json()
@@ -118,7 +133,7 @@ def _run(args: argparse.Namespace, work: Path, procs: Processes, client: redis.R
 def _start_stack(args: argparse.Namespace, work: Path, procs: Processes) -> Stack:
     """Emulator, web, worker, scheduler and Prometheus on free loopback ports, one Redis DB."""
     key = Fernet.generate_key().decode()
-    ports = {name: free_port() for name in ("pim", "web", "worker", "scheduler", "prometheus")}
+    ports = {name: free_port() for name in ("pim", "fleet-pim", "web", "worker", "scheduler", "prometheus")}
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AKENEO_SYNC_", "PROMETHEUS_", "dramatiq_"))},
         "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}",
@@ -136,14 +151,16 @@ def _start_stack(args: argparse.Namespace, work: Path, procs: Processes) -> Stac
     }
     procs.akeneo_sync("emulator", ["emulator", "--products", str(args.products), "--port", str(ports["pim"]),
                                    "--latency-ms", str(args.latency_ms)], env)
+    procs.akeneo_sync("fleet-pim", ["emulator", "--products", str(args.fleet_products),
+                                     "--port", str(ports["fleet-pim"]), "--latency-ms", str(args.latency_ms)], env)
     procs.akeneo_sync("web", ["web", "--host", "127.0.0.1", "--port", str(ports["web"])], env)
     worker_env = {**env, "AKENEO_SYNC_METRICS_PORT": str(ports["worker"])}
     procs.akeneo_sync("worker", ["worker", "--processes", "2", "--threads", "4",
                                  "--metrics-dir", str(work / "worker-metrics")], worker_env)
-    procs.akeneo_sync("scheduler", ["scheduler", "--metrics-port", str(ports["scheduler"]),
-                                    "--metrics-host", "127.0.0.1", "--fleet-interval", "1"], env)
+    _start_scheduler(procs, env, ports)
     prometheus = _start_prometheus(procs, work, ports)
     probes = {"emulator": f"http://127.0.0.1:{ports['pim']}/_emulator/stats",
+              "fleet emulator": f"http://127.0.0.1:{ports['fleet-pim']}/_emulator/stats",
               "web": f"http://127.0.0.1:{ports['web']}/metrics", "worker": f"http://127.0.0.1:{ports['worker']}/",
               "scheduler": f"http://127.0.0.1:{ports['scheduler']}/", "prometheus": f"{prometheus}/-/ready"}
     for name, url in probes.items():
@@ -187,7 +204,7 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     expected = len(admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["uuids"])
     took = time.monotonic() - sync_start
     print(f"observe: full sync of {expected} products took {took:.1f} s, outcome {status()[1]}")
-    _backlog_peaks(stack.api, took)
+    _backlog_peaks(stack.api, took, "the full sync")
     # A run's histogram series is born with its first run, which rate() cannot see: let an
     # incremental run follow the full one so "sync duration" has an increase to show.
     wait_until("a second (incremental) run seen by Prometheus",
@@ -201,20 +218,77 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
           f"({DEAD_LETTER_PRODUCTS} with a broken image URL are dead letters)")
 
 
-def _backlog_peaks(api: httpx.Client, window_s: float) -> None:
-    """The peaks, over the full sync, of KEDA's backlog signal and of the ready list it replaced."""
-    window = f"{int(window_s) + 5}s"
+def _start_scheduler(procs: Processes, env: dict[str, str], ports: dict[str, int]) -> None:
+    procs.akeneo_sync("scheduler", ["scheduler", "--metrics-port", str(ports["scheduler"]),
+                                    "--metrics-host", "127.0.0.1", "--fleet-interval", "1"], env)
+
+
+def _fleet_phase(args: argparse.Namespace, stack: Stack, procs: Processes, client: redis.Redis) -> None:
+    """Many small catalogs enabled at once (fleet.py): the backlog rises, the ready list does not."""
+    pim = f"http://127.0.0.1:{stack.ports['fleet-pim']}"
+    admin = httpx.Client(base_url=pim, timeout=30)
+    tenants = [f"{FLEET_PREFIX}{n:02d}" for n in range(args.fleet_tenants)]
+    tokens = []
+    for tenant in tenants:
+        # An app of its own per tenant, as on as many PIMs: one app would list every tenant's catalog.
+        admin.post("/_emulator/apps", json={"client_id": tenant, "client_secret": "observe-secret"}).raise_for_status()
+        tokens.append(admin.post("/_emulator/tokens", json={"client_id": tenant}).json()["access_token"])
+    added = subprocess.run(  # noqa: S603 -- our interpreter and script
+        [sys.executable, str(Path(__file__).with_name("fleet.py")), pim, FLEET_PREFIX, *tokens],
+        env=stack.env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    if added.returncode != 0:
+        raise RuntimeError(f"fleet tenants add failed: {added.stderr[-1000:]}")
+    state = StateStore(client, cipher=TokenCipher(stack.key), clock=SystemClock())
+    wait_until("the fleet's catalogs created at activation", lambda: all(state.catalogs.list(t) for t in tenants),
+               30, alive=procs.check_alive)
+    catalogs = [(t, state.catalogs.list(t)[0].id) for t in tenants]
+    for _tenant, catalog in catalogs:
+        admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
+    # The stack's cadences (a poll per tenant every 2 s, an incremental per catalog every 3 s) keep
+    # the first part short; for this part they would fill the ready list with polls waiting behind
+    # the syncs, 100 times as often as the defaults would. So the scheduler is restarted with the
+    # defaults once it knows the new tenants: each tenant's poll, due within 2 s, fires once.
+    wait_until("the scheduler to know the fleet's tenants",
+               lambda: all(client.hexists(DUE_KEY, f"poll:{t}") for t in tenants), 30, alive=procs.check_alive)
+    procs.stop("scheduler")
+    started = time.monotonic()
+    for _tenant, catalog in catalogs:
+        admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
+    _start_scheduler(procs, {**stack.env, "AKENEO_SYNC_POLL_INTERVAL_S": str(DEFAULT_POLL_S),
+                             "AKENEO_SYNC_INCREMENTAL_INTERVAL_S": str(DEFAULT_INCREMENTAL_S)}, stack.ports)
+
+    def synced() -> bool:
+        records = [state.catalogs.get(t, c) for t, c in catalogs]
+        return all(r is not None and r.status is CatalogStatus.IDLE and r.last_outcome is not None for r in records)
+
+    wait_until("every fleet catalog's full sync", synced, 60, every_s=0.25, alive=procs.check_alive)
+    took, done = time.monotonic() - started, time.time()
+    size = len(admin.get(f"/_emulator/catalogs/{catalogs[0][1]}/expected").json()["uuids"])
+    print(f"observe: fleet: {len(catalogs)} catalogs of {size} products enabled at once, all synced in {took:.1f} s")
+    time.sleep(2)  # the fleet collector's last reading scraped
+    _backlog_peaks(stack.api, took, "the fleet's full syncs (catalogs enabled -> all synced)", end=done)
+
+
+def _backlog_peaks(api: httpx.Client, window_s: float, what: str, end: float | None = None) -> None:
+    """The peaks, over `window_s` back from `end` (wall clock; default now), of KEDA's backlog signal
+    and of the ready list it replaced."""
+    window = f"{int(window_s) + 1}s" if end is not None else f"{int(window_s) + 5}s"
+    at = {} if end is None else {"time": f"{end + 1:.3f}"}
     peaks = {}
     for name, expr in {"backlog (ready + delayed + in flight)": "sum(akeneo_sync_fleet_backlog_messages)",
                        "in flight": 'sum(akeneo_sync_fleet_backlog_messages{state="in_flight"})',
                        "ready list dramatiq:default": 'max(akeneo_sync_queue_depth{queue="default"})'}.items():
         values = []
         for over_time in ("max_over_time", "avg_over_time"):
-            answer = api.get("/api/v1/query", params={"query": f"{over_time}(({expr})[{window}:1s])"}).json()
+            answer = api.get("/api/v1/query", params={"query": f"{over_time}(({expr})[{window}:1s])", **at}).json()
             result = answer["data"]["result"]
             values.append(f"{float(result[0]['value'][1]):.2f}" if result else "no data")
-        peaks[name] = "peak {} mean {}".format(*values)
-    print("observe: during the full sync: " + "; ".join(f"{k} {v}" for k, v in peaks.items()))
+        above = api.get("/api/v1/query", params={"query": f"count_over_time((({expr}) > 1)[{window}:1s])", **at})
+        seconds = above.json()["data"]["result"]
+        values.append(seconds[0]["value"][1] if seconds else "0")
+        peaks[name] = "peak {} mean {} (above 1 for {} s)".format(*values)
+    print(f"observe: during {what}: " + "; ".join(f"{k} {v}" for k, v in peaks.items()))
 
 
 def _break_image_urls(admin: httpx.Client, catalog: str) -> None:

@@ -53,6 +53,18 @@ class Processes:
                 tail = (self.logs / f"{name}.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
 
+    def stop(self, name: str) -> None:
+        """SIGTERM one process's group and wait for it (SIGKILL after the grace)."""
+        for entry in [e for e in self.started if e[0] == name]:
+            proc = entry[1]
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            self.started.remove(entry)
+
     def stop_all(self) -> None:
         """SIGTERM every group we started (graceful worker stop), SIGKILL what is left after the grace."""
         for _name, proc in reversed(self.started):

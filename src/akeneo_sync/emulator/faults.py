@@ -231,16 +231,35 @@ class FaultMiddleware:
 
         try:
             decision, latency_s = self._faults().decide(scope["path"], in_flight, in_flight_total)
-            if latency_s > 0:
-                await asyncio.sleep(latency_s)
             if decision is None:
-                await self._app(scope, receive, recording_send)
+                deadline = asyncio.get_running_loop().time() + latency_s
+                await self._app(scope, receive, _held_until(deadline, recording_send))
             else:
+                if latency_s > 0:
+                    await asyncio.sleep(latency_s)
                 if decision.throttled:
                     stats.throttled()
                 await _apply(decision, receive, scope.get(RAW_SEND_KEY, send), recording_send)
         finally:
             stats.end(token, status[0] if status else None)
+
+
+def _held_until(deadline: float, send: Send) -> Send:
+    """`send`, holding the answer's first message until `deadline` (the event loop's clock).
+
+    The call is served first and its answer held for the rest of the latency, so a served call
+    takes `latency_s` from its arrival, not `latency_s` plus the time the emulator spent on it:
+    a PIM measured at 50 ms a call answers in 50 ms, whatever it does inside them.
+    """
+
+    async def held(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+        await send(message)
+
+    return held
 
 
 async def _apply(decision: _Decision, receive: Receive, raw_send: Send,
