@@ -39,6 +39,7 @@ from akeneo_sync.sync.batch import (
     dead_letters_for,
     prepare_page,
 )
+from akeneo_sync.sync.models import resync_models
 from akeneo_sync.targets.base import BatchContext
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ def sync_uuid_batch(
     malformed = [u for u in dict.fromkeys(uuids) if not is_canonical_uuid(u)]
     fetched = _fetch(engine, catalog, wanted)
     gone = [u for u in wanted if fetched[u] is None]
-    if gone and (doubt := _catalog_doubt(engine, catalog)) is not None:
+    doubts = _Doubt(engine, catalog)
+    models = _variants_models(engine, catalog, gone) if engine.options.models else {}
+    gone = [u for u in gone if u not in models]
+    if gone and (doubt := doubts.reason()) is not None:
         metrics.DELETES_DEFERRED.labels(reason=doubt).inc(len(gone))
         _log.warning("deletes_deferred", catalog=catalog, products=len(gone), reason=doubt)
         gone = []
@@ -103,7 +107,54 @@ def sync_uuid_batch(
         by_reason[letter.reason] = by_reason.get(letter.reason, 0) + 1
     failed = frozenset(rejected) | {bad.uuid for bad in prepared.invalid if bad.uuid} | set(malformed)
     counters = Counters(upserted=len(accepted), skipped=prepared.skipped, deleted=len(deleted), failed=len(letters))
+    if models:
+        resynced = resync_models(engine, catalog, sorted(set(models.values())), run_id=run_id, batch=batch,
+                                 may_delete=lambda: doubts.reason() is None)
+        counters = counters.add(resynced.counters)
+        for reason, count in resynced.dead_letters.items():
+            by_reason[reason] = by_reason.get(reason, 0) + count
     return UuidBatchResult(counters, frozenset(failed), by_reason)
+
+
+class _Doubt:
+    """Asks the catalog at most once per batch whether it vouches for what went missing."""
+
+    def __init__(self, engine: SyncEngine, catalog: str) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._asked = False
+        self._reason: str | None = None
+
+    def reason(self) -> str | None:
+        if not self._asked:
+            self._reason = _catalog_doubt(self._engine, self._catalog)
+            self._asked = True
+        return self._reason
+
+
+def _variants_models(engine: SyncEngine, catalog: str, missing: Sequence[str]) -> dict[str, str]:
+    """Variant UUID -> model code for the missing products that are variants of a known model.
+
+    In variants mode a variant is no mapped product, so its 404 proves nothing: its model is
+    pushed again instead. A variant not indexed yet (created since its model was pushed) is
+    recognised by its `parent`: one call per missing product neither index knows.
+    """
+    state, tenant = engine.state, engine.tenant
+    owners = state.models.models_of(tenant, catalog, missing)
+    candidates = [u for u in missing if u not in owners]
+    # A known simple product that went missing was deleted or left: no model to look for.
+    products = state.digests.get_many(tenant, catalog, candidates)
+    unknown = [u for u in candidates if u not in products]
+    if not unknown:
+        return owners
+    parents: dict[str, str] = {}
+    for uuid in unknown:
+        product = engine.source.get_product(catalog, uuid)
+        parent = product.get("parent") if product else None
+        if isinstance(parent, str) and parent:
+            parents[uuid] = parent
+    known = state.models.get(tenant, catalog, sorted(set(parents.values())))
+    return owners | {uuid: code for uuid, code in parents.items() if code in known}
 
 
 def _catalog_doubt(engine: SyncEngine, catalog: str) -> str | None:
