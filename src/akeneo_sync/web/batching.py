@@ -140,7 +140,8 @@ class ProductBatcher:
             _, _, size, opened_at = pipe.execute()
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
-        return int(size) >= self._max_size or self._clock.now() - float(opened_at) >= self._window_s
+        full = kind is not BatchKind.MODELS and int(size) >= self._max_size
+        return full or self._clock.now() - float(opened_at) >= self._window_s
 
     def add_event(self, kind: BatchKind, tenant: str, uuid: str, *, dedupe_key: str, dedupe_ttl_s: int) -> Buffered:
         """Buffer `uuid` unless the event (`dedupe_key`) was seen within `dedupe_ttl_s`; one round trip."""
