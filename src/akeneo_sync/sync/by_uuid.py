@@ -68,11 +68,14 @@ def sync_uuid_batch(
     state, tenant = engine.state, engine.tenant
     wanted = [u for u in dict.fromkeys(uuids) if is_canonical_uuid(u)]
     malformed = [u for u in dict.fromkeys(uuids) if not is_canonical_uuid(u)]
-    fetched = _fetch(engine, catalog, wanted)
-    gone = [u for u in wanted if fetched[u] is None]
+    # In variants mode a known variant is no mapped product: its model is pushed again instead.
+    models = state.models.models_of(tenant, catalog, wanted) if engine.options.models else {}
+    fetched = _fetch(engine, catalog, [u for u in wanted if u not in models])
+    gone = [u for u in fetched if fetched[u] is None]
     doubts = _Doubt(engine, catalog)
-    models = _variants_models(engine, catalog, gone) if engine.options.models else {}
-    gone = [u for u in gone if u not in models]
+    if engine.options.models and gone:
+        models |= _new_variants(engine, catalog, gone)
+        gone = [u for u in gone if u not in models]
     if gone and (doubt := doubts.reason()) is not None:
         metrics.DELETES_DEFERRED.labels(reason=doubt).inc(len(gone))
         _log.warning("deletes_deferred", catalog=catalog, products=len(gone), reason=doubt)
@@ -132,29 +135,23 @@ class _Doubt:
         return self._reason
 
 
-def _variants_models(engine: SyncEngine, catalog: str, missing: Sequence[str]) -> dict[str, str]:
-    """Variant UUID -> model code for the missing products that are variants of a known model.
+def _new_variants(engine: SyncEngine, catalog: str, missing: Sequence[str]) -> dict[str, str]:
+    """Variant UUID -> model code for missing products that are new variants of a known model.
 
-    In variants mode a variant is no mapped product, so its 404 proves nothing: its model is
-    pushed again instead. A variant not indexed yet (created since its model was pushed) is
-    recognised by its `parent`: one call per missing product neither index knows.
+    A variant created since its model was pushed is in no index: its `parent` tells (one call per
+    missing product that is not a known simple product either).
     """
     state, tenant = engine.state, engine.tenant
-    owners = state.models.models_of(tenant, catalog, missing)
-    candidates = [u for u in missing if u not in owners]
     # A known simple product that went missing was deleted or left: no model to look for.
-    products = state.digests.get_many(tenant, catalog, candidates)
-    unknown = [u for u in candidates if u not in products]
-    if not unknown:
-        return owners
+    products = state.digests.get_many(tenant, catalog, list(missing))
     parents: dict[str, str] = {}
-    for uuid in unknown:
+    for uuid in (u for u in missing if u not in products):
         product = engine.source.get_product(catalog, uuid)
         parent = product.get("parent") if product else None
         if isinstance(parent, str) and parent:
             parents[uuid] = parent
     known = state.models.get(tenant, catalog, sorted(set(parents.values())))
-    return owners | {uuid: code for uuid, code in parents.items() if code in known}
+    return {uuid: code for uuid, code in parents.items() if code in known}
 
 
 def _catalog_doubt(engine: SyncEngine, catalog: str) -> str | None:
