@@ -151,3 +151,29 @@ def test_a_variants_product_events_re_push_its_model_with_its_current_variants(s
     assert removed not in stack.runtime.state.models.models_of(stack.tenant, catalog, [removed])
     record = stack.runtime.state.models.get(stack.tenant, catalog, ["zz_boot"])["zz_boot"]
     assert len(record.variants) == 3
+
+
+def test_sync_models_runs_only_the_catalogs_in_variants_mode(redis_client: redis.Redis, tmp_path: Path) -> None:
+    catalogs = (CatalogSpec(name="Store EU"), CatalogSpec(name="Store Variants", mapping_schema=MODELS_SCHEMA))
+    with running_stack(redis_client, tmp_path, products=10, models=4, catalogs=catalogs) as stack:
+        stack.actors().app_activated.send(stack.tenant)
+        stack.worker.drain()
+        names = {record.name: record.id for record in stack.runtime.state.catalogs.list(stack.tenant)}
+        for catalog in names.values():
+            stack.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
+            stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
+        stack.actors().poll_catalogs.send(stack.tenant)
+        stack.worker.drain()
+        finished = {name: _last_run(stack, catalog) for name, catalog in names.items()}
+
+        stack.actors().sync_models.send(stack.tenant)
+        stack.worker.drain()
+
+        assert _last_run(stack, names["Store EU"]) == finished["Store EU"]
+        assert _last_run(stack, names["Store Variants"]) != finished["Store Variants"]
+
+
+def _last_run(stack: Stack, catalog: str) -> str | None:
+    record = stack.runtime.state.catalogs.get(stack.tenant, catalog)
+    assert record is not None
+    return record.last_run_id
