@@ -243,9 +243,14 @@ class ProductBatcher:
         if codes:
             self._enqueuer.sync_models(batch.tenant)
         # In chunks (Lua's unpack has a limit); the last one drops the batch if nothing new came.
+        left = 0
         for start in range(0, max(len(codes), 1), self._max_size):
-            self._settle(keys=[buffer_key, self._keys.batches_pending()],
-                         args=[batch.member, *codes[start : start + self._max_size]])
+            left = int(self._settle(keys=[buffer_key, self._keys.batches_pending()],
+                                    args=[batch.member, *codes[start : start + self._max_size]]))
+        if left and codes:
+            # Codes that came during the send open the next window now, not at the old batch's
+            # start: else a steady stream would make every flush due again at once.
+            self._redis.zadd(self._keys.batches_pending(), {batch.member: self._clock.now()}, xx=True)
         return 1 if codes else 0
 
     def _send(self, batch: _Batch) -> Callable[[str, Sequence[str]], None]:

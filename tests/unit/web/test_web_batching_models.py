@@ -42,6 +42,29 @@ def test_models_and_products_of_one_tenant_are_separate_batches(
     ]
 
 
+def test_codes_that_arrive_during_a_send_wait_a_whole_window(
+    fake_redis: redis.Redis, keys: WebKeys, clock: ManualClock
+) -> None:
+    class LateArrival(RecordingEnqueuer):
+        def sync_models(self, tenant: str) -> None:
+            super().sync_models(tenant)
+            if len(self.calls) == 1:
+                batcher.add(BatchKind.MODELS, tenant, ["late"])  # an event lands while the message is sent
+
+    enqueuer = LateArrival()
+    batcher = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    batcher.add(BatchKind.MODELS, "t1", ["early"])
+    clock.advance(1.0)
+    assert batcher.flush_due() == 1
+    assert fake_redis.smembers(keys.batch(BatchKind.MODELS, "t1")) == {b"late"}
+    # The late code opened a new window: not due at once (a steady stream would otherwise flush
+    # on every pass), due a window later.
+    assert batcher.flush_due() == 0
+    clock.advance(1.0)
+    assert batcher.flush_due() == 1
+    assert enqueuer.calls == [Enqueued("sync_models", "t1"), Enqueued("sync_models", "t1")]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     steps=st.lists(
