@@ -34,7 +34,12 @@ PRODUCT_EVENTS = (
 # Every type the receiver (`web/events.py`) acts on. `product.updated.delta` is handled too, for
 # subscriptions made by hand, but not asked for: it repeats `product.updated` with more detail,
 # and both would deliver every change twice.
-SUBSCRIBED_EVENTS = (*PRODUCT_EVENTS, "com.akeneo.pim.v1.app.deleted")
+MODEL_EVENTS = (
+    "com.akeneo.pim.v1.product-model.created",
+    "com.akeneo.pim.v1.product-model.updated",
+    "com.akeneo.pim.v1.product-model.deleted",
+)
+SUBSCRIBED_EVENTS = (*PRODUCT_EVENTS, *MODEL_EVENTS, "com.akeneo.pim.v1.app.deleted")
 
 
 class _Model(BaseModel):

@@ -39,6 +39,7 @@ from akeneo_sync.sync.batch import (
     dead_letters_for,
     prepare_page,
 )
+from akeneo_sync.sync.models import resync_models
 from akeneo_sync.targets.base import BatchContext
 
 if TYPE_CHECKING:
@@ -67,9 +68,15 @@ def sync_uuid_batch(
     state, tenant = engine.state, engine.tenant
     wanted = [u for u in dict.fromkeys(uuids) if is_canonical_uuid(u)]
     malformed = [u for u in dict.fromkeys(uuids) if not is_canonical_uuid(u)]
-    fetched = _fetch(engine, catalog, wanted)
-    gone = [u for u in wanted if fetched[u] is None]
-    if gone and (doubt := _catalog_doubt(engine, catalog)) is not None:
+    # In variants mode a known variant is no mapped product: its model is pushed again instead.
+    models = state.models.models_of(tenant, catalog, wanted) if engine.options.models else {}
+    fetched = _fetch(engine, catalog, [u for u in wanted if u not in models])
+    gone = [u for u in fetched if fetched[u] is None]
+    doubts = _Doubt(engine, catalog)
+    if engine.options.models and gone:
+        models |= _new_variants(engine, catalog, gone)
+        gone = [u for u in gone if u not in models]
+    if gone and (doubt := doubts.reason()) is not None:
         metrics.DELETES_DEFERRED.labels(reason=doubt).inc(len(gone))
         _log.warning("deletes_deferred", catalog=catalog, products=len(gone), reason=doubt)
         gone = []
@@ -103,7 +110,48 @@ def sync_uuid_batch(
         by_reason[letter.reason] = by_reason.get(letter.reason, 0) + 1
     failed = frozenset(rejected) | {bad.uuid for bad in prepared.invalid if bad.uuid} | set(malformed)
     counters = Counters(upserted=len(accepted), skipped=prepared.skipped, deleted=len(deleted), failed=len(letters))
+    if models:
+        resynced = resync_models(engine, catalog, sorted(set(models.values())), run_id=run_id, batch=batch,
+                                 may_delete=lambda: doubts.reason() is None)
+        counters = counters.add(resynced.counters)
+        for reason, count in resynced.dead_letters.items():
+            by_reason[reason] = by_reason.get(reason, 0) + count
     return UuidBatchResult(counters, frozenset(failed), by_reason)
+
+
+class _Doubt:
+    """Asks the catalog at most once per batch whether it vouches for what went missing."""
+
+    def __init__(self, engine: SyncEngine, catalog: str) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._asked = False
+        self._reason: str | None = None
+
+    def reason(self) -> str | None:
+        if not self._asked:
+            self._reason = _catalog_doubt(self._engine, self._catalog)
+            self._asked = True
+        return self._reason
+
+
+def _new_variants(engine: SyncEngine, catalog: str, missing: Sequence[str]) -> dict[str, str]:
+    """Variant UUID -> model code for missing products that are new variants of a known model.
+
+    A variant created since its model was pushed is in no index: its `parent` tells (one call per
+    missing product that is not a known simple product either).
+    """
+    state, tenant = engine.state, engine.tenant
+    # A known simple product that went missing was deleted or left: no model to look for.
+    products = state.digests.get_many(tenant, catalog, list(missing))
+    parents: dict[str, str] = {}
+    for uuid in (u for u in missing if u not in products):
+        product = engine.source.get_product(catalog, uuid)
+        parent = product.get("parent") if product else None
+        if isinstance(parent, str) and parent:
+            parents[uuid] = parent
+    known = state.models.get(tenant, catalog, sorted(set(parents.values())))
+    return {uuid: code for uuid, code in parents.items() if code in known}
 
 
 def _catalog_doubt(engine: SyncEngine, catalog: str) -> str | None:

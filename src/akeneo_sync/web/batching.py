@@ -10,6 +10,11 @@ An event is de-duplicated and buffered by one Lua script (`add_event`): one roun
 a `SET NX` then a transaction, and atomic, so a failure leaves neither the id nor the UUID behind
 (the platform's retry is then processed, not dropped as a duplicate).
 
+Product-model events are batched the same way (`BatchKind.MODELS`, codes per tenant), but a batch
+is one message whatever its size: the workers answer it with an incremental run of each catalog
+in variants mode, which covers every model at once, so an import that edits 10,000 models costs
+about one message per window, not one per model or per hundred.
+
 Flushing enqueues first and removes only the UUIDs it enqueued afterwards, so a crash between the
 two re-sends a batch (at-least-once; syncing a product twice is harmless) but never drops one.
 A short per-batch lock keeps two pods from sending the same batch at once.
@@ -65,6 +70,9 @@ class BatchKind(StrEnum):
 
     SYNC = "sync"
     DELETE = "delete"
+    # Product-model codes: the whole batch is one `sync_models` message (an incremental run of the
+    # tenant's catalogs in variants mode covers every model), so it is due by its window only.
+    MODELS = "models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +140,8 @@ class ProductBatcher:
             _, _, size, opened_at = pipe.execute()
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
-        return int(size) >= self._max_size or self._clock.now() - float(opened_at) >= self._window_s
+        full = kind is not BatchKind.MODELS and int(size) >= self._max_size
+        return full or self._clock.now() - float(opened_at) >= self._window_s
 
     def add_event(self, kind: BatchKind, tenant: str, uuid: str, *, dedupe_key: str, dedupe_ttl_s: int) -> Buffered:
         """Buffer `uuid` unless the event (`dedupe_key`) was seen within `dedupe_ttl_s`; one round trip."""
@@ -142,7 +151,7 @@ class ProductBatcher:
                                     args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid])
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
-        return self._buffered(reply)
+        return self._buffered(reply, kind)
 
     async def add_event_async(
         self, kind: BatchKind, tenant: str, uuid: str, *, dedupe_key: str, dedupe_ttl_s: int
@@ -157,16 +166,17 @@ class ProductBatcher:
                                                 args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid])
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
-        return self._buffered(reply)
+        return self._buffered(reply, kind)
 
     def _event_keys(self, batch: _Batch, dedupe_key: str) -> list[str]:
         return [dedupe_key, self._keys.batch(batch.kind, batch.tenant), self._keys.batches_pending()]
 
-    def _buffered(self, reply: list[object]) -> Buffered:
+    def _buffered(self, reply: list[object], kind: BatchKind) -> Buffered:
         first_seen, size, opened_at = reply
         if not first_seen:
             return Buffered(first_seen=False, is_due=False)
-        is_due = int(str(size)) >= self._max_size or self._clock.now() - float(_text(opened_at)) >= self._window_s
+        full = kind is not BatchKind.MODELS and int(str(size)) >= self._max_size
+        is_due = full or self._clock.now() - float(_text(opened_at)) >= self._window_s
         return Buffered(first_seen=True, is_due=is_due)
 
     def flush(self, kind: BatchKind, tenant: str) -> bool:
@@ -199,6 +209,8 @@ class ProductBatcher:
             if not self._redis.set(lock_key, owner, nx=True, ex=_FLUSH_LOCK_TTL_S):
                 return 0  # another pod is sending this batch right now
             try:
+                if batch.kind is BatchKind.MODELS:
+                    return self._flush_models(batch, buffer_key)
                 sent = 0
                 while True:
                     members = self._redis.srandmember(buffer_key, self._max_size)
@@ -214,6 +226,23 @@ class ProductBatcher:
                 self._unlock(keys=[lock_key], args=[owner])
         except redis.RedisError as exc:
             raise StateError(f"cannot flush product events: {type(exc).__name__}", tenant=batch.tenant) from exc
+
+    def _flush_models(self, batch: _Batch, buffer_key: str) -> int:
+        """One `sync_models` message for every code buffered, however many (caller holds the lock)."""
+        # Read before sending: only codes buffered before the message are settled by it.
+        codes = [_text(m) for m in self._redis.smembers(buffer_key)]
+        if codes:
+            self._enqueuer.sync_models(batch.tenant)
+        # In chunks (Lua's unpack has a limit); the last one drops the batch if nothing new came.
+        left = 0
+        for start in range(0, max(len(codes), 1), self._max_size):
+            left = int(self._settle(keys=[buffer_key, self._keys.batches_pending()],
+                                    args=[batch.member, *codes[start : start + self._max_size]]))
+        if left and codes:
+            # Codes that came during the send open the next window now, not at the old batch's
+            # start: else a steady stream would make every flush due again at once.
+            self._redis.zadd(self._keys.batches_pending(), {batch.member: self._clock.now()}, xx=True)
+        return 1 if codes else 0
 
     def _send(self, batch: _Batch) -> Callable[[str, Sequence[str]], None]:
         if batch.kind is BatchKind.SYNC:

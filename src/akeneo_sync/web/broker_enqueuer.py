@@ -3,8 +3,9 @@
 The web process must not import the worker's actors (and their engine, targets and clients) just
 to send messages: a message names its actor and queue, which is all the broker needs. The names
 are the worker's actors (`worker/actors.py`): deletions go to `sync_products`, whose by-UUID sync
-deletes downstream what the PIM no longer has, and a tenant reconcile is one `reconcile_catalog`
-per enabled catalog. Each actor's queue comes from `queues` (default: `default`).
+deletes downstream what the PIM no longer has, product-model changes go to `sync_models` (the
+worker knows which catalogs are in variants mode), and a tenant reconcile is one
+`reconcile_catalog` per enabled catalog. Each actor's queue comes from `queues` (default: `default`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class BrokerEnqueuer:
 
     def delete_products(self, tenant: str, uuids: Sequence[str]) -> None:
         self._send("sync_products", tenant, list(uuids))
+
+    def sync_models(self, tenant: str) -> None:
+        self._send("sync_models", tenant)
 
     def tenant_disconnected(self, tenant: str) -> None:
         self._send("tenant_disconnected", tenant)

@@ -3,7 +3,7 @@
 The platform allows 5 s per delivery and retries or suspends on failures (docs/akeneo.md), so
 this handler only touches Redis and the broker: verify the signature on the raw body, parse the
 CloudEvent, route it by `subject` (the subscription id) to its tenant, drop duplicates and the
-app's own writes, and buffer product UUIDs for a batched sync.
+app's own writes, and buffer product UUIDs (product-model codes) for a batched sync.
 
 A product event is the hot path (a bulk edit in the PIM sends hundreds per second): its route is
 usually cached in the process and de-duplicating plus buffering is one Lua script awaited on the
@@ -34,7 +34,7 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import EVENTS_RECEIVED
 from akeneo_sync.web.batching import BatchKind
 from akeneo_sync.web.context import WebContext
-from akeneo_sync.web.models import AppData, CloudEvent, ProblemResponse, ProductData
+from akeneo_sync.web.models import AppData, Author, CloudEvent, ProblemResponse, ProductData, ProductModelData
 from akeneo_sync.web.routing import Route
 from akeneo_sync.web.signatures import verify_signature
 
@@ -47,8 +47,14 @@ PRODUCT_CHANGED: Final = frozenset({
     "com.akeneo.pim.v1.product.updated.delta",
 })
 PRODUCT_DELETED: Final = "com.akeneo.pim.v1.product.deleted"
+# Keyed by model code; created, updated and deleted all ask for the same thing (see `_model_event`).
+MODEL_EVENTS: Final = frozenset({
+    "com.akeneo.pim.v1.product-model.created",
+    "com.akeneo.pim.v1.product-model.updated",
+    "com.akeneo.pim.v1.product-model.deleted",
+})
 APP_DELETED: Final = "com.akeneo.pim.v1.app.deleted"
-KNOWN_TYPES: Final = frozenset({*PRODUCT_CHANGED, PRODUCT_DELETED, APP_DELETED})
+KNOWN_TYPES: Final = frozenset({*PRODUCT_CHANGED, PRODUCT_DELETED, *MODEL_EVENTS, APP_DELETED})
 # Events are small (an id, a uuid, an author); a bigger body is refused before it is hashed.
 MAX_BODY_BYTES: Final = 256 * 1024
 
@@ -168,6 +174,8 @@ async def _receive(ctx: WebContext, body: bytes) -> Response:
         route = await run_in_threadpool(ctx.routes.resolve, event.subject)
     if event.type in PRODUCT_CHANGED or event.type == PRODUCT_DELETED:
         return await _product_event(ctx, route, event)
+    if event.type in MODEL_EVENTS:
+        return await _model_event(ctx, route, event)
     # Rare events: blocking state store and broker calls, so off the event loop.
     return await run_in_threadpool(_handle, ctx, route, event)
 
@@ -213,13 +221,36 @@ async def _product_event(ctx: WebContext, route: Route, event: CloudEvent) -> Re
         product = ProductData.model_validate(event.data)
     except ValidationError as exc:
         return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
-    if _is_own_write(ctx, product):
+    if _is_own_write(ctx, product.author):
         return _answer(EventOutcome.OWN_WRITE, event.type)
     kind = BatchKind.DELETE if event.type == PRODUCT_DELETED else BatchKind.SYNC
+    return await _buffer(ctx, kind, tenant_id, product.product.uuid, event)
+
+
+async def _model_event(ctx: WebContext, route: Route, event: CloudEvent) -> Response:
+    """A product model was created, updated or deleted: batched into one `sync_models` per window.
+
+    Akeneo has no endpoint for one mapped model, so the code alone cannot be synced: the workers
+    run an incremental sync of the tenant's catalogs in variants mode, whose models phase pages
+    the models by `updated` and deletes those that left (docs/architecture.md).
+    """
+    refused = _unroutable(route, event)
+    if refused is not None:
+        return refused
+    try:
+        model = ProductModelData.model_validate(event.data)
+    except ValidationError as exc:
+        return _problem(EventOutcome.INVALID, 400, f"invalid data for {event.type}: {_reason(exc)}")
+    if _is_own_write(ctx, model.author):
+        return _answer(EventOutcome.OWN_WRITE, event.type)
+    return await _buffer(ctx, BatchKind.MODELS, str(route.tenant), model.product_model.code, event)
+
+
+async def _buffer(ctx: WebContext, kind: BatchKind, tenant_id: str, member: str, event: CloudEvent) -> Response:
     # De-duplicate and buffer atomically: on failure neither happened, so the platform's retry
     # (after our 503) is processed rather than dropped as a duplicate.
     buffered = await ctx.batcher.add_event_async(
-        kind, tenant_id, product.product.uuid, dedupe_key=ctx.store.keys.dedupe(dedupe_id(event)),
+        kind, tenant_id, member, dedupe_key=ctx.store.keys.dedupe(dedupe_id(event)),
         dedupe_ttl_s=ctx.config.event_dedupe_ttl_s)
     if not buffered.first_seen:
         return _answer(EventOutcome.DUPLICATE, event.type)
@@ -268,8 +299,7 @@ def _app_deleted(ctx: WebContext, tenant_id: str, event: CloudEvent) -> Response
     return _answer(EventOutcome.ACCEPTED, event.type)
 
 
-def _is_own_write(ctx: WebContext, product: ProductData) -> bool:
-    author = product.author
+def _is_own_write(ctx: WebContext, author: Author | None) -> bool:
     # For API writes the author is the caller's client id (docs/akeneo.md); compare defensively.
     return author is not None and author.type == "api" and author.identifier == ctx.config.client_id
 

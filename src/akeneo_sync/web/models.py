@@ -14,6 +14,7 @@ __all__ = [
     "LastRun",
     "ProblemResponse",
     "ProductData",
+    "ProductModelData",
     "StatusNotification",
     "SyncAccepted",
     "SyncRequest",
@@ -45,6 +46,23 @@ class ProductData(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     product: ProductRef
+    author: Author | None = None
+
+
+class ProductModelRef(BaseModel):
+    """`data.product_model` of product-model events (docs/akeneo.md: the code, never a UUID)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str = Field(min_length=1, max_length=256)
+
+
+class ProductModelData(BaseModel):
+    """`data` of `com.akeneo.pim.v1.product-model.*` events."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    product_model: ProductModelRef
     author: Author | None = None
 
 

@@ -37,6 +37,10 @@ class Enqueuer(Protocol):
         """These products were deleted in the PIM: delete them downstream."""
         ...
 
+    def sync_models(self, tenant: str) -> None:
+        """Product models changed in the PIM: sync the tenant's live catalogs in variants mode."""
+        ...
+
     def tenant_disconnected(self, tenant: str) -> None:
         """The app was removed from the PIM: stop the tenant's work."""
         ...

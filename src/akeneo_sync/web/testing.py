@@ -40,6 +40,9 @@ class RecordingEnqueuer:
     def delete_products(self, tenant: str, uuids: Sequence[str]) -> None:
         self._record("delete_products", tenant, tuple(uuids))
 
+    def sync_models(self, tenant: str) -> None:
+        self._record("sync_models", tenant)
+
     def tenant_disconnected(self, tenant: str) -> None:
         self._record("tenant_disconnected", tenant)
 

@@ -29,6 +29,7 @@ __all__ = [
     "reconcile_catalog",
     "should_retry",
     "sync_catalog",
+    "sync_models",
     "sync_products",
     "tenant_disconnected",
 ]
@@ -137,6 +138,21 @@ def sync_catalog(tenant: str, catalog: str, mode: str = "incremental") -> None:
 def reconcile_catalog(tenant: str, catalog: str) -> None:
     """Delete downstream every product that is no longer in the catalog."""
     sync_catalog(tenant, catalog, RunMode.RECONCILE.value)
+
+
+@dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)
+def sync_models(tenant: str) -> None:
+    """Product models changed in the PIM: an incremental run of each live catalog in variants mode.
+
+    The catalog lock and `already_satisfied` coalesce these with each other and with scheduled runs.
+    """
+    runtime = current_runtime()
+    catalogs: list[str] = []
+    with jobs.tenant_session(runtime, tenant) as loaded:
+        if loaded is not None:
+            catalogs = jobs.variants_catalogs(runtime, loaded)
+    for catalog in catalogs:
+        sync_catalog.send(tenant, catalog, RunMode.INCREMENTAL.value)
 
 
 @dramatiq.actor(queue_name=DEFAULT_QUEUE, time_limit=SHORT_TIME_LIMIT_MS, **_RETRY_OPTIONS)

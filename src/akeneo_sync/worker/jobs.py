@@ -45,6 +45,7 @@ __all__ = [
     "sync_catalog_locked",
     "sync_products",
     "tenant_session",
+    "variants_catalogs",
 ]
 
 log = get_logger(__name__)
@@ -337,3 +338,12 @@ def sync_products(runtime: Runtime, tenant: Tenant, uuids: list[str]) -> list[Ru
 def live_catalogs(runtime: Runtime, tenant: Tenant) -> list[str]:
     """Ids of the tenant's catalogs that are enabled and neither paused, disabled nor deleted."""
     return [record.id for record in runtime.state.catalogs.list(tenant.id) if record.is_live]
+
+
+def variants_catalogs(runtime: Runtime, tenant: Tenant) -> list[str]:
+    """Ids of the tenant's live catalogs whose mapping schema is in variants mode (product models)."""
+    return [
+        catalog
+        for catalog in live_catalogs(runtime, tenant)
+        if (schema := runtime.mapping_schema_for(tenant.id, catalog)) is not None and is_variants_mode(schema)
+    ]
