@@ -52,7 +52,7 @@ test: lint typecheck validate-deploy pytest
 
 # Benchmarks (bench/README.md): each script prints its figures and the machine; BENCH_QUICK=1
 # (or `make bench-quick`) runs the small sizes, under 2 minutes in all.
-BENCH_SCRIPTS := full_sync refresh cpu_per_product memory incremental events fleet
+BENCH_SCRIPTS := full_sync refresh cpu_per_product memory incremental events fleet models_sync
 
 bench: $(STAMP) services
 	$(BIN)/ruff check bench

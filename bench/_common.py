@@ -121,16 +121,17 @@ class EmulatorProcess:
 
 
 @contextmanager
-def emulator_process(products: int, seed: int = 7, dates: str = "even") -> Iterator[EmulatorProcess]:
+def emulator_process(products: int, seed: int = 7, dates: str = "even", models: int = 0) -> Iterator[EmulatorProcess]:
     """Start `python -m akeneo_sync emulator` and wait (bounded) until it answers; stop it by pid.
 
-    `dates` is the seeded `updated` profile (`--dates`: even or bulk-import).
+    `dates` is the seeded `updated` profile (`--dates`: even or bulk-import); `models` seeds that
+    many product models (`--models`, 2-6 variants each) besides the products.
     """
     port = free_port()
     started = time.monotonic()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "akeneo_sync", "emulator", "--port", str(port), "--products", str(products),
-         "--seed", str(seed), "--dates", dates],
+         "--seed", str(seed), "--dates", dates, "--models", str(models)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -189,8 +190,9 @@ class Catalog:
     catalog_id: str
 
 
-def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", client_id: str = CLIENT_ID) -> Catalog:
-    """Register the app (once), mint a token, create a catalog with the bundled schema, enable it."""
+def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", client_id: str = CLIENT_ID,
+                   schema: Path | None = None) -> Catalog:
+    """Register the app (once), mint a token, create a catalog with `schema` (default: the bundled one), enable it."""
     apps = admin.post("/_emulator/apps", json={"client_id": client_id, "client_secret": "bench"})
     if apps.status_code not in (200, 201, 409):
         apps.raise_for_status()
@@ -200,7 +202,7 @@ def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", clie
         created = api.post("/catalogs", json={"name": name})
         created.raise_for_status()
         catalog = created.json()["id"]
-        api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
+        api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=(schema or bundled_schema_path()).read_bytes(),
                 headers={"Content-Type": "application/json"}).raise_for_status()
     # Map every target to its same-named attribute, as a PIM user would (an emulator that maps
     # them by itself has no such endpoint: 404).

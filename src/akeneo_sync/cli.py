@@ -52,6 +52,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from akeneo_sync.demo import DemoOptions, run_demo
 
+    if args.variants:
+        models = 1_000 if args.models is None else args.models
+        return run_demo(DemoOptions(products=args.products, database=Path(args.database), variants=True,
+                                    models=models))
     return run_demo(DemoOptions(products=args.products, database=Path(args.database)))
 
 
@@ -98,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the whole product in one process on the bundled emulator")
     demo.add_argument("--products", type=int, default=10_000)
     demo.add_argument("--database", default="akeneo-sync-demo.db", help="where the SQLite target is written")
+    demo.add_argument("--variants", action="store_true",
+                      help="a catalog in products-with-variants mode: product models with their variants")
+    demo.add_argument("--models", type=int, default=None, help="how many product models with --variants (1,000)")
     demo.set_defaults(handler=_cmd_demo)
 
     add_commands(commands)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -25,6 +27,7 @@ from prometheus_client import REGISTRY
 
 from akeneo_sync.akeneo.oauth import authorize_url, exchange_code, new_state
 from akeneo_sync.clock import SystemClock
+from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.errors import AkeneoSyncError, ConfigError
 from akeneo_sync.logging import configure_logging
@@ -37,7 +40,7 @@ from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import Runtime, build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
 
-__all__ = ["DemoOptions", "run_demo"]
+__all__ = ["DemoOptions", "DemoStack", "demo_stack", "run_demo"]
 
 CLIENT_ID: Final = "akeneo-sync-demo"
 CLIENT_SECRET: Final = "demo-secret-not-for-production"  # noqa: S105 -- the emulator's demo app
@@ -66,6 +69,9 @@ class DemoOptions:
     threads: int = 4
     changes: int = 5
     deletions: int = 3
+    # `--variants`: the catalog in products-with-variants mode, over `models` seeded product models.
+    variants: bool = False
+    models: int = 0
 
 
 class _Demo:
@@ -99,7 +105,9 @@ class _Demo:
         self.say(f"  activated: app token received (scopes: {' '.join(grant.scope)})")
         return grant.access_token
 
-    def follow(self, worker: EmbeddedWorker, runtime: Runtime, tenant: str, catalog: str, total: int) -> float:
+    def follow(
+        self, worker: EmbeddedWorker, runtime: Runtime, tenant: str, catalog: str, total: int, *, unit: str = "products"
+    ) -> float:
         """Drain the queue while drawing a progress bar of the catalog's running sync."""
         started = time.monotonic()
         drained = threading.Event()
@@ -120,19 +128,19 @@ class _Demo:
             if checkpoint is not None:
                 counters = checkpoint.counters
                 done = counters.upserted + counters.skipped + counters.failed
-            self._bar(done, total, time.monotonic() - started)
-        self._bar(total, total, time.monotonic() - started)
+            self._bar(done, total, time.monotonic() - started, unit)
+        self._bar(total, total, time.monotonic() - started, unit)
         self.out.write("\n")
         if failure:
             raise failure[0]
         return time.monotonic() - started
 
-    def _bar(self, done: int, total: int, elapsed_s: float) -> None:
+    def _bar(self, done: int, total: int, elapsed_s: float, unit: str) -> None:
         width = 40
         ratio = min(done / total, 1.0) if total else 1.0
         filled = int(width * ratio)
         rate = done / elapsed_s if elapsed_s > 0 else 0.0
-        self.out.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:>6}/{total} products  {rate:7.0f}/s")
+        self.out.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:>6}/{total} {unit}  {rate:7.0f}/s")
         self.out.flush()
 
 
@@ -149,6 +157,62 @@ def _metric(name: str, **labels: str) -> float:
 def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> int:
     """Run the demo; returns 0 when the target equals the catalog, 1 otherwise."""
     options = options or DemoOptions()
+    if options.variants:
+        from akeneo_sync.demo_variants import run_variants_demo
+
+        return run_variants_demo(options, out)
+    out.write(f"akeneo-sync demo: PIM emulator with {options.products:,} products, in-process Redis, SQLite target\n")
+    catalogs = (CatalogSpec(name="Store EU"), CatalogSpec(name="Store US"))
+    with demo_stack(options, out, catalogs) as stack:
+        demo, runtime, worker, tenant = stack.demo, stack.runtime, stack.worker, stack.tenant
+        from akeneo_sync.worker import actors
+
+        eu = stack.catalogs["Store EU"]
+        demo.admin("PUT", f"/_emulator/catalogs/{eu}/selection", json={"enabled_only": True})
+        # Only `uuid` is mapped by the PIM; the user maps the other targets before enabling.
+        demo.admin("POST", f"/_emulator/catalogs/{eu}/product-mapping/by-name")
+        demo.admin("POST", f"/_emulator/catalogs/{eu}/enable")
+        total = len(demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["uuids"])
+        demo.say(f"3. The PIM user maps the targets and enables Store EU ({total:,} products selected): "
+                 "poll -> full sync")
+        actors.poll_catalogs.send(tenant)
+        full_s = demo.follow(worker, runtime, tenant, eu, total)
+
+        uuids = sorted(demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["uuids"])
+        for uuid in uuids[: options.changes]:
+            demo.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Renamed {uuid[:8]}"}})
+        for uuid in uuids[options.changes : options.changes + options.deletions]:
+            demo.admin("DELETE", f"/_emulator/products/{uuid}")
+        demo.say(f"4. {options.changes} products change and {options.deletions} are deleted in the PIM: "
+                 "incremental sync, then reconcile")
+        actors.sync_catalog.send(tenant, eu, "incremental")
+        worker.drain(timeout_s=120)
+        actors.reconcile_catalog.send(tenant, eu)
+        worker.drain(timeout_s=120)
+
+        expected = demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["mapped_products"]
+        actual = stack.target.products(tenant, eu)
+        letters = runtime.state.dead_letters.count(tenant)
+
+    return _report(out, expected, actual, letters=letters, total=total, full_s=full_s, database=stack.database)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStack:
+    """The running demo: the PIM, the app's runtime on its worker, the tenant and its catalogs by name."""
+
+    demo: _Demo
+    runtime: Runtime
+    worker: EmbeddedWorker
+    target: SqliteTarget
+    tenant: str
+    catalogs: dict[str, str]
+    database: Path
+
+
+@contextmanager
+def demo_stack(options: DemoOptions, out: TextIO, catalogs: tuple[CatalogSpec, ...]) -> Iterator[DemoStack]:
+    """Steps 1 and 2 of every demo: the emulator, the Connect click, and the app creating `catalogs`."""
     configure_logging("console", "WARNING")
     database = options.database.resolve()
     for suffix in ("", "-wal", "-shm"):
@@ -158,16 +222,15 @@ def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> in
         target_url=f"sqlite:///{database}",
         allow_private_pim=True,
         client_id=CLIENT_ID,
-        catalogs=(CatalogSpec(name="Store EU"), CatalogSpec(name="Store US")),
+        catalogs=catalogs,
     )
-    say = out.write
-    say(f"akeneo-sync demo: PIM emulator with {options.products:,} products, in-process Redis, SQLite target\n")
-    with running_emulator(products=options.products, seed=options.seed) as pim:
+    config = EmulatorConfig(products=options.products, seed=options.seed, models=options.models)
+    with running_emulator(config=config) as pim:
         demo = _Demo(options, pim, out)
         # Akeneo's documented fair-use limits, enforced like the real PIM (429 + Retry-After).
         demo.admin("PUT", "/_emulator/fair-use", json={"max_concurrent_per_token": 4, "max_requests_per_s": 100,
                                                         "enforce": True})
-        say(f"1. Connect: {pim.base_url} sends the user to the app, which exchanges the code\n")
+        demo.say(f"1. Connect: {pim.base_url} sends the user to the app, which exchanges the code")
         token = demo.activate()
 
         redis_client = in_process_redis()
@@ -176,45 +239,19 @@ def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> in
                                 fleet_wide_limits=False)
         tenant = tenant_id_for(pim.base_url)
         runtime.state.tenants.save(tenant, pim_url=pim.base_url, token=StoredToken(access_token=token))
-        with EmbeddedWorker(runtime, build_broker(redis_client), threads=options.threads) as worker:
-            from akeneo_sync.worker import actors
+        try:
+            with EmbeddedWorker(runtime, build_broker(redis_client), threads=options.threads) as worker:
+                from akeneo_sync.worker import actors
 
-            say("2. app_activated: the app creates its catalogs and pushes its mapping schema\n")
-            actors.app_activated.send(tenant)
-            worker.drain(timeout_s=120)
-            catalogs = {record.name: record.id for record in runtime.state.catalogs.list(tenant)}
-            for name, catalog_id in sorted(catalogs.items()):
-                say(f"  {name}: {catalog_id} (disabled until a PIM user enables it)\n")
-
-            eu = catalogs["Store EU"]
-            demo.admin("PUT", f"/_emulator/catalogs/{eu}/selection", json={"enabled_only": True})
-            # Only `uuid` is mapped by the PIM; the user maps the other targets before enabling.
-            demo.admin("POST", f"/_emulator/catalogs/{eu}/product-mapping/by-name")
-            demo.admin("POST", f"/_emulator/catalogs/{eu}/enable")
-            total = len(demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["uuids"])
-            say(f"3. The PIM user maps the targets and enables Store EU ({total:,} products selected): "
-                "poll -> full sync\n")
-            actors.poll_catalogs.send(tenant)
-            full_s = demo.follow(worker, runtime, tenant, eu, total)
-
-            uuids = sorted(demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["uuids"])
-            for uuid in uuids[: options.changes]:
-                demo.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Renamed {uuid[:8]}"}})
-            for uuid in uuids[options.changes : options.changes + options.deletions]:
-                demo.admin("DELETE", f"/_emulator/products/{uuid}")
-            say(f"4. {options.changes} products change and {options.deletions} are deleted in the PIM: "
-                "incremental sync, then reconcile\n")
-            actors.sync_catalog.send(tenant, eu, "incremental")
-            worker.drain(timeout_s=120)
-            actors.reconcile_catalog.send(tenant, eu)
-            worker.drain(timeout_s=120)
-
-            expected = demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["mapped_products"]
-            actual = target.products(tenant, eu)
-            letters = runtime.state.dead_letters.count(tenant)
-        runtime.close()
-
-    return _report(out, expected, actual, letters=letters, total=total, full_s=full_s, database=database)
+                demo.say("2. app_activated: the app creates its catalogs and pushes its mapping schema")
+                actors.app_activated.send(tenant)
+                worker.drain(timeout_s=120)
+                by_name = {record.name: record.id for record in runtime.state.catalogs.list(tenant)}
+                for name, catalog_id in sorted(by_name.items()):
+                    demo.say(f"  {name}: {catalog_id} (disabled until a PIM user enables it)")
+                yield DemoStack(demo, runtime, worker, target, tenant, by_name, database)
+        finally:
+            runtime.close()
 
 
 def _report(
