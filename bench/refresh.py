@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from _common import (
     FAIR_USE,
@@ -37,7 +38,7 @@ from _common import (
 
 from akeneo_sync.akeneo.types import MappedProduct
 from akeneo_sync.sync.summary import RunSummary
-from akeneo_sync.targets.base import BatchContext, BatchResult
+from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult
 
 LATENCY_MS = "50"
 EDITED_SHARE = 0.01
@@ -56,6 +57,10 @@ class CountingTarget:
         self.upserted.update(str(product["uuid"]) for product in upserts)
         self.deleted.update(deletes)
         return BatchResult()
+
+    def apply_models(self, batch: BatchContext, models: Sequence[Any], model_deletes: Sequence[str] = (),
+                     variant_deletes: Sequence[str] = ()) -> ModelBatchResult:
+        return ModelBatchResult()  # a catalog of simple products: never called
 
     def close(self) -> None:
         return None

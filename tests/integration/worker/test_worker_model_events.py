@@ -18,12 +18,12 @@ from test_worker_models import MODELS_SCHEMA, enable, expected_models, stored_mo
 from worker_stack import Stack, running_stack
 
 from akeneo_sync.clock import SystemClock
-from akeneo_sync.eventplatform.testing import running_asgi
 from akeneo_sync.settings import DEFAULT_SCOPES, CatalogSpec
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.keys import WebKeys
+from helpers import running_asgi
 
 pytestmark = pytest.mark.integration
 
