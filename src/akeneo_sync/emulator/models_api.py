@@ -21,8 +21,8 @@ from akeneo_sync.emulator.catalog_data import ATTRIBUTES
 from akeneo_sync.emulator.mapping import VARIANT_AXIS_ATTRIBUTES, is_variants_mode
 from akeneo_sync.emulator.model_mapping import ModelMapper, VariantMapper
 from akeneo_sync.emulator.model_store import ModelStore
-from akeneo_sync.emulator.products_api import NO_SCHEMA_BODY, disabled_list, page_query, page_response, read_catalog
-from akeneo_sync.emulator.protocol import API_PREFIX, ApiError, base_url, json_response
+from akeneo_sync.emulator.products_api import mapped_list_request, page_response
+from akeneo_sync.emulator.protocol import API_PREFIX, ApiError, base_url
 from akeneo_sync.emulator.rendering import encode
 from akeneo_sync.emulator.runtime import Emulator, emulator_of
 from akeneo_sync.emulator.store import Catalog
@@ -55,12 +55,10 @@ def _mapped_variants(emulator: Emulator, catalog: Catalog, root: str, uuids: lis
 
 async def mapped_models(request: Request) -> Response:
     """GET /catalogs/{id}/mapped-models: root models holding a selected variant, by code."""
-    catalog = read_catalog(request)
-    query, echo = page_query(request, 100)
-    if not catalog.enabled:
-        return json_response({"error": disabled_list(catalog)})
-    if catalog.mapping_schema is None:
-        return json_response(NO_SCHEMA_BODY)
+    gate = mapped_list_request(request)
+    if isinstance(gate, Response):
+        return gate
+    catalog, query, echo = gate
     emulator = emulator_of(request)
     with emulator.store.lock:
         page = ModelStore(emulator.store).page(catalog, query) if is_variants_mode(catalog.mapping_schema) else []
@@ -71,12 +69,10 @@ async def mapped_models(request: Request) -> Response:
 
 async def mapped_variants(request: Request) -> Response:
     """GET /catalogs/{id}/mapped-models/{code}/variants: the model's selected variants, by UUID."""
-    catalog = read_catalog(request)
-    query, echo = page_query(request, 100)
-    if not catalog.enabled:
-        return json_response({"error": disabled_list(catalog)})
-    if catalog.mapping_schema is None:
-        return json_response(NO_SCHEMA_BODY)
+    gate = mapped_list_request(request)
+    if isinstance(gate, Response):
+        return gate
+    catalog, query, echo = gate
     emulator = emulator_of(request)
     code = request.path_params["model_code"]
     with emulator.store.lock:

@@ -91,6 +91,17 @@ def read_catalog(request: Request) -> Catalog:
     return catalog
 
 
+def mapped_list_request(request: Request) -> tuple[Catalog, ProductQuery, dict[str, str]] | Response:
+    """A mapped list's catalog and query, or the 200 Akeneo answers for a disabled catalog or one without a schema."""
+    catalog = read_catalog(request)
+    query, echo = page_query(request, 100)
+    if not catalog.enabled:
+        return json_response({"error": disabled_list(catalog)})
+    if catalog.mapping_schema is None:
+        return json_response(NO_SCHEMA_BODY)
+    return catalog, query, echo
+
+
 def page_query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str, str]]:
     """The page request and the parameters to echo into links (limit and dates only)."""
     params = request.query_params
@@ -187,12 +198,10 @@ async def product(request: Request) -> Response:
 
 async def mapped_products(request: Request) -> Response:
     """GET /catalogs/{id}/mapped-products: limit 1..100 (as the Swagger; an older Akeneo took 1000)."""
-    catalog = read_catalog(request)
-    query, echo = page_query(request, 100)
-    if not catalog.enabled:
-        return json_response({"error": disabled_list(catalog)})
-    if catalog.mapping_schema is None:
-        return json_response(NO_SCHEMA_BODY)
+    gate = mapped_list_request(request)
+    if isinstance(gate, Response):
+        return gate
+    catalog, query, echo = gate
     emulator = emulator_of(request)
     with emulator.store.lock:
         # With a products-with-variants schema, variants come through mapped-models instead.

@@ -32,15 +32,7 @@ def stack(redis_client: redis.Redis, tmp_path: Path) -> Iterator[Stack]:
 
 
 def enable(stack: Stack, selection: dict[str, Any] | None = None) -> str:
-    stack.actors().app_activated.send(stack.tenant)
-    stack.worker.drain()
-    [catalog] = stack.catalog_ids()
-    stack.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
-    if selection is not None:
-        stack.admin("PUT", f"/_emulator/catalogs/{catalog}/selection", json=selection)
-    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
-    stack.actors().poll_catalogs.send(stack.tenant)
-    stack.worker.drain()
+    catalog = stack.activate_and_enable(selection)
     assert stack.target.products(stack.tenant, catalog) == stack.expected(catalog)
     return catalog
 

@@ -83,6 +83,24 @@ class Workers:
             _kill(worker)
 
 
+def worker_env(key: str, database: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of an `akeneo-sync worker` on the kill DB, with short lock and heartbeat timeouts."""
+    return {
+        **os.environ,
+        "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{TEST_REDIS_PORT}/{KILL_DB}",
+        "AKENEO_SYNC_ENCRYPTION_KEY": key,
+        "AKENEO_SYNC_TARGET_URL": f"sqlite:///{database}",
+        "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
+        "AKENEO_SYNC_METRICS_PORT": str(_free_port()),
+        "AKENEO_SYNC_CATALOG_LOCK_TTL_S": "2",
+        "AKENEO_SYNC_BROKER_HEARTBEAT_TIMEOUT_S": "2",
+        "AKENEO_SYNC_BROKER_MAINTENANCE_CHANCE": "1000000",
+        "AKENEO_SYNC_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        **extra,
+    }
+
+
 def _pages(state: StateStore, catalog: str) -> int:
     checkpoint = state.checkpoints.load(TENANT, catalog, Slot.SYNC)
     return 0 if checkpoint is None else checkpoint.pages
@@ -119,19 +137,7 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Kill test", enabled=True)
 
-        env = {
-            **os.environ,
-            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{TEST_REDIS_PORT}/{KILL_DB}",
-            "AKENEO_SYNC_ENCRYPTION_KEY": key,
-            "AKENEO_SYNC_TARGET_URL": f"sqlite:///{database}",
-            "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
-            "AKENEO_SYNC_METRICS_PORT": str(_free_port()),
-            "AKENEO_SYNC_CATALOG_LOCK_TTL_S": "2",
-            "AKENEO_SYNC_BROKER_HEARTBEAT_TIMEOUT_S": "2",
-            "AKENEO_SYNC_BROKER_MAINTENANCE_CHANCE": "1000000",
-            "AKENEO_SYNC_LOG_LEVEL": "WARNING",
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        }
+        env = worker_env(key, database, tmp_path)
         bind_actors(build_broker(client))
         from akeneo_sync.worker import actors
 

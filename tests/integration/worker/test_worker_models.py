@@ -25,14 +25,7 @@ def stack(redis_client: redis.Redis, tmp_path: Path) -> Iterator[Stack]:
 
 
 def enable(stack: Stack) -> str:
-    stack.actors().app_activated.send(stack.tenant)
-    stack.worker.drain()
-    [catalog] = stack.catalog_ids()
-    stack.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
-    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
-    stack.actors().poll_catalogs.send(stack.tenant)
-    stack.worker.drain()
-    return catalog
+    return stack.activate_and_enable()
 
 
 def expected_models(stack: Stack, catalog: str) -> dict[str, Any]:

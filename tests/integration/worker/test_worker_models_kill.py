@@ -9,7 +9,6 @@ variant set. A last worker then finishes: models and products must equal the cat
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import httpx
 import pytest
 import redis
 from cryptography.fernet import Fernet
-from test_worker_kill import Workers, _finished, _free_port, _pages
+from test_worker_kill import Workers, _finished, _pages, worker_env
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.emulator.config import EmulatorConfig
@@ -70,20 +69,8 @@ def test_a_models_sync_killed_mid_run_never_leaves_a_partial_variant_set_and_end
         whole = _variant_sets(expected)
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Kill test", enabled=True)
-        env = {
-            **os.environ,
-            "AKENEO_SYNC_REDIS_URL": f"redis://127.0.0.1:{TEST_REDIS_PORT}/{KILL_DB}",
-            "AKENEO_SYNC_ENCRYPTION_KEY": key,
-            "AKENEO_SYNC_TARGET_URL": f"sqlite:///{database}",
-            "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
-            "AKENEO_SYNC_METRICS_PORT": str(_free_port()),
-            "AKENEO_SYNC_CATALOG_LOCK_TTL_S": "2",
-            "AKENEO_SYNC_BROKER_HEARTBEAT_TIMEOUT_S": "2",
-            "AKENEO_SYNC_BROKER_MAINTENANCE_CHANCE": "1000000",
-            "AKENEO_SYNC_CATALOGS": json.dumps([{"name": "Kill test", "mapping_schema": str(SCHEMA)}]),
-            "AKENEO_SYNC_LOG_LEVEL": "WARNING",
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        }
+        catalogs = json.dumps([{"name": "Kill test", "mapping_schema": str(SCHEMA)}])
+        env = worker_env(key, database, tmp_path, AKENEO_SYNC_CATALOGS=catalogs)
         bind_actors(build_broker(client))
         from akeneo_sync.worker import actors
 

@@ -15,14 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def activate_and_enable(stack: Stack) -> str:
-    stack.actors().app_activated.send(stack.tenant)
-    stack.worker.drain()
-    [catalog] = stack.catalog_ids()
-    stack.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
-    stack.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
-    stack.actors().poll_catalogs.send(stack.tenant)
-    stack.worker.drain()
-    return catalog
+    return stack.activate_and_enable()
 
 
 def test_activation_creates_the_catalog_and_pushes_the_mapping_schema_once(stack: Stack) -> None:

@@ -52,6 +52,19 @@ class Stack:
 
         return actors
 
+    def activate_and_enable(self, selection: dict[str, Any] | None = None) -> str:
+        """Connect the app, map the one configured catalog by name (and set its selection), enable it, poll."""
+        self.actors().app_activated.send(self.tenant)
+        self.worker.drain()
+        [catalog] = self.catalog_ids()
+        self.admin("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
+        if selection is not None:
+            self.admin("PUT", f"/_emulator/catalogs/{catalog}/selection", json=selection)
+        self.admin("POST", f"/_emulator/catalogs/{catalog}/enable")
+        self.actors().poll_catalogs.send(self.tenant)
+        self.worker.drain()
+        return catalog
+
     def catalog_ids(self) -> list[str]:
         return [record.id for record in self.runtime.state.catalogs.list(self.tenant)]
 
