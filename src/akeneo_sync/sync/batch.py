@@ -25,6 +25,7 @@ __all__ = [
     "PreparedPage",
     "apply_batch",
     "dead_letters_for",
+    "letters_by_reason",
     "prepare_page",
     "stage_page_result",
 ]
@@ -127,7 +128,7 @@ def stage_page_result(
     for letter in letters:
         state.dead_letters.stage_add(pipe, tenant, letter)
     counters = Counters(upserted=len(accepted), skipped=page.skipped + len(found) - len(letters), failed=len(letters))
-    return counters, _by_reason(letters)
+    return counters, letters_by_reason(letters)
 
 
 def dead_letters_for(
@@ -150,7 +151,8 @@ def dead_letters_for(
     return letters
 
 
-def _by_reason(letters: Sequence[NewDeadLetter]) -> dict[str, int]:
+def letters_by_reason(letters: Iterable[NewDeadLetter]) -> dict[str, int]:
+    """How many of these dead letters there are per reason (the `dead_letters_total` labels)."""
     counts: dict[str, int] = {}
     for letter in letters:
         counts[letter.reason] = counts.get(letter.reason, 0) + 1

@@ -37,9 +37,10 @@ from akeneo_sync.sync.batch import (
     INVALID_PRODUCT,
     apply_batch,
     dead_letters_for,
+    letters_by_reason,
     prepare_page,
 )
-from akeneo_sync.sync.models import resync_models
+from akeneo_sync.sync.models import place_new_variants, resync_models
 from akeneo_sync.targets.base import BatchContext
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def sync_uuid_batch(
     gone = [u for u in fetched if fetched[u] is None]
     doubts = _Doubt(engine, catalog)
     if engine.options.models and gone:
-        models |= _new_variants(engine, catalog, gone)
+        models |= place_new_variants(engine, catalog, gone)[0]
         gone = [u for u in gone if u not in models]
     if gone and (doubt := doubts.reason()) is not None:
         metrics.DELETES_DEFERRED.labels(reason=doubt).inc(len(gone))
@@ -105,9 +106,7 @@ def sync_uuid_batch(
     for letter in letters:
         state.dead_letters.stage_add(pipe, tenant, letter)
     state.commit(pipe)
-    by_reason: dict[str, int] = {}
-    for letter in letters:
-        by_reason[letter.reason] = by_reason.get(letter.reason, 0) + 1
+    by_reason = letters_by_reason(letters)
     failed = frozenset(rejected) | {bad.uuid for bad in prepared.invalid if bad.uuid} | set(malformed)
     counters = Counters(upserted=len(accepted), skipped=prepared.skipped, deleted=len(deleted), failed=len(letters))
     if models:
@@ -133,25 +132,6 @@ class _Doubt:
             self._reason = _catalog_doubt(self._engine, self._catalog)
             self._asked = True
         return self._reason
-
-
-def _new_variants(engine: SyncEngine, catalog: str, missing: Sequence[str]) -> dict[str, str]:
-    """Variant UUID -> model code for missing products that are new variants of a known model.
-
-    A variant created since its model was pushed is in no index: its `parent` tells (one call per
-    missing product that is not a known simple product either).
-    """
-    state, tenant = engine.state, engine.tenant
-    # A known simple product that went missing was deleted or left: no model to look for.
-    products = state.digests.get_many(tenant, catalog, list(missing))
-    parents: dict[str, str] = {}
-    for uuid in (u for u in missing if u not in products):
-        product = engine.source.get_product(catalog, uuid)
-        parent = product.get("parent") if product else None
-        if isinstance(parent, str) and parent:
-            parents[uuid] = parent
-    known = state.models.get(tenant, catalog, sorted(set(parents.values())))
-    return {uuid: code for uuid, code in parents.items() if code in known}
 
 
 def _catalog_doubt(engine: SyncEngine, catalog: str) -> str | None:

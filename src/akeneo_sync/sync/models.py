@@ -20,7 +20,7 @@ run again after a kill.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -31,7 +31,7 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.state import Counters, NewDeadLetter, Phase, RunMode
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.state.models import ModelRecord
-from akeneo_sync.sync.batch import INVALID_PRODUCT, TARGET_REJECTED
+from akeneo_sync.sync.batch import INVALID_PRODUCT, TARGET_REJECTED, letters_by_reason
 from akeneo_sync.sync.digest import batch_fingerprint, canonical_json, digest_bytes
 from akeneo_sync.sync.run import ActiveRun
 from akeneo_sync.targets.base import BatchContext
@@ -214,7 +214,7 @@ def _push(
     state.checkpoints.stage_save(pipe, tenant, catalog, run.slot, updated)
     state.commit(pipe)
     run.checkpoint = updated
-    engine.count_products(catalog, counters, _by_reason(letters))
+    engine.count_products(catalog, counters, letters_by_reason(letters))
 
 
 def _record_codes(engine: SyncEngine, run: ActiveRun, codes: Sequence[str], next_url: str | None) -> None:
@@ -231,24 +231,14 @@ def _record_codes(engine: SyncEngine, run: ActiveRun, codes: Sequence[str], next
 
 def _follow_variants(engine: SyncEngine, run: ActiveRun, after: float | None) -> None:
     """An incremental run's second step: the models of changed variants, and what left the catalog."""
-    source, state, tenant, catalog = engine.source, engine.state, engine.tenant, run.catalog
+    state, tenant, catalog = engine.state, engine.tenant, run.catalog
     changed = _all_uuids(engine, catalog, after)
     listed = set(_all_uuids(engine, catalog, None)) if after is not None else set(changed)
     owners = state.models.models_of(tenant, catalog, changed)
     codes = set(owners.values())
     unknown = [u for u in changed if u not in owners]
-    known_products = state.digests.get_many(tenant, catalog, unknown)
-    held = state.dead_letters.held(tenant, catalog, unknown)
-    orphans = 0
-    for uuid in (u for u in unknown if u not in known_products and u not in held):
-        product = source.get_product(catalog, uuid)
-        parent = product.get("parent") if product else None
-        if not isinstance(parent, str) or not parent:
-            continue  # a simple product: the products phase had it
-        if state.models.get(tenant, catalog, [parent]):
-            codes.add(parent)
-        else:
-            orphans += 1  # under a sub-model, or a model not pushed yet: a refresh finds it
+    placed, orphans = place_new_variants(engine, catalog, unknown)
+    codes.update(placed.values())
     all_codes = _all_codes(engine, catalog)
     known_codes = state.models.codes(tenant, catalog)
     vanished_models = sorted(known_codes - set(all_codes))
@@ -264,6 +254,27 @@ def _follow_variants(engine: SyncEngine, run: ActiveRun, after: float | None) ->
     if orphans:
         run.refresh = run.refresh or "drift"
         _log.info("variants_without_known_model", tenant=tenant, catalog=catalog, variants=orphans)
+
+
+def place_new_variants(engine: SyncEngine, catalog: str, uuids: Sequence[str]) -> tuple[dict[str, str], int]:
+    """Variant UUID -> model code for those of `uuids` that are variants of a known model, and how many
+    variants are under a model the target does not hold (a sub-model, or a model not pushed yet).
+
+    A variant created since its model was pushed is in no index: its `parent` tells, one call per
+    product that is neither a known simple product nor dead-lettered.
+    """
+    state, tenant = engine.state, engine.tenant
+    products = state.digests.get_many(tenant, catalog, list(uuids))
+    held = state.dead_letters.held(tenant, catalog, list(uuids))
+    parents: dict[str, str] = {}
+    for uuid in (u for u in uuids if u not in products and u not in held):
+        product = engine.source.get_product(catalog, uuid)
+        parent = product.get("parent") if product else None
+        if isinstance(parent, str) and parent:
+            parents[uuid] = parent  # no parent: a simple product, which the products phase had
+    known = state.models.get(tenant, catalog, sorted(set(parents.values())))
+    placed = {uuid: code for uuid, code in parents.items() if code in known}
+    return placed, len(parents) - len(placed)
 
 
 def _resync(engine: SyncEngine, run: ActiveRun, codes: Sequence[str], known: dict[str, ModelRecord]) -> None:
@@ -347,7 +358,7 @@ def resync_models(
         deleted=len(deleted),
         failed=len(letters),
     )
-    return ModelResync(counters, _by_reason(letters))
+    return ModelResync(counters, letters_by_reason(letters))
 
 
 def _all_uuids(engine: SyncEngine, catalog: str, after: float | None) -> list[str]:
@@ -403,7 +414,7 @@ def delete_models(engine: SyncEngine, run: ActiveRun, codes: Sequence[str]) -> N
         state.checkpoints.stage_save(pipe, tenant, catalog, run.slot, updated)
         state.commit(pipe)
         run.checkpoint = updated
-        engine.count_products(catalog, counters, _by_reason(letters))
+        engine.count_products(catalog, counters, letters_by_reason(letters))
 
 
 def diff_models(engine: SyncEngine, run: ActiveRun) -> None:
@@ -418,10 +429,3 @@ def diff_models(engine: SyncEngine, run: ActiveRun) -> None:
 def _finish_phase(engine: SyncEngine, run: ActiveRun) -> None:
     run.checkpoint = run.checkpoint.evolve(phase=_next_phase(run.checkpoint.mode), next_url=None)
     engine.state.checkpoints.save(engine.tenant, run.catalog, run.slot, run.checkpoint)
-
-
-def _by_reason(letters: Iterable[NewDeadLetter]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for letter in letters:
-        counts[letter.reason] = counts.get(letter.reason, 0) + 1
-    return counts
