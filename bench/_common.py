@@ -130,8 +130,22 @@ def emulator_process(products: int, seed: int = 7, dates: str = "even", models: 
     port = free_port()
     started = time.monotonic()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
-        [sys.executable, "-m", "akeneo_sync", "emulator", "--port", str(port), "--products", str(products),
-         "--seed", str(seed), "--dates", dates, "--models", str(models)],
+        [
+            sys.executable,
+            "-m",
+            "akeneo_sync",
+            "emulator",
+            "--port",
+            str(port),
+            "--products",
+            str(products),
+            "--seed",
+            str(seed),
+            "--dates",
+            dates,
+            "--models",
+            str(models),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -190,8 +204,9 @@ class Catalog:
     catalog_id: str
 
 
-def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", client_id: str = CLIENT_ID,
-                   schema: Path | None = None) -> Catalog:
+def create_catalog(
+    base_url: str, admin: httpx.Client, name: str = "Bench", client_id: str = CLIENT_ID, schema: Path | None = None
+) -> Catalog:
     """Register the app (once), mint a token, create a catalog with `schema` (default: the bundled one), enable it."""
     apps = admin.post("/_emulator/apps", json={"client_id": client_id, "client_secret": "bench"})
     if apps.status_code not in (200, 201, 409):
@@ -202,8 +217,11 @@ def create_catalog(base_url: str, admin: httpx.Client, name: str = "Bench", clie
         created = api.post("/catalogs", json={"name": name})
         created.raise_for_status()
         catalog = created.json()["id"]
-        api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=(schema or bundled_schema_path()).read_bytes(),
-                headers={"Content-Type": "application/json"}).raise_for_status()
+        api.put(
+            f"/catalogs/{catalog}/mapping-schemas/product",
+            content=(schema or bundled_schema_path()).read_bytes(),
+            headers={"Content-Type": "application/json"},
+        ).raise_for_status()
     # Map every target to its same-named attribute, as a PIM user would (an emulator that maps
     # them by itself has no such endpoint: 404).
     mapped = admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
@@ -247,8 +265,9 @@ def limiter() -> FairUseLimiter:
     return InProcessFairUseLimiter(policy=FairUsePolicy.from_settings(Settings()), clock=SystemClock())
 
 
-def pim_client(catalog: Catalog, shared_limiter: FairUseLimiter | None = None,
-               transport: httpx.BaseTransport | None = None) -> AkeneoClient:
+def pim_client(
+    catalog: Catalog, shared_limiter: FairUseLimiter | None = None, transport: httpx.BaseTransport | None = None
+) -> AkeneoClient:
     """The production client on its own pooled `httpx.Client`, as a worker builds it."""
     import random
 
@@ -269,8 +288,9 @@ def shipped_options() -> EngineOptions:
     return EngineOptions(cursors=cursors, prefetch=cursors > 1)
 
 
-def engine(source: CatalogSource, target: Target, state: StateStore, catalog_id: str,
-           options: EngineOptions | None = None) -> SyncEngine:
+def engine(
+    source: CatalogSource, target: Target, state: StateStore, catalog_id: str, options: EngineOptions | None = None
+) -> SyncEngine:
     """A `SyncEngine` for the bench tenant, with the catalog recorded as enabled."""
     state.catalogs.upsert(TENANT, catalog_id, name="Bench", enabled=True)
     return SyncEngine(source, target, state, SystemClock(), tenant=TENANT, options=options)

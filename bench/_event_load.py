@@ -29,15 +29,17 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def event(subject: str) -> bytes:
-    return json.dumps({
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "pim",
-        "type": "com.akeneo.pim.v1.product.updated",
-        "subject": subject,
-        "time": "2026-11-23T10:00:00+00:00",
-        "data": {"product": {"uuid": str(uuid.uuid4())}, "author": {"identifier": "julia", "type": "user"}},
-    }).encode()
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "pim",
+            "type": "com.akeneo.pim.v1.product.updated",
+            "subject": subject,
+            "time": "2026-11-23T10:00:00+00:00",
+            "data": {"product": {"uuid": str(uuid.uuid4())}, "author": {"identifier": "julia", "type": "user"}},
+        }
+    ).encode()
 
 
 def main() -> int:
@@ -54,8 +56,11 @@ def main() -> int:
         def send(body: bytes, due: float) -> None:
             sent = time.perf_counter()
             try:
-                response = client.post(url, content=body, headers={
-                    "Content-Type": "application/json", "X-Akeneo-Signature-Primary": sign(body, secret)})
+                response = client.post(
+                    url,
+                    content=body,
+                    headers={"Content-Type": "application/json", "X-Akeneo-Signature-Primary": sign(body, secret)},
+                )
                 outcome = None if response.status_code < 300 else str(response.status_code)
             except httpx.HTTPError as exc:
                 outcome = type(exc).__name__
@@ -74,8 +79,17 @@ def main() -> int:
                 time.sleep(delay)  # pacing the open-loop generator
             pool.submit(send, body, due)
     elapsed = time.perf_counter() - start
-    print(json.dumps({"sent": total, "elapsed_s": elapsed, "service": sorted(service), "from_due": sorted(from_due),
-                      "errors": errors}))
+    print(
+        json.dumps(
+            {
+                "sent": total,
+                "elapsed_s": elapsed,
+                "service": sorted(service),
+                "from_due": sorted(from_due),
+                "errors": errors,
+            }
+        )
+    )
     return 0
 
 

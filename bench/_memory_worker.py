@@ -32,15 +32,19 @@ def main() -> int:
     full = sync.full_sync(catalog_id)
     reconcile = sync.reconcile(catalog_id)
     seconds = time.monotonic() - started
-    print(json.dumps({
-        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "ready_rss": ready_rss,
-        "products": full.counters.upserted,
-        "deleted": full.counters.deleted + reconcile.counters.deleted,
-        "full_s": full.duration_s,
-        "reconcile_s": reconcile.duration_s,
-        "seconds": seconds,
-    }))
+    print(
+        json.dumps(
+            {
+                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "ready_rss": ready_rss,
+                "products": full.counters.upserted,
+                "deleted": full.counters.deleted + reconcile.counters.deleted,
+                "full_s": full.duration_s,
+                "reconcile_s": reconcile.duration_s,
+                "seconds": seconds,
+            }
+        )
+    )
     client.close()
     return 0
 

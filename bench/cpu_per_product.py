@@ -48,8 +48,7 @@ def record_pages(catalog: Catalog) -> dict[str | None, bytes]:
     """Every mapped-products page of the catalog, raw, keyed by its `search_after` (None: first)."""
     pages: dict[str | None, bytes] = {}
     headers = {"Authorization": f"Bearer {catalog.token}"}
-    url: str | None = (f"{catalog.base_url}/api/rest/v1/catalogs/{catalog.catalog_id}/mapped-products"
-                       f"?limit={PAGE_SIZE}")
+    url: str | None = f"{catalog.base_url}/api/rest/v1/catalogs/{catalog.catalog_id}/mapped-products?limit={PAGE_SIZE}"
     with httpx.Client(headers=headers, timeout=60) as api:
         while url:
             response = api.get(url).raise_for_status()
@@ -141,15 +140,19 @@ def main() -> int:
     per = min(runs.cpu_s) * 1e6 / max(runs.upserted, 1)
     spread = ", ".join(f"{cpu * 1e6 / max(runs.upserted, 1):.0f}" for cpu in runs.cpu_s)
     row("parse only (client: HTTP + JSON + pydantic)", f"{parse:.1f} us/product")
-    row("full sync (parse+validate+digest+push+Redis)", f"{per:.1f} us/product, best of {REPEATS} ({spread}; "
-        f"{runs.upserted / runs.wall_s:,.0f} products/s)")
+    row(
+        "full sync (parse+validate+digest+push+Redis)",
+        f"{per:.1f} us/product, best of {REPEATS} ({spread}; {runs.upserted / runs.wall_s:,.0f} products/s)",
+    )
     row("  of which validate+digest", f"{validate:.1f} us/product")
     row("  of which Redis client + checkpoint + target", f"{per - parse - validate:.1f} us/product")
     # Validation packs each UUID once and the state layer reuses the bytes; the engine's UNCONFIRMED
     # marks (a first push) and the diff's seen-set lookup pack it once more each.
     row("  one pack_uuid (~3 per product in a first full sync)", f"{pack:.1f} us")
-    row("re-sync, all unchanged (skipped by digest)", f"{runs.skipped_cpu_s * 1e6 / max(runs.skipped, 1):.1f} "
-        f"us/product ({runs.skipped:,} skipped)")
+    row(
+        "re-sync, all unchanged (skipped by digest)",
+        f"{runs.skipped_cpu_s * 1e6 / max(runs.skipped, 1):.1f} us/product ({runs.skipped:,} skipped)",
+    )
     row("goal", f"<= {GOAL_US:.0f} us/product: {'met' if per <= GOAL_US else 'missed'} ({per / GOAL_US:.2f}x goal)")
     if runs.upserted != size or runs.skipped != size:
         print(f"INCOMPLETE: upserted {runs.upserted:,}, skipped {runs.skipped:,} of {size:,}")

@@ -149,8 +149,9 @@ def _passes(products: int) -> list[Pass]:
         base = f"{pim.base_url}/api/rest/v1/catalogs/{catalog.catalog_id}"
         headers = {"Authorization": f"Bearer {catalog.token}"}
         with httpx.Client(headers=headers, timeout=120.0) as api:
-            uuids: list[str] = pim.call("GET", f"/_emulator/catalogs/{catalog.catalog_id}/expected",
-                                        params={"mapped": "false"})["uuids"]
+            uuids: list[str] = pim.call(
+                "GET", f"/_emulator/catalogs/{catalog.catalog_id}/expected", params={"mapped": "false"}
+            )["uuids"]
             sample = uuids[:: max(len(uuids) // SINGLE_GETS, 1)][:SINGLE_GETS]
 
             def singles(kind: str) -> Callable[[], int]:
@@ -158,15 +159,22 @@ def _passes(products: int) -> list[Pass]:
                     for uuid in sample:
                         api.get(f"{base}/{kind}/{uuid}").raise_for_status()
                     return len(sample)
+
                 return run
 
             return [
                 _measure(pim.pid, "mapped-products, cold", lambda: _page_through(api, f"{base}/mapped-products", PAGE)),
                 _measure(pim.pid, "mapped-products, warm", lambda: _page_through(api, f"{base}/mapped-products", PAGE)),
-                _measure(pim.pid, f"mapped-products, {WINDOWS + 2} updated windows",
-                         lambda: _windowed(api, f"{base}/mapped-products")),
-                _measure(pim.pid, f"same, {CURSORS} cursors, 50 ms, fair use",
-                         lambda: _cursors(pim, api, f"{base}/mapped-products")),
+                _measure(
+                    pim.pid,
+                    f"mapped-products, {WINDOWS + 2} updated windows",
+                    lambda: _windowed(api, f"{base}/mapped-products"),
+                ),
+                _measure(
+                    pim.pid,
+                    f"same, {CURSORS} cursors, 50 ms, fair use",
+                    lambda: _cursors(pim, api, f"{base}/mapped-products"),
+                ),
                 _measure(pim.pid, "products", lambda: _page_through(api, f"{base}/products", PAGE)),
                 _measure(pim.pid, "product-uuids", lambda: _page_through(api, f"{base}/product-uuids", UUID_PAGE)),
                 _measure(pim.pid, "mapped-products/{uuid}", singles("mapped-products")),

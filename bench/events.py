@@ -64,7 +64,9 @@ def percentile(values: list[float], q: float) -> float:
 def start_web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     web = subprocess.Popen(  # noqa: S603 -- our own interpreter and CLI
         [sys.executable, "-m", "akeneo_sync", "web", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     started = time.monotonic()
     while True:
@@ -88,8 +90,11 @@ def main() -> int:
     # BENCH_WEB_SRC: run the web side from another checkout's `src` (e.g. the `web` branch's)
     # while the rest of the product comes from this one.
     web_src = os.environ.get("BENCH_WEB_SRC", "")
-    available = (Path(web_src) / "akeneo_sync" / "web" / "server.py").exists() if web_src \
+    available = (
+        (Path(web_src) / "akeneo_sync" / "web" / "server.py").exists()
+        if web_src
         else importlib.util.find_spec("akeneo_sync.web.server") is not None
+    )
     if not available:
         row("skipped", "this checkout has no `akeneo-sync web` (akeneo_sync.web.server) yet")
         return 0
@@ -108,8 +113,12 @@ def main() -> int:
     }
     with redis_db(REDIS_DBS[1]) as client:
         state = StateStore(client, cipher=TokenCipher(key), clock=SystemClock())
-        state.tenants.save("bench", pim_url="https://pim.example.com", token=StoredToken(access_token="bench-token"),  # noqa: S106
-                           subscription_id=SUBSCRIPTION)
+        state.tenants.save(
+            "bench",
+            pim_url="https://pim.example.com",
+            token=StoredToken(access_token="bench-token"),  # noqa: S106
+            subscription_id=SUBSCRIPTION,
+        )
         state.catalogs.upsert("bench", "catalog", name="Bench", enabled=True)
         web = start_web(env, port)
         commands = int(client.info("stats")["total_commands_processed"])
@@ -117,9 +126,18 @@ def main() -> int:
         web_cpu = cpu_seconds_of(web.pid)
         try:
             load_run = subprocess.run(  # noqa: S603 -- our own interpreter and script
-                [sys.executable, str(Path(__file__).with_name("_event_load.py")), f"http://127.0.0.1:{port}/events",
-                 SECRET, SUBSCRIPTION, str(rate), str(seconds)],
-                capture_output=True, text=True, check=False,
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("_event_load.py")),
+                    f"http://127.0.0.1:{port}/events",
+                    SECRET,
+                    SUBSCRIPTION,
+                    str(rate),
+                    str(seconds),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             web_cpu = cpu_seconds_of(web.pid) - web_cpu
         finally:
@@ -137,16 +155,23 @@ def main() -> int:
     p99 = percentile(service, 0.99) * 1000
     sent, elapsed = result["sent"], result["elapsed_s"]
     row("events sent", f"{sent:,} in {elapsed:.1f} s ({sent / elapsed:.0f}/s, load {load()})")
-    row("latency p50 / p99 / max (send -> answer)", f"{percentile(service, 0.5) * 1000:.1f} / {p99:.1f} / "
-        f"{service[-1] * 1000:.1f} ms (mean {statistics.fmean(service) * 1000:.1f})")
-    row("latency p50 / p99 from the due time", f"{percentile(from_due, 0.5) * 1000:.1f} / "
-        f"{percentile(from_due, 0.99) * 1000:.1f} ms")
+    row(
+        "latency p50 / p99 / max (send -> answer)",
+        f"{percentile(service, 0.5) * 1000:.1f} / {p99:.1f} / "
+        f"{service[-1] * 1000:.1f} ms (mean {statistics.fmean(service) * 1000:.1f})",
+    )
+    row(
+        "latency p50 / p99 from the due time",
+        f"{percentile(from_due, 0.5) * 1000:.1f} / {percentile(from_due, 0.99) * 1000:.1f} ms",
+    )
     row("errors", f"{errors} {result['errors'] or ''}")
     row("sync_products messages queued", f"{queued}")
     row("web process CPU per event", f"{web_cpu / max(sent, 1) * 1000:.2f} ms ({web_cpu / elapsed:.2f} cores)")
     row("Redis commands per event (whole server)", f"{commands / max(sent, 1):.1f} (exact only on a private Redis)")
-    row("  by name, per event", ", ".join(f"{name} {calls / max(sent, 1):.2f}"
-                                          for name, calls in by_name.most_common(8)))
+    row(
+        "  by name, per event",
+        ", ".join(f"{name} {calls / max(sent, 1):.2f}" for name, calls in by_name.most_common(8)),
+    )
     row("goal p99 <= 50 ms, 0 errors", "met" if p99 <= GOAL_P99_MS and errors == 0 else "missed")
     return 0
 

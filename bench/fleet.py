@@ -57,7 +57,10 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "akeneo_sync", "worker", "--processes", "2", "--threads", "4"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -109,8 +112,9 @@ def completion_times(fleet: Fleet, worker: subprocess.Popen[bytes], log: Path) -
     upserted = 0
     while len(done) < len(fleet.catalogs):
         if time.monotonic() - started > FINISH_TIMEOUT_S or worker.poll() is not None:
-            raise RuntimeError(f"{len(fleet.catalogs) - len(done)} tenants unfinished; worker log tail:\n"
-                               f"{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"{len(fleet.catalogs) - len(done)} tenants unfinished; worker log tail:\n{log.read_text()[-3000:]}"
+            )
         for tenant, ids in fleet.catalogs.items():
             records = [fleet.state.catalogs.get(tenant, catalog_id) for catalog_id in ids]
             if tenant not in done and all(
@@ -161,11 +165,15 @@ def main() -> int:
     median = statistics.median(times)
     row("worker boot (excluded)", f"{boot_s:.1f} s")
     row("products synced", f"{total:,} in {total_s:.1f} s: {total / total_s:,.0f} products/s (load {load()})")
-    row("per-tenant completion min/median/max", f"{times[0]:.1f} / {median:.1f} / {times[-1]:.1f} s "
-        f"(max/median {times[-1] / median:.2f})")
+    row(
+        "per-tenant completion min/median/max",
+        f"{times[0]:.1f} / {median:.1f} / {times[-1]:.1f} s (max/median {times[-1] / median:.2f})",
+    )
     row("PIM requests / 429s", f"{stats['requests']:,} / {stats['throttled']}")
-    row("PIM max concurrent: per token / instance", f"{max(stats['max_concurrent_per_token'].values(), default=0)}"
-        f" / {stats.get('max_concurrent_total', 'n/a')}")
+    row(
+        "PIM max concurrent: per token / instance",
+        f"{max(stats['max_concurrent_per_token'].values(), default=0)} / {stats.get('max_concurrent_total', 'n/a')}",
+    )
     return 0
 
 

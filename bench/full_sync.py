@@ -143,8 +143,10 @@ def fair_use_bound(faults: dict[str, Any]) -> tuple[float, str]:
     latency = float(faults["random"]["latency_s"])
     by_concurrency = limits["max_concurrent_per_token"] * PAGE_SIZE / latency
     by_rate = limits["max_requests_per_s"] * PAGE_SIZE
-    how = (f"min({limits['max_concurrent_per_token']} x {PAGE_SIZE} / {latency:g} s = {by_concurrency:,.0f}, "
-           f"{limits['max_requests_per_s']} req/s x {PAGE_SIZE} = {by_rate:,.0f})")
+    how = (
+        f"min({limits['max_concurrent_per_token']} x {PAGE_SIZE} / {latency:g} s = {by_concurrency:,.0f}, "
+        f"{limits['max_requests_per_s']} req/s x {PAGE_SIZE} = {by_rate:,.0f})"
+    )
     return min(by_concurrency, by_rate), how
 
 
@@ -159,8 +161,18 @@ def measure(name: str, pim: Any, sync: Sync) -> Run:
     cpu, emulator_cpu = time.process_time() - cpu, cpu_seconds_of(pim.pid) - emulator_cpu
     stats = pim.stats()
     concurrency = max(stats["max_concurrent_per_token"].values(), default=0)
-    return Run(name, counters.upserted + counters.skipped + counters.failed, seconds, stats["requests"],
-               stats["throttled"], concurrency, load(), cpu, emulator_cpu, timeline.share_at(CURSORS))
+    return Run(
+        name,
+        counters.upserted + counters.skipped + counters.failed,
+        seconds,
+        stats["requests"],
+        stats["throttled"],
+        concurrency,
+        load(),
+        cpu,
+        emulator_cpu,
+        timeline.share_at(CURSORS),
+    )
 
 
 def profile(dates: str, products: int, latency_s: float) -> tuple[list[Run], int, float, str]:
@@ -179,9 +191,11 @@ def profile(dates: str, products: int, latency_s: float) -> tuple[list[Run], int
                 with redis_db(db) as client:
                     state = state_store(client)
                     source = Observed(pim_client(catalog, limiter()), timeline, counts=counts)
-                    summary = engine(source, NullTarget(), state, catalog.catalog_id,
-                                     options).full_sync(catalog.catalog_id)
+                    summary = engine(source, NullTarget(), state, catalog.catalog_id, options).full_sync(
+                        catalog.catalog_id
+                    )
                     return summary.counters, summary.duration_s
+
             return sync
 
         # Counts are the emulator's opt-in (Akeneo ignores `with_count`); an emulator without the
@@ -192,12 +206,21 @@ def profile(dates: str, products: int, latency_s: float) -> tuple[list[Run], int
         counted = pim_client(catalog, limiter()).count_products(catalog.catalog_id) is not None
         with_count = "planned by count, then split" if counted else "NO COUNT SERVED: same path as above"
         runs = [
-            measure("baseline (one cursor, sequential)", pim,
-                    engine_run(EngineOptions(cursors=1, prefetch=False), REDIS_DBS[0], counts=False)),
-            measure(f"engine, no count ({CURSORS} cursors splitting busy windows)", pim,
-                    engine_run(EngineOptions(cursors=CURSORS), REDIS_DBS[1], counts=False)),
-            measure(f"engine, with count ({CURSORS} cursors, {with_count})", pim,
-                    engine_run(EngineOptions(cursors=CURSORS, count_plan=True), REDIS_DBS[0], counts=True)),
+            measure(
+                "baseline (one cursor, sequential)",
+                pim,
+                engine_run(EngineOptions(cursors=1, prefetch=False), REDIS_DBS[0], counts=False),
+            ),
+            measure(
+                f"engine, no count ({CURSORS} cursors splitting busy windows)",
+                pim,
+                engine_run(EngineOptions(cursors=CURSORS), REDIS_DBS[1], counts=False),
+            ),
+            measure(
+                f"engine, with count ({CURSORS} cursors, {with_count})",
+                pim,
+                engine_run(EngineOptions(cursors=CURSORS, count_plan=True), REDIS_DBS[0], counts=True),
+            ),
         ]
     return runs, size, bound, how
 
@@ -208,8 +231,7 @@ def main() -> int:
     latency_s = float(option("--latency-ms", LATENCY_MS)) / 1000
     chosen = option("--dates", "both")
     profiles = ["bulk-import", "even"] if chosen == "both" else [chosen]
-    header(f"full-sync throughput, {products:,} products, {latency_s * 1000:.0f} ms latency, fair use enforced",
-           quick)
+    header(f"full-sync throughput, {products:,} products, {latency_s * 1000:.0f} ms latency, fair use enforced", quick)
     incomplete: list[str] = []
     for dates in profiles:
         runs, size, bound, how = profile(dates, products, latency_s)
@@ -223,8 +245,10 @@ def main() -> int:
             row("  vs baseline (goal >= 3x)", ratio(run.rate, baseline))
             row(f"  paging time with {CURSORS} page requests under way (goal >= 0.95)", f"{run.full_share:.2f}")
             row("  PIM requests / 429s / max concurrent", f"{run.requests:,} / {run.throttled} / {run.max_concurrent}")
-            row("  CPU s: worker / emulator (of 2 cores x wall)",
-                f"{run.worker_cpu_s:.1f} / {run.emulator_cpu_s:.1f} (of {2 * run.seconds:.1f})")
+            row(
+                "  CPU s: worker / emulator (of 2 cores x wall)",
+                f"{run.worker_cpu_s:.1f} / {run.emulator_cpu_s:.1f} (of {2 * run.seconds:.1f})",
+            )
         # More than the catalog is fine: before a PIM's bounds are proven inclusive, neighbouring
         # windows overlap by two seconds and those products are fetched twice (skipped by digest).
         incomplete += [f"{dates}: {run.name}" for run in runs if run.products < size]

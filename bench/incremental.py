@@ -75,24 +75,35 @@ def main() -> int:
         uuids = all_uuids(catalog)
         pim.call("PUT", "/_emulator/fair-use", json=FAIR_USE)
         pim.call("PUT", "/_emulator/faults", json={"latency_s": latency_ms / 1000})
-        sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog.catalog_id,
-                      shipped_options())
+        sync = engine(pim_client(catalog), NullTarget(), state_store(client), catalog.catalog_id, shipped_options())
         full, full_stats = requests_during(pim, lambda: sync.full_sync(catalog.catalog_id))
         full_load = load()
         changed = random.Random(7).sample(  # noqa: S311 -- a reproducible choice, not a secret
-            uuids, max(1, round(len(uuids) * CHANGED)))
+            uuids, max(1, round(len(uuids) * CHANGED))
+        )
         for uuid in changed:
             pim.call("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Changed {uuid[:8]}"}})
         incremental, incr_stats = requests_during(pim, lambda: sync.incremental_sync(catalog.catalog_id))
-    row("full sync", f"{full_stats['requests']:,} requests, {full.duration_s:.1f} s, "
-        f"{full.counters.upserted:,} upserted (load {full_load})")
-    row("incremental sync", f"{incr_stats['requests']:,} requests, {incremental.duration_s:.2f} s, "
-        f"{incremental.counters.upserted:,} upserted, {incremental.counters.skipped:,} skipped (load {load()})")
+    row(
+        "full sync",
+        f"{full_stats['requests']:,} requests, {full.duration_s:.1f} s, "
+        f"{full.counters.upserted:,} upserted (load {full_load})",
+    )
+    row(
+        "incremental sync",
+        f"{incr_stats['requests']:,} requests, {incremental.duration_s:.2f} s, "
+        f"{incremental.counters.upserted:,} upserted, {incremental.counters.skipped:,} skipped (load {load()})",
+    )
     row("products changed in the PIM", f"{len(changed):,} of {len(uuids):,}")
-    row("requests: incremental / full", f"{incr_stats['requests'] / max(full_stats['requests'], 1):.4f} "
-        f"({ratio(full_stats['requests'], incr_stats['requests'])} fewer)")
-    row("wall time: incremental / full", f"{incremental.duration_s / full.duration_s:.4f} "
-        f"({ratio(full.duration_s, incremental.duration_s)} faster)")
+    row(
+        "requests: incremental / full",
+        f"{incr_stats['requests'] / max(full_stats['requests'], 1):.4f} "
+        f"({ratio(full_stats['requests'], incr_stats['requests'])} fewer)",
+    )
+    row(
+        "wall time: incremental / full",
+        f"{incremental.duration_s / full.duration_s:.4f} ({ratio(full.duration_s, incremental.duration_s)} faster)",
+    )
     if full.counters.upserted != len(uuids) or incremental.counters.upserted < len(changed):
         print("INCOMPLETE: the full sync missed products or the incremental one missed changes")
         return 1

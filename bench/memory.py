@@ -41,9 +41,17 @@ def measure(products: int) -> dict[str, Any]:
         pim.call("PUT", "/_emulator/fair-use", json=FAIR_USE)
         with redis_db(REDIS_DBS[0]):
             worker = subprocess.run(  # noqa: S603 -- our own interpreter and script
-                [sys.executable, str(Path(__file__).with_name("_memory_worker.py")), catalog.base_url,
-                 catalog.token, catalog.catalog_id, str(REDIS_DBS[0])],
-                capture_output=True, check=False, text=True,
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("_memory_worker.py")),
+                    catalog.base_url,
+                    catalog.token,
+                    catalog.catalog_id,
+                    str(REDIS_DBS[0]),
+                ],
+                capture_output=True,
+                check=False,
+                text=True,
             )
         emulator_rss = rss_of(pim.pid)
         if worker.returncode != 0:
@@ -60,14 +68,21 @@ def main() -> int:
     results = [measure(size) for size in sizes]
     for size, result in zip(sizes, results, strict=True):
         print(f"  {size:,}-product emulator ({result['products']:,} in the catalog)")
-        row("  worker peak RSS", f"{result['peak_rss'] / MB:.1f} MB (ready before the first page: "
-            f"{result['ready_rss'] / MB:.1f} MB)")
-        row("  full sync + reconcile", f"{result['full_s']:.1f} s + {result['reconcile_s']:.1f} s "
-            f"({result['products'] / result['full_s']:,.0f} products/s, load {result['load']})")
+        row(
+            "  worker peak RSS",
+            f"{result['peak_rss'] / MB:.1f} MB (ready before the first page: {result['ready_rss'] / MB:.1f} MB)",
+        )
+        row(
+            "  full sync + reconcile",
+            f"{result['full_s']:.1f} s + {result['reconcile_s']:.1f} s "
+            f"({result['products'] / result['full_s']:,.0f} products/s, load {result['load']})",
+        )
         row("  emulator: startup / RSS", f"{result['emulator_startup_s']:.1f} s / {result['emulator_rss'] / MB:.0f} MB")
     growth = (results[1]["peak_rss"] - results[0]["peak_rss"]) / MB
-    row("peak RSS growth (goal <= 30 MB)", f"{growth:+.1f} MB for {sizes[1] // sizes[0]}x the products: "
-        f"{'met' if growth <= GOAL_MB else 'missed'}")
+    row(
+        "peak RSS growth (goal <= 30 MB)",
+        f"{growth:+.1f} MB for {sizes[1] // sizes[0]}x the products: {'met' if growth <= GOAL_MB else 'missed'}",
+    )
     if any(result["products"] == 0 for result in results):
         print("INCOMPLETE: a sync pushed nothing")
         return 1

@@ -58,8 +58,13 @@ class CountingTarget:
         self.deleted.update(deletes)
         return BatchResult()
 
-    def apply_models(self, batch: BatchContext, models: Sequence[Any], model_deletes: Sequence[str] = (),
-                     variant_deletes: Sequence[str] = ()) -> ModelBatchResult:
+    def apply_models(
+        self,
+        batch: BatchContext,
+        models: Sequence[Any],
+        model_deletes: Sequence[str] = (),
+        variant_deletes: Sequence[str] = (),
+    ) -> ModelBatchResult:
         return ModelBatchResult()  # a catalog of simple products: never called
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """Write the generated observability artifacts, or check that the committed ones match.
 
-    python scripts/deploy-check/generate.py           # rewrite the files
-    python scripts/deploy-check/generate.py --check   # exit 1 when a committed file drifted
+python scripts/deploy-check/generate.py           # rewrite the files
+python scripts/deploy-check/generate.py --check   # exit 1 when a committed file drifted
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ def main(argv: list[str]) -> int:
         if current != text:
             drifted += 1
             sys.stdout.writelines(
-                difflib.unified_diff(current.splitlines(True), text.splitlines(True), f"{rel} (committed)",
-                                     f"{rel} (generated)", n=1)
+                difflib.unified_diff(
+                    current.splitlines(True), text.splitlines(True), f"{rel} (committed)", f"{rel} (generated)", n=1
+                )
             )
     if drifted:
         print(f"{drifted} generated file(s) drifted: run `make generate-deploy` and commit them")

@@ -97,7 +97,7 @@ def resolve_variables(api: httpx.Client, variables: dict[str, str]) -> dict[str,
     """A real value for each template variable, read from Prometheus (`.*` when it has none)."""
     values: dict[str, str] = {}
     for name, text in variables.items():
-        inner = text[len("label_values("):-1]
+        inner = text[len("label_values(") : -1]
         selector, _, label = inner.rpartition(",")
         selector = substitute(selector.strip(), values)
         answer = api.get(f"/api/v1/label/{label.strip()}/values", params={"match[]": selector}).json()
@@ -127,9 +127,7 @@ def evaluate(api: httpx.Client, query: Query, variables: dict[str, str]) -> Outc
         value = float(data["result"][1])
         return Outcome(query, ok=True, series=1, sample=data["result"][1], nonzero=int(value != 0))
     numbers = [
-        (item["metric"], float(item["value"][1]))
-        for item in data["result"]
-        if not math.isnan(float(item["value"][1]))
+        (item["metric"], float(item["value"][1])) for item in data["result"] if not math.isnan(float(item["value"][1]))
     ]
     sample = ", ".join(f"{_labels(m)}={v:.4g}" for m, v in numbers[:3])
     nonzero = sum(1 for _, value in numbers if value != 0)

@@ -57,13 +57,13 @@ DEFAULT_INCREMENTAL_S = Settings.model_fields["incremental_interval_s"].default
 SCREENSHOTS = {
     "throughput": "sum by (action) (rate(akeneo_sync_products_total[15s]))",
     "pim-latency": "histogram_quantile(0.95, sum by (le, endpoint) "
-                   "(rate(akeneo_sync_pim_request_duration_seconds_bucket[15s])))",
+    "(rate(akeneo_sync_pim_request_duration_seconds_bucket[15s])))",
     "rate-limited": "sum by (tenant) (rate(akeneo_sync_rate_limited_total[15s]))",
     "backoff": "sum by (reason) (rate(akeneo_sync_backoff_seconds_total[15s]))",
     "queue-depth": "max by (queue) (akeneo_sync_queue_depth)",
     # KEDA's signal (ready + delayed + in flight, from Redis) against the ready list it replaced.
     "backlog": 'label_replace(sum(akeneo_sync_fleet_backlog_messages), "curve", "backlog", "", "")'
-               ' or label_replace(max(akeneo_sync_queue_depth{queue="default"}), "curve", "ready list", "", "")',
+    ' or label_replace(max(akeneo_sync_queue_depth{queue="default"}), "curve", "ready list", "", "")',
 }
 # The Redis of the run: AKENEO_SYNC_TEST_REDIS_PORT when set (a private server beside other suites).
 REDIS_PORT = int(os.environ.get("AKENEO_SYNC_TEST_REDIS_PORT", "6379"))
@@ -119,8 +119,10 @@ class Stack:
 def _run(args: argparse.Namespace, work: Path, procs: Processes, client: redis.Redis) -> int:
     t0 = time.monotonic()
     stack = _start_stack(args, work, procs)
-    print(f"observe: stack up in {time.monotonic() - t0:.1f} s (emulator {args.products} products, web, "
-          f"worker 2 processes x 4 threads, scheduler, prometheus {stack.api.base_url})")
+    print(
+        f"observe: stack up in {time.monotonic() - t0:.1f} s (emulator {args.products} products, web, "
+        f"worker 2 processes x 4 threads, scheduler, prometheus {stack.api.base_url})"
+    )
     _scenario(args, stack, procs, client, budget_s=args.deadline_s - (time.monotonic() - t0) - 70)
     _fleet_phase(args, stack, procs, client)
     failures = _evaluate_everything(stack.api)
@@ -149,24 +151,58 @@ def _start_stack(args: argparse.Namespace, work: Path, procs: Processes) -> Stac
         "AKENEO_SYNC_EVENT_SECRETS": "observe-event-secret",
         "AKENEO_SYNC_PUBLIC_URL": f"http://127.0.0.1:{ports['web']}",
     }
-    procs.akeneo_sync("emulator", ["emulator", "--products", str(args.products), "--port", str(ports["pim"]),
-                                   "--latency-ms", str(args.latency_ms)], env)
-    procs.akeneo_sync("fleet-pim", ["emulator", "--products", str(args.fleet_products),
-                                     "--port", str(ports["fleet-pim"]), "--latency-ms", str(args.latency_ms)], env)
+    procs.akeneo_sync(
+        "emulator",
+        [
+            "emulator",
+            "--products",
+            str(args.products),
+            "--port",
+            str(ports["pim"]),
+            "--latency-ms",
+            str(args.latency_ms),
+        ],
+        env,
+    )
+    procs.akeneo_sync(
+        "fleet-pim",
+        [
+            "emulator",
+            "--products",
+            str(args.fleet_products),
+            "--port",
+            str(ports["fleet-pim"]),
+            "--latency-ms",
+            str(args.latency_ms),
+        ],
+        env,
+    )
     procs.akeneo_sync("web", ["web", "--host", "127.0.0.1", "--port", str(ports["web"])], env)
     worker_env = {**env, "AKENEO_SYNC_METRICS_PORT": str(ports["worker"])}
-    procs.akeneo_sync("worker", ["worker", "--processes", "2", "--threads", "4",
-                                 "--metrics-dir", str(work / "worker-metrics")], worker_env)
+    procs.akeneo_sync(
+        "worker",
+        ["worker", "--processes", "2", "--threads", "4", "--metrics-dir", str(work / "worker-metrics")],
+        worker_env,
+    )
     _start_scheduler(procs, env, ports)
     prometheus = _start_prometheus(procs, work, ports)
-    probes = {"emulator": f"http://127.0.0.1:{ports['pim']}/_emulator/stats",
-              "fleet emulator": f"http://127.0.0.1:{ports['fleet-pim']}/_emulator/stats",
-              "web": f"http://127.0.0.1:{ports['web']}/metrics", "worker": f"http://127.0.0.1:{ports['worker']}/",
-              "scheduler": f"http://127.0.0.1:{ports['scheduler']}/", "prometheus": f"{prometheus}/-/ready"}
+    probes = {
+        "emulator": f"http://127.0.0.1:{ports['pim']}/_emulator/stats",
+        "fleet emulator": f"http://127.0.0.1:{ports['fleet-pim']}/_emulator/stats",
+        "web": f"http://127.0.0.1:{ports['web']}/metrics",
+        "worker": f"http://127.0.0.1:{ports['worker']}/",
+        "scheduler": f"http://127.0.0.1:{ports['scheduler']}/",
+        "prometheus": f"{prometheus}/-/ready",
+    }
     for name, url in probes.items():
         wait_until(name, http_ok(url), 60, alive=procs.check_alive)
-    return Stack(env, ports, httpx.Client(base_url=f"http://127.0.0.1:{ports['pim']}", timeout=30),
-                 httpx.Client(base_url=prometheus, timeout=30), key)
+    return Stack(
+        env,
+        ports,
+        httpx.Client(base_url=f"http://127.0.0.1:{ports['pim']}", timeout=30),
+        httpx.Client(base_url=prometheus, timeout=30),
+        key,
+    )
 
 
 def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: redis.Redis, budget_s: float) -> None:
@@ -179,8 +215,9 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     admin.post("/_emulator/tokens/revoke", json={"access_token": revoked}).raise_for_status()
     _cli(["tenants", "add", "--pim-url", stack.pim_url, "--token", revoked, "--tenant-id", REVOKED_TENANT], stack.env)
     state = StateStore(client, cipher=TokenCipher(stack.key), clock=SystemClock())
-    wait_until("the catalog created at activation", lambda: bool(state.catalogs.list(TENANT)), 30,
-               alive=procs.check_alive)
+    wait_until(
+        "the catalog created at activation", lambda: bool(state.catalogs.list(TENANT)), 30, alive=procs.check_alive
+    )
     catalog = state.catalogs.list(TENANT)[0].id
     _break_image_urls(admin, catalog)
     admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
@@ -195,32 +232,55 @@ def _scenario(args: argparse.Namespace, stack: Stack, procs: Processes, client: 
     sync_start = time.monotonic()
     time.sleep(3)  # a few scrapes of undisturbed throughput before the 429s
     latency = args.latency_ms / 1000
-    admin.put("/_emulator/faults", json={"latency_s": latency, "rate_429": 0.05, "retry_after_s": None,
-                                         "seed": 6}).raise_for_status()
+    admin.put(
+        "/_emulator/faults", json={"latency_s": latency, "rate_429": 0.05, "retry_after_s": None, "seed": 6}
+    ).raise_for_status()
     time.sleep(6)
     admin.put("/_emulator/faults", json={"latency_s": latency}).raise_for_status()
-    wait_until("the full sync to finish", lambda: status()[0] is CatalogStatus.IDLE and status()[1] is not None,
-               budget_s, every_s=0.5, alive=procs.check_alive)
+    wait_until(
+        "the full sync to finish",
+        lambda: status()[0] is CatalogStatus.IDLE and status()[1] is not None,
+        budget_s,
+        every_s=0.5,
+        alive=procs.check_alive,
+    )
     expected = len(admin.get(f"/_emulator/catalogs/{catalog}/expected").json()["uuids"])
     took = time.monotonic() - sync_start
     print(f"observe: full sync of {expected} products took {took:.1f} s, outcome {status()[1]}")
     _backlog_peaks(stack.api, took, "the full sync")
     # A run's histogram series is born with its first run, which rate() cannot see: let an
     # incremental run follow the full one so "sync duration" has an increase to show.
-    wait_until("a second (incremental) run seen by Prometheus",
-               _prometheus_says(stack.api, "sum(akeneo_sync_sync_runs_total) >= 2"), 20, alive=procs.check_alive)
+    wait_until(
+        "a second (incremental) run seen by Prometheus",
+        _prometheus_says(stack.api, "sum(akeneo_sync_sync_runs_total) >= 2"),
+        20,
+        alive=procs.check_alive,
+    )
     # Twice: a series is born with its first event, which rate() cannot see; the second shows.
     _poison_and_unsigned_event(stack, client, catalog)
     time.sleep(3)  # a few more scrapes: counters' last increase lands, queue depth back to 0
     upserted = stack.api.get("/api/v1/query", params={"query": 'sum(akeneo_sync_products_total{action="upserted"})'})
     count = upserted.json()["data"]["result"][0]["value"][1]
-    print(f"observe: Prometheus sees {count} products upserted "
-          f"({DEAD_LETTER_PRODUCTS} with a broken image URL are dead letters)")
+    print(
+        f"observe: Prometheus sees {count} products upserted "
+        f"({DEAD_LETTER_PRODUCTS} with a broken image URL are dead letters)"
+    )
 
 
 def _start_scheduler(procs: Processes, env: dict[str, str], ports: dict[str, int]) -> None:
-    procs.akeneo_sync("scheduler", ["scheduler", "--metrics-port", str(ports["scheduler"]),
-                                    "--metrics-host", "127.0.0.1", "--fleet-interval", "1"], env)
+    procs.akeneo_sync(
+        "scheduler",
+        [
+            "scheduler",
+            "--metrics-port",
+            str(ports["scheduler"]),
+            "--metrics-host",
+            "127.0.0.1",
+            "--fleet-interval",
+            "1",
+        ],
+        env,
+    )
 
 
 def _fleet_phase(args: argparse.Namespace, stack: Stack, procs: Processes, client: redis.Redis) -> None:
@@ -235,13 +295,21 @@ def _fleet_phase(args: argparse.Namespace, stack: Stack, procs: Processes, clien
         tokens.append(admin.post("/_emulator/tokens", json={"client_id": tenant}).json()["access_token"])
     added = subprocess.run(  # noqa: S603 -- our interpreter and script
         [sys.executable, str(Path(__file__).with_name("fleet.py")), pim, FLEET_PREFIX, *tokens],
-        env=stack.env, capture_output=True, text=True, timeout=60, check=False,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     if added.returncode != 0:
         raise RuntimeError(f"fleet tenants add failed: {added.stderr[-1000:]}")
     state = StateStore(client, cipher=TokenCipher(stack.key), clock=SystemClock())
-    wait_until("the fleet's catalogs created at activation", lambda: all(state.catalogs.list(t) for t in tenants),
-               30, alive=procs.check_alive)
+    wait_until(
+        "the fleet's catalogs created at activation",
+        lambda: all(state.catalogs.list(t) for t in tenants),
+        30,
+        alive=procs.check_alive,
+    )
     catalogs = [(t, state.catalogs.list(t)[0].id) for t in tenants]
     for _tenant, catalog in catalogs:
         admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
@@ -249,14 +317,25 @@ def _fleet_phase(args: argparse.Namespace, stack: Stack, procs: Processes, clien
     # the first part short; for this part they would fill the ready list with polls waiting behind
     # the syncs, 100 times as often as the defaults would. So the scheduler is restarted with the
     # defaults once it knows the new tenants: each tenant's poll, due within 2 s, fires once.
-    wait_until("the scheduler to know the fleet's tenants",
-               lambda: all(client.hexists(DUE_KEY, f"poll:{t}") for t in tenants), 30, alive=procs.check_alive)
+    wait_until(
+        "the scheduler to know the fleet's tenants",
+        lambda: all(client.hexists(DUE_KEY, f"poll:{t}") for t in tenants),
+        30,
+        alive=procs.check_alive,
+    )
     procs.stop("scheduler")
     started = time.monotonic()
     for _tenant, catalog in catalogs:
         admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
-    _start_scheduler(procs, {**stack.env, "AKENEO_SYNC_POLL_INTERVAL_S": str(DEFAULT_POLL_S),
-                             "AKENEO_SYNC_INCREMENTAL_INTERVAL_S": str(DEFAULT_INCREMENTAL_S)}, stack.ports)
+    _start_scheduler(
+        procs,
+        {
+            **stack.env,
+            "AKENEO_SYNC_POLL_INTERVAL_S": str(DEFAULT_POLL_S),
+            "AKENEO_SYNC_INCREMENTAL_INTERVAL_S": str(DEFAULT_INCREMENTAL_S),
+        },
+        stack.ports,
+    )
 
     def synced() -> bool:
         records = [state.catalogs.get(t, c) for t, c in catalogs]
@@ -276,9 +355,11 @@ def _backlog_peaks(api: httpx.Client, window_s: float, what: str, end: float | N
     window = f"{int(window_s) + 1}s" if end is not None else f"{int(window_s) + 5}s"
     at = {} if end is None else {"time": f"{end + 1:.3f}"}
     peaks = {}
-    for name, expr in {"backlog (ready + delayed + in flight)": "sum(akeneo_sync_fleet_backlog_messages)",
-                       "in flight": 'sum(akeneo_sync_fleet_backlog_messages{state="in_flight"})',
-                       "ready list dramatiq:default": 'max(akeneo_sync_queue_depth{queue="default"})'}.items():
+    for name, expr in {
+        "backlog (ready + delayed + in flight)": "sum(akeneo_sync_fleet_backlog_messages)",
+        "in flight": 'sum(akeneo_sync_fleet_backlog_messages{state="in_flight"})',
+        "ready list dramatiq:default": 'max(akeneo_sync_queue_depth{queue="default"})',
+    }.items():
         values = []
         for over_time in ("max_over_time", "avg_over_time"):
             answer = api.get("/api/v1/query", params={"query": f"{over_time}(({expr})[{window}:1s])", **at}).json()
@@ -305,8 +386,11 @@ def _poison_and_unsigned_event(stack: Stack, client: redis.Redis, catalog: str) 
     from akeneo_sync.worker import actors
 
     actors.sync_catalog.send(TENANT, catalog, "no-such-mode")
-    httpx.post(f"http://127.0.0.1:{stack.ports['web']}/events", content=b'{"unsigned": true}',
-               headers={"Content-Type": "application/json"})
+    httpx.post(
+        f"http://127.0.0.1:{stack.ports['web']}/events",
+        content=b'{"unsigned": true}',
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def _prometheus_says(api: httpx.Client, expr: str) -> Callable[[], bool]:
@@ -325,25 +409,49 @@ def _cli(args: list[str], env: dict[str, str]) -> None:
 
 def _start_prometheus(procs: Processes, work: Path, ports: dict[str, int]) -> str:
     rules = queries.plain_rules(ROOT / "deploy" / "base" / "prometheus-rules.yaml", work / "rules.yaml")
-    jobs = {"akeneo-sync-web": ("web", "/metrics"), "akeneo-sync-worker": ("worker", "/"),
-            "akeneo-sync-scheduler": ("scheduler", "/")}
-    config = ["global:", "  scrape_interval: 1s", "  evaluation_interval: 1s", "rule_files:", f"  - {rules}",
-              "scrape_configs:"]
+    jobs = {
+        "akeneo-sync-web": ("web", "/metrics"),
+        "akeneo-sync-worker": ("worker", "/"),
+        "akeneo-sync-scheduler": ("scheduler", "/"),
+    }
+    config = [
+        "global:",
+        "  scrape_interval: 1s",
+        "  evaluation_interval: 1s",
+        "rule_files:",
+        f"  - {rules}",
+        "scrape_configs:",
+    ]
     for job, (name, path) in jobs.items():
-        config += [f"  - job_name: {job}", f"    metrics_path: {path}", "    static_configs:",
-                   f"      - targets: ['127.0.0.1:{ports[name]}']"]
+        config += [
+            f"  - job_name: {job}",
+            f"    metrics_path: {path}",
+            "    static_configs:",
+            f"      - targets: ['127.0.0.1:{ports[name]}']",
+        ]
     (work / "prometheus.yml").write_text("\n".join(config) + "\n")
     promtool, server = shutil.which("promtool"), shutil.which("prometheus")
     if promtool is None or server is None:
         raise RuntimeError("prometheus/promtool are not installed (scripts/observe.sh installs them)")
-    check = subprocess.run([promtool, "check", "config", str(work / "prometheus.yml")],  # noqa: S603 -- fixed argv
-                           capture_output=True, text=True, check=False)
+    check = subprocess.run(  # noqa: S603 -- fixed argv
+        [promtool, "check", "config", str(work / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if check.returncode != 0:
         raise RuntimeError(f"promtool check config: {check.stdout}{check.stderr}")
-    procs.start("prometheus", [server, f"--config.file={work / 'prometheus.yml'}",
-                               f"--storage.tsdb.path={work / 'tsdb'}",
-                               f"--web.listen-address=127.0.0.1:{ports['prometheus']}", "--log.level=warn"],
-                dict(os.environ))
+    procs.start(
+        "prometheus",
+        [
+            server,
+            f"--config.file={work / 'prometheus.yml'}",
+            f"--storage.tsdb.path={work / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
+            "--log.level=warn",
+        ],
+        dict(os.environ),
+    )
     return f"http://127.0.0.1:{ports['prometheus']}"
 
 
@@ -363,8 +471,10 @@ def _evaluate_everything(api: httpx.Client) -> list[str]:
         outcome = queries.evaluate(api, query, variables)
         # ZERO: series exist but every value is 0 (e.g. rate() of a series born with its first event).
         status = ("DATA " if outcome.nonzero else "ZERO ") if outcome.has_data else ("EMPTY" if outcome.ok else "ERROR")
-        print(f"  {status} {query.source} / {query.title}: {query.expr}\n        -> {outcome.series} series "
-              f"{outcome.sample}{outcome.error}")
+        print(
+            f"  {status} {query.source} / {query.title}: {query.expr}\n        -> {outcome.series} series "
+            f"{outcome.sample}{outcome.error}"
+        )
         if not outcome.ok:
             failures.append(f"{query.title}: {outcome.error}")
         elif not outcome.has_data and query.title not in LEGITIMATELY_EMPTY:
@@ -391,15 +501,28 @@ def _screenshots(prometheus: str, out: Path, work: Path) -> None:
         raise RuntimeError("chromium is not installed (scripts/observe.sh installs it)")
     out.mkdir(parents=True, exist_ok=True)
     for name, expr in SCREENSHOTS.items():
-        url = (f"{prometheus}/classic/graph?g0.expr={urllib.parse.quote(expr)}"
-               "&g0.tab=0&g0.range_input=2m")
+        url = f"{prometheus}/classic/graph?g0.expr={urllib.parse.quote(expr)}&g0.tab=0&g0.range_input=2m"
         png = out / f"{name}.png"
         subprocess.run(  # noqa: S603 -- fixed argv, our own URL
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={work / 'chromium'}", "--window-size=1200,900", "--virtual-time-budget=5000",
-             f"--screenshot={png}", url],
-            capture_output=True, timeout=60, check=True,
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={work / 'chromium'}",
+                "--window-size=1200,900",
+                "--virtual-time-budget=5000",
+                f"--screenshot={png}",
+                url,
+            ],
+            capture_output=True,
+            timeout=60,
+            check=True,
         )
         print(f"observe: screenshot {png} ({png.stat().st_size // 1024} KiB)")
 

@@ -86,8 +86,14 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
-def wait_until(what: str, ready: Callable[[], bool], timeout_s: float, *, every_s: float = 0.2,
-               alive: Callable[[], None] | None = None) -> float:
+def wait_until(
+    what: str,
+    ready: Callable[[], bool],
+    timeout_s: float,
+    *,
+    every_s: float = 0.2,
+    alive: Callable[[], None] | None = None,
+) -> float:
     """Poll `ready` until true (returns the seconds waited); raise after `timeout_s`."""
     start = time.monotonic()
     while not ready():

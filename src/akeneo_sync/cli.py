@@ -37,11 +37,18 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     from akeneo_sync.emulator.app import create_app
     from akeneo_sync.emulator.config import EmulatorConfig
 
-    config = EmulatorConfig(products=args.products, seed=args.seed, latency_s=args.latency_ms / 1000,
-                            date_profile=args.dates, models=args.models)
+    config = EmulatorConfig(
+        products=args.products,
+        seed=args.seed,
+        latency_s=args.latency_ms / 1000,
+        date_profile=args.dates,
+        models=args.models,
+    )
     models = f" and {args.models} product models" if args.models else ""
-    print(f"akeneo-sync emulator: {args.products} products{models} (seed {args.seed}) "
-          f"on http://{args.host}:{args.port}", file=sys.stderr)
+    print(
+        f"akeneo-sync emulator: {args.products} products{models} (seed {args.seed}) on http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
     uvicorn.run(create_app(config), host=args.host, port=args.port, http="h11", log_level="warning")
     return 0
 
@@ -54,8 +61,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     if args.variants:
         models = 1_000 if args.models is None else args.models
-        return run_demo(DemoOptions(products=args.products, database=Path(args.database), variants=True,
-                                    models=models))
+        return run_demo(DemoOptions(products=args.products, database=Path(args.database), variants=True, models=models))
     return run_demo(DemoOptions(products=args.products, database=Path(args.database)))
 
 
@@ -92,18 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8081)
     emulator.add_argument("--products", type=int, default=1_000, help="how many seeded products")
     emulator.add_argument("--seed", type=int, default=1, help="seed of the product generator")
-    emulator.add_argument("--models", type=int, default=0,
-                          help="how many seeded product models (2-6 variant products each, besides --products)")
+    emulator.add_argument(
+        "--models",
+        type=int,
+        default=0,
+        help="how many seeded product models (2-6 variant products each, besides --products)",
+    )
     emulator.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every API call")
-    emulator.add_argument("--dates", choices=("even", "bulk-import"), default="even",
-                          help="how seeded `updated` dates are spread (bulk-import: 60 %% saved by one import)")
+    emulator.add_argument(
+        "--dates",
+        choices=("even", "bulk-import"),
+        default="even",
+        help="how seeded `updated` dates are spread (bulk-import: 60 %% saved by one import)",
+    )
     emulator.set_defaults(handler=_cmd_emulator)
 
     demo = commands.add_parser("demo", help="run the whole product in one process on the bundled emulator")
     demo.add_argument("--products", type=int, default=10_000)
     demo.add_argument("--database", default="akeneo-sync-demo.db", help="where the SQLite target is written")
-    demo.add_argument("--variants", action="store_true",
-                      help="a catalog in products-with-variants mode: product models with their variants")
+    demo.add_argument(
+        "--variants",
+        action="store_true",
+        help="a catalog in products-with-variants mode: product models with their variants",
+    )
     demo.add_argument("--models", type=int, default=None, help="how many product models with --variants (1,000)")
     demo.set_defaults(handler=_cmd_demo)
 

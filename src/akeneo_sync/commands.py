@@ -140,8 +140,11 @@ def _purge(plane: ControlPlane, args: argparse.Namespace) -> int:
         print("akeneo-sync: tenants purge needs the tenant id: tenants purge TENANT --yes", file=sys.stderr)
         return 2
     if not args.yes:
-        print(f"akeneo-sync: this deletes every product of tenant {args.tenant} from the target and all its "
-              "state in Redis, for good; run again with --yes to confirm", file=sys.stderr)
+        print(
+            f"akeneo-sync: this deletes every product of tenant {args.tenant} from the target and all its "
+            "state in Redis, for good; run again with --yes to confirm",
+            file=sys.stderr,
+        )
         return 2
     from akeneo_sync.targets.factory import build_target  # late: it loads the metrics
 
@@ -152,8 +155,10 @@ def _purge(plane: ControlPlane, args: argparse.Namespace) -> int:
         report = plane.purge_tenant(args.tenant, target)
     finally:
         target.close()
-    print(f"tenant {args.tenant} purged: {report.deleted} products deleted from the target, "
-          f"{report.dead_letters} dead letters dropped")
+    print(
+        f"tenant {args.tenant} purged: {report.deleted} products deleted from the target, "
+        f"{report.dead_letters} dead letters dropped"
+    )
     return 0
 
 
@@ -289,8 +294,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sync.add_argument("catalog")
     how = sync.add_mutually_exclusive_group()
     how.add_argument("--full", action="store_true", help="a full sync instead of an incremental one")
-    how.add_argument("--refresh", action="store_true",
-                     help="a refresh: a full read that pushes only what changed and deletes what left")
+    how.add_argument(
+        "--refresh",
+        action="store_true",
+        help="a refresh: a full read that pushes only what changed and deletes what left",
+    )
     sync.set_defaults(handler=cmd_sync)
 
     dead = commands.add_parser("dead-letters", help="list or replay dead letters")
@@ -319,7 +327,9 @@ def _positive(text: str) -> int:
 
 def _tenants_checked(args: argparse.Namespace) -> int:
     if args.action == "add" and not (args.pim_url and (args.token or os.environ.get(TOKEN_ENV))):
-        print(f"akeneo-sync: tenants add needs --pim-url and a token (--token -, ${TOKEN_ENV} or --token)",
-              file=sys.stderr)
+        print(
+            f"akeneo-sync: tenants add needs --pim-url and a token (--token -, ${TOKEN_ENV} or --token)",
+            file=sys.stderr,
+        )
         return 2
     return cmd_tenants(args)

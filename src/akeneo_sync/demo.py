@@ -91,8 +91,11 @@ class _Demo:
 
     def activate(self) -> str:
         """Play the PIM user's Connect click: authorize, approve, callback, code exchange."""
-        self.admin("POST", "/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                                     "callback_url": CALLBACK})
+        self.admin(
+            "POST",
+            "/_emulator/apps",
+            json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "callback_url": CALLBACK},
+        )
         state = new_state()
         url = authorize_url(self.pim.base_url, client_id=CLIENT_ID, scopes=Settings().scopes, state=state)
         with httpx.Client(timeout=10) as browser:
@@ -100,8 +103,9 @@ class _Demo:
             query = parse_qs(urlsplit(redirect.headers["location"]).query)
             if query.get("state") != [state]:
                 raise AkeneoSyncError("the PIM echoed a different OAuth state")
-            grant = exchange_code(browser, self.pim.base_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                  code=query["code"][0])
+            grant = exchange_code(
+                browser, self.pim.base_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=query["code"][0]
+            )
         self.say(f"  activated: app token received (scopes: {' '.join(grant.scope)})")
         return grant.access_token
 
@@ -173,8 +177,9 @@ def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> in
         demo.admin("POST", f"/_emulator/catalogs/{eu}/product-mapping/by-name")
         demo.admin("POST", f"/_emulator/catalogs/{eu}/enable")
         total = len(demo.admin("GET", f"/_emulator/catalogs/{eu}/expected")["uuids"])
-        demo.say(f"3. The PIM user maps the targets and enables Store EU ({total:,} products selected): "
-                 "poll -> full sync")
+        demo.say(
+            f"3. The PIM user maps the targets and enables Store EU ({total:,} products selected): poll -> full sync"
+        )
         actors.poll_catalogs.send(tenant)
         full_s = demo.follow(worker, runtime, tenant, eu, total)
 
@@ -183,8 +188,10 @@ def run_demo(options: DemoOptions | None = None, out: TextIO = sys.stdout) -> in
             demo.admin("PATCH", f"/_emulator/products/{uuid}", json={"values": {"name": f"Renamed {uuid[:8]}"}})
         for uuid in uuids[options.changes : options.changes + options.deletions]:
             demo.admin("DELETE", f"/_emulator/products/{uuid}")
-        demo.say(f"4. {options.changes} products change and {options.deletions} are deleted in the PIM: "
-                 "incremental sync, then reconcile")
+        demo.say(
+            f"4. {options.changes} products change and {options.deletions} are deleted in the PIM: "
+            "incremental sync, then reconcile"
+        )
         actors.sync_catalog.send(tenant, eu, "incremental")
         worker.drain(timeout_s=120)
         actors.reconcile_catalog.send(tenant, eu)
@@ -228,15 +235,19 @@ def demo_stack(options: DemoOptions, out: TextIO, catalogs: tuple[CatalogSpec, .
     with running_emulator(config=config) as pim:
         demo = _Demo(options, pim, out)
         # Akeneo's documented fair-use limits, enforced like the real PIM (429 + Retry-After).
-        demo.admin("PUT", "/_emulator/fair-use", json={"max_concurrent_per_token": 4, "max_requests_per_s": 100,
-                                                        "enforce": True})
+        demo.admin(
+            "PUT",
+            "/_emulator/fair-use",
+            json={"max_concurrent_per_token": 4, "max_requests_per_s": 100, "enforce": True},
+        )
         demo.say(f"1. Connect: {pim.base_url} sends the user to the app, which exchanges the code")
         token = demo.activate()
 
         redis_client = in_process_redis()
         target = SqliteTarget(settings.target_url)
-        runtime = build_runtime(settings, redis_client, clock=SystemClock(), stop=StopFlag(), target=target,
-                                fleet_wide_limits=False)
+        runtime = build_runtime(
+            settings, redis_client, clock=SystemClock(), stop=StopFlag(), target=target, fleet_wide_limits=False
+        )
         tenant = tenant_id_for(pim.base_url)
         runtime.state.tenants.save(tenant, pim_url=pim.base_url, token=StoredToken(access_token=token))
         try:

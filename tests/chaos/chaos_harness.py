@@ -70,8 +70,9 @@ def poll_until(predicate: Callable[[], bool], *, timeout_s: float, interval_s: f
     return time.monotonic() - started
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout_s: float, what: str,
-               log: Path | None = None, interval_s: float = 0.05) -> float:
+def wait_until(
+    predicate: Callable[[], bool], *, timeout_s: float, what: str, log: Path | None = None, interval_s: float = 0.05
+) -> float:
     """Poll `predicate` until true (returns the seconds it took); fail with `what` and the log tail."""
     took = poll_until(predicate, timeout_s=timeout_s, interval_s=interval_s)
     if took is None:
@@ -213,13 +214,17 @@ class Pim:
         """Register an app, mint its token, create and enable a catalog with the bundled mapping."""
         self.call("POST", "/_emulator/apps", json={"client_id": client_id, "client_secret": "s"})
         token: str = self.call("POST", "/_emulator/tokens", json={"client_id": client_id})["access_token"]
-        with httpx.Client(base_url=f"{self.base_url}/api/rest/v1", headers={"Authorization": f"Bearer {token}"},
-                          timeout=30.0) as api:
+        with httpx.Client(
+            base_url=f"{self.base_url}/api/rest/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30.0
+        ) as api:
             created = api.post("/catalogs", json={"name": name})
             created.raise_for_status()
             catalog: str = created.json()["id"]
-            api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
-                    headers={"Content-Type": "application/json"}).raise_for_status()
+            api.put(
+                f"/catalogs/{catalog}/mapping-schemas/product",
+                content=bundled_schema_path().read_bytes(),
+                headers={"Content-Type": "application/json"},
+            ).raise_for_status()
         self.call("POST", f"/_emulator/catalogs/{catalog}/product-mapping/by-name")
         self.call("POST", f"/_emulator/catalogs/{catalog}/enable")
         return token, catalog
@@ -233,8 +238,11 @@ def serve_emulator(products: int, seed: int) -> Iterator[Pim]:
     log = RequestLog()
     app = RequestLogMiddleware(create_app(emulator=emulator), log)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, http="h11", lifespan="on",
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, http="h11", lifespan="on", log_level="warning", access_log=False
+        )
+    )
     thread = threading.Thread(target=server.run, name=f"chaos-emulator-{port}", daemon=True)
     thread.start()
     wait_until(lambda: server.started or not thread.is_alive(), timeout_s=START_TIMEOUT_S, what="the emulator")
@@ -252,8 +260,15 @@ def serve_emulator(products: int, seed: int) -> Iterator[Pim]:
 # -- worker processes ----------------------------------------------------------------------------
 
 
-def worker_env(tmp_path: Path, *, redis_url: str, encryption_key: str, target_url: str,
-               metrics_port: int | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def worker_env(
+    tmp_path: Path,
+    *,
+    redis_url: str,
+    encryption_key: str,
+    target_url: str,
+    metrics_port: int | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The environment of a worker that recovers from kills within seconds (see broker.py)."""
     return {
         **os.environ,
@@ -446,9 +461,23 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         log = (self.directory / "redis.log").open("ab")
         self.process = subprocess.Popen(
-            ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                "/usr/bin/redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         probe = redis.Redis(port=self.port, socket_connect_timeout=0.2)
@@ -459,8 +488,9 @@ class RedisServer:
             except redis.RedisError:
                 return False
 
-        wait_until(ready, timeout_s=START_TIMEOUT_S, what=f"redis-server on port {self.port}",
-                   log=self.directory / "redis.log")
+        wait_until(
+            ready, timeout_s=START_TIMEOUT_S, what=f"redis-server on port {self.port}", log=self.directory / "redis.log"
+        )
         probe.close()
 
     def crash(self) -> None:
@@ -537,8 +567,9 @@ class RecordingTarget:
                         target.truncated += 1
                     status = 400
                 else:
-                    status = target.apply(body, self.headers.get("X-Akeneo-Sync-Signature", ""),
-                                          self.headers.get("Idempotency-Key", ""))
+                    status = target.apply(
+                        body, self.headers.get("X-Akeneo-Sync-Signature", ""), self.headers.get("Idempotency-Key", "")
+                    )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

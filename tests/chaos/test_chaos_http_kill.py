@@ -59,9 +59,13 @@ def test_batches_re_sent_after_kills_keep_their_idempotency_key_and_the_platform
             pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
             state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
             state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-            env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
-                             encryption_key=encryption_key, target_url=platform.url,
-                             extra={"AKENEO_SYNC_TARGET_SECRET": SECRET})
+            env = worker_env(
+                tmp_path,
+                redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+                encryption_key=encryption_key,
+                target_url=platform.url,
+                extra={"AKENEO_SYNC_TARGET_SECRET": SECRET},
+            )
             probe = SyncProbe(state, TENANT, catalog)
             enqueue_sync(chaos_redis, TENANT, catalog)
             kills: list[int] = []
@@ -69,8 +73,12 @@ def test_batches_re_sent_after_kills_keep_their_idempotency_key_and_the_platform
                 worker = WorkerProcess(env, log)
                 workers.append(worker)
                 goal = probe.pages() + rng.randint(1, most_pages_per_trial)
-                wait_until(lambda: probe.pages() >= goal or probe.finished(), timeout_s=90.0,  # noqa: B023
-                           what=f"the sync to reach page {goal}", log=log)
+                wait_until(
+                    lambda goal=goal: probe.pages() >= goal or probe.finished(),
+                    timeout_s=90.0,
+                    what=f"the sync to reach page {goal}",
+                    log=log,
+                )
                 time.sleep(rng.uniform(0.0, PAGE_WINDOW_S))  # anywhere in the next page's fetch and push
                 worker.kill()
                 kills.append(probe.pages())
@@ -88,10 +96,12 @@ def test_batches_re_sent_after_kills_keep_their_idempotency_key_and_the_platform
     resent = {key: count for key, count in platform.keys.items() if count > 1}
     key_reused = {key: len(bodies) for key, bodies in platform.batches_by_key.items() if len(bodies) > 1}
     rekeyed = {body[:12]: sorted(keys) for body, keys in platform.keys_by_batch.items() if len(keys) > 1}
-    print(f"\n[chaos http kill] {len(kills)} SIGKILLs at pages {kills}; {len(platform.keys)} keys, "
-          f"{sum(platform.keys.values())} deliveries; re-sent under the same key: {len(resent)}; "
-          f"a key carrying different batches: {len(key_reused)}; the same batch under several keys: "
-          f"{len(rekeyed)}; bad signatures {platform.bad_signatures}; cut by a kill {platform.truncated}; {compared}")
+    print(
+        f"\n[chaos http kill] {len(kills)} SIGKILLs at pages {kills}; {len(platform.keys)} keys, "
+        f"{sum(platform.keys.values())} deliveries; re-sent under the same key: {len(resent)}; "
+        f"a key carrying different batches: {len(key_reused)}; the same batch under several keys: "
+        f"{len(rekeyed)}; bad signatures {platform.bad_signatures}; cut by a kill {platform.truncated}; {compared}"
+    )
     assert len(kills) == KILLS, "the sync finished before every kill landed"
     assert compared.exact, str(compared)
     assert platform.bad_signatures == 0, "a complete request carried a signature that does not match its body"

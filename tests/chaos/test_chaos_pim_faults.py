@@ -61,13 +61,27 @@ def test_a_sync_through_the_fault_mix_completes_exactly_and_shows_its_429_backof
         pim.call("POST", "/_emulator/stats/reset")
         pim.call("PUT", "/_emulator/faults", json=FAULTS)
         # One of each kind for sure, whatever the random draws of a small CI catalog give.
-        pim.call("POST", "/_emulator/faults/script", json={"path_pattern": "/mapped-products", "responses": [
-            {"status": 503}, {"status": 429}, {"timeout": True, "timeout_s": FAULTS["timeout_s"]}, {"drop": True},
-        ]})
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
-                         encryption_key=encryption_key,
-                         target_url=f"sqlite:///{database}", metrics_port=metrics_port,
-                         extra={"AKENEO_SYNC_PIM_TIMEOUT_S": str(READ_TIMEOUT_S)})
+        pim.call(
+            "POST",
+            "/_emulator/faults/script",
+            json={
+                "path_pattern": "/mapped-products",
+                "responses": [
+                    {"status": 503},
+                    {"status": 429},
+                    {"timeout": True, "timeout_s": FAULTS["timeout_s"]},
+                    {"drop": True},
+                ],
+            },
+        )
+        env = worker_env(
+            tmp_path,
+            redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+            encryption_key=encryption_key,
+            target_url=f"sqlite:///{database}",
+            metrics_port=metrics_port,
+            extra={"AKENEO_SYNC_PIM_TIMEOUT_S": str(READ_TIMEOUT_S)},
+        )
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)
         worker = WorkerProcess(env, log)
@@ -92,11 +106,13 @@ def test_a_sync_through_the_fault_mix_completes_exactly_and_shows_its_429_backof
     }
     rate_limited = total(metrics, "akeneo_sync_rate_limited_total")
     runs_retried = total(metrics, "akeneo_sync_sync_runs_total") - 1
-    print(f"\n[chaos pim faults] {PRODUCTS} seeded, {stats['requests']} PIM requests: {answered_429} x 429, "
-          f"{server_errors} x 5xx, {by_status.get('dropped', 0)} without an answer (dropped, or held past the "
-          f"worker's {READ_TIMEOUT_S:.0f} s read timeout); worker metrics: rate_limited_total {rate_limited:.0f}, "
-          f"backoff_seconds_total {', '.join(f'{k} {v:.1f} s' for k, v in backoff.items())}; "
-          f"extra sync runs (dramatiq retries) {runs_retried:.0f}; sync took {took_s:.1f} s; {compared}")
+    print(
+        f"\n[chaos pim faults] {PRODUCTS} seeded, {stats['requests']} PIM requests: {answered_429} x 429, "
+        f"{server_errors} x 5xx, {by_status.get('dropped', 0)} without an answer (dropped, or held past the "
+        f"worker's {READ_TIMEOUT_S:.0f} s read timeout); worker metrics: rate_limited_total {rate_limited:.0f}, "
+        f"backoff_seconds_total {', '.join(f'{k} {v:.1f} s' for k, v in backoff.items())}; "
+        f"extra sync runs (dramatiq retries) {runs_retried:.0f}; sync took {took_s:.1f} s; {compared}"
+    )
     assert compared.exact, str(compared)
     assert answered_429 > 0, by_status
     assert server_errors > 0, by_status

@@ -63,8 +63,9 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
             probe = SyncProbe(state, TENANT, catalog)
             enqueue_sync(client, TENANT, catalog)
             worker = WorkerProcess(
-                worker_env(tmp_path, redis_url=server.url, encryption_key=encryption_key,
-                           target_url=f"sqlite:///{database}"),
+                worker_env(
+                    tmp_path, redis_url=server.url, encryption_key=encryption_key, target_url=f"sqlite:///{database}"
+                ),
                 log,
             )
             workers.append(worker)
@@ -72,8 +73,9 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
             # message was lost (dramatiq cannot enqueue a retry while Redis is down, and the
             # message is then acked once Redis returns).
             scheduler = SchedulerProcess(
-                worker_env(tmp_path, redis_url=server.url, encryption_key=encryption_key,
-                           target_url=f"sqlite:///{database}"),
+                worker_env(
+                    tmp_path, redis_url=server.url, encryption_key=encryption_key, target_url=f"sqlite:///{database}"
+                ),
                 tmp_path / "scheduler.log",
             )
             crash_at = pages_of(PRODUCTS) // 3
@@ -85,12 +87,15 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
             server.start()
             restarted = time.monotonic()
             pages_after_restart = probe.pages()
-            resumed_s = poll_until(lambda: probe.pages() > pages_after_restart or probe.finished(),
-                                   timeout_s=RESUME_TIMEOUT_S)
+            resumed_s = poll_until(
+                lambda: probe.pages() > pages_after_restart or probe.finished(), timeout_s=RESUME_TIMEOUT_S
+            )
             lost_retry = ""
             if resumed_s is None:
-                lost_retry = (f"checkpoint still at page {probe.pages()}, broker {broker_backlog(client)} (no "
-                              f"message left to resume it); worker log: {retry_lost_evidence(log)}")
+                lost_retry = (
+                    f"checkpoint still at page {probe.pages()}, broker {broker_backlog(client)} (no "
+                    f"message left to resume it); worker log: {retry_lost_evidence(log)}"
+                )
                 # What the scheduler's next incremental tick would do: it resumes the checkpoint. The
                 # data path is still checked, so the failure below is only about the lost message.
                 enqueue_sync(client, TENANT, catalog, "incremental")
@@ -111,16 +116,22 @@ def test_a_sync_survives_redis_crashing_and_restarting_mid_run(
         server.stop()
 
     resumed = "never by itself (resumed by a new trigger)" if resumed_s is None else f"after {resumed_s:.1f} s"
-    print(f"\n[chaos redis] redis SIGKILLed at page {crash_at}/{pages_of(len(expected))}, down {DOWN_S:.0f} s; "
-          f"after restart at page {pages_after_restart}: sync moving again {resumed}, finished "
-          f"{finished_after_s:.1f} s after restart; worker exit {worker_exit}; {compared}")
+    print(
+        f"\n[chaos redis] redis SIGKILLed at page {crash_at}/{pages_of(len(expected))}, down {DOWN_S:.0f} s; "
+        f"after restart at page {pages_after_restart}: sync moving again {resumed}, finished "
+        f"{finished_after_s:.1f} s after restart; worker exit {worker_exit}; {compared}"
+    )
     assert compared.exact, str(compared)
     assert resumed_s is not None, (
         f"the run never resumed by itself within {RESUME_TIMEOUT_S:.0f} s of Redis returning: {lost_retry}"
     )
 
+
 def retry_lost_evidence(log: Path) -> list[str]:
     """The worker's log lines that say dramatiq could not enqueue the failed message's retry."""
     wanted = ("Failed to process message", "Unexpected failure in after_process_message")
-    return [line[:200] for line in log.read_text(errors="replace").splitlines() if line.startswith("20")
-            and any(marker in line for marker in wanted)][:4]
+    return [
+        line[:200]
+        for line in log.read_text(errors="replace").splitlines()
+        if line.startswith("20") and any(marker in line for marker in wanted)
+    ][:4]

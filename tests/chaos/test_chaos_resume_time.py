@@ -65,8 +65,12 @@ def test_a_killed_sync_is_moving_again_on_another_worker_within_the_bound(
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
-                         encryption_key=encryption_key, target_url=f"sqlite:///{database}")
+        env = worker_env(
+            tmp_path,
+            redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+            encryption_key=encryption_key,
+            target_url=f"sqlite:///{database}",
+        )
         if FULL:
             for key in DEFAULT_SETTINGS_KEYS:
                 env.pop(key)
@@ -77,8 +81,12 @@ def test_a_killed_sync_is_moving_again_on_another_worker_within_the_bound(
         workers.append(worker)
         for _ in range(KILLS):
             goal = probe.pages() + rng.randint(1, most_pages_per_trial)
-            wait_until(lambda: probe.pages() >= goal or probe.finished(), timeout_s=120.0,  # noqa: B023
-                       what=f"the sync to reach page {goal}", log=log)
+            wait_until(
+                lambda goal=goal: probe.pages() >= goal or probe.finished(),
+                timeout_s=120.0,
+                what=f"the sync to reach page {goal}",
+                log=log,
+            )
             time.sleep(rng.uniform(0.0, 0.06))
             worker.kill()
             killed_at, held = time.monotonic(), probe.pages()
@@ -86,8 +94,12 @@ def test_a_killed_sync_is_moving_again_on_another_worker_within_the_bound(
                 break
             worker = WorkerProcess(env, log)
             workers.append(worker)
-            wait_until(lambda: probe.pages() > held or probe.finished(), timeout_s=120.0,  # noqa: B023
-                       what=f"a page after {held} checkpointed by the next worker", log=log)
+            wait_until(
+                lambda held=held: probe.pages() > held or probe.finished(),
+                timeout_s=120.0,
+                what=f"a page after {held} checkpointed by the next worker",
+                log=log,
+            )
             resumes.append(time.monotonic() - killed_at)
         wait_until(probe.finished, timeout_s=FINISH_TIMEOUT_S, what="the sync to finish", log=log)
         worker.stop()
@@ -97,9 +109,11 @@ def test_a_killed_sync_is_moving_again_on_another_worker_within_the_bound(
         target.close()
 
     settings = "default settings" if FULL else "2 s lock TTL and heartbeat timeout"
-    print(f"\n[chaos resume] {len(resumes)} SIGKILLs with 4 cursors, {settings}: from the kill to the next page "
-          f"checkpointed by another worker p50 {statistics.median(resumes):.1f} s, max {max(resumes):.1f} s "
-          f"(each: {', '.join(f'{s:.1f}' for s in resumes)}); {compared}")
+    print(
+        f"\n[chaos resume] {len(resumes)} SIGKILLs with 4 cursors, {settings}: from the kill to the next page "
+        f"checkpointed by another worker p50 {statistics.median(resumes):.1f} s, max {max(resumes):.1f} s "
+        f"(each: {', '.join(f'{s:.1f}' for s in resumes)}); {compared}"
+    )
     assert len(resumes) == KILLS, "the sync finished before every kill landed"
     assert compared.exact, str(compared)
     assert max(resumes) <= RESUME_BOUND_S, f"a kill stalled the sync {max(resumes):.1f} s"

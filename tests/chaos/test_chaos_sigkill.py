@@ -80,9 +80,13 @@ def test_a_sync_killed_at_random_points_ends_equal_to_the_catalog_refetching_wha
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
-                         encryption_key=encryption_key,
-                         target_url=f"sqlite:///{database}", extra={"AKENEO_SYNC_SYNC_CURSORS": str(cursors)})
+        env = worker_env(
+            tmp_path,
+            redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+            encryption_key=encryption_key,
+            target_url=f"sqlite:///{database}",
+            extra={"AKENEO_SYNC_SYNC_CURSORS": str(cursors)},
+        )
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(state.redis, TENANT, catalog)
 
@@ -93,8 +97,12 @@ def test_a_sync_killed_at_random_points_ends_equal_to_the_catalog_refetching_wha
             worker = WorkerProcess(env, log)
             workers.append(worker)
             goal = probe.pages() + rng.randint(1, most_pages_per_trial)
-            wait_until(lambda: probe.pages() >= goal or probe.finished(), timeout_s=PROGRESS_TIMEOUT_S,  # noqa: B023
-                       what=f"the sync to reach page {goal}", log=log)
+            wait_until(
+                lambda goal=goal: probe.pages() >= goal or probe.finished(),
+                timeout_s=PROGRESS_TIMEOUT_S,
+                what=f"the sync to reach page {goal}",
+                log=log,
+            )
             # Land anywhere in the next page's fetch-and-push, not always just after a checkpoint.
             time.sleep(rng.uniform(0.0, PAGE_WINDOW_S))
             worker.kill()
@@ -119,11 +127,13 @@ def test_a_sync_killed_at_random_points_ends_equal_to_the_catalog_refetching_wha
     pages = pages_of(len(expected))
     refetched = sum(count - 1 for count in fetches.values())
     worst = max(fetches.values())
-    print(f"\n[chaos sigkill, {cursors} cursor(s)] {len(kills)} SIGKILLs at checkpointed pages {kills}; "
-          f"catalog {len(expected)} products "
-          f"= {pages} pages; {sum(fetches.values())} page requests for {len(fetches)} distinct pages; "
-          f"refetched {refetched} ({refetched / len(kills):.2f} per kill on average, per kill {per_kill}, "
-          f"worst page fetched {worst}x); {compared}")
+    print(
+        f"\n[chaos sigkill, {cursors} cursor(s)] {len(kills)} SIGKILLs at checkpointed pages {kills}; "
+        f"catalog {len(expected)} products "
+        f"= {pages} pages; {sum(fetches.values())} page requests for {len(fetches)} distinct pages; "
+        f"refetched {refetched} ({refetched / len(kills):.2f} per kill on average, per kill {per_kill}, "
+        f"worst page fetched {worst}x); {compared}"
+    )
     assert len(kills) == KILLS, "the sync finished before every kill landed"
     assert compared.exact, str(compared)
     assert sum(per_kill) == refetched

@@ -53,9 +53,13 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.01})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
-                         encryption_key=encryption_key,
-                         target_url=platform.url, extra={"AKENEO_SYNC_TARGET_SECRET": SECRET})
+        env = worker_env(
+            tmp_path,
+            redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+            encryption_key=encryption_key,
+            target_url=platform.url,
+            extra={"AKENEO_SYNC_TARGET_SECRET": SECRET},
+        )
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)
         worker = WorkerProcess(env, log)
@@ -74,8 +78,12 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
             delivered_while_stopping = platform.batches_since(stopping)
             platform.start()
             back = time.monotonic()
-            wait_until(lambda: platform.batches_since(back) > 0, timeout_s=RESUME_TIMEOUT_S,
-                       what="the first batch after the platform returned", log=log)
+            wait_until(
+                lambda: platform.batches_since(back) > 0,
+                timeout_s=RESUME_TIMEOUT_S,
+                what="the first batch after the platform returned",
+                log=log,
+            )
             first = platform.first_batch_after(back)
             finished_s = wait_until(probe.finished, timeout_s=RESUME_TIMEOUT_S, what="the sync to finish", log=log)
         finally:
@@ -86,11 +94,13 @@ def test_a_sync_loses_nothing_while_the_target_is_down_and_resumes_when_it_retur
     compared = Compared.of(expected, platform.products())
     resumed_after = (first or back) - back
     resent = sum(count - 1 for count in platform.keys.values())
-    print(f"\n[chaos target down] platform down {DOWN_S:.0f} s from page {pages_when_down} "
-          f"({pages_while_down} pages checkpointed while down, {delivered_while_stopping} delivered while it stopped); "
-          f"first batch {resumed_after:.1f} s after it "
-          f"returned; finished {resumed_after + finished_s:.1f} s after; {len(platform.keys)} batches, "
-          f"{resent} re-sent under the same Idempotency-Key; bad signatures {platform.bad_signatures}; {compared}")
+    print(
+        f"\n[chaos target down] platform down {DOWN_S:.0f} s from page {pages_when_down} "
+        f"({pages_while_down} pages checkpointed while down, {delivered_while_stopping} delivered while it stopped); "
+        f"first batch {resumed_after:.1f} s after it "
+        f"returned; finished {resumed_after + finished_s:.1f} s after; {len(platform.keys)} batches, "
+        f"{resent} re-sent under the same Idempotency-Key; bad signatures {platform.bad_signatures}; {compared}"
+    )
     assert pages_while_down <= delivered_while_stopping, "a page was checkpointed although its batch was not delivered"
     assert platform.bad_signatures == 0
     assert compared.exact, str(compared)

@@ -44,9 +44,13 @@ def test_a_token_revoked_mid_sync_disconnects_the_tenant_after_at_most_one_more_
         pim.call("PUT", "/_emulator/faults", json={"latency_s": 0.02})
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Chaos", enabled=True)
-        env = worker_env(tmp_path, redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
-                         encryption_key=encryption_key,
-                         target_url=f"sqlite:///{tmp_path / 'target.db'}", metrics_port=metrics_port)
+        env = worker_env(
+            tmp_path,
+            redis_url=f"redis://127.0.0.1:{TEST_REDIS_PORT}/{CHAOS_DB}",
+            encryption_key=encryption_key,
+            target_url=f"sqlite:///{tmp_path / 'target.db'}",
+            metrics_port=metrics_port,
+        )
         probe = SyncProbe(state, TENANT, catalog)
         enqueue_sync(chaos_redis, TENANT, catalog)
         worker = WorkerProcess(env, log)
@@ -60,8 +64,12 @@ def test_a_token_revoked_mid_sync_disconnects_the_tenant_after_at_most_one_more_
                 return tenant is not None and tenant.status is TenantStatus.DISCONNECTED
 
             wait_until(disconnected, timeout_s=60.0, what="the tenant to be disconnected", log=log)
-            wait_until(lambda: not any(broker_backlog(chaos_redis).values()), timeout_s=30.0,
-                       what="the sync message to be acknowledged", log=log)
+            wait_until(
+                lambda: not any(broker_backlog(chaos_redis).values()),
+                timeout_s=30.0,
+                what="the sync message to be acknowledged",
+                log=log,
+            )
             metrics = scrape(metrics_port)
         finally:
             worker.stop()
@@ -76,10 +84,12 @@ def test_a_token_revoked_mid_sync_disconnects_the_tenant_after_at_most_one_more_
     retries = total(metrics, "dramatiq_message_retries_total")
     revoked = total(metrics, "akeneo_sync_tenants_revoked_total")
     pages_at_end = probe.pages()
-    print(f"\n[chaos token revoked] {len(calls)} calls with the token, {len(unauthorized)} answered 401, "
-          f"{len(after)} sent after the first 401 was answered; tenant disconnected at page {pages_at_end}; "
-          f"tenants_revoked_total {revoked:.0f}; dramatiq retries {retries:.0f}; broker backlog after stop "
-          f"{backlog}; PIM in flight {in_flight}")
+    print(
+        f"\n[chaos token revoked] {len(calls)} calls with the token, {len(unauthorized)} answered 401, "
+        f"{len(after)} sent after the first 401 was answered; tenant disconnected at page {pages_at_end}; "
+        f"tenants_revoked_total {revoked:.0f}; dramatiq retries {retries:.0f}; broker backlog after stop "
+        f"{backlog}; PIM in flight {in_flight}"
+    )
     assert len(after) <= 1, [(e.url, e.status) for e in after]
     assert revoked == 1
     assert retries == 0, "the revoked tenant's message was retried"

@@ -52,10 +52,15 @@ json_values = st.recursive(
 uuids = st.uuids().map(str) | st.sampled_from(["", "not-a-uuid", str(uuid.UUID(int=0)).upper()]) | json_values
 product_data = st.fixed_dictionaries(
     {"product": st.fixed_dictionaries({"uuid": uuids})},
-    optional={"author": st.fixed_dictionaries({}, optional={
-        "identifier": st.text(max_size=12) | json_values,
-        "type": st.sampled_from(["user", "api", "job", "system"]) | json_values,
-    })},
+    optional={
+        "author": st.fixed_dictionaries(
+            {},
+            optional={
+                "identifier": st.text(max_size=12) | json_values,
+                "type": st.sampled_from(["user", "api", "job", "system"]) | json_values,
+            },
+        )
+    },
 )
 # Envelopes the platform could send: every required field present, values mostly plausible.
 well_formed = st.fixed_dictionaries(
@@ -65,11 +70,20 @@ well_formed = st.fixed_dictionaries(
         "source": st.sampled_from(["pim", "akeneo-event-platform"]),
         "type": st.sampled_from([*TYPES, "com.akeneo.pim.v1.app.deleted"]) | st.text(max_size=30),
         "subject": st.sampled_from([SUBSCRIPTION, SUBSCRIPTION, "sub-unknown"]) | st.text(max_size=20),
-        "data": product_data | st.fixed_dictionaries({"app": st.fixed_dictionaries({}, optional={
-            "client_id": st.sampled_from(["chaos", "another-app"]) | json_values})}) | json_values,
+        "data": product_data
+        | st.fixed_dictionaries(
+            {
+                "app": st.fixed_dictionaries(
+                    {}, optional={"client_id": st.sampled_from(["chaos", "another-app"]) | json_values}
+                )
+            }
+        )
+        | json_values,
     },
-    optional={"time": st.just("2024-02-22T17:31:00Z") | json_values,
-              "datacontenttype": st.just("application/json") | json_values},
+    optional={
+        "time": st.just("2024-02-22T17:31:00Z") | json_values,
+        "datacontenttype": st.just("application/json") | json_values,
+    },
 )
 # Anything shaped like an object: any field missing, any JSON in any field.
 loose = st.fixed_dictionaries(
@@ -111,15 +125,20 @@ def headers_for(body: bytes, how: str) -> dict[str, str]:
 def web(chaos_redis: redis.Redis) -> Iterator[TestClient]:
     """The web app on DB 8 with one active tenant routed from `SUBSCRIPTION`."""
     store = StateStore(chaos_redis, cipher=_cipher(), clock=SystemClock(), prefix="chaos-web")
-    store.tenants.save(TENANT, pim_url="https://pim.example.com", token=StoredToken("pim-token"),
-                       subscription_id=SUBSCRIPTION)
+    store.tenants.save(
+        TENANT, pim_url="https://pim.example.com", token=StoredToken("pim-token"), subscription_id=SUBSCRIPTION
+    )
     store.catalogs.upsert(TENANT, CATALOG, name="Store", enabled=True)
     config = WebConfig(
-        client_id="chaos", client_secret="chaos-client-secret-0123456789", public_url="http://testserver",
+        client_id="chaos",
+        client_secret="chaos-client-secret-0123456789",
+        public_url="http://testserver",
         scopes=("read_catalogs", "write_catalogs", "delete_catalogs", "read_products"),
         # No background flusher: a thread drawing on `random` while hypothesis generates an example
         # trips its "random inside a strategy" check. Due batches still flush inside requests.
-        api_key="chaos-api-key-0123456789", event_secrets=(PRIMARY, SECONDARY), flush_interval_s=0,
+        api_key="chaos-api-key-0123456789",
+        event_secrets=(PRIMARY, SECONDARY),
+        flush_interval_s=0,
     )
     # Wired as `akeneo-sync web` wires it (web/server.py).
     enqueuer = BrokerEnqueuer(
@@ -143,8 +162,12 @@ def test_ten_thousand_generated_webhook_deliveries_never_get_a_server_error(
     statuses: Counter[int] = Counter()
     kinds: Counter[str] = Counter()
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(body=bodies, how=signing)
     def deliver(body: bytes, how: str) -> None:
         response = web.post("/events", content=body, headers=headers_for(body, how))
@@ -155,16 +178,25 @@ def test_ten_thousand_generated_webhook_deliveries_never_get_a_server_error(
     deliver()
     # One of each product event for sure, whatever the draws: the queue then holds both kinds.
     for kind in ("updated", "deleted"):
-        body = json.dumps({"specversion": "1.0", "id": f"known-{kind}", "source": "pim", "subject": SUBSCRIPTION,
-                           "type": f"com.akeneo.pim.v1.product.{kind}",
-                           "data": {"product": {"uuid": str(uuid.uuid4())}}}).encode()
+        body = json.dumps(
+            {
+                "specversion": "1.0",
+                "id": f"known-{kind}",
+                "source": "pim",
+                "subject": SUBSCRIPTION,
+                "type": f"com.akeneo.pim.v1.product.{kind}",
+                "data": {"product": {"uuid": str(uuid.uuid4())}},
+            }
+        ).encode()
         assert web.post("/events", content=body, headers=headers_for(body, "primary")).status_code == 200
     flush_batches(web.app.state.context.batcher, TENANT)  # type: ignore[attr-defined]
     enqueued = Counter(json.loads(raw)["actor_name"] for raw in chaos_redis.hvals("dramatiq:default.msgs"))
     declared = worker_actor_names(chaos_redis)
-    print(f"\n[chaos webhooks] {sum(statuses.values())} deliveries ({dict(kinds)}): "
-          f"statuses {dict(sorted(statuses.items()))}; 5xx {sum(n for s, n in statuses.items() if s >= 500)}; "
-          f"enqueued {dict(enqueued)}; actors the worker declares: {sorted(declared)}")
+    print(
+        f"\n[chaos webhooks] {sum(statuses.values())} deliveries ({dict(kinds)}): "
+        f"statuses {dict(sorted(statuses.items()))}; 5xx {sum(n for s, n in statuses.items() if s >= 500)}; "
+        f"enqueued {dict(enqueued)}; actors the worker declares: {sorted(declared)}"
+    )
     assert sum(statuses.values()) >= EXAMPLES
     assert all(status < 500 for status in statuses)
     assert statuses[200] > 0, "no delivery was accepted: the generator never reached the routing"

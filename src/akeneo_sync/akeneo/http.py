@@ -246,6 +246,7 @@ class _Answer:
     failure: Exception | None
     token: str
 
+
 class PimSender:
     """Sends one logical API call to a PIM: fair-use slot, bearer token, bounded retries, typed errors.
 
@@ -305,8 +306,13 @@ class PimSender:
                 catalog=catalog,
             )
         if self._revoked:
-            raise TokenRevokedError(f"{endpoint}: the token was revoked (an earlier call got 401)",
-                                    endpoint=endpoint, status=401, tenant=self._tenant, catalog=catalog)
+            raise TokenRevokedError(
+                f"{endpoint}: the token was revoked (an earlier call got 401)",
+                endpoint=endpoint,
+                status=401,
+                tenant=self._tenant,
+                catalog=catalog,
+            )
         reauthenticated = False
 
         def attempt() -> _Answer:
@@ -337,7 +343,8 @@ class PimSender:
             if not rule.retry:
                 return Verdict(retry=False, retry_after_s=retry_after)
             return Verdict(
-                retry=True, reason="retry_after" if retry_after is not None else rule.backoff_reason,
+                retry=True,
+                reason="retry_after" if retry_after is not None else rule.backoff_reason,
                 retry_after_s=retry_after,
             )
 
@@ -350,8 +357,13 @@ class PimSender:
         )
         answer = outcome.result
         if outcome.gave_up:
-            _log.error("pim_gave_up", endpoint=endpoint, status=_status_of(answer), attempts=outcome.attempts,
-                       spent_s=outcome.spent_s)
+            _log.error(
+                "pim_gave_up",
+                endpoint=endpoint,
+                status=_status_of(answer),
+                attempts=outcome.attempts,
+                spent_s=outcome.spent_s,
+            )
         if answer.response is None:
             raise PimUnavailableError(
                 f"{endpoint}: no answer after {outcome.attempts} attempts ({type(answer.failure).__name__})",

@@ -252,19 +252,21 @@ async def create_product(request: Request) -> Response:
     # The body is either {"values": {...}, "family"...} or directly the values map.
     known = set(ProductIn.model_fields)
     if isinstance(payload, dict) and "values" not in payload:
-        payload = {**{k: v for k, v in payload.items() if k in known},
-                   "values": {k: v for k, v in payload.items() if k not in known}}
+        payload = {
+            **{k: v for k, v in payload.items() if k in known},
+            "values": {k: v for k, v in payload.items() if k not in known},
+        }
     try:
         body = ProductIn.model_validate(payload)
     except ValidationError as exc:
         raise ApiError(422, "Invalid admin request.", extra={"errors": json.loads(exc.json())}) from exc
     try:
-        created = emulator.store.create_product(_plain(body.values), family=body.family, categories=body.categories,
-                                                enabled=body.enabled, uuid=body.uuid)
+        created = emulator.store.create_product(
+            _plain(body.values), family=body.family, categories=body.categories, enabled=body.enabled, uuid=body.uuid
+        )
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR,
-                                    created.values.get("sku"))
+    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR, created.values.get("sku"))
     return json_response({"uuid": created.uuid}, 201)
 
 
@@ -273,12 +275,16 @@ async def update_product(request: Request) -> Response:
     body = await _body(request, ProductIn)
     emulator = emulator_of(request)
     try:
-        updated = emulator.store.update_product(request.path_params["uuid"], _plain(body.values), family=body.family,
-                                                categories=body.categories, enabled=body.enabled)
+        updated = emulator.store.update_product(
+            request.path_params["uuid"],
+            _plain(body.values),
+            family=body.family,
+            categories=body.categories,
+            enabled=body.enabled,
+        )
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR,
-                                    updated.values.get("sku"))
+    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR, updated.values.get("sku"))
     return json_response({"uuid": updated.uuid, "updated": updated.updated})
 
 
@@ -349,8 +355,9 @@ async def system_suspend(request: Request) -> Response:
     """Suspend a subscription as the platform would after too many failures."""
     emulator = emulator_of(request)
     try:
-        body = emulator.event_platform.set_status(request.path_params["id"], "suspended",
-                                                  "Success rate below 90 % over the last hour.", by_system=True)
+        body = emulator.event_platform.set_status(
+            request.path_params["id"], "suspended", "Success rate below 90 % over the last hour.", by_system=True
+        )
     except KeyError as exc:
         raise ApiError(404, "Unknown subscription.") from exc
     return json_response(body)

@@ -37,11 +37,13 @@ async def _overview(request: Request) -> Response:
         for route in request.app.routes
         if isinstance(route, Route) and route.path.startswith(API_PREFIX + "/")
     }
-    return json_response({
-        "host": base_url(request),
-        "authentication": {"fos_oauth_server_token": {"route": "/api/oauth/v1/token", "methods": ["POST"]}},
-        "routes": routes,
-    })
+    return json_response(
+        {
+            "host": base_url(request),
+            "authentication": {"fos_oauth_server_token": {"route": "/api/oauth/v1/token", "methods": ["POST"]}},
+            "routes": routes,
+        }
+    )
 
 
 async def _not_found(_request: Request, _exc: Exception) -> Response:

@@ -183,8 +183,11 @@ class AuthRegistry:
         with self._lock:
             connection = self._state.connections.get(client_id)
             if connection is None or not hmac.compare_digest(connection.secret, secret):
-                raise AuthError(422, "invalid_client",
-                                'Parameter "client_id" is missing or does not match any client, or secret is invalid')
+                raise AuthError(
+                    422,
+                    "invalid_client",
+                    'Parameter "client_id" is missing or does not match any client, or secret is invalid',
+                )
             grant = form.get("grant_type", "")
             if grant == "password":
                 if form.get("username") != connection.username or form.get("password") != connection.password:
@@ -195,8 +198,12 @@ class AuthRegistry:
                     raise AuthError(422, "invalid_grant", "Refresh token is invalid or has expired")
             else:
                 raise AuthError(422, "unsupported_grant_type", 'The "grant_type" must be "password" or "refresh_token"')
-            token = Token(secrets.token_urlsafe(32), client_id, expand_scopes(list(DEFAULT_APP_SCOPES)),
-                          expires_at=now + connection.expires_in)
+            token = Token(
+                secrets.token_urlsafe(32),
+                client_id,
+                expand_scopes(list(DEFAULT_APP_SCOPES)),
+                expires_at=now + connection.expires_in,
+            )
             refresh = secrets.token_urlsafe(32)
             self._state.tokens[token.value] = token
             self._state.refresh[refresh] = (client_id, now + self._config.refresh_token_ttl_s)

@@ -38,11 +38,32 @@ __all__ = [
 Values = dict[str, Any]
 
 FAMILIES: Final[tuple[str, ...]] = (
-    "shoes", "tshirts", "laptops", "cameras", "headphones", "watches", "furniture", "books",
+    "shoes",
+    "tshirts",
+    "laptops",
+    "cameras",
+    "headphones",
+    "watches",
+    "furniture",
+    "books",
 )
 CATEGORIES: Final[tuple[str, ...]] = (
-    "master", "sale", "new_arrivals", "clothing", "footwear", "electronics", "computers",
-    "photo", "audio", "accessories", "home", "living_room", "office", "media", "gifts", "outlet",
+    "master",
+    "sale",
+    "new_arrivals",
+    "clothing",
+    "footwear",
+    "electronics",
+    "computers",
+    "photo",
+    "audio",
+    "accessories",
+    "home",
+    "living_room",
+    "office",
+    "media",
+    "gifts",
+    "outlet",
 )
 # Categories each family's products are filed under (besides the shared ones).
 _FAMILY_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
@@ -77,7 +98,15 @@ _SENTENCES: Final[tuple[str, ...]] = (
     "Backed by a two-year warranty.",
 )
 ATTRIBUTES: Final[tuple[str, ...]] = (
-    "sku", "name", "description", "brand", "color", "ean", "price", "weight", "image_url",
+    "sku",
+    "name",
+    "description",
+    "brand",
+    "color",
+    "ean",
+    "price",
+    "weight",
+    "image_url",
 )
 _UUID_VERSION_MASK: Final = ~(0xF000 << 64) & ~(0xC000 << 48) & ((1 << 128) - 1)
 _UUID_VERSION_BITS: Final = (0x4000 << 64) | (0x8000 << 48)
@@ -152,9 +181,7 @@ _IMPORT_SHARE: Final = 0.60
 _AFTER_S: Final = 7 * 86_400
 
 
-def generate_dataset(
-    count: int, seed: int, until_s: int, history_s: float, profile: str = "even"
-) -> Dataset:
+def generate_dataset(count: int, seed: int, until_s: int, history_s: float, profile: str = "even") -> Dataset:
     """`count` products whose UUIDs and filter columns depend only on `seed` and `until_s`.
 
     The filter columns are read from the random bits of each UUID rather than drawn one by one:

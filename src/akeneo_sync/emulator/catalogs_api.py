@@ -81,18 +81,23 @@ async def list_catalogs(request: Request) -> Response:
         links["previous"] = href(request, path, {"page": str(page - 1), "limit": str(limit)})
     if page * limit < len(owned):
         links["next"] = href(request, path, {"page": str(page + 1), "limit": str(limit)})
-    return json_response({
-        "_links": links,
-        "current_page": page,
-        "_embedded": {"items": [_catalog_body(request, c) for c in items]},
-    })
+    return json_response(
+        {
+            "_links": links,
+            "current_page": page,
+            "_embedded": {"items": [_catalog_body(request, c) for c in items]},
+        }
+    )
 
 
 def _validated_fields(body: Any, *, name_required: bool) -> dict[str, Any]:
     """Check a create/patch body; 422 with the documented violation list otherwise."""
     if not isinstance(body, dict):
-        raise ApiError(422, "Validation failed.", extra={"errors": [
-            {"property": "", "message": "This value should be of type array."}]})
+        raise ApiError(
+            422,
+            "Validation failed.",
+            extra={"errors": [{"property": "", "message": "This value should be of type array."}]},
+        )
     errors: list[dict[str, str]] = []
     name = body.get("name")
     if name is None or (isinstance(name, str) and not name.strip()):
@@ -101,8 +106,9 @@ def _validated_fields(body: Any, *, name_required: bool) -> dict[str, Any]:
     elif not isinstance(name, str):
         errors.append({"property": "name", "message": "This value should be of type string."})
     elif len(name) > _MAX_NAME:
-        errors.append({"property": "name",
-                       "message": f"This value is too long. It should have {_MAX_NAME} characters or less."})
+        errors.append(
+            {"property": "name", "message": f"This value is too long. It should have {_MAX_NAME} characters or less."}
+        )
     if "skip_required_checks" in body and not isinstance(body["skip_required_checks"], bool):
         errors.append({"property": "skip_required_checks", "message": "This value should be of type bool."})
     for key in ("managed_currencies", "managed_locales"):
@@ -120,8 +126,11 @@ def _new_catalog(request: Request, owner: str, name: str, currencies: list[str],
     limit = emulator.config.max_catalogs_per_app
     with emulator.store.lock:
         if len(emulator.store.catalogs_of(owner)) >= limit:
-            raise ApiError(422, "Validation failed.", extra={"errors": [
-                {"property": "", "message": f"You can create up to {limit} catalogs per app"}]})
+            raise ApiError(
+                422,
+                "Validation failed.",
+                extra={"errors": [{"property": "", "message": f"You can create up to {limit} catalogs per app"}]},
+            )
         return emulator.store.create_catalog(owner, name, currencies, locales)
 
 
@@ -134,8 +143,13 @@ async def create_catalog(request: Request) -> Response:
     """POST /catalogs: 201, the new catalog is disabled; at most 200 per app."""
     token = _caller(request, _WRITE)
     body = _validated_fields(await read_json(request), name_required=True)
-    catalog = _new_catalog(request, token.client_id, body["name"], list(body.get("managed_currencies", [])),
-                           list(body.get("managed_locales", [])))
+    catalog = _new_catalog(
+        request,
+        token.client_id,
+        body["name"],
+        list(body.get("managed_currencies", [])),
+        list(body.get("managed_locales", [])),
+    )
     return _created(request, catalog)
 
 
@@ -149,7 +163,9 @@ async def duplicate_catalog(request: Request) -> Response:
     raw = await request.body()
     body = _validated_fields(await read_json(request), name_required=False) if raw.strip() else {}
     catalog = _new_catalog(
-        request, token.client_id, body.get("name") or f"{source.name} (copy)",
+        request,
+        token.client_id,
+        body.get("name") or f"{source.name} (copy)",
         list(body.get("managed_currencies", source.managed_currencies)),
         list(body.get("managed_locales", source.managed_locales)),
     )
@@ -197,8 +213,11 @@ async def put_mapping_schema(request: Request) -> Response:
     try:
         validate_schema(schema, emulator.config.max_mapping_targets)
     except SchemaInvalidError as exc:
-        raise ApiError(422, "Validation failed.", extra={"errors": [
-            {"property": "product_mapping_schema", "message": exc.message}]}) from exc
+        raise ApiError(
+            422,
+            "Validation failed.",
+            extra={"errors": [{"property": "product_mapping_schema", "message": exc.message}]},
+        ) from exc
     with emulator.store.lock:
         catalog.mapping_schema = schema
     status = emulator.config.put_schema_status
@@ -236,10 +255,22 @@ def routes() -> list[Route]:
         Route(base + "/{id}", patch_catalog, methods=["PATCH"], name="patch_app_catalog"),
         Route(base + "/{id}", delete_catalog, methods=["DELETE"], name="delete_app_catalog"),
         Route(base + "/{id}/duplicate", duplicate_catalog, methods=["POST"], name="duplicate_app_catalog"),
-        Route(base + "/{id}/mapping-schemas/product", put_mapping_schema, methods=["PUT"],
-              name="put_app_catalogs_mapping_schema_product"),
-        Route(base + "/{id}/mapping-schemas/product", get_mapping_schema, methods=["GET"],
-              name="get_app_catalogs_mapping_schema_product"),
-        Route(base + "/{id}/mapping-schemas/product", delete_mapping_schema, methods=["DELETE"],
-              name="delete_app_catalogs_mapping_schema_product"),
+        Route(
+            base + "/{id}/mapping-schemas/product",
+            put_mapping_schema,
+            methods=["PUT"],
+            name="put_app_catalogs_mapping_schema_product",
+        ),
+        Route(
+            base + "/{id}/mapping-schemas/product",
+            get_mapping_schema,
+            methods=["GET"],
+            name="get_app_catalogs_mapping_schema_product",
+        ),
+        Route(
+            base + "/{id}/mapping-schemas/product",
+            delete_mapping_schema,
+            methods=["DELETE"],
+            name="delete_app_catalogs_mapping_schema_product",
+        ),
     ]

@@ -163,9 +163,15 @@ class _Subscriber:
     updated_at: str
 
     def as_json(self) -> dict[str, Any]:
-        body = {"id": self.id, "name": self.spec.name, "subject": self.subject, "status": self.status,
-                "contact": self.spec.contact.model_dump(exclude={"notification_webhook_secret"}, exclude_none=True),
-                "created_at": self.created_at, "updated_at": self.updated_at}
+        body = {
+            "id": self.id,
+            "name": self.spec.name,
+            "subject": self.subject,
+            "status": self.status,
+            "contact": self.spec.contact.model_dump(exclude={"notification_webhook_secret"}, exclude_none=True),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
         if self.spec.notification_channels is not None:
             body["notification_channels"] = list(self.spec.notification_channels)
         return body
@@ -185,10 +191,20 @@ class _Subscription:
         config = self.spec.config.model_dump()
         # Secrets are write-only, as any sane API keeps them.
         config["secret"] = {k: "********" for k, v in config["secret"].items() if v}
-        return {"id": self.id, "subscriber_id": self.subscriber_id, "source": self.spec.source,
-                "subject": self.spec.subject, "type": self.spec.type, "events": list(self.spec.events),
-                "status": self.status, "config": config, "send_product_identifier": self.spec.send_product_identifier,
-                "filter": self.spec.filter, "created_at": self.created_at, "updated_at": self.updated_at}
+        return {
+            "id": self.id,
+            "subscriber_id": self.subscriber_id,
+            "source": self.spec.source,
+            "subject": self.spec.subject,
+            "type": self.spec.type,
+            "events": list(self.spec.events),
+            "status": self.status,
+            "config": config,
+            "send_product_identifier": self.spec.send_product_identifier,
+            "filter": self.spec.filter,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
 
 class SubscriptionRegistry:
@@ -242,8 +258,9 @@ class SubscriptionRegistry:
     def list_subscribers(self, client_id: str) -> list[dict[str, Any]]:
         """The caller's live subscribers."""
         with self._lock:
-            return [s.as_json() for s in self._subscribers.values() if s.client_id == client_id
-                    and s.status != "deleted"]
+            return [
+                s.as_json() for s in self._subscribers.values() if s.client_id == client_id and s.status != "deleted"
+            ]
 
     def notification_webhook(self, subscriber_id: str) -> tuple[str, str] | None:
         """(url, secret) the subscriber's status notifications go to: a test's view, the API never shows the secret."""
@@ -296,8 +313,11 @@ class SubscriptionRegistry:
         """The subscriber's subscriptions that are not deleted."""
         with self._lock:
             subscriber = self._subscriber(subscriber_id, client_id)
-            return [s.as_json() for s in self._subscriptions.values()
-                    if s.subscriber_id == subscriber.id and s.status != "deleted"]
+            return [
+                s.as_json()
+                for s in self._subscriptions.values()
+                if s.subscriber_id == subscriber.id and s.status != "deleted"
+            ]
 
     def user_action(self, subscriber_id: str, subscription_id: str, client_id: str, action: str) -> dict[str, Any]:
         """`suspend`, `resume` or `delete` on behalf of the app."""
@@ -320,22 +340,36 @@ class SubscriptionRegistry:
             subscription.history.append(status)
             subscriber = self._subscribers[subscription.subscriber_id]
             body = subscription.as_json()
-        kind = {"suspended": "subscription.suspended." + ("system" if by_system else "user"),
-                "revoked": "subscription.revoked", "active": "subscription.resumed"}.get(status)
+        kind = {
+            "suspended": "subscription.suspended." + ("system" if by_system else "user"),
+            "revoked": "subscription.revoked",
+            "active": "subscription.resumed",
+        }.get(status)
         webhook = subscriber.spec.webhook()
         if kind and webhook is not None:
-            self._dispatcher.notify({
-                "notification_type": kind, "timestamp": self._now(), "subscription_id": subscription.id,
-                "subscriber_id": subscriber.id, "destination": subscription.spec.config.url,
-                "events": list(subscription.spec.events), "reason": reason, "subject": subscriber.subject,
-            }, DeliveryTarget(webhook[0], subscription.id, webhook[1], retry_delays_s=(0.1, 0.2)))
+            self._dispatcher.notify(
+                {
+                    "notification_type": kind,
+                    "timestamp": self._now(),
+                    "subscription_id": subscription.id,
+                    "subscriber_id": subscriber.id,
+                    "destination": subscription.spec.config.url,
+                    "events": list(subscription.spec.events),
+                    "reason": reason,
+                    "subject": subscriber.subject,
+                },
+                DeliveryTarget(webhook[0], subscription.id, webhook[1], retry_delays_s=(0.1, 0.2)),
+            )
         return body
 
     def revoke_client(self, client_id: str) -> None:
         """The app or connection was removed from the PIM: revoke its subscriptions at once."""
         with self._lock:
-            ids = [s.id for s in self._subscriptions.values() if s.status in ("active", "suspended")
-                   and self._subscribers[s.subscriber_id].client_id == client_id]
+            ids = [
+                s.id
+                for s in self._subscriptions.values()
+                if s.status in ("active", "suspended") and self._subscribers[s.subscriber_id].client_id == client_id
+            ]
         for subscription_id in ids:
             self.set_status(subscription_id, "revoked", "The app was removed from the PIM.", by_system=True)
 
@@ -343,10 +377,18 @@ class SubscriptionRegistry:
         """Active subscriptions that asked for `event_type`."""
         with self._lock:
             return [
-                DeliveryTarget(s.spec.config.url, s.id, s.spec.config.secret.primary, s.spec.config.secret.secondary,
-                               s.spec.source, tuple(s.spec.config.headers.items()),
-                               send_product_identifier=s.spec.send_product_identifier, suspendable=True)
-                for s in self._subscriptions.values() if s.status == "active" and event_type in s.spec.events
+                DeliveryTarget(
+                    s.spec.config.url,
+                    s.id,
+                    s.spec.config.secret.primary,
+                    s.spec.config.secret.secondary,
+                    s.spec.source,
+                    tuple(s.spec.config.headers.items()),
+                    send_product_identifier=s.spec.send_product_identifier,
+                    suspendable=True,
+                )
+                for s in self._subscriptions.values()
+                if s.status == "active" and event_type in s.spec.events
             ]
 
 

@@ -91,8 +91,13 @@ class Delivery:
 
     def as_json(self) -> dict[str, Any]:
         """The admin view of a delivery."""
-        view: dict[str, Any] = {"kind": self.kind, "subscription_id": self.target.subscription_id,
-                                "attempts": self.attempts, "statuses": list(self.statuses), "outcome": self.outcome}
+        view: dict[str, Any] = {
+            "kind": self.kind,
+            "subscription_id": self.target.subscription_id,
+            "attempts": self.attempts,
+            "statuses": list(self.statuses),
+            "outcome": self.outcome,
+        }
         if self.kind == "event":
             view |= {"id": self.payload["id"], "type": self.payload["type"]}
             data = self.payload["data"]
@@ -179,10 +184,14 @@ class EventDispatcher:
 
     def product_changed(self, action: str, uuid: str, author: dict[str, str], identifier: str | None = None) -> None:
         """Queue `com.akeneo.pim.v1.product.<action>` for every subscription that wants it."""
-        self._publish(f"com.akeneo.pim.v1.product.{action}", author, lambda target: {
-            "product": {"uuid": uuid} | (
-                {"identifier": identifier} if target.send_product_identifier and identifier is not None else {})
-        })
+        self._publish(
+            f"com.akeneo.pim.v1.product.{action}",
+            author,
+            lambda target: {
+                "product": {"uuid": uuid}
+                | ({"identifier": identifier} if target.send_product_identifier and identifier is not None else {})
+            },
+        )
 
     def model_changed(self, action: str, code: str, author: dict[str, str]) -> None:
         """Queue `com.akeneo.pim.v1.product-model.<action>`: the model's code under `data.product_model`.
@@ -191,32 +200,45 @@ class EventDispatcher:
         `data.product_model.code` for deleted; every example of the three says `product_model`
         (docs/akeneo.md, Event Platform).
         """
-        self._publish(f"com.akeneo.pim.v1.product-model.{action}", author,
-                      lambda _target: {"product_model": {"code": code}})
+        self._publish(
+            f"com.akeneo.pim.v1.product-model.{action}", author, lambda _target: {"product_model": {"code": code}}
+        )
 
-    def _publish(self, kind: str, author: dict[str, str],
-                 data_for: Callable[[DeliveryTarget], dict[str, Any]]) -> None:
+    def _publish(self, kind: str, author: dict[str, str], data_for: Callable[[DeliveryTarget], dict[str, Any]]) -> None:
         with self._lock:
             shortcut = self._subscriber
         targets = list(self._targets_for(kind))
         if shortcut is not None:
-            targets.append(DeliveryTarget(shortcut.url, shortcut.subscription_id, shortcut.secrets.primary,
-                                          shortcut.secrets.secondary, shortcut.source,
-                                          retry_delays_s=shortcut.retry_delays_s))
+            targets.append(
+                DeliveryTarget(
+                    shortcut.url,
+                    shortcut.subscription_id,
+                    shortcut.secrets.primary,
+                    shortcut.secrets.secondary,
+                    shortcut.source,
+                    retry_delays_s=shortcut.retry_delays_s,
+                )
+            )
         for target in targets:
             with self._lock:
                 event_id = new_uuid(self._rng)
-            self._enqueue(Delivery("event", {
-                "specversion": "1.0",
-                "id": event_id,
-                "source": target.source,
-                "type": kind,
-                "subject": target.subscription_id,
-                "time": datetime.fromtimestamp(self._clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "datacontenttype": "application/json",
-                "dataschema": _DATASCHEMA.format(type=kind),
-                "data": {**data_for(target), "author": dict(author)},
-            }, target))
+            self._enqueue(
+                Delivery(
+                    "event",
+                    {
+                        "specversion": "1.0",
+                        "id": event_id,
+                        "source": target.source,
+                        "type": kind,
+                        "subject": target.subscription_id,
+                        "time": datetime.fromtimestamp(self._clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "datacontenttype": "application/json",
+                        "dataschema": _DATASCHEMA.format(type=kind),
+                        "data": {**data_for(target), "author": dict(author)},
+                    },
+                    target,
+                )
+            )
 
     def notify(self, payload: dict[str, Any], target: DeliveryTarget) -> None:
         """Queue a subscription status notification (notification-webhooks.md)."""

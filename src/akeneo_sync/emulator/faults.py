@@ -29,8 +29,12 @@ __all__ = ["RAW_SEND_KEY", "FairUse", "FaultMiddleware", "Faults", "RandomFaults
 RAW_SEND_KEY: Final = "akeneo_sync.emulator.raw_send"
 THROTTLE_MESSAGE: Final = "You have exceeded the limit of API requests per second."
 _REASONS: Final[dict[int, str]] = {
-    408: "Request Timeout", 429: THROTTLE_MESSAGE, 500: "Internal Server Error", 502: "Bad Gateway",
-    503: "Service Unavailable", 504: "Gateway Timeout",
+    408: "Request Timeout",
+    429: THROTTLE_MESSAGE,
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -174,8 +178,11 @@ class Faults:
         while arrivals and arrivals[0] <= now - 1.0:
             arrivals.popleft()
         arrivals.append(now)
-        if (in_flight > limits.max_concurrent_per_token or in_flight_total > limits.max_concurrent_per_instance
-                or len(arrivals) > limits.max_requests_per_s):
+        if (
+            in_flight > limits.max_concurrent_per_token
+            or in_flight_total > limits.max_concurrent_per_instance
+            or len(arrivals) > limits.max_requests_per_s
+        ):
             headers = () if limits.retry_after_s is None else (("retry-after", str(limits.retry_after_s)),)
             return _Decision(status=429, headers=headers, throttled=True)
         return None
@@ -262,8 +269,9 @@ def _held_until(deadline: float, send: Send) -> Send:
     return held
 
 
-async def _apply(decision: _Decision, receive: Receive, raw_send: Send,
-                 send: Callable[[Message], Awaitable[None]]) -> None:
+async def _apply(
+    decision: _Decision, receive: Receive, raw_send: Send, send: Callable[[Message], Awaitable[None]]
+) -> None:
     if decision.hold_s > 0 and await _client_left_during(decision.hold_s, receive):
         return
     if decision.drop:

@@ -31,13 +31,38 @@ __all__ = [
 ]
 
 META_SCHEMA_VERSIONS: Final[tuple[str, ...]] = (
-    *(f"0.0.{n}" for n in range(1, 14)), "0.1.0", "0.2.0", "0.3.0", "1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4",
+    *(f"0.0.{n}" for n in range(1, 14)),
+    "0.1.0",
+    "0.2.0",
+    "0.3.0",
+    "1.0.0",
+    "1.0.1",
+    "1.0.2",
+    "1.0.3",
+    "1.0.4",
 )
 _KNOWN_SCHEMAS: Final = frozenset(f"https://api.akeneo.com/mapping/product/{v}/schema" for v in META_SCHEMA_VERSIONS)
-_TOP_KEYS: Final = frozenset({"$id", "$schema", "$comment", "$defs", "title", "description", "type",
-                              "properties", "required", "metadata"})
-_TARGET_KEYS: Final = frozenset({"title", "description", "type", "format", "items", "minLength", "maxLength",
-                                 "pattern", "minimum", "maximum", "enum", "enumLink", "properties", "required"})
+_TOP_KEYS: Final = frozenset(
+    {"$id", "$schema", "$comment", "$defs", "title", "description", "type", "properties", "required", "metadata"}
+)
+_TARGET_KEYS: Final = frozenset(
+    {
+        "title",
+        "description",
+        "type",
+        "format",
+        "items",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "enum",
+        "enumLink",
+        "properties",
+        "required",
+    }
+)
 _ITEM_KEYS: Final = frozenset({"type", "format", "enum", "enumLink", "properties", "required"})
 _TYPES: Final = frozenset({"string", "number", "boolean", "array", "object"})
 # The three object shapes a target may take, keyed by their sorted property names.
@@ -48,8 +73,15 @@ _OBJECT_SHAPES: Final[dict[tuple[str, ...], str]] = {
 }
 # Targets whose natural source has another name than the target itself.
 _ALIASES: Final[dict[str, str]] = {
-    "is_active": "enabled", "active": "enabled", "status": "enabled", "title": "name", "code": "sku",
-    "identifier": "sku", "image": "image_url", "main_image": "image_url", "gtin": "ean",
+    "is_active": "enabled",
+    "active": "enabled",
+    "status": "enabled",
+    "title": "name",
+    "code": "sku",
+    "identifier": "sku",
+    "image": "image_url",
+    "main_image": "image_url",
+    "gtin": "ean",
 }
 _SPECIAL_SOURCES: Final = frozenset({"uuid", "enabled", "family", "categories", "created", "updated"})
 
@@ -225,8 +257,13 @@ class ProductMapper:
 
     __slots__ = ("_steps",)
 
-    def __init__(self, schema: dict[str, Any] | None, product_mapping: dict[str, str | None],
-                 currencies: list[str], known_attributes: frozenset[str]) -> None:
+    def __init__(
+        self,
+        schema: dict[str, Any] | None,
+        product_mapping: dict[str, str | None],
+        currencies: list[str],
+        known_attributes: frozenset[str],
+    ) -> None:
         steps: list[tuple[str, _Getter, _Converter]] = []
         if is_variants_mode(schema):
             # No `uuid` target in this mode, yet the app needs the simple product's identity;

@@ -188,8 +188,10 @@ def _variant(rng: random.Random, parent: ProductModel, root: str, axes: dict[str
 def with_variants(data: Dataset, seed: ModelSeed) -> Dataset:
     """The seeded products plus the seeded variants, in UUID order."""
     rows = sorted(
-        [(data.uuids[i], data.family[i], data.categories[i], data.enabled[i], data.created[i], data.updated[i])
-         for i in range(len(data.uuids))]
+        [
+            (data.uuids[i], data.family[i], data.categories[i], data.enabled[i], data.created[i], data.updated[i])
+            for i in range(len(data.uuids))
+        ]
         + [(v.uuid, FAMILIES.index(v.family), v.categories, 1, v.created, v.updated) for v in seed.variants]
     )
     return Dataset(

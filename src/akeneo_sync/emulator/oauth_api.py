@@ -29,8 +29,9 @@ async def authorize(request: Request) -> Response:
     """GET /connect/apps/v1/authorize: auto-approves and redirects to the app's callback."""
     params = request.query_params
     if params.get("response_type") != "code":
-        return json_response({"error": "unsupported_response_type",
-                              "error_description": 'The "response_type" must be "code".'}, 400)
+        return json_response(
+            {"error": "unsupported_response_type", "error_description": 'The "response_type" must be "code".'}, 400
+        )
     try:
         app, code = emulator_of(request).auth.authorize(params.get("client_id", ""), params.get("scope", ""))
     except AuthError as exc:
@@ -46,19 +47,25 @@ async def exchange(request: Request) -> Response:
     """POST /connect/apps/v1/oauth2/token: form fields, no secret; the challenge proves it."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        return json_response({"error": "invalid_request",
-                              "error_description": "The body must be application/x-www-form-urlencoded."}, 400)
+        return json_response(
+            {"error": "invalid_request", "error_description": "The body must be application/x-www-form-urlencoded."},
+            400,
+        )
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     missing = [name for name in _EXCHANGE_FIELDS if not form.get(name)]
     if missing:
-        return json_response({"error": "invalid_request",
-                              "error_description": f"Missing parameter(s): {', '.join(missing)}."}, 400)
+        return json_response(
+            {"error": "invalid_request", "error_description": f"Missing parameter(s): {', '.join(missing)}."}, 400
+        )
     if form["grant_type"] != "authorization_code":
-        return json_response({"error": "unsupported_grant_type",
-                              "error_description": 'The "grant_type" must be "authorization_code".'}, 400)
+        return json_response(
+            {"error": "unsupported_grant_type", "error_description": 'The "grant_type" must be "authorization_code".'},
+            400,
+        )
     try:
-        token = emulator_of(request).auth.exchange_code(form["client_id"], form["code"], form["code_identifier"],
-                                                        form["code_challenge"])
+        token = emulator_of(request).auth.exchange_code(
+            form["client_id"], form["code"], form["code_identifier"], form["code_challenge"]
+        )
     except AuthError as exc:
         return _oauth_error(exc)
     body = {"access_token": token.value, "token_type": "bearer", "scope": " ".join(token.scopes)}
@@ -100,13 +107,15 @@ async def connection_token(request: Request) -> Response:
         token, refresh = auth.connection_grant(client_id, secret, body)
     except AuthError as exc:
         return json_response({"code": 422, "message": exc.description}, 422)
-    return json_response({
-        "access_token": token.value,
-        "expires_in": int(auth.connection_ttl(client_id)),
-        "token_type": "bearer",
-        "scope": None,
-        "refresh_token": refresh,
-    })
+    return json_response(
+        {
+            "access_token": token.value,
+            "expires_in": int(auth.connection_ttl(client_id)),
+            "token_type": "bearer",
+            "scope": None,
+            "refresh_token": refresh,
+        }
+    )
 
 
 def _basic_credentials(header: str) -> tuple[str, str]:

@@ -48,9 +48,13 @@ class OpenIdIssuer:
                 name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "akeneo-sync PIM emulator")])
                 now = datetime.fromtimestamp(self._clock.now(), tz=UTC)
                 certificate = (
-                    x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                    x509.CertificateBuilder()
+                    .subject_name(name)
+                    .issuer_name(name)
+                    .public_key(key.public_key())
                     .serial_number(x509.random_serial_number())
-                    .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+                    .not_valid_before(now - timedelta(days=1))
+                    .not_valid_after(now + timedelta(days=3650))
                     .sign(key, hashes.SHA256())
                 )
                 self._certificate_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
@@ -68,8 +72,14 @@ class OpenIdIssuer:
         now = self._clock.now()
         # `sub` is pairwise: the same user looks different to each app (Akeneo's authorization docs).
         sub = str(uuid.UUID(bytes=hashlib.sha256(f"{client_id}:{_USER['id']}".encode()).digest()[:16], version=4))
-        claims: dict[str, Any] = {"iss": issuer, "jti": str(uuid.uuid4()), "sub": sub, "aud": client_id,
-                                  "iat": now, "exp": now + _TOKEN_TTL_S}
+        claims: dict[str, Any] = {
+            "iss": issuer,
+            "jti": str(uuid.uuid4()),
+            "sub": sub,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + _TOKEN_TTL_S,
+        }
         if "email" in scopes:
             claims |= {"email": _USER["email"], "email_verified": False}
         if "profile" in scopes:

@@ -53,13 +53,17 @@ NO_SCHEMA_BODY: Final = {"error": _NO_SCHEMA, "message": _NO_SCHEMA}
 
 def disabled_list(catalog: Catalog) -> str:
     # The documented text (docs: content/apps/catalogs.md "Troubleshooting").
-    return (f'No products to synchronize. The catalog "{catalog.id}" has been disabled on the PIM side. '
-            "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint.")
+    return (
+        f'No products to synchronize. The catalog "{catalog.id}" has been disabled on the PIM side. '
+        "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint."
+    )
 
 
 def _disabled_single(catalog: Catalog) -> str:
-    return (f'No product to synchronize. The catalog "{catalog.id}" has been disabled on PIM side. '
-            "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint.")
+    return (
+        f'No product to synchronize. The catalog "{catalog.id}" has been disabled on PIM side. '
+        "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint."
+    )
 
 
 def standard_product(product: Product) -> dict[str, Any]:
@@ -124,9 +128,17 @@ def page_query(request: Request, max_limit: int) -> tuple[ProductQuery, dict[str
     return ProductQuery(limit=limit, search_after=search_after, **bounds), echo
 
 
-def page_response(request: Request, items: list[bytes], last_uuid: str | None, query: ProductQuery,
-          echo: dict[str, str], *, count: int, extra: dict[str, Any] | None = None,
-          path_only: bool = False) -> Response:
+def page_response(
+    request: Request,
+    items: list[bytes],
+    last_uuid: str | None,
+    query: ProductQuery,
+    echo: dict[str, str],
+    *,
+    count: int,
+    extra: dict[str, Any] | None = None,
+    path_only: bool = False,
+) -> Response:
     """A list page; `items` are encoded already and `count` says how many they are.
 
     Links are absolute unless `path_only` (one version of product-uuids generated them without
@@ -166,8 +178,16 @@ async def product_uuids(request: Request) -> Response:
         # GAP #7: the count's field name is undocumented; `items_count` is what the rest of the API uses.
         extra = {"items_count": store.count(catalog, query)} if with_count else None
     # One encoded list, brackets stripped: the page envelope joins its items with commas anyway.
-    return page_response(request, [encode(uuids)[1:-1]], uuids[-1] if uuids else None, query, echo,
-                 count=len(uuids), extra=extra, path_only=emulator.config.path_only_uuid_links)
+    return page_response(
+        request,
+        [encode(uuids)[1:-1]],
+        uuids[-1] if uuids else None,
+        query,
+        echo,
+        count=len(uuids),
+        extra=extra,
+        path_only=emulator.config.path_only_uuid_links,
+    )
 
 
 async def products(request: Request) -> Response:
@@ -227,8 +247,10 @@ async def mapped_product(request: Request) -> Response:
 
 
 def _product_404(catalog: Catalog, uuid: str) -> str:
-    return (f'Either catalog "{catalog.id}" does not exist or you can\'t access it, '
-            f'or product "{uuid}" does not exist or you do not have permission to access it.')
+    return (
+        f'Either catalog "{catalog.id}" does not exist or you can\'t access it, '
+        f'or product "{uuid}" does not exist or you do not have permission to access it.'
+    )
 
 
 def expected(catalog: Catalog, selected: list[Product]) -> dict[str, Any]:
@@ -248,6 +270,10 @@ def routes() -> list[Route]:
         Route(base + "/products", products, methods=["GET"], name="get_app_catalog_products"),
         Route(base + "/products/{uuid}", product, methods=["GET"], name="get_app_catalog_products_uuid"),
         Route(base + "/mapped-products", mapped_products, methods=["GET"], name="get_app_catalog_mapped_products"),
-        Route(base + "/mapped-products/{uuid}", mapped_product, methods=["GET"],
-              name="get_app_catalog_mapped_product_uuid"),
+        Route(
+            base + "/mapped-products/{uuid}",
+            mapped_product,
+            methods=["GET"],
+            name="get_app_catalog_mapped_product_uuid",
+        ),
     ]

@@ -38,8 +38,9 @@ _ATOM: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$
 class ApiError(Exception):
     """An error answer with Akeneo's `{"code", "message"}` body (plus optional extra keys)."""
 
-    def __init__(self, status: int, message: str, *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -85,8 +86,11 @@ async def read_json(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         shown = content_type or "none"
-        raise ApiError(415, f"\u2018{shown}\u2019 in \u2018Content-type\u2019 header is not valid.  "
-                            "Only \u2018application/json\u2019 is allowed.")
+        raise ApiError(
+            415,
+            f"\u2018{shown}\u2019 in \u2018Content-type\u2019 header is not valid.  "
+            "Only \u2018application/json\u2019 is allowed.",
+        )
     raw = await request.body()
     try:
         return json.loads(raw)
@@ -99,8 +103,11 @@ def authenticate(request: Request) -> Token:
     (401 for a missing, unknown, expired or revoked one)."""
     accept = request.headers.get("accept", "*/*")
     if not any(kind.split(";")[0].strip() in _ACCEPTABLE for kind in accept.split(",")):
-        raise ApiError(406, f"\u2018{accept}\u2019 in \u2018Accept\u2019 header is not valid. "
-                            "Only \u2018application/json\u2019 is allowed.")
+        raise ApiError(
+            406,
+            f"\u2018{accept}\u2019 in \u2018Accept\u2019 header is not valid. "
+            "Only \u2018application/json\u2019 is allowed.",
+        )
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():

@@ -55,8 +55,9 @@ def standard_product_json(product: Product) -> bytes:
     time on the format's constant parts (associations, empty lists, null locale and scope)."""
     enc = _ENCODER.encode
     parent = "null" if product.parent is None else enc(product.parent)
-    values = ",".join(f'{enc(code)}:[{{"locale":null,"scope":null,"data":{enc(data)}}}]'
-                      for code, data in product.values.items())
+    values = ",".join(
+        f'{enc(code)}:[{{"locale":null,"scope":null,"data":{enc(data)}}}]' for code, data in product.values.items()
+    )
     return (
         f'{{"uuid":{enc(product.uuid)},"enabled":{"true" if product.enabled else "false"},'
         f'"family":{enc(product.family)},"categories":{enc(product.categories)},"groups":[],"parent":{parent},'
@@ -77,8 +78,11 @@ class _MappedEntries:
 
     def renders(self, catalog: Catalog) -> bool:
         # Compared by value, not identity, so even an in-place edit of the schema is seen.
-        return (catalog.mapping_schema == self.schema and catalog.product_mapping == self.product_mapping
-                and catalog.managed_currencies == self.currencies)
+        return (
+            catalog.mapping_schema == self.schema
+            and catalog.product_mapping == self.product_mapping
+            and catalog.managed_currencies == self.currencies
+        )
 
 
 class RenderCache:

@@ -14,8 +14,10 @@ _TEMPLATES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(pattern), template)
     for pattern, template in (
         (rf"^/api/rest/v1/catalogs/{_UUID}/products/[^/]+$", "/api/rest/v1/catalogs/{id}/products/{uuid}"),
-        (rf"^/api/rest/v1/catalogs/{_UUID}/mapped-products/[^/]+$",
-         "/api/rest/v1/catalogs/{id}/mapped-products/{uuid}"),
+        (
+            rf"^/api/rest/v1/catalogs/{_UUID}/mapped-products/[^/]+$",
+            "/api/rest/v1/catalogs/{id}/mapped-products/{uuid}",
+        ),
         (r"^/api/rest/v1/catalogs/[^/]+/([a-z-]+(?:/product)?)$", r"/api/rest/v1/catalogs/{id}/\1"),
         (r"^/api/rest/v1/catalogs/[^/]+$", "/api/rest/v1/catalogs/{id}"),
     )

@@ -116,8 +116,16 @@ class Store:
         if parent is not None:
             # A variant shows its ancestors' values too, as Akeneo's product format does.
             values = {**self.inherited_values(parent), **values}
-        return Product(uuid, family, category_codes(d.categories[i]), bool(d.enabled[i]),
-                       d.created[i], d.updated[i], values, parent)
+        return Product(
+            uuid,
+            family,
+            category_codes(d.categories[i]),
+            bool(d.enabled[i]),
+            d.created[i],
+            d.updated[i],
+            values,
+            parent,
+        )
 
     def inherited_values(self, code: str) -> Values:
         """A model's values merged over its ancestors' (the nearest level wins)."""
@@ -138,8 +146,16 @@ class Store:
         with self._lock:
             return self._product_at(self._require(uuid))
 
-    def create_product(self, values: Values, *, family: str | None, categories: list[str] | None,
-                       enabled: bool | None, uuid: str | None = None, parent: str | None = None) -> Product:
+    def create_product(
+        self,
+        values: Values,
+        *,
+        family: str | None,
+        categories: list[str] | None,
+        enabled: bool | None,
+        uuid: str | None = None,
+        parent: str | None = None,
+    ) -> Product:
         """Add a product dated now (a variant of model `parent` if given); returns it."""
         with self._lock:
             new = (uuid or new_uuid(self._rng)).lower()
@@ -162,8 +178,9 @@ class Store:
             self._changed(new)
             return self._product_at(i)
 
-    def update_product(self, uuid: str, values: Values, *, family: str | None, categories: list[str] | None,
-                       enabled: bool | None) -> Product:
+    def update_product(
+        self, uuid: str, values: Values, *, family: str | None, categories: list[str] | None, enabled: bool | None
+    ) -> Product:
         """Apply an admin edit (a None value removes the attribute) and bump `updated`."""
         with self._lock:
             i = self._require(uuid)
@@ -353,8 +370,9 @@ class Store:
             items = [self._product_at(i) for i in range(len(self._data.uuids)) if matches(i)]
         return iter(items)
 
-    def matching(self, catalog: Catalog, uuids: list[str], query: ProductQuery | None = None,
-                 limit: int | None = None) -> list[str]:
+    def matching(
+        self, catalog: Catalog, uuids: list[str], query: ProductQuery | None = None, limit: int | None = None
+    ) -> list[str]:
         """Those of `uuids` (in their order) the catalog selects within the query's dates, up to `limit`."""
         with self._lock:
             matches, found = self._matcher(catalog, query), []

@@ -32,8 +32,9 @@ class EmulatorHandle:
 
 
 @contextmanager
-def running_emulator(products: int = 200, seed: int = 1, *, clock: Clock | None = None,
-                     config: EmulatorConfig | None = None) -> Iterator[EmulatorHandle]:
+def running_emulator(
+    products: int = 200, seed: int = 1, *, clock: Clock | None = None, config: EmulatorConfig | None = None
+) -> Iterator[EmulatorHandle]:
     """Serve an emulator on 127.0.0.1 for the duration of the `with` block."""
     cfg = config or EmulatorConfig(products=products, seed=seed, clock=clock or SystemClock())
     emulator = Emulator.build(cfg)
@@ -45,10 +46,19 @@ def running_emulator(products: int = 200, seed: int = 1, *, clock: Clock | None 
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port: int = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(emulator=emulator), host="127.0.0.1", port=port,
-                                           http="h11", lifespan="on", log_level="warning", access_log=False,
-                                           # A request held by a timeout fault must not hold up teardown.
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(emulator=emulator),
+            host="127.0.0.1",
+            port=port,
+            http="h11",
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            # A request held by a timeout fault must not hold up teardown.
+            timeout_graceful_shutdown=1,
+        )
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"emulator-{port}", daemon=True)
     thread.start()
     # A bounded poll for the server thread to bind its socket (startup, not test time passing).

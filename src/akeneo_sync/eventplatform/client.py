@@ -55,8 +55,14 @@ class PimIdentity:
 class EventPlatformClient:
     """Calls the management API at `base_url` (e.g. `https://event.prd.sdk.akeneo.cloud/api/v1`)."""
 
-    def __init__(self, http: httpx.Client, base_url: str, *, technical_email: str = "ops@example.com",
-                 subscriber_name: str = "akeneo-sync") -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        *,
+        technical_email: str = "ops@example.com",
+        subscriber_name: str = "akeneo-sync",
+    ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._technical_email = technical_email
@@ -66,14 +72,16 @@ class EventPlatformClient:
         """The subscribers of this PIM and app."""
         return [_parse(SubscriberOut, item) for item in items_of(self._call("GET", "/subscribers", who))]
 
-    def create_subscriber(self, who: PimIdentity, *, notification_url: str | None = None,
-                          notification_secret: str | None = None) -> SubscriberOut:
+    def create_subscriber(
+        self, who: PimIdentity, *, notification_url: str | None = None, notification_secret: str | None = None
+    ) -> SubscriberOut:
         """Create the app's subscriber (optionally with a status-notification webhook)."""
         body = SubscriberIn(name=self._subscriber_name, contact=self._contact(notification_url, notification_secret))
         return _parse(SubscriberOut, self._call("POST", "/subscribers", who, body))
 
-    def update_notifications(self, who: PimIdentity, subscriber_id: str, *, notification_url: str,
-                             notification_secret: str) -> None:
+    def update_notifications(
+        self, who: PimIdentity, subscriber_id: str, *, notification_url: str, notification_secret: str
+    ) -> None:
         """Point the subscriber's status notifications at `notification_url`, signed with `notification_secret`."""
         body = SubscriberPatch(contact=self._contact(notification_url, notification_secret))
         self._call("PATCH", f"/subscribers/{subscriber_id}", who, body)
@@ -82,16 +90,27 @@ class EventPlatformClient:
         if notification_url is None or notification_secret is None:
             return Contact(technical_email=self._technical_email)
         # E-mail stays on: a notice the webhook misses still reaches a person.
-        return Contact(technical_email=self._technical_email, notification_channels=["email", "webhook"],
-                       notification_webhook_url=notification_url, notification_webhook_secret=notification_secret)
+        return Contact(
+            technical_email=self._technical_email,
+            notification_channels=["email", "webhook"],
+            notification_webhook_url=notification_url,
+            notification_webhook_secret=notification_secret,
+        )
 
     def list_subscriptions(self, who: PimIdentity, subscriber_id: str) -> list[SubscriptionOut]:
         """The subscriptions of one subscriber."""
         payload = self._call("GET", f"/subscribers/{subscriber_id}/subscriptions", who)
         return [_parse(SubscriptionOut, item) for item in items_of(payload)]
 
-    def create_subscription(self, who: PimIdentity, subscriber_id: str, *, url: str, secrets: Sequence[str],
-                            events: Sequence[str] = SUBSCRIBED_EVENTS) -> SubscriptionOut:
+    def create_subscription(
+        self,
+        who: PimIdentity,
+        subscriber_id: str,
+        *,
+        url: str,
+        secrets: Sequence[str],
+        events: Sequence[str] = SUBSCRIBED_EVENTS,
+    ) -> SubscriptionOut:
         """Subscribe `url` to `events`, signed with `secrets` (primary[, secondary])."""
         signing = Secrets(primary=secrets[0], secondary=secrets[1] if len(secrets) > 1 else None)
         body = SubscriptionIn(subject=who.pim_url, events=list(events), config=HttpsConfig(url=url, secret=signing))
@@ -105,8 +124,9 @@ class EventPlatformClient:
         """Restart deliveries of a suspended subscription."""
         self._call("POST", f"/subscribers/{subscriber_id}/subscriptions/{subscription_id}/resume", who)
 
-    def ensure_subscription(self, pim_url: str, token: str, client_id: str, public_url: str,
-                            secrets: Sequence[str]) -> str:
+    def ensure_subscription(
+        self, pim_url: str, token: str, client_id: str, public_url: str, secrets: Sequence[str]
+    ) -> str:
         """The id of an active subscription delivering product events to `{public_url}/events`.
 
         Reuses the app's subscriber and any subscription already pointing at that URL (resuming
@@ -125,8 +145,9 @@ class EventPlatformClient:
             subscriber = subscribers[0]
             if notify:
                 # After a rotation the subscriber still signs with the old secret: give it the primary.
-                self.update_notifications(who, subscriber.id, notification_url=notification_url,
-                                          notification_secret=secrets[0])
+                self.update_notifications(
+                    who, subscriber.id, notification_url=notification_url, notification_secret=secrets[0]
+                )
         else:
             subscriber = self.create_subscriber(
                 who,
@@ -147,7 +168,9 @@ class EventPlatformClient:
         endpoint = f"event-platform:{method} {path.split('/')[1]}"
         try:
             response = self._http.request(
-                method, f"{self._base_url}{path}", headers=who.headers(),
+                method,
+                f"{self._base_url}{path}",
+                headers=who.headers(),
                 json=body.model_dump(mode="json", exclude_none=True) if body is not None else None,
             )
         except httpx.HTTPError as exc:
@@ -158,8 +181,9 @@ class EventPlatformClient:
             try:
                 return response.json()
             except ValueError as exc:
-                raise PimError("Event Platform answered with a non-JSON body", endpoint=endpoint,
-                               status=response.status_code) from exc
+                raise PimError(
+                    "Event Platform answered with a non-JSON body", endpoint=endpoint, status=response.status_code
+                ) from exc
         raise _error(response, endpoint)
 
 
@@ -181,5 +205,3 @@ def _error(response: httpx.Response, endpoint: str) -> PimError:
     if status >= 500 or status == 408:
         return PimUnavailableError(f"Event Platform failed with {status}", **kwargs)
     return PimValidationError(f"Event Platform refused the request with {status}", **kwargs)
-
-

@@ -158,14 +158,28 @@ class Checkpoint:
         # window (twice) on the thread that pushes pages. Same keys, same order, same JSON.
         c = self.counters
         data = {
-            "run_id": self.run_id, "mode": self.mode, "phase": self.phase, "started_at": self.started_at,
-            "next_url": self.next_url, "pages": self.pages, "batch": self.batch,
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "phase": self.phase,
+            "started_at": self.started_at,
+            "next_url": self.next_url,
+            "pages": self.pages,
+            "batch": self.batch,
             "counters": {"upserted": c.upserted, "skipped": c.skipped, "deleted": c.deleted, "failed": c.failed},
-            "updated_after": self.updated_after, "pending_fingerprint": self.pending_fingerprint,
-            "pending_window": self.pending_window, "pending_deletes": list(self.pending_deletes),
+            "updated_after": self.updated_after,
+            "pending_fingerprint": self.pending_fingerprint,
+            "pending_window": self.pending_window,
+            "pending_deletes": list(self.pending_deletes),
             "windows": [
-                {"lo": w.lo, "hi": w.hi, "next_url": w.next_url, "started": w.started, "done": w.done,
-                 "tail": w.tail, "planned": w.planned}
+                {
+                    "lo": w.lo,
+                    "hi": w.hi,
+                    "next_url": w.next_url,
+                    "started": w.started,
+                    "done": w.done,
+                    "tail": w.tail,
+                    "planned": w.planned,
+                }
                 for w in self.windows
             ],
             "bounds_inclusive": self.bounds_inclusive,

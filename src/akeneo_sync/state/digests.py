@@ -53,7 +53,9 @@ end
 
 # KEYS[1]: the HASH; ARGV[1]: packed UUIDs. Returns, per UUID, one byte (0: absent, else the
 # value's length + 1) followed by the value.
-_GET: Final = LUA_SPLIT + """
+_GET: Final = (
+    LUA_SPLIT
+    + """
 local fields, out = split(ARGV[1], 16), {}
 for i = 1, #fields, 1000 do
   local values = redis.call('HMGET', KEYS[1], unpack(fields, i, math.min(i + 999, #fields)))
@@ -66,19 +68,26 @@ for i = 1, #fields, 1000 do
 end
 return table.concat(out)
 """
+)
 
 # KEYS[1]: the HASH; ARGV[1]: records of a 16-byte packed UUID then its 16-byte digest.
-_SET: Final = LUA_SPLIT + """
+_SET: Final = (
+    LUA_SPLIT
+    + """
 chunked('HSET', KEYS[1], split(ARGV[1], 16))
 return 0
 """
+)
 
 # KEYS[1]: the HASH; ARGV[1]: the value; ARGV[2]: packed UUIDs. HSETNX each field: one command
 # per page where there was one HSETNX per product.
-_SET_IF_ABSENT: Final = LUA_SPLIT + """
+_SET_IF_ABSENT: Final = (
+    LUA_SPLIT
+    + """
 for _, field in ipairs(split(ARGV[2], 16)) do redis.call('HSETNX', KEYS[1], field, ARGV[1]) end
 return 0
 """
+)
 
 # KEYS[1]: the HASH; ARGV[1]: cursor; ARGV[2]: COUNT. Returns the next cursor and the fields
 # (packed UUIDs) concatenated, without their values.

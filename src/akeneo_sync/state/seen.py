@@ -29,7 +29,9 @@ SENTINEL: Final = b""
 # reply however many UUIDs, instead of one each, which redis-py builds and parses in Python.
 
 # KEYS: the seen sets that may be active; ARGV[1]: packed UUIDs. Adds only to sets that exist.
-_ADD_IF_ACTIVE: Final = LUA_SPLIT + """
+_ADD_IF_ACTIVE: Final = (
+    LUA_SPLIT
+    + """
 local members, added = split(ARGV[1], 16), 0
 for i = 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
@@ -39,12 +41,16 @@ for i = 1, #KEYS do
 end
 return added
 """
+)
 
 # KEYS[1]: the set; ARGV[1]: packed UUIDs.
-_ADD: Final = LUA_SPLIT + """
+_ADD: Final = (
+    LUA_SPLIT
+    + """
 chunked('SADD', KEYS[1], split(ARGV[1], 16))
 return 0
 """
+)
 
 
 class SeenStore:

@@ -218,8 +218,9 @@ class TenantStore:
         rotated: Fields = {}
 
         def write(pipe: redis.client.Pipeline) -> None:
-            stored = dict(zip(("access_token", "refresh_token"), pipe.hmget(key, ["access_token", "refresh_token"]),
-                              strict=True))
+            stored = dict(
+                zip(("access_token", "refresh_token"), pipe.hmget(key, ["access_token", "refresh_token"]), strict=True)
+            )
             rotated.clear()
             for field, value in stored.items():
                 raw = _as_bytes(value)

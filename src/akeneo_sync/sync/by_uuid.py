@@ -110,8 +110,14 @@ def sync_uuid_batch(
     failed = frozenset(rejected) | {bad.uuid for bad in prepared.invalid if bad.uuid} | set(malformed)
     counters = Counters(upserted=len(accepted), skipped=prepared.skipped, deleted=len(deleted), failed=len(letters))
     if models:
-        resynced = resync_models(engine, catalog, sorted(set(models.values())), run_id=run_id, batch=batch,
-                                 may_delete=lambda: doubts.reason() is None)
+        resynced = resync_models(
+            engine,
+            catalog,
+            sorted(set(models.values())),
+            run_id=run_id,
+            batch=batch,
+            may_delete=lambda: doubts.reason() is None,
+        )
         counters = counters.add(resynced.counters)
         for reason, count in resynced.dead_letters.items():
             by_reason[reason] = by_reason.get(reason, 0) + count

@@ -90,8 +90,14 @@ class DriftProbe:
         for kind in report.kinds():
             metrics.DRIFT_DETECTED.labels(kind=kind).inc()
         if report.found:
-            _log.info("drift_detected", tenant=tenant, catalog=catalog, remapped=report.remapped,
-                      entered=report.entered, left=report.left)
+            _log.info(
+                "drift_detected",
+                tenant=tenant,
+                catalog=catalog,
+                remapped=report.remapped,
+                entered=report.entered,
+                left=report.left,
+            )
         return report
 
 

@@ -87,8 +87,15 @@ class EngineOptions:
     models: bool = False
 
     def __post_init__(self) -> None:
-        sizes = (self.page_size, self.uuid_page_size, self.diff_chunk, self.diff_scan, self.uuid_batch,
-                 self.cursors, self.windows_per_cursor)
+        sizes = (
+            self.page_size,
+            self.uuid_page_size,
+            self.diff_chunk,
+            self.diff_scan,
+            self.uuid_batch,
+            self.cursors,
+            self.windows_per_cursor,
+        )
         if min(sizes) <= 0 or self.overlap_s < 0:
             raise ConfigError(f"engine options out of range: {self}")
 
@@ -229,9 +236,16 @@ class SyncEngine:
         if window is None:
             return
         run.pages_fetched += 2  # the probe's two requests
-        run.probe = start_probe(self.source, self.state, self.tenant, run.catalog, window_start=to_utc_datetime(window),
-                                validator=self.validator, uuid_limit=self.options.uuid_page_size,
-                                page_size=self.options.page_size)
+        run.probe = start_probe(
+            self.source,
+            self.state,
+            self.tenant,
+            run.catalog,
+            window_start=to_utc_datetime(window),
+            validator=self.validator,
+            uuid_limit=self.options.uuid_page_size,
+            page_size=self.options.page_size,
+        )
 
     def _refresh_reason(self, run: ActiveRun) -> str | None:
         if run.probe is not None and run.probe.finish().found:
@@ -308,17 +322,20 @@ class SyncEngine:
         else:
             windows = list(run.checkpoint.windows)
             if split is None:
-                windows[window] = windows[window].evolve(next_url=page.next_url, started=True,
-                                                         done=page.next_url is None)
+                windows[window] = windows[window].evolve(
+                    next_url=page.next_url, started=True, done=page.next_url is None
+                )
             else:
                 # The window was cut where this page left its cursor: its first piece replaces it.
                 if split.first_new != len(windows):
                     raise StateError(f"window pieces out of order: {split.first_new} after {len(windows)}")
                 windows[window] = split.pieces[0]
                 windows += split.pieces[1:]
-            position = {"windows": tuple(windows),
-                        "phase": last_phase if all(w.done for w in windows) else Phase.PAGES,
-                        "bounds_inclusive": bounds_inclusive or run.checkpoint.bounds_inclusive}
+            position = {
+                "windows": tuple(windows),
+                "phase": last_phase if all(w.done for w in windows) else Phase.PAGES,
+                "bounds_inclusive": bounds_inclusive or run.checkpoint.bounds_inclusive,
+            }
         checkpoint = run.checkpoint.evolve(
             **position,
             pages=run.checkpoint.pages + 1,
@@ -342,8 +359,9 @@ class SyncEngine:
         number = checkpoint.batch if pending in (None, prepared.fingerprint) else checkpoint.batch + 1
         if pending != prepared.fingerprint or prepared.unknown:
             # Before the push: what may reach the target is known to the diff even if we die now.
-            run.checkpoint = checkpoint.evolve(batch=number, pending_fingerprint=prepared.fingerprint,
-                                               pending_window=window)
+            run.checkpoint = checkpoint.evolve(
+                batch=number, pending_fingerprint=prepared.fingerprint, pending_window=window
+            )
             pipe = self.state.transaction()
             if len(prepared.unknown_keys) == len(prepared.unknown):  # packed once, at validation
                 self.state.digests.stage_unconfirmed_packed(pipe, self.tenant, run.catalog, prepared.unknown_keys)

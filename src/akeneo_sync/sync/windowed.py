@@ -147,8 +147,9 @@ def page_windows(engine: SyncEngine, run: ActiveRun) -> None:
         # before the cursors start, so it goes out again under its own idempotency key.
         window = run.checkpoint.windows[first]
         run.pages_fetched += 1
-        engine.push_page(run, fetch(window, window.next_url), engine.after_pages(run.checkpoint.mode), run.slot,
-                         window=first)
+        engine.push_page(
+            run, fetch(window, window.next_url), engine.after_pages(run.checkpoint.mode), run.slot, window=first
+        )
         if run.checkpoint.phase is not Phase.PAGES:
             return
         engine.between_pages(run)

@@ -88,8 +88,9 @@ class HttpRetryPolicy:
 
     def budget(self) -> Budget:
         """The shared retry loop's budget for this policy."""
-        return Budget(self.max_attempts, self.base_backoff_s, self.max_backoff_s,
-                      max_retry_after_s=self.max_retry_after_s)
+        return Budget(
+            self.max_attempts, self.base_backoff_s, self.max_backoff_s, max_retry_after_s=self.max_retry_after_s
+        )
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -191,8 +192,13 @@ class HttpTarget:
             return Verdict(retry=True, reason="target", retry_after_s=retry_after)
 
         def on_retry(answer: httpx.Response | httpx.TransportError, attempt: int, wait: float, _v: Verdict) -> None:
-            log.warning("target_retry", url=self.url, attempt=attempt, failure=trim(_failure(answer), 200),
-                        wait_s=round(wait, 3))
+            log.warning(
+                "target_retry",
+                url=self.url,
+                attempt=attempt,
+                failure=trim(_failure(answer), 200),
+                wait_s=round(wait, 3),
+            )
             BACKOFF_SECONDS.labels(reason="target").inc(wait)
 
         outcome = retry_call(

@@ -295,4 +295,3 @@ def _write_one_by_one(
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             refused.append(Rejection(product.uuid, f"refused by PostgreSQL: {trim(str(exc).strip())}"))
     return refused
-

@@ -39,7 +39,7 @@ _STATE_GRACE_S: Final = 60
 def page(title: str, message: str, status_code: int) -> HTMLResponse:
     """A minimal HTML page for the user's browser."""
     body = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
         f"<p>{html.escape(message)}</p></body></html>"
     )
@@ -50,10 +50,16 @@ def build_router(ctx: WebContext) -> APIRouter:
     """The `/activate` and `/callback` routes."""
     router = APIRouter(tags=["activation"])
 
-    @router.get("/activate", response_class=RedirectResponse, status_code=302,
-                responses={400: {"description": "pim_url refused", "content": {"text/html": {}}},
-                           429: {"description": "too many activations from this client"},
-                           503: {"description": "too many name lookups in progress"}})
+    @router.get(
+        "/activate",
+        response_class=RedirectResponse,
+        status_code=302,
+        responses={
+            400: {"description": "pim_url refused", "content": {"text/html": {}}},
+            429: {"description": "too many activations from this client"},
+            503: {"description": "too many name lookups in progress"},
+        },
+    )
     async def activate(request: Request, pim_url: Annotated[str, Query(max_length=_MAX_PARAM)] = "") -> Response:
         """The app's activate URL: validate `pim_url`, then redirect to the PIM's consent page."""
         # A coroutine: the name lookup runs on the checker's own threads, never on the request pool.
@@ -77,12 +83,17 @@ def build_router(ctx: WebContext) -> APIRouter:
         target = authorize_url(pim, client_id=ctx.config.client_id, scopes=ctx.config.scopes, state=state)
         return RedirectResponse(target, status_code=302)
 
-    @router.get("/callback", response_class=HTMLResponse,
-                responses={400: {"description": "unknown, reused or expired state, or refused consent"},
-                           409: {"description": "the tenant id is held by another PIM"},
-                           429: {"description": "too many activations from this client"},
-                           503: {"description": "too many name lookups in progress"},
-                           502: {"description": "the PIM refused the code exchange"}})
+    @router.get(
+        "/callback",
+        response_class=HTMLResponse,
+        responses={
+            400: {"description": "unknown, reused or expired state, or refused consent"},
+            409: {"description": "the tenant id is held by another PIM"},
+            429: {"description": "too many activations from this client"},
+            503: {"description": "too many name lookups in progress"},
+            502: {"description": "the PIM refused the code exchange"},
+        },
+    )
     def callback(
         request: Request,
         code: Annotated[str, Query(max_length=_MAX_PARAM)] = "",
@@ -94,38 +105,57 @@ def build_router(ctx: WebContext) -> APIRouter:
             return _too_many(ctx)
         pim = _consume_state(ctx, state)
         if pim is None:
-            return page("Activation link expired", "This activation link is unknown, was already used or has "
-                        "expired. Start again from the Connect button in your PIM.", 400)
+            return page(
+                "Activation link expired",
+                "This activation link is unknown, was already used or has "
+                "expired. Start again from the Connect button in your PIM.",
+                400,
+            )
         if error or not code:
-            return page("Activation cancelled", "The PIM did not grant access to this app. "
-                        "Start again from the Connect button in your PIM.", 400)
+            return page(
+                "Activation cancelled",
+                "The PIM did not grant access to this app. Start again from the Connect button in your PIM.",
+                400,
+            )
         try:
             # Checked again: the DNS answer may have changed since /activate (rebinding).
             ctx.pim_urls.check_blocking(pim)
-            grant = exchange_code(ctx.http, pim, client_id=ctx.config.client_id,
-                                  client_secret=ctx.config.client_secret, code=code,
-                                  deadline_s=ctx.config.exchange_deadline_s)
+            grant = exchange_code(
+                ctx.http,
+                pim,
+                client_id=ctx.config.client_id,
+                client_secret=ctx.config.client_secret,
+                code=code,
+                deadline_s=ctx.config.exchange_deadline_s,
+            )
         except PimUrlError as exc:
             return page("Cannot connect this PIM", str(exc), 400)
         except LookupsBusyError:
             return _busy()
         except PimError as exc:
             _log.warning("activation_exchange_failed", pim_url=pim, status=exc.status, error=type(exc).__name__)
-            return page("Activation failed", "The PIM refused to issue a token for this app "
-                        f"({exc.status or 'no answer'}). Start again from the Connect button in your PIM.", 502)
+            return page(
+                "Activation failed",
+                "The PIM refused to issue a token for this app "
+                f"({exc.status or 'no answer'}). Start again from the Connect button in your PIM.",
+                502,
+            )
         tenant_id = ctx.store.tenants.id_for_url(pim)
         try:
             ctx.store.tenants.save(tenant_id, pim_url=pim, token=StoredToken(access_token=grant.access_token))
         except TenantConflictError:
             # Another PIM holds this id: storing here would hand it that tenant's catalogs and target.
             _log.error("activation_tenant_conflict", tenant=tenant_id, pim_url=pim)
-            return page("Cannot connect this PIM", "This PIM cannot be connected. Contact the app's "
-                        "operator.", 409)
+            return page("Cannot connect this PIM", "This PIM cannot be connected. Contact the app's operator.", 409)
         ctx.enqueuer.app_activated(tenant_id)
         _log.info("tenant_activated", tenant=tenant_id, pim_url=pim, scopes=" ".join(grant.scope))
-        return page("akeneo-sync is connected", "Your PIM is connected. The app is now creating its catalogs in "
-                    "your PIM: open Connect > Connected apps > akeneo-sync > Catalogs, configure each catalog's "
-                    "product selection and enable it. Products start flowing as soon as a catalog is enabled.", 200)
+        return page(
+            "akeneo-sync is connected",
+            "Your PIM is connected. The app is now creating its catalogs in "
+            "your PIM: open Connect > Connected apps > akeneo-sync > Catalogs, configure each catalog's "
+            "product selection and enable it. Products start flowing as soon as a catalog is enabled.",
+            200,
+        )
 
     return router
 
@@ -136,15 +166,18 @@ def _client(request: Request) -> str:
 
 
 def _too_many(ctx: WebContext) -> Response:
-    response = page("Too many attempts", "Too many activation attempts from your network. Wait a minute and "
-                    "start again from the Connect button in your PIM.", 429)
+    response = page(
+        "Too many attempts",
+        "Too many activation attempts from your network. Wait a minute and "
+        "start again from the Connect button in your PIM.",
+        429,
+    )
     response.headers["Retry-After"] = str(ctx.activation_limits.retry_after_s())
     return response
 
 
 def _busy() -> Response:
-    response = page("Busy", "The app is busy. Wait a minute and start again from the Connect button in your PIM.",
-                    503)
+    response = page("Busy", "The app is busy. Wait a minute and start again from the Connect button in your PIM.", 503)
     response.headers["Retry-After"] = "30"
     return response
 

@@ -55,10 +55,16 @@ def build_router(ctx: WebContext) -> APIRouter:
         return record
 
     @router.post(
-        "/tenants/{tenant}/catalogs/{catalog}/sync", status_code=202, response_model=SyncAccepted,
+        "/tenants/{tenant}/catalogs/{catalog}/sync",
+        status_code=202,
+        response_model=SyncAccepted,
         responses={413: {"model": ProblemResponse, "description": "body larger than 4 KiB"}},
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": SyncRequest.model_json_schema()}}}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SyncRequest.model_json_schema()}},
+            }
+        },
     )
     async def request_sync(tenant: TenantId, catalog: CatalogId, request: Request) -> SyncAccepted:
         """Enqueue a full or incremental sync of one catalog."""

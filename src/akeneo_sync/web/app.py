@@ -51,20 +51,38 @@ def create_app(
             receiver's hot path; without it that path runs the sync client in a worker thread.
     """
     keys = WebKeys(store.keys.prefix)
-    batcher = ProductBatcher(store.redis, keys, enqueuer, clock, window_s=config.batch_window_s,
-                             max_size=config.batch_max, async_client=async_redis)
+    batcher = ProductBatcher(
+        store.redis,
+        keys,
+        enqueuer,
+        clock,
+        window_s=config.batch_window_s,
+        max_size=config.batch_max,
+        async_client=async_redis,
+    )
     flusher = BatchFlusher(batcher, config.flush_interval_s) if config.flush_interval_s > 0 else None
     # The code exchange is one small POST; no redirects, so a PIM cannot bounce us elsewhere.
     outbound = http or httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
-    ctx = WebContext(config=config, store=store, enqueuer=enqueuer, clock=clock, http=outbound,
-                     resolver=resolver, keys=keys, batcher=batcher, flusher=flusher,
-                     routes=SubscriptionRoutes(store, clock, ttl_s=config.route_cache_ttl_s),
-                     pim_urls=PimUrlChecker(
-                         PimUrlPolicy(allow_private=config.allow_private_pim, allowlist=config.pim_url_allowlist),
-                         resolver, workers=config.lookup_workers, max_pending=config.lookup_max_pending,
-                         timeout_s=config.lookup_timeout_s),
-                     activation_limits=RateLimiter(clock, per_minute=config.activation_per_minute,
-                                                   burst=config.activation_burst))
+    ctx = WebContext(
+        config=config,
+        store=store,
+        enqueuer=enqueuer,
+        clock=clock,
+        http=outbound,
+        resolver=resolver,
+        keys=keys,
+        batcher=batcher,
+        flusher=flusher,
+        routes=SubscriptionRoutes(store, clock, ttl_s=config.route_cache_ttl_s),
+        pim_urls=PimUrlChecker(
+            PimUrlPolicy(allow_private=config.allow_private_pim, allowlist=config.pim_url_allowlist),
+            resolver,
+            workers=config.lookup_workers,
+            max_pending=config.lookup_max_pending,
+            timeout_s=config.lookup_timeout_s,
+        ),
+        activation_limits=RateLimiter(clock, per_minute=config.activation_per_minute, burst=config.activation_burst),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,8 +100,12 @@ def create_app(
             if http is None:
                 outbound.close()
 
-    app = FastAPI(title="akeneo-sync", version=__version__, lifespan=lifespan,
-                  description="Akeneo app back end: activation, Event Platform receiver, sync API.")
+    app = FastAPI(
+        title="akeneo-sync",
+        version=__version__,
+        lifespan=lifespan,
+        description="Akeneo app back end: activation, Event Platform receiver, sync API.",
+    )
     for module in (activation, events, notifications, api, health):
         app.include_router(module.build_router(ctx))
     install_request_metrics(app)
@@ -92,15 +114,22 @@ def create_app(
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default echoes each offending `input`; a JSON `Infinity` there cannot be
         # serialised back (a 500), and echoing request data is needless anyway.
-        errors = [{"type": str(err.get("type", "")), "loc": [str(part) for part in err.get("loc", ())],
-                   "msg": str(err.get("msg", ""))} for err in exc.errors()]
+        errors = [
+            {
+                "type": str(err.get("type", "")),
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+            }
+            for err in exc.errors()
+        ]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(StateError)
     async def state_unavailable(_request: Request, exc: StateError) -> JSONResponse:
         _log.warning("state_unavailable", error=exc.message)
-        return JSONResponse({"detail": "temporarily unavailable, retry later"}, status_code=503,
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "temporarily unavailable, retry later"}, status_code=503, headers={"Retry-After": "5"}
+        )
 
     app.state.context = ctx
     return app

@@ -147,8 +147,9 @@ class ProductBatcher:
         """Buffer `uuid` unless the event (`dedupe_key`) was seen within `dedupe_ttl_s`; one round trip."""
         batch = _Batch(kind, tenant)
         try:
-            reply = self._add_event(keys=self._event_keys(batch, dedupe_key),
-                                    args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid])
+            reply = self._add_event(
+                keys=self._event_keys(batch, dedupe_key), args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid]
+            )
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
         return self._buffered(reply, kind)
@@ -158,12 +159,14 @@ class ProductBatcher:
     ) -> Buffered:
         """`add_event` for the event loop: on the async client if any, else in a worker thread."""
         if self._add_event_async is None:
-            return await anyio.to_thread.run_sync(functools.partial(
-                self.add_event, kind, tenant, uuid, dedupe_key=dedupe_key, dedupe_ttl_s=dedupe_ttl_s))
+            return await anyio.to_thread.run_sync(
+                functools.partial(self.add_event, kind, tenant, uuid, dedupe_key=dedupe_key, dedupe_ttl_s=dedupe_ttl_s)
+            )
         batch = _Batch(kind, tenant)
         try:
-            reply = await self._add_event_async(keys=self._event_keys(batch, dedupe_key),
-                                                args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid])
+            reply = await self._add_event_async(
+                keys=self._event_keys(batch, dedupe_key), args=[dedupe_ttl_s, batch.member, self._clock.now(), uuid]
+            )
         except redis.RedisError as exc:
             raise StateError(f"cannot buffer product events: {type(exc).__name__}", tenant=tenant) from exc
         return self._buffered(reply, kind)
@@ -187,7 +190,10 @@ class ProductBatcher:
         """Flush every batch whose window has passed; returns how many were flushed."""
         try:
             due = self._redis.zrangebyscore(
-                self._keys.batches_pending(), "-inf", self._clock.now() - self._window_s, start=0,
+                self._keys.batches_pending(),
+                "-inf",
+                self._clock.now() - self._window_s,
+                start=0,
                 num=_MAX_DUE_PER_PASS,
             )
         except redis.RedisError as exc:
@@ -218,8 +224,9 @@ class ProductBatcher:
                     if uuids:
                         self._send(batch)(batch.tenant, uuids)
                         sent += 1
-                    left = int(self._settle(keys=[buffer_key, self._keys.batches_pending()],
-                                            args=[batch.member, *uuids]))
+                    left = int(
+                        self._settle(keys=[buffer_key, self._keys.batches_pending()], args=[batch.member, *uuids])
+                    )
                     if left == 0 or not uuids:
                         return min(sent, 1)
             finally:
@@ -236,8 +243,12 @@ class ProductBatcher:
         # In chunks (Lua's unpack has a limit); the last one drops the batch if nothing new came.
         left = 0
         for start in range(0, max(len(codes), 1), self._max_size):
-            left = int(self._settle(keys=[buffer_key, self._keys.batches_pending()],
-                                    args=[batch.member, *codes[start : start + self._max_size]]))
+            left = int(
+                self._settle(
+                    keys=[buffer_key, self._keys.batches_pending()],
+                    args=[batch.member, *codes[start : start + self._max_size]],
+                )
+            )
         if left and codes:
             # Codes that came during the send open the next window now, not at the old batch's
             # start: else a steady stream would make every flush due again at once.

@@ -24,8 +24,14 @@ __all__ = ["BrokerEnqueuer"]
 class BrokerEnqueuer:
     """Sends one Dramatiq message per call; `StateError` when the broker cannot be reached."""
 
-    def __init__(self, broker: dramatiq.Broker, *, enabled_catalogs: Callable[[str], Sequence[str]],
-                 queues: Mapping[str, str] | None = None, default_queue: str = "default") -> None:
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        *,
+        enabled_catalogs: Callable[[str], Sequence[str]],
+        queues: Mapping[str, str] | None = None,
+        default_queue: str = "default",
+    ) -> None:
         self._broker = broker
         self._enabled_catalogs = enabled_catalogs
         self._queues = dict(queues or {})
@@ -33,7 +39,10 @@ class BrokerEnqueuer:
 
     def _send(self, actor: str, *args: object) -> None:
         message: dramatiq.Message[object] = dramatiq.Message(
-            queue_name=self._queues.get(actor, self._default_queue), actor_name=actor, args=args, kwargs={},
+            queue_name=self._queues.get(actor, self._default_queue),
+            actor_name=actor,
+            args=args,
+            kwargs={},
             options={},
         )
         try:

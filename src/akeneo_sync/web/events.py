@@ -41,18 +41,22 @@ from akeneo_sync.web.signatures import verify_signature
 __all__ = ["KNOWN_TYPES", "EventOutcome", "build_router", "dedupe_id", "read_body", "type_label"]
 
 _log = get_logger(__name__)
-PRODUCT_CHANGED: Final = frozenset({
-    "com.akeneo.pim.v1.product.created",
-    "com.akeneo.pim.v1.product.updated",
-    "com.akeneo.pim.v1.product.updated.delta",
-})
+PRODUCT_CHANGED: Final = frozenset(
+    {
+        "com.akeneo.pim.v1.product.created",
+        "com.akeneo.pim.v1.product.updated",
+        "com.akeneo.pim.v1.product.updated.delta",
+    }
+)
 PRODUCT_DELETED: Final = "com.akeneo.pim.v1.product.deleted"
 # Keyed by model code; created, updated and deleted all ask for the same thing (see `_model_event`).
-MODEL_EVENTS: Final = frozenset({
-    "com.akeneo.pim.v1.product-model.created",
-    "com.akeneo.pim.v1.product-model.updated",
-    "com.akeneo.pim.v1.product-model.deleted",
-})
+MODEL_EVENTS: Final = frozenset(
+    {
+        "com.akeneo.pim.v1.product-model.created",
+        "com.akeneo.pim.v1.product-model.updated",
+        "com.akeneo.pim.v1.product-model.deleted",
+    }
+)
 APP_DELETED: Final = "com.akeneo.pim.v1.app.deleted"
 KNOWN_TYPES: Final = frozenset({*PRODUCT_CHANGED, PRODUCT_DELETED, *MODEL_EVENTS, APP_DELETED})
 # Events are small (an id, a uuid, an author); a bigger body is refused before it is hashed.
@@ -124,12 +128,19 @@ def build_router(ctx: WebContext) -> APIRouter:
         "/events",
         status_code=200,
         response_model=EventAccepted,
-        responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
-                   413: {"model": ProblemResponse},
-                   429: {"model": ProblemResponse, "description": "slow down: the app cannot take this event now"}},
+        responses={
+            400: {"model": ProblemResponse},
+            401: {"model": ProblemResponse},
+            413: {"model": ProblemResponse},
+            429: {"model": ProblemResponse, "description": "slow down: the app cannot take this event now"},
+        },
         # The body is read raw (the signature covers its exact bytes), so FastAPI cannot infer it.
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": CloudEvent.model_json_schema()}}}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": CloudEvent.model_json_schema()}},
+            }
+        },
     )
     async def receive_event(request: Request) -> Response:
         """Receive one signed CloudEvent from the Event Platform."""
@@ -250,8 +261,12 @@ async def _buffer(ctx: WebContext, kind: BatchKind, tenant_id: str, member: str,
     # De-duplicate and buffer atomically: on failure neither happened, so the platform's retry
     # (after our 503) is processed rather than dropped as a duplicate.
     buffered = await ctx.batcher.add_event_async(
-        kind, tenant_id, member, dedupe_key=ctx.store.keys.dedupe(dedupe_id(event)),
-        dedupe_ttl_s=ctx.config.event_dedupe_ttl_s)
+        kind,
+        tenant_id,
+        member,
+        dedupe_key=ctx.store.keys.dedupe(dedupe_id(event)),
+        dedupe_ttl_s=ctx.config.event_dedupe_ttl_s,
+    )
     if not buffered.first_seen:
         return _answer(EventOutcome.DUPLICATE, event.type)
     if ctx.flusher is not None and ctx.flusher.is_running:

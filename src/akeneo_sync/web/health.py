@@ -64,8 +64,11 @@ def build_router(ctx: WebContext) -> APIRouter:
             return JSONResponse(Health(status="redis unavailable").model_dump(), status_code=503)
         return JSONResponse(Health(status="ok").model_dump())
 
-    @router.get("/metrics", response_class=Response,
-                responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus exposition"}})
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus exposition"}},
+    )
     def metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

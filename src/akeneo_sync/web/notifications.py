@@ -86,10 +86,15 @@ class SubscriptionStatuses:
         """Store a status change."""
         now = self._clock.now()
         try:
-            self._redis.hset(self._keys.subscription_status(subscription_id), mapping={
-                "state": state.value, "by_system": "1" if by_system else "0", "reason": reason[:1000],
-                "changed_at": str(now),
-            })
+            self._redis.hset(
+                self._keys.subscription_status(subscription_id),
+                mapping={
+                    "state": state.value,
+                    "by_system": "1" if by_system else "0",
+                    "reason": reason[:1000],
+                    "changed_at": str(now),
+                },
+            )
         except redis.RedisError as exc:
             raise StateError(f"cannot record subscription status: {type(exc).__name__}") from exc
 
@@ -123,10 +128,13 @@ def build_router(ctx: WebContext) -> APIRouter:
         "/events/notifications",
         status_code=202,
         response_model=NotificationRecorded,
-        responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse},
-                   413: {"model": ProblemResponse}},
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": StatusNotification.model_json_schema()}}}},
+        responses={400: {"model": ProblemResponse}, 401: {"model": ProblemResponse}, 413: {"model": ProblemResponse}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": StatusNotification.model_json_schema()}},
+            }
+        },
     )
     async def receive_notification(request: Request) -> Response:
         """Record a subscription suspended, revoked or resumed by the Event Platform."""
@@ -166,7 +174,12 @@ def _record(ctx: WebContext, statuses: SubscriptionStatuses, note: StatusNotific
         ctx.enqueuer.reconcile_tenant(tenant_id)
         reconcile = True
     _count(kind, "recorded" if tenant_id is not None else "unknown_subject")
-    _log.warning("event_subscription_status", subscription=note.subscription_id, tenant=tenant_id, status=kind,
-                 reason=note.reason)
+    _log.warning(
+        "event_subscription_status",
+        subscription=note.subscription_id,
+        tenant=tenant_id,
+        status=kind,
+        reason=note.reason,
+    )
     body = NotificationRecorded(subscription_id=note.subscription_id, state=state, reconcile_enqueued=reconcile)
     return JSONResponse(body.model_dump(mode="json"), status_code=202)

@@ -41,8 +41,9 @@ def build_web_app(settings: Settings, *, broker: BrokerFactory, enqueuer: Enqueu
             broker(client),
             enabled_catalogs=lambda tenant: [record.id for record in store.catalogs.list(tenant) if record.is_live],
         )
-    return create_app(config, store=store, enqueuer=enqueuer, clock=SystemClock(),
-                      async_redis=connect_async(settings.redis_url))
+    return create_app(
+        config, store=store, enqueuer=enqueuer, clock=SystemClock(), async_redis=connect_async(settings.redis_url)
+    )
 
 
 def serve(settings: Settings, *, broker: BrokerFactory, host: str = "127.0.0.1", port: int = 8000) -> int:

@@ -157,8 +157,11 @@ def subscribe_to_events(runtime: Runtime, tenant: Tenant) -> str | None:
     from akeneo_sync.eventplatform.client import EventPlatformClient
 
     secrets = [secret.get_secret_value() for secret in settings.event_secrets]
-    client = EventPlatformClient(runtime.http.get(settings.event_platform_url), settings.event_platform_url,
-                                 technical_email=settings.technical_email)
+    client = EventPlatformClient(
+        runtime.http.get(settings.event_platform_url),
+        settings.event_platform_url,
+        technical_email=settings.technical_email,
+    )
     subscription = client.ensure_subscription(
         tenant.pim_url,
         runtime.state.tenants.token(tenant.id).access_token,
@@ -224,7 +227,10 @@ def poll_catalogs(runtime: Runtime, tenant: Tenant, client: AkeneoClient | None 
     changes = CatalogChanges(tuple(newly_enabled), tuple(disabled), tuple(deleted), tuple(reshaped))
     if newly_enabled or disabled or deleted or reshaped:
         log.info(
-            "catalogs_changed", enabled=changes.newly_enabled, disabled=changes.disabled, deleted=changes.deleted,
+            "catalogs_changed",
+            enabled=changes.newly_enabled,
+            disabled=changes.disabled,
+            deleted=changes.deleted,
             reshaped=changes.reshaped,
         )
     return changes
@@ -236,7 +242,6 @@ def catalog_shape(info: CatalogInfo) -> str:
     The name and the enabled flag are left out: renaming a catalog changes no product.
     """
     return f"currencies={','.join(sorted(info.managed_currencies))};locales={','.join(sorted(info.managed_locales))}"
-
 
 
 def build_engine(runtime: Runtime, tenant: Tenant, catalog: str | None = None) -> SyncEngine:

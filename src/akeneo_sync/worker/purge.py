@@ -46,6 +46,12 @@ def purge_deleted_catalog(runtime: Runtime, tenant: str, catalog: str) -> PurgeR
         report = purge_catalog(runtime.state, runtime.target, tenant, catalog, should_stop=runtime.stop.is_set)
     finally:
         lock.release(honour_rerun=False)
-    log.info("catalog_purged", tenant=tenant, catalog=catalog, deleted=report.deleted,
-             dead_letters=report.dead_letters, finished=report.finished)
+    log.info(
+        "catalog_purged",
+        tenant=tenant,
+        catalog=catalog,
+        deleted=report.deleted,
+        dead_letters=report.dead_letters,
+        finished=report.finished,
+    )
     return report

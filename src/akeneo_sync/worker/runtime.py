@@ -52,7 +52,10 @@ class Runtime:
             if limiter is None:
                 redis_client = self.redis if self.fleet_wide_limits else None
                 limiter = build_limiter(
-                    self.settings, pim_url=tenant.pim_url, connection=tenant.id, clock=self.clock,
+                    self.settings,
+                    pim_url=tenant.pim_url,
+                    connection=tenant.id,
+                    clock=self.clock,
                     redis_client=redis_client,
                 )
                 self._limiters[tenant.id] = limiter

@@ -136,12 +136,21 @@ def test_reading_products_without_the_read_products_scope_is_a_scope_error(
 
 def test_path_only_links_of_a_pim_version_are_followed_on_the_pim(pim_clock: ManualClock) -> None:
     # One Akeneo version built product-uuids links without scheme and host (GetProductUuidsAction @18697e37).
-    with running_emulator(config=EmulatorConfig(products=120, seed=5, path_only_uuid_links=True)) as pim, \
-            build_http_client() as http:
+    with (
+        running_emulator(config=EmulatorConfig(products=120, seed=5, path_only_uuid_links=True)) as pim,
+        build_http_client() as http,
+    ):
         token = pim.admin.post("/_emulator/tokens", json={"client_id": "a"}).json()["access_token"]
         limiter = InProcessFairUseLimiter(policy=FairUsePolicy(max_per_s=1e6, burst=1000), clock=pim_clock)
-        client = AkeneoClient(pim.base_url, http=http, tokens=AppTokenProvider(token), limiter=limiter,
-                              clock=pim_clock, rng=random.Random(1), tenant="t")
+        client = AkeneoClient(
+            pim.base_url,
+            http=http,
+            tokens=AppTokenProvider(token),
+            limiter=limiter,
+            clock=pim_clock,
+            rng=random.Random(1),
+            tenant="t",
+        )
         catalog = client.create_catalog("Path-only links")
         pim.admin.post(f"/_emulator/catalogs/{catalog.id}/enable").raise_for_status()
         first = client.product_uuids_page(catalog.id, limit=10)

@@ -295,8 +295,14 @@ def test_the_fleet_limiter_renews_the_leases_its_calls_hold_and_builds_short_one
     # SIGKILLed pod's leases run out after FLEET_LEASE_TTL_S, not after the slowest possible call.
     clock = ManualClock(start=time.time())
     policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0, lease_renew_s=0.05)
-    limiter = RedisFairUseLimiter(redis_client, pim_url="https://pim.example.com", connection="c", policy=policy,
-                                  clock=clock, key_prefix=key_prefix)
+    limiter = RedisFairUseLimiter(
+        redis_client,
+        pim_url="https://pim.example.com",
+        connection="c",
+        policy=policy,
+        clock=clock,
+        key_prefix=key_prefix,
+    )
     with limiter.acquire():
         ((holder, first),) = redis_client.zrange(limiter.leases_key, 0, -1, withscores=True)
         clock.advance(20.0)
@@ -304,7 +310,8 @@ def test_the_fleet_limiter_renews_the_leases_its_calls_hold_and_builds_short_one
         assert redis_client.zscore(limiter.leases_key, holder) == pytest.approx(clock.now() + 30.0)
     assert redis_client.zcard(limiter.leases_key) == 0
 
-    built = build_limiter(Settings(), pim_url="https://pim.example.com", connection="c", clock=clock,
-                          redis_client=redis_client)
+    built = build_limiter(
+        Settings(), pim_url="https://pim.example.com", connection="c", clock=clock, redis_client=redis_client
+    )
     assert isinstance(built, RedisFairUseLimiter)
     assert (built._policy.lease_ttl_s, built._policy.lease_renew_s) == (FLEET_LEASE_TTL_S, FLEET_LEASE_TTL_S / 4)

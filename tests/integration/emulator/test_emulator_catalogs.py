@@ -14,8 +14,10 @@ pytestmark = pytest.mark.integration
 def test_a_new_catalog_is_created_disabled_with_201_and_absolute_self_link(
     pim: EmulatorHandle, api: httpx.Client
 ) -> None:
-    response = api.post(f"{API}/catalogs", json={"name": "Store EUROPE", "managed_currencies": ["EUR", "GBP"],
-                                                 "managed_locales": ["fr_FR", "de_DE"]})
+    response = api.post(
+        f"{API}/catalogs",
+        json={"name": "Store EUROPE", "managed_currencies": ["EUR", "GBP"], "managed_locales": ["fr_FR", "de_DE"]},
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -31,8 +33,11 @@ def test_creating_a_catalog_without_a_name_answers_the_documented_422(api: httpx
     response = api.post(f"{API}/catalogs", json={"name": ""})
 
     assert response.status_code == 422
-    assert response.json() == {"code": 422, "message": "Validation failed.",
-                               "errors": [{"property": "name", "message": "This value should not be blank."}]}
+    assert response.json() == {
+        "code": 422,
+        "message": "Validation failed.",
+        "errors": [{"property": "name", "message": "This value should not be blank."}],
+    }
 
 
 def test_a_write_without_json_content_type_is_415_and_malformed_json_is_400(api: httpx.Client) -> None:
@@ -148,13 +153,25 @@ def test_missing_unknown_and_revoked_tokens_are_401(pim: EmulatorHandle, api: ht
     [
         (["read_products"], "GET", "", "Access forbidden. You are not allowed to list catalogs."),
         (["read_catalogs", "read_products"], "POST", "", "Access forbidden. You are not allowed to edit app catalogs."),
-        (["read_catalogs", "read_products"], "DELETE", "/{id}",
-         "Access forbidden. You are not allowed to delete app catalogs."),
+        (
+            ["read_catalogs", "read_products"],
+            "DELETE",
+            "/{id}",
+            "Access forbidden. You are not allowed to delete app catalogs.",
+        ),
         (["read_catalogs"], "GET", "/{id}/product-uuids", "Access forbidden. You are not allowed to access products."),
-        (["read_catalogs"], "GET", "/{id}/mapped-products",
-         "Access forbidden. You are not allowed to access products."),
-        (["read_catalogs", "read_products"], "PUT", "/{id}/mapping-schemas/product",
-         "Access forbidden. You are not allowed to edit app catalogs."),
+        (
+            ["read_catalogs"],
+            "GET",
+            "/{id}/mapped-products",
+            "Access forbidden. You are not allowed to access products.",
+        ),
+        (
+            ["read_catalogs", "read_products"],
+            "PUT",
+            "/{id}/mapping-schemas/product",
+            "Access forbidden. You are not allowed to edit app catalogs.",
+        ),
     ],
 )
 def test_a_missing_scope_is_403_with_akeneos_message(
@@ -179,8 +196,9 @@ def test_duplicate_makes_a_disabled_copy_with_the_same_schema_and_products(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
     copied = api.post(f"{API}/catalogs/{enabled_catalog}/duplicate")
-    named = api.post(f"{API}/catalogs/{enabled_catalog}/duplicate",
-                     json={"name": "Store FR", "managed_locales": ["fr_FR"]})
+    named = api.post(
+        f"{API}/catalogs/{enabled_catalog}/duplicate", json={"name": "Store FR", "managed_locales": ["fr_FR"]}
+    )
 
     assert copied.status_code == named.status_code == 201
     copy_id = copied.json()["id"]
@@ -189,8 +207,10 @@ def test_duplicate_makes_a_disabled_copy_with_the_same_schema_and_products(
     assert copied.json()["managed_currencies"] == ["EUR"]
     assert (named.json()["name"], named.json()["managed_locales"]) == ("Store FR", ["fr_FR"])
     schema_path = "mapping-schemas/product"
-    assert api.get(f"{API}/catalogs/{copy_id}/{schema_path}").json() == api.get(
-        f"{API}/catalogs/{enabled_catalog}/{schema_path}").json()
+    assert (
+        api.get(f"{API}/catalogs/{copy_id}/{schema_path}").json()
+        == api.get(f"{API}/catalogs/{enabled_catalog}/{schema_path}").json()
+    )
     pim.admin.post(f"/_emulator/catalogs/{copy_id}/enable").raise_for_status()
     original = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected").json()
     assert pim.admin.get(f"/_emulator/catalogs/{copy_id}/expected").json() == original
@@ -214,7 +234,9 @@ def test_the_api_root_lists_routes_without_auth(pim: EmulatorHandle) -> None:
     assert response.status_code == 200
     assert response.json()["host"] == pim.base_url
     assert response.json()["routes"]["get_app_catalog_product_uuids"] == {
-        "route": f"{API}/catalogs/{{id}}/product-uuids", "methods": ["GET"]}
+        "route": f"{API}/catalogs/{{id}}/product-uuids",
+        "methods": ["GET"],
+    }
 
 
 def test_unknown_routes_answer_json_404(pim: EmulatorHandle, api: httpx.Client) -> None:

@@ -27,9 +27,22 @@ def test_the_emulator_command_serves_the_seeded_products_with_latency() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "akeneo_sync", "emulator", "--port", str(port), "--products", "120", "--seed", "9",
-         "--latency-ms", "150"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "akeneo_sync",
+            "emulator",
+            "--port",
+            str(port),
+            "--products",
+            "120",
+            "--seed",
+            "9",
+            "--latency-ms",
+            "150",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         # A bounded poll for the child process to bind its port (startup, not time passing in a test).

@@ -263,17 +263,35 @@ def test_a_disabled_catalog_answers_200_with_an_error_body(
 # -- product models and variants -------------------------------------------------------------
 
 VARIANTS_SCHEMA: dict[str, Any] = {
-    "$schema": "https://api.akeneo.com/mapping/product/1.0.3/schema", "type": "object", "properties": {
-        "code": {"type": "string"}, "title": {"type": "string"},
+    "$schema": "https://api.akeneo.com/mapping/product/1.0.3/schema",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "title": {"type": "string"},
         "variation_axes": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}}}},
-        "variants": {"oneOf": [{"type": "string", "format": "uri"}, {"type": "array", "items": {
-            "type": "object", "properties": {
-                "uuid": {"type": "string"}, "sku": {"type": "string"},
-                "variation_axes_values": {"type": "array", "items": {"type": "object"}}}}}]},
+        "variants": {
+            "oneOf": [
+                {"type": "string", "format": "uri"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "uuid": {"type": "string"},
+                            "sku": {"type": "string"},
+                            "variation_axes_values": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                },
+            ]
+        },
     },
 }
-TEES = [{"axes": {"color": color, "size": size}, "values": {"sku": f"TEE-{color}-{size}"}}
-        for color in ("blue", "red") for size in ("s", "m")]
+TEES = [
+    {"axes": {"color": color, "size": size}, "values": {"sku": f"TEE-{color}-{size}"}}
+    for color in ("blue", "red")
+    for size in ("s", "m")
+]
 
 
 @pytest.fixture
@@ -284,8 +302,11 @@ def models_catalog(pim: EmulatorHandle, api: httpx.Client) -> str:
     api.put(f"{API}/catalogs/{catalog_id}/mapping-schemas/product", json=VARIANTS_SCHEMA).raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{catalog_id}/product-mapping/by-name").raise_for_status()
     pim.admin.post(f"/_emulator/catalogs/{catalog_id}/enable").raise_for_status()
-    for code, family, variants in (("tee_b", "tshirts", TEES), ("tee_a", "tshirts", TEES),
-                                   ("shoe_c", "shoes", [{"axes": {"size": s}} for s in ("40", "41", "42")])):
+    for code, family, variants in (
+        ("tee_b", "tshirts", TEES),
+        ("tee_a", "tshirts", TEES),
+        ("shoe_c", "shoes", [{"axes": {"size": s}} for s in ("40", "41", "42")]),
+    ):
         body = {"code": code, "family": family, "values": {"name": code.upper()}, "variants": variants}
         pim.admin.post("/_emulator/models", json=body).raise_for_status()
     return catalog_id
@@ -323,9 +344,14 @@ def test_a_variant_carries_variation_axes_values(api: httpx.Client, models_catal
     found, _ = _models(api, f"{API}/catalogs/{models_catalog}/mapped-models/tee_a/variants")
 
     assert {tuple(v["value"] for v in item["variation_axes_values"]) for item in found} == {
-        ("blue", "s"), ("blue", "m"), ("red", "s"), ("red", "m")}
-    assert all("variant_axes_values" not in item and set(item) == {"uuid", "sku", "variation_axes_values"}
-               for item in found)
+        ("blue", "s"),
+        ("blue", "m"),
+        ("red", "s"),
+        ("red", "m"),
+    }
+    assert all(
+        "variant_axes_values" not in item and set(item) == {"uuid", "sku", "variation_axes_values"} for item in found
+    )
 
 
 def test_variants_page_by_uuid_within_limits_and_an_unknown_model_is_404(
@@ -337,8 +363,11 @@ def test_variants_page_by_uuid_within_limits_and_an_unknown_model_is_404(
     unknown = api.get(f"{API}/catalogs/{models_catalog}/mapped-models/nope/variants")
 
     assert [item["uuid"] for item in found] == sorted(item["uuid"] for item in found)
-    assert (len(found), len(pages), pages[1]["_links"]["self"]["href"].count("search_after=" + found[2]["uuid"]))\
-        == (4, 2, 1)
+    assert (len(found), len(pages), pages[1]["_links"]["self"]["href"].count("search_after=" + found[2]["uuid"])) == (
+        4,
+        2,
+        1,
+    )
     assert (answers, unknown.status_code) == ([422, 422], 404)
 
 
@@ -390,8 +419,15 @@ def test_mapped_models_updated_after_alone_is_strict_on_the_root_models_own_date
     clock.advance(10)  # the models were saved 10 s before the edit
     edited = int(clock.now())
     pim.admin.patch("/_emulator/models/tee_b", json={"values": {"name": "B"}}).raise_for_status()
-    after = [[m["code"] for m in _models(api, f"{API}/catalogs/{models_catalog}/mapped-models",
-                                          updated_after=_atom(edited + delta))[0]] for delta in (-1, 0)]
+    after = [
+        [
+            m["code"]
+            for m in _models(
+                api, f"{API}/catalogs/{models_catalog}/mapped-models", updated_after=_atom(edited + delta)
+            )[0]
+        ]
+        for delta in (-1, 0)
+    ]
 
     assert after == [["tee_b"], []]
 

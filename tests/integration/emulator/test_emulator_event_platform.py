@@ -28,19 +28,28 @@ class Platform:
     def __init__(self, pim: EmulatorHandle, client_id: str = "ep-app") -> None:
         token = pim.admin.post("/_emulator/tokens", json={"client_id": client_id}).json()["access_token"]
         self.token = token
-        self.http = httpx.Client(base_url=f"{pim.base_url}{EP}", timeout=10.0, headers={
-            "X-PIM-URL": pim.base_url, "X-PIM-TOKEN": token, "X-PIM-CLIENT-ID": client_id})
+        self.http = httpx.Client(
+            base_url=f"{pim.base_url}{EP}",
+            timeout=10.0,
+            headers={"X-PIM-URL": pim.base_url, "X-PIM-TOKEN": token, "X-PIM-CLIENT-ID": client_id},
+        )
 
     def subscriber(self, **extra: Any) -> dict[str, Any]:
-        response = self.http.post("/subscribers", json={"name": "akeneo-sync",
-                                                        "contact": {"technical_email": "ops@example.com"}, **extra})
+        response = self.http.post(
+            "/subscribers", json={"name": "akeneo-sync", "contact": {"technical_email": "ops@example.com"}, **extra}
+        )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
 
     def subscription(self, subscriber_id: str, url: str, **extra: Any) -> httpx.Response:
-        body = {"source": "pim", "subject": "https://pim.example.com", "events": [UPDATED], "type": "https",
-                "config": {"url": url, "secret": {"primary": SECRET}}} | extra
+        body = {
+            "source": "pim",
+            "subject": "https://pim.example.com",
+            "events": [UPDATED],
+            "type": "https",
+            "config": {"url": url, "secret": {"primary": SECRET}},
+        } | extra
         return self.http.post(f"/subscribers/{subscriber_id}/subscriptions", json=body)
 
 
@@ -121,9 +130,12 @@ def test_an_active_subscription_receives_its_event_types_signed_with_its_secret(
     pim: EmulatorHandle, platform: Platform, receiver: Receiver
 ) -> None:
     subscriber = platform.subscriber()
-    response = platform.subscription(subscriber["id"], receiver.url, send_product_identifier=True,
-                                     config={"url": receiver.url, "secret": {"primary": SECRET},
-                                             "headers": {"X-Tenant": "t1"}})
+    response = platform.subscription(
+        subscriber["id"],
+        receiver.url,
+        send_product_identifier=True,
+        config={"url": receiver.url, "secret": {"primary": SECRET}, "headers": {"X-Tenant": "t1"}},
+    )
     subscription = response.json()
 
     uuid = touch(pim)
@@ -144,8 +156,10 @@ def test_an_active_subscription_receives_its_event_types_signed_with_its_secret(
 def test_a_suspended_subscription_gets_nothing_until_resumed_and_each_change_is_notified(
     pim: EmulatorHandle, platform: Platform, receiver: Receiver
 ) -> None:
-    subscriber = platform.subscriber(notification_webhook_url=receiver.url.replace("/events", "/notifications"),
-                                     notification_webhook_secret=NOTIFY_SECRET)
+    subscriber = platform.subscriber(
+        notification_webhook_url=receiver.url.replace("/events", "/notifications"),
+        notification_webhook_secret=NOTIFY_SECRET,
+    )
     subscription = platform.subscription(subscriber["id"], receiver.url).json()
     base = f"/subscribers/{subscriber['id']}/subscriptions/{subscription['id']}"
 
@@ -160,8 +174,11 @@ def test_a_suspended_subscription_gets_nothing_until_resumed_and_each_change_is_
     assert resumed.json()["status"] == "active"
     assert [d["kind"] for d in quiet] == ["notification"]
     assert [d["type"] for d in after if d["kind"] == "event"] == [UPDATED]
-    notes = [(json.loads(raw), headers) for (headers, raw), path in zip(receiver.received, receiver.paths, strict=True)
-             if path == "/notifications"]
+    notes = [
+        (json.loads(raw), headers)
+        for (headers, raw), path in zip(receiver.received, receiver.paths, strict=True)
+        if path == "/notifications"
+    ]
     assert [n["notification_type"] for n, _ in notes] == ["subscription.suspended.user", "subscription.resumed"]
     first, headers = notes[0]
     assert first["subscription_id"] == subscription["id"]
@@ -224,8 +241,13 @@ def test_a_system_suspension_can_be_forced_from_the_admin_api_and_resumed(
     "change",
     [
         {"config": {"url": "http://example.com/events", "secret": {"primary": SECRET}}},
-        {"config": {"url": "https://example.com/events", "secret": {"primary": SECRET},
-                    "headers": {"Authorization": "x"}}},
+        {
+            "config": {
+                "url": "https://example.com/events",
+                "secret": {"primary": SECRET},
+                "headers": {"Authorization": "x"},
+            }
+        },
         {"config": {"url": "https://example.com/events"}},
         {"events": ["product.updated"]},
         {"events": []},

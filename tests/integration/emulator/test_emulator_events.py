@@ -18,8 +18,12 @@ PRIMARY, SECONDARY = "primary-secret-0123456789", "secondary-secret-0123456789"
 
 
 def subscribe(pim: EmulatorHandle, receiver: Receiver, **extra: Any) -> None:
-    body = {"url": receiver.url, "subscription_id": "sub-123", "secrets": {"primary": PRIMARY, "secondary": SECONDARY},
-            **extra}
+    body = {
+        "url": receiver.url,
+        "subscription_id": "sub-123",
+        "secrets": {"primary": PRIMARY, "secondary": SECONDARY},
+        **extra,
+    }
     pim.admin.put("/_emulator/event-subscriber", json=body).raise_for_status()
 
 
@@ -51,8 +55,10 @@ def test_updates_and_deletes_emit_their_types_with_unique_ids_and_the_given_auth
 ) -> None:
     subscribe(pim, receiver)
     uuid = pim.admin.post("/_emulator/products", json={"sku": "EV-2"}).json()["uuid"]
-    pim.admin.patch(f"/_emulator/products/{uuid}", json={
-        "values": {"name": "x"}, "author": {"identifier": "my-app-client-id", "type": "api"}}).raise_for_status()
+    pim.admin.patch(
+        f"/_emulator/products/{uuid}",
+        json={"values": {"name": "x"}, "author": {"identifier": "my-app-client-id", "type": "api"}},
+    ).raise_for_status()
     pim.admin.delete(f"/_emulator/products/{uuid}").raise_for_status()
 
     receiver.wait_for(3)
@@ -81,11 +87,11 @@ def test_a_failed_delivery_is_retried_until_it_succeeds(pim: EmulatorHandle, rec
     assert deliveries[0]["statuses"] == [500, 503, 200]
 
 
-def test_without_a_secondary_secret_only_the_primary_signature_is_sent(
-    pim: EmulatorHandle, receiver: Receiver
-) -> None:
-    pim.admin.put("/_emulator/event-subscriber", json={"url": receiver.url, "subscription_id": "s",
-                                                       "secrets": {"primary": PRIMARY}}).raise_for_status()
+def test_without_a_secondary_secret_only_the_primary_signature_is_sent(pim: EmulatorHandle, receiver: Receiver) -> None:
+    pim.admin.put(
+        "/_emulator/event-subscriber",
+        json={"url": receiver.url, "subscription_id": "s", "secrets": {"primary": PRIMARY}},
+    ).raise_for_status()
     pim.admin.post("/_emulator/products", json={"sku": "EV-4"}).raise_for_status()
 
     receiver.wait_for(1)

@@ -19,13 +19,19 @@ THROTTLED = {"code": 429, "message": "You have exceeded the limit of API request
 
 
 def test_scripted_faults_answer_in_order_then_normal_service_resumes(pim: EmulatorHandle, api: httpx.Client) -> None:
-    pim.admin.post("/_emulator/faults/script", json={"path_pattern": "/catalogs$", "responses": [
-        {"status": 429, "headers": {"Retry-After": "7"}},
-        {"status": 429},
-        {"status": 503},
-        {"drop": True},
-        {"timeout": True, "timeout_s": 0.5},
-    ]}).raise_for_status()
+    pim.admin.post(
+        "/_emulator/faults/script",
+        json={
+            "path_pattern": "/catalogs$",
+            "responses": [
+                {"status": 429, "headers": {"Retry-After": "7"}},
+                {"status": 429},
+                {"status": 503},
+                {"drop": True},
+                {"timeout": True, "timeout_s": 0.5},
+            ],
+        },
+    ).raise_for_status()
 
     with_hint = api.get(f"{API}/catalogs")
     without_hint = api.get(f"{API}/catalogs")
@@ -47,8 +53,9 @@ def test_scripted_faults_answer_in_order_then_normal_service_resumes(pim: Emulat
 def test_scripted_faults_only_hit_matching_paths_and_never_the_admin_api(
     pim: EmulatorHandle, api: httpx.Client
 ) -> None:
-    pim.admin.post("/_emulator/faults/script", json={"path_pattern": "product-uuids",
-                                                     "responses": [{"status": 500}]}).raise_for_status()
+    pim.admin.post(
+        "/_emulator/faults/script", json={"path_pattern": "product-uuids", "responses": [{"status": 500}]}
+    ).raise_for_status()
 
     assert api.get(f"{API}/catalogs").status_code == 200
     assert pim.admin.get("/_emulator/stats").status_code == 200
@@ -107,8 +114,9 @@ def test_fair_use_throttles_concurrent_calls_per_token_and_stats_record_the_peak
     pim: EmulatorHandle, client_for: ClientFactory
 ) -> None:
     pim.admin.put("/_emulator/faults", json={"latency_s": 0.5}).raise_for_status()
-    pim.admin.put("/_emulator/fair-use", json={"max_concurrent_per_token": 2, "max_requests_per_s": 1000,
-                                                "enforce": True}).raise_for_status()
+    pim.admin.put(
+        "/_emulator/fair-use", json={"max_concurrent_per_token": 2, "max_requests_per_s": 1000, "enforce": True}
+    ).raise_for_status()
     api = client_for("app-a")
     barrier = threading.Barrier(6)
     answers: list[httpx.Response] = []
@@ -137,8 +145,9 @@ def test_fair_use_throttles_concurrent_calls_per_token_and_stats_record_the_peak
 def test_fair_use_caps_requests_per_second_per_instance(
     pim: EmulatorHandle, client_for: ClientFactory, clock: ManualClock
 ) -> None:
-    pim.admin.put("/_emulator/fair-use", json={"max_requests_per_s": 5, "enforce": True,
-                                                "retry_after_s": None}).raise_for_status()
+    pim.admin.put(
+        "/_emulator/fair-use", json={"max_requests_per_s": 5, "enforce": True, "retry_after_s": None}
+    ).raise_for_status()
     first, second = client_for("app-a"), client_for("app-b")
 
     allowed = [first.get(f"{API}/catalogs").status_code for _ in range(3)]
@@ -159,9 +168,7 @@ def test_fair_use_is_observed_but_not_enforced_by_default(pim: EmulatorHandle, a
     assert [api.get(f"{API}/catalogs").status_code for _ in range(3)] == [200, 200, 200]
 
 
-def test_stats_count_by_endpoint_status_and_token_and_can_be_reset(
-    pim: EmulatorHandle, api: httpx.Client
-) -> None:
+def test_stats_count_by_endpoint_status_and_token_and_can_be_reset(pim: EmulatorHandle, api: httpx.Client) -> None:
     pim.admin.post("/_emulator/stats/reset").raise_for_status()
     catalog_id = api.post(f"{API}/catalogs", json={"name": "c"}).json()["id"]
     api.get(f"{API}/catalogs/{catalog_id}/product-uuids")
@@ -174,8 +181,11 @@ def test_stats_count_by_endpoint_status_and_token_and_can_be_reset(
 
     token_key = api.headers["Authorization"].removeprefix("Bearer ")[:8]
     assert stats["requests"] == 4
-    assert stats["by_endpoint"] == {"POST /api/rest/v1/catalogs": 1, "GET /api/rest/v1/catalogs/{id}/product-uuids": 2,
-                                    "GET /api/rest/v1/catalogs": 1}
+    assert stats["by_endpoint"] == {
+        "POST /api/rest/v1/catalogs": 1,
+        "GET /api/rest/v1/catalogs/{id}/product-uuids": 2,
+        "GET /api/rest/v1/catalogs": 1,
+    }
     assert stats["by_status"] == {"201": 1, "200": 2, "401": 1}
     assert stats["requests_by_token"] == {token_key: 3, "anonymous": 1}
     assert stats["max_concurrent_per_token"][token_key] == 1
@@ -184,8 +194,10 @@ def test_stats_count_by_endpoint_status_and_token_and_can_be_reset(
 
 
 def test_a_held_request_is_released_as_soon_as_the_client_gives_up(pim: EmulatorHandle, api: httpx.Client) -> None:
-    pim.admin.post("/_emulator/faults/script", json={"path_pattern": "catalogs$", "responses": [
-        {"timeout": True, "timeout_s": 60}]}).raise_for_status()
+    pim.admin.post(
+        "/_emulator/faults/script",
+        json={"path_pattern": "catalogs$", "responses": [{"timeout": True, "timeout_s": 60}]},
+    ).raise_for_status()
 
     with pytest.raises(httpx.ReadTimeout):
         api.get(f"{API}/catalogs", timeout=0.2)

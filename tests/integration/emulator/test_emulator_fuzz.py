@@ -14,8 +14,15 @@ from akeneo_sync.emulator.testing import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 
-ROUTES = ["catalogs", "catalogs/{id}", "catalogs/{id}/product-uuids", "catalogs/{id}/products",
-          "catalogs/{id}/mapped-products", "catalogs/{id}/products/{text}", "catalogs/{text}/product-uuids"]
+ROUTES = [
+    "catalogs",
+    "catalogs/{id}",
+    "catalogs/{id}/product-uuids",
+    "catalogs/{id}/products",
+    "catalogs/{id}/mapped-products",
+    "catalogs/{id}/products/{text}",
+    "catalogs/{text}/product-uuids",
+]
 params = st.dictionaries(
     st.sampled_from(["limit", "page", "search_after", "updated_after", "updated_before", "with_count", "x"]),
     st.text(max_size=30),
@@ -46,8 +53,11 @@ def test_writes_with_arbitrary_bodies_never_fail_with_5xx(api: httpx.Client, pim
         api.post(f"{API}/catalogs", content=body, headers=headers),
         api.patch(f"{API}/catalogs/{catalog_id}", content=body, headers=headers),
         api.put(f"{API}/catalogs/{catalog_id}/mapping-schemas/product", content=body, headers=headers),
-        httpx.post(f"{pim.base_url}/connect/apps/v1/oauth2/token", content=body,
-                   headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        httpx.post(
+            f"{pim.base_url}/connect/apps/v1/oauth2/token",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
         httpx.post(f"{pim.base_url}/api/oauth/v1/token", content=body, headers=headers),
     ]
     api.delete(f"{API}/catalogs/{catalog_id}")

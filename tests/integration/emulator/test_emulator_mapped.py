@@ -96,12 +96,16 @@ def test_an_invalid_schema_is_422_and_malformed_json_400_and_the_old_schema_stay
 
     invalid = api.put(path, json=no_uuid)
     malformed = api.put(path, content=b'{"$schema": ', headers={"Content-Type": "application/json"})
-    unknown = api.put(f"{API}/catalogs/65f5a521-e65c-4d7b-8be8-1f267fa2729c/mapping-schemas/product",
-                      json=bundled_schema)
+    unknown = api.put(
+        f"{API}/catalogs/65f5a521-e65c-4d7b-8be8-1f267fa2729c/mapping-schemas/product", json=bundled_schema
+    )
 
     assert invalid.status_code == 422
-    assert invalid.json() == {"code": 422, "message": "Validation failed.", "errors": [
-        {"property": "product_mapping_schema", "message": "You must provide a valid schema."}]}
+    assert invalid.json() == {
+        "code": 422,
+        "message": "Validation failed.",
+        "errors": [{"property": "product_mapping_schema", "message": "You must provide a valid schema."}],
+    }
     assert malformed.status_code == 400
     assert unknown.status_code == 404
     assert api.get(path).json() == bundled_schema
@@ -110,8 +114,10 @@ def test_an_invalid_schema_is_422_and_malformed_json_400_and_the_old_schema_stay
 def test_a_per_catalog_product_mapping_changes_the_mapped_output(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
-    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/product-mapping",
-                  json={"sku": "sku", "name": "sku", "description": None}).raise_for_status()
+    pim.admin.put(
+        f"/_emulator/catalogs/{enabled_catalog}/product-mapping",
+        json={"sku": "sku", "name": "sku", "description": None},
+    ).raise_for_status()
 
     item = items(api, f"{API}/catalogs/{enabled_catalog}/mapped-products", limit=1)[0]
 
@@ -122,8 +128,10 @@ def test_a_per_catalog_product_mapping_changes_the_mapped_output(
 def test_a_selection_restricts_every_product_endpoint(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
-    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection",
-                  json={"families": ["books"], "categories": ["gifts", "media"]}).raise_for_status()
+    pim.admin.put(
+        f"/_emulator/catalogs/{enabled_catalog}/selection",
+        json={"families": ["books"], "categories": ["gifts", "media"]},
+    ).raise_for_status()
 
     products = items(api, f"{API}/catalogs/{enabled_catalog}/products", limit=1000)
     truth = pim.admin.get(f"/_emulator/catalogs/{enabled_catalog}/expected").json()
@@ -180,11 +188,16 @@ def test_reset_brings_back_the_seeded_state(pim: EmulatorHandle, api: httpx.Clie
 def test_admin_values_may_use_akeneos_standard_format(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
-    created = pim.admin.post("/_emulator/products", json={"values": {
-        "sku": [{"locale": None, "scope": None, "data": "STD-1"}],
-        "name": [{"locale": None, "scope": None, "data": "Standard"}],
-        "price": [{"locale": None, "scope": None, "data": [{"amount": "9.99", "currency": "EUR"}]}],
-    }}).json()["uuid"]
+    created = pim.admin.post(
+        "/_emulator/products",
+        json={
+            "values": {
+                "sku": [{"locale": None, "scope": None, "data": "STD-1"}],
+                "name": [{"locale": None, "scope": None, "data": "Standard"}],
+                "price": [{"locale": None, "scope": None, "data": [{"amount": "9.99", "currency": "EUR"}]}],
+            }
+        },
+    ).json()["uuid"]
 
     mapped = api.get(f"{API}/catalogs/{enabled_catalog}/mapped-products/{created}").json()
     product = api.get(f"{API}/catalogs/{enabled_catalog}/products/{created}").json()

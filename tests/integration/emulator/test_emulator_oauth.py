@@ -29,16 +29,19 @@ SCOPES = "read_catalogs write_catalogs delete_catalogs read_products openid"
 
 @pytest.fixture
 def registered(pim: EmulatorHandle) -> EmulatorHandle:
-    response = pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": SECRET,
-                                                       "callback_url": CALLBACK})
+    response = pim.admin.post(
+        "/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": SECRET, "callback_url": CALLBACK}
+    )
     assert response.status_code == 201
     assert response.json() == {"client_id": CLIENT_ID}
     return pim
 
 
 def authorize(pim: EmulatorHandle, state: str = "f00dcafe", scope: str = SCOPES) -> httpx.Response:
-    return httpx.get(f"{pim.base_url}/connect/apps/v1/authorize",
-                     params={"response_type": "code", "client_id": CLIENT_ID, "scope": scope, "state": state})
+    return httpx.get(
+        f"{pim.base_url}/connect/apps/v1/authorize",
+        params={"response_type": "code", "client_id": CLIENT_ID, "scope": scope, "state": state},
+    )
 
 
 def code_from(response: httpx.Response) -> str:
@@ -47,10 +50,16 @@ def code_from(response: httpx.Response) -> str:
 
 def exchange(pim: EmulatorHandle, code: str, secret: str = SECRET, identifier: str = "a1" * 30) -> httpx.Response:
     challenge = hashlib.sha256((identifier + secret).encode()).hexdigest()
-    return httpx.post(f"{pim.base_url}/connect/apps/v1/oauth2/token", data={
-        "client_id": CLIENT_ID, "code": code, "grant_type": "authorization_code",
-        "code_identifier": identifier, "code_challenge": challenge,
-    })
+    return httpx.post(
+        f"{pim.base_url}/connect/apps/v1/oauth2/token",
+        data={
+            "client_id": CLIENT_ID,
+            "code": code,
+            "grant_type": "authorization_code",
+            "code_identifier": identifier,
+            "code_challenge": challenge,
+        },
+    )
 
 
 def test_authorize_redirects_to_the_callback_with_code_and_state(registered: EmulatorHandle) -> None:
@@ -65,10 +74,13 @@ def test_authorize_redirects_to_the_callback_with_code_and_state(registered: Emu
 
 
 def test_authorize_refuses_an_unknown_client_and_a_wrong_response_type(registered: EmulatorHandle) -> None:
-    unknown = httpx.get(f"{registered.base_url}/connect/apps/v1/authorize",
-                        params={"response_type": "code", "client_id": "nobody", "state": "s"})
-    wrong_type = httpx.get(f"{registered.base_url}/connect/apps/v1/authorize",
-                           params={"response_type": "token", "client_id": CLIENT_ID})
+    unknown = httpx.get(
+        f"{registered.base_url}/connect/apps/v1/authorize",
+        params={"response_type": "code", "client_id": "nobody", "state": "s"},
+    )
+    wrong_type = httpx.get(
+        f"{registered.base_url}/connect/apps/v1/authorize", params={"response_type": "token", "client_id": CLIENT_ID}
+    )
 
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "invalid_client"
@@ -84,8 +96,9 @@ def test_the_code_exchange_returns_a_bearer_token_without_expiry_that_works(regi
     assert set(body) == {"access_token", "token_type", "scope", "id_token"}
     assert body["token_type"] == "bearer"
     assert set(body["scope"].split()) == set(SCOPES.split())
-    catalogs = httpx.get(f"{registered.base_url}{API}/catalogs",
-                         headers={"Authorization": f"Bearer {body['access_token']}"})
+    catalogs = httpx.get(
+        f"{registered.base_url}{API}/catalogs", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert catalogs.status_code == 200
 
 
@@ -126,10 +139,13 @@ def test_a_wrong_code_challenge_is_refused_and_does_not_burn_the_code(registered
 def test_the_exchange_requires_every_form_field(registered: EmulatorHandle) -> None:
     code = code_from(authorize(registered))
 
-    missing = httpx.post(f"{registered.base_url}/connect/apps/v1/oauth2/token",
-                         data={"client_id": CLIENT_ID, "code": code, "grant_type": "authorization_code"})
-    as_json = httpx.post(f"{registered.base_url}/connect/apps/v1/oauth2/token",
-                         json={"client_id": CLIENT_ID, "code": code})
+    missing = httpx.post(
+        f"{registered.base_url}/connect/apps/v1/oauth2/token",
+        data={"client_id": CLIENT_ID, "code": code, "grant_type": "authorization_code"},
+    )
+    as_json = httpx.post(
+        f"{registered.base_url}/connect/apps/v1/oauth2/token", json={"client_id": CLIENT_ID, "code": code}
+    )
 
     assert missing.status_code == 400
     assert missing.json()["error"] == "invalid_request"
@@ -149,8 +165,10 @@ def test_granted_scopes_are_enforced_on_the_api(registered: EmulatorHandle) -> N
 
 @pytest.fixture
 def connection(pim: EmulatorHandle) -> EmulatorHandle:
-    pim.admin.post("/_emulator/connections", json={"client_id": "conn", "secret": "csecret", "username": "admin",
-                                                   "password": "pw", "expires_in": 120}).raise_for_status()
+    pim.admin.post(
+        "/_emulator/connections",
+        json={"client_id": "conn", "secret": "csecret", "username": "admin", "password": "pw", "expires_in": 120},
+    ).raise_for_status()
     return pim
 
 
@@ -177,7 +195,8 @@ def test_bad_connection_credentials_are_the_documented_422(connection: EmulatorH
 
     assert response.status_code == 422
     assert response.json()["message"] == (
-        'Parameter "client_id" is missing or does not match any client, or secret is invalid')
+        'Parameter "client_id" is missing or does not match any client, or secret is invalid'
+    )
 
 
 def test_a_connection_token_expires_and_a_refresh_gives_new_access_and_refresh_tokens(
@@ -189,10 +208,16 @@ def test_a_connection_token_expires_and_a_refresh_gives_new_access_and_refresh_t
 
     clock.advance(120)
     expired = httpx.get(f"{connection.base_url}{API}/catalogs", headers=headers)
-    refreshed = httpx.post(f"{connection.base_url}/api/oauth/v1/token", auth=("conn", "csecret"),
-                           json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}).json()
-    reused = httpx.post(f"{connection.base_url}/api/oauth/v1/token", auth=("conn", "csecret"),
-                        json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    refreshed = httpx.post(
+        f"{connection.base_url}/api/oauth/v1/token",
+        auth=("conn", "csecret"),
+        json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    ).json()
+    reused = httpx.post(
+        f"{connection.base_url}/api/oauth/v1/token",
+        auth=("conn", "csecret"),
+        json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    )
 
     assert expired.status_code == 401
     assert expired.json() == {"code": 401, "message": "The access token provided has expired."}
@@ -235,17 +260,30 @@ def test_openid_adds_an_id_token_signed_with_the_published_key(registered: Emula
 def test_the_id_token_only_carries_what_the_scopes_allow_and_sub_is_pairwise(
     registered: EmulatorHandle, pim: EmulatorHandle
 ) -> None:
-    pim.admin.post("/_emulator/apps", json={"client_id": "second-app", "client_secret": "x",
-                                            "callback_url": CALLBACK}).raise_for_status()
+    pim.admin.post(
+        "/_emulator/apps", json={"client_id": "second-app", "client_secret": "x", "callback_url": CALLBACK}
+    ).raise_for_status()
     certificate = httpx.get(f"{registered.base_url}/connect/apps/v1/openid/public-key").json()["public_key"]
-    bare = decode_verified(exchange(registered, code_from(authorize(registered, scope="openid"))).json()["id_token"],
-                           certificate)
-    second_code = code_from(httpx.get(f"{pim.base_url}/connect/apps/v1/authorize", params={
-        "response_type": "code", "client_id": "second-app", "scope": "openid"}))
+    bare = decode_verified(
+        exchange(registered, code_from(authorize(registered, scope="openid"))).json()["id_token"], certificate
+    )
+    second_code = code_from(
+        httpx.get(
+            f"{pim.base_url}/connect/apps/v1/authorize",
+            params={"response_type": "code", "client_id": "second-app", "scope": "openid"},
+        )
+    )
     challenge = hashlib.sha256(("id" + "x").encode()).hexdigest()
-    second = httpx.post(f"{pim.base_url}/connect/apps/v1/oauth2/token", data={
-        "client_id": "second-app", "code": second_code, "grant_type": "authorization_code",
-        "code_identifier": "id", "code_challenge": challenge}).json()
+    second = httpx.post(
+        f"{pim.base_url}/connect/apps/v1/oauth2/token",
+        data={
+            "client_id": "second-app",
+            "code": second_code,
+            "grant_type": "authorization_code",
+            "code_identifier": "id",
+            "code_challenge": challenge,
+        },
+    ).json()
     without = exchange(registered, code_from(authorize(registered, scope="read_catalogs"))).json()
 
     assert "email" not in bare
@@ -266,8 +304,15 @@ def test_notifying_a_scope_update_answers_200_and_grants_nothing(pim: EmulatorHa
 
 
 def test_an_app_registered_with_scopes_is_granted_no_more_than_those(pim: EmulatorHandle) -> None:
-    pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": SECRET, "callback_url": CALLBACK,
-                                            "scopes": ["write_catalogs", "read_products"]}).raise_for_status()
+    pim.admin.post(
+        "/_emulator/apps",
+        json={
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "callback_url": CALLBACK,
+            "scopes": ["write_catalogs", "read_products"],
+        },
+    ).raise_for_status()
 
     granted = exchange(pim, code_from(authorize(pim, scope=SCOPES))).json()["scope"].split()
 

@@ -95,10 +95,17 @@ def test_a_partial_page_has_no_next_and_an_exactly_full_last_page_leads_to_an_em
     assert "next" not in exact[-1]["_links"]
 
 
-@pytest.mark.parametrize(("path", "bad_limit"), [
-    ("product-uuids", "0"), ("product-uuids", "1001"), ("products", "-1"), ("products", "x"),
-    ("mapped-products", "101"), ("mapped-products", "0"),
-])
+@pytest.mark.parametrize(
+    ("path", "bad_limit"),
+    [
+        ("product-uuids", "0"),
+        ("product-uuids", "1001"),
+        ("products", "-1"),
+        ("products", "x"),
+        ("mapped-products", "101"),
+        ("mapped-products", "0"),
+    ],
+)
 def test_a_limit_out_of_range_is_422(api: httpx.Client, enabled_catalog: str, path: str, bad_limit: str) -> None:
     response = api.get(f"{API}/catalogs/{enabled_catalog}/{path}", params={"limit": bad_limit})
 
@@ -114,9 +121,7 @@ def test_dates_other_than_atom_are_422_iso_8601(api: httpx.Client, enabled_catal
     assert response.json() == {"code": 422, "message": "ISO 8601 format is required."}
 
 
-def test_an_unencoded_plus_in_a_date_arrives_as_a_space_and_is_refused(
-    api: httpx.Client, enabled_catalog: str
-) -> None:
+def test_an_unencoded_plus_in_a_date_arrives_as_a_space_and_is_refused(api: httpx.Client, enabled_catalog: str) -> None:
     raw = f"{API}/catalogs/{enabled_catalog}/product-uuids?updated_after=2022-06-24T12:54:58+00:00"
 
     assert api.get(raw).status_code == 422
@@ -126,16 +131,26 @@ def test_updated_after_and_before_together_select_the_window_bounds_included(
     pim: EmulatorHandle, api: httpx.Client, enabled_catalog: str
 ) -> None:
     # A smaller selection keeps the standard-format pages light.
-    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/selection",
-                  json={"families": ["books", "shoes"]}).raise_for_status()
-    products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
-                for p in page["_embedded"]["items"]]
+    pim.admin.put(
+        f"/_emulator/catalogs/{enabled_catalog}/selection", json={"families": ["books", "shoes"]}
+    ).raise_for_status()
+    products = [
+        p
+        for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
+        for p in page["_embedded"]["items"]
+    ]
     dates = sorted({p["updated"] for p in products})
     low, high = dates[len(dates) // 4], dates[3 * len(dates) // 4]
 
-    window = [u for page in follow(api, f"{API}/catalogs/{enabled_catalog}/product-uuids",
-                                   {"limit": 1000, "updated_after": low, "updated_before": high})
-              for u in page["_embedded"]["items"]]
+    window = [
+        u
+        for page in follow(
+            api,
+            f"{API}/catalogs/{enabled_catalog}/product-uuids",
+            {"limit": 1000, "updated_after": low, "updated_before": high},
+        )
+        for u in page["_embedded"]["items"]
+    ]
 
     assert window == sorted(p["uuid"] for p in products if low <= p["updated"] <= high)
     assert 0 < len(window) < len(products)
@@ -154,8 +169,11 @@ def test_with_count_follows_the_date_filters_and_every_product_change(
 ) -> None:
     # Counted from a cache of the selection's dates: each change must reach it.
     pim.admin.put("/_emulator/counts", json={"serve": True}).raise_for_status()
-    products = [p for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
-                for p in page["_embedded"]["items"]]
+    products = [
+        p
+        for page in follow(api, f"{API}/catalogs/{enabled_catalog}/products", {"limit": 1000})
+        for p in page["_embedded"]["items"]
+    ]
     dates = sorted(p["updated"] for p in products)
     low = dates[len(dates) // 2]
 
@@ -184,9 +202,12 @@ def test_a_disabled_catalog_answers_200_with_the_documented_error_body(
     response = api.get(f"{API}/catalogs/{enabled_catalog}/{path}")
 
     assert response.status_code == 200
-    assert response.json() == {"error": (
-        f'No products to synchronize. The catalog "{enabled_catalog}" has been disabled on the PIM side. '
-        "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint.")}
+    assert response.json() == {
+        "error": (
+            f'No products to synchronize. The catalog "{enabled_catalog}" has been disabled on the PIM side. '
+            "Note that you can get catalogs status with the GET /api/rest/v1/catalogs endpoint."
+        )
+    }
 
 
 def test_single_product_endpoints_of_a_disabled_catalog_answer_200_with_error_or_message(
@@ -219,8 +240,19 @@ def test_products_use_the_standard_format_with_atom_dates(api: httpx.Client, ena
     page = api.get(f"{API}/catalogs/{enabled_catalog}/products", params={"limit": 50}).json()
 
     for product in page["_embedded"]["items"]:
-        assert set(product) == {"uuid", "enabled", "family", "categories", "groups", "parent", "values", "created",
-                                "updated", "associations", "quantified_associations"}
+        assert set(product) == {
+            "uuid",
+            "enabled",
+            "family",
+            "categories",
+            "groups",
+            "parent",
+            "values",
+            "created",
+            "updated",
+            "associations",
+            "quantified_associations",
+        }
         assert ATOM.match(product["created"])
         assert ATOM.match(product["updated"])
         assert product["created"] <= product["updated"]
@@ -238,9 +270,13 @@ def test_a_product_outside_the_catalog_is_404_with_the_combined_message(
     response = api.get(f"{API}/catalogs/{enabled_catalog}/products/{disabled}")
 
     assert response.status_code == 404
-    assert response.json() == {"code": 404, "message": (
-        f'Either catalog "{enabled_catalog}" does not exist or you can\'t access it, '
-        f'or product "{disabled}" does not exist or you do not have permission to access it.')}
+    assert response.json() == {
+        "code": 404,
+        "message": (
+            f'Either catalog "{enabled_catalog}" does not exist or you can\'t access it, '
+            f'or product "{disabled}" does not exist or you do not have permission to access it.'
+        ),
+    }
 
 
 def test_a_product_read_by_uuid_equals_its_list_entry(api: httpx.Client, enabled_catalog: str) -> None:

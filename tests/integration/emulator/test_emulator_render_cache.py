@@ -98,8 +98,9 @@ def test_a_currency_or_product_mapping_change_maps_every_product_again(
     both = next(u for u, p in standard.items() if len(p["values"].get("price", [{"data": []}])[0]["data"]) == 2)
 
     api.patch(f"{API}/catalogs/{enabled_catalog}", json={"name": "Store", "managed_currencies": ["USD"]})
-    pim.admin.put(f"/_emulator/catalogs/{enabled_catalog}/product-mapping",
-                  json={"sku": "sku", "name": "sku", "price": "price"}).raise_for_status()
+    pim.admin.put(
+        f"/_emulator/catalogs/{enabled_catalog}/product-mapping", json={"sku": "sku", "name": "sku", "price": "price"}
+    ).raise_for_status()
     after = by_uuid(every_page(api, f"{API}/catalogs/{enabled_catalog}/mapped-products"))
 
     assert mapped[both]["price"]["currency"] == "EUR"

@@ -36,7 +36,10 @@ class Processes:
     def start(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "akeneo_sync", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "akeneo_sync", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.started.append(proc)

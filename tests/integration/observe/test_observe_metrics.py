@@ -80,13 +80,17 @@ def observed(redis_client: redis.Redis, processes: Processes, tmp_path_factory: 
         token = pim.admin.post("/_emulator/tokens", json={"client_id": "observe"}).json()["access_token"]
         with httpx.Client(base_url=f"{pim.base_url}/api/rest/v1", headers={"Authorization": f"Bearer {token}"}) as api:
             catalog = api.post("/catalogs", json={"name": "Observe test"}).json()["id"]
-            api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
-                    headers={"Content-Type": "application/json"}).raise_for_status()
+            api.put(
+                f"/catalogs/{catalog}/mapping-schemas/product",
+                content=bundled_schema_path().read_bytes(),
+                headers={"Content-Type": "application/json"},
+            ).raise_for_status()
         pim.admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
         pim.admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
         storm = [{"status": 429, "headers": {"Retry-After": str(RETRY_AFTER_S)}}] * SCRIPTED_429
-        pim.admin.post("/_emulator/faults/script",
-                       json={"path_pattern": "mapped-products", "responses": storm}).raise_for_status()
+        pim.admin.post(
+            "/_emulator/faults/script", json={"path_pattern": "mapped-products", "responses": storm}
+        ).raise_for_status()
         state.tenants.save(TENANT, pim_url=pim.base_url, token=StoredToken(access_token=token))
         state.catalogs.upsert(TENANT, catalog, name="Observe test", enabled=True)
 
@@ -125,8 +129,12 @@ def observed(redis_client: redis.Redis, processes: Processes, tmp_path_factory: 
         def done() -> bool:
             record = state.catalogs.get(TENANT, catalog)
             processed = Samples.parse(httpx.get(worker_url, timeout=5).text).total("dramatiq_messages_total")
-            return (record is not None and record.status is CatalogStatus.IDLE
-                    and record.last_outcome == "success" and processed >= messages_sent)
+            return (
+                record is not None
+                and record.status is CatalogStatus.IDLE
+                and record.last_outcome == "success"
+                and processed >= messages_sent
+            )
 
         _wait("the sync and the polls to finish", done, FINISH_TIMEOUT_S, log)
         finished_at = time.time()

@@ -85,8 +85,9 @@ def test_a_product_edited_during_a_windowed_run_is_pushed_and_never_deleted(
                 reached = {str(p["uuid"]) for p in upserts} | set(self.inner.products(TENANT, catalog))
                 self.edited.extend([u for u in sorted(truth) if u not in reached][:25])
                 for product in self.edited:
-                    pim.admin.patch(f"/_emulator/products/{product}",
-                                    json={"values": {"name": "Edited mid-run"}}).raise_for_status()
+                    pim.admin.patch(
+                        f"/_emulator/products/{product}", json={"values": {"name": "Edited mid-run"}}
+                    ).raise_for_status()
             return super().apply(batch, upserts, deletes)
 
     target = EditingTarget(sqlite_target, fail_on=0)
@@ -142,8 +143,14 @@ def test_a_pim_without_counts_is_paged_by_every_cursor_splitting_busy_windows(
 ) -> None:
     pim.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
     pim.admin.post("/_emulator/stats/reset").raise_for_status()
-    engine = SyncEngine(NoCounts(client), sqlite_target, state, state.clock, tenant=TENANT,  # type: ignore[arg-type]
-                        options=EngineOptions(**{**WINDOWED, "count_plan": False}))
+    engine = SyncEngine(
+        NoCounts(client),
+        sqlite_target,
+        state,
+        state.clock,
+        tenant=TENANT,  # type: ignore[arg-type]
+        options=EngineOptions(**{**WINDOWED, "count_plan": False}),
+    )
     with capture_logs() as logs:
         summary = engine.full_sync(catalog)
 
@@ -170,8 +177,9 @@ class NoCounts:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def count_products(self, catalog_id: str, *, updated_after: datetime | None = None,
-                       updated_before: datetime | None = None) -> int | None:
+    def count_products(
+        self, catalog_id: str, *, updated_after: datetime | None = None, updated_before: datetime | None = None
+    ) -> int | None:
         return None
 
 
@@ -186,8 +194,15 @@ def test_a_catalog_saved_by_one_import_is_paged_by_every_cursor_without_a_count(
         token = bulk.admin.post("/_emulator/tokens", json={"client_id": "bulk"}).json()["access_token"]
         http = build_http_client(timeout_s=10.0)
         limiter = InProcessFairUseLimiter(policy=FairUsePolicy(max_per_s=1e6, burst=1000), clock=pim_clock)
-        client = AkeneoClient(bulk.base_url, http=http, tokens=AppTokenProvider(token), limiter=limiter,
-                              clock=pim_clock, rng=random.Random(1), tenant=TENANT)
+        client = AkeneoClient(
+            bulk.base_url,
+            http=http,
+            tokens=AppTokenProvider(token),
+            limiter=limiter,
+            clock=pim_clock,
+            rng=random.Random(1),
+            tenant=TENANT,
+        )
         created = client.create_catalog("Bulk", managed_currencies=["EUR"], managed_locales=["en_US"])
         client.put_mapping_schema(created.id, json.loads(bundled_schema_path().read_text(encoding="utf-8")))
         # As a PIM user maps the targets (an emulator that maps them by itself answers 404 here).
@@ -195,8 +210,14 @@ def test_a_catalog_saved_by_one_import_is_paged_by_every_cursor_without_a_count(
         assert mapped.status_code in (200, 204, 404), mapped.text
         bulk.admin.post(f"/_emulator/catalogs/{created.id}/enable").raise_for_status()
         bulk.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
-        engine = SyncEngine(NoCounts(client), sqlite_target, state, pim_clock, tenant=TENANT,  # type: ignore[arg-type]
-                            options=EngineOptions(cursors=4))
+        engine = SyncEngine(
+            NoCounts(client),
+            sqlite_target,
+            state,
+            pim_clock,
+            tenant=TENANT,  # type: ignore[arg-type]
+            options=EngineOptions(cursors=4),
+        )
         with capture_logs() as logs:
             summary = engine.full_sync(created.id)
         truth = expected(bulk, created.id)

@@ -91,7 +91,6 @@ class Platform:
                 return ScriptedAnswer(207, json.dumps({"rejected": rejected}).encode())
             return ScriptedAnswer(200, b"{}")
 
-
     def _apply_models(self, batch: dict[str, Any]) -> ScriptedAnswer:
         # The README's models wire format: a model item carries its complete variant set.
         store = self.model_rows.setdefault((batch["tenant"], batch["catalog"]), {})

@@ -60,9 +60,14 @@ def enqueuer() -> RecordingEnqueuer:
 @pytest.fixture
 def config() -> WebConfig:
     return WebConfig(
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, public_url="http://testserver",
-        scopes=("read_catalogs", "write_catalogs", "delete_catalogs", "read_products"), api_key=API_KEY,
-        event_secrets=(PRIMARY, SECONDARY), allow_private_pim=False, flush_interval_s=0,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        public_url="http://testserver",
+        scopes=("read_catalogs", "write_catalogs", "delete_catalogs", "read_products"),
+        api_key=API_KEY,
+        event_secrets=(PRIMARY, SECONDARY),
+        allow_private_pim=False,
+        flush_interval_s=0,
         # The ManualClock never refills a bucket: the rate limit has its own tests (test_web_security_load).
         activation_burst=1_000_000,
     )
@@ -117,10 +122,15 @@ def pim(_emulator_server: EmulatorHandle) -> Iterator[EmulatorHandle]:
     """The PIM emulator over a real socket, reset, with our app registered (callback on the TestClient)."""
     admin = _emulator_server.admin
     admin.post("/_emulator/reset").raise_for_status()
-    admin.post("/_emulator/apps", json={
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "callback_url": "http://testserver/callback",
-        "scopes": ["read_catalogs", "write_catalogs", "delete_catalogs", "read_products"],
-    }).raise_for_status()
+    admin.post(
+        "/_emulator/apps",
+        json={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "callback_url": "http://testserver/callback",
+            "scopes": ["read_catalogs", "write_catalogs", "delete_catalogs", "read_products"],
+        },
+    ).raise_for_status()
     yield _emulator_server
     admin.post("/_emulator/reset").raise_for_status()
 

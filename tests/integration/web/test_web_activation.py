@@ -55,7 +55,10 @@ def all_redis_bytes(client: redis.Redis) -> bytes:
 
 
 def test_activation_stores_the_tenant_with_its_token_encrypted_and_enqueues_app_activated(
-    pim: EmulatorHandle, dev_client: TestClient, store: StateStore, real_redis: redis.Redis,
+    pim: EmulatorHandle,
+    dev_client: TestClient,
+    store: StateStore,
+    real_redis: redis.Redis,
     enqueuer: RecordingEnqueuer,
 ) -> None:
     with capture_logs() as logs:
@@ -143,8 +146,16 @@ def test_a_code_the_pim_refuses_is_a_502_page_and_stores_nothing(
 
 @pytest.mark.parametrize(
     "pim_url",
-    ["https://127.0.0.1", "https://[::1]", "https://169.254.169.254", "https://10.1.1.1", "https://intranet.example.com",
-     "http://pim.example.com", "https://admin:pw@pim.example.com", ""],
+    [
+        "https://127.0.0.1",
+        "https://[::1]",
+        "https://169.254.169.254",
+        "https://10.1.1.1",
+        "https://intranet.example.com",
+        "http://pim.example.com",
+        "https://admin:pw@pim.example.com",
+        "",
+    ],
 )
 def test_activate_refuses_a_dangerous_pim_url_with_a_clear_page(client: TestClient, pim_url: str) -> None:
     response = client.get("/activate", params={"pim_url": pim_url})

@@ -21,8 +21,13 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {API_KEY}"}, {"Authorization": API_KEY},
-     {"Authorization": f"Bearer {API_KEY}x"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {API_KEY}"},
+        {"Authorization": API_KEY},
+        {"Authorization": f"Bearer {API_KEY}x"},
+    ],
 )
 def test_the_api_refuses_a_missing_or_wrong_key_and_enqueues_nothing(
     tenant: str, client: TestClient, enqueuer: RecordingEnqueuer, headers: dict[str, str]
@@ -64,8 +69,15 @@ def test_the_status_of_a_never_synced_catalog(tenant: str, client: TestClient) -
     response = client.get(f"/v1/tenants/{tenant}/catalogs/{CATALOG}", headers=AUTH)
     assert response.status_code == 200
     assert response.json() == {
-        "tenant": tenant, "catalog": CATALOG, "name": "Store", "enabled": True, "state": "idle", "action": None,
-        "last_run": None, "counts": {"upserted": 0, "skipped": 0, "deleted": 0, "failed": 0}, "lag_s": None,
+        "tenant": tenant,
+        "catalog": CATALOG,
+        "name": "Store",
+        "enabled": True,
+        "state": "idle",
+        "action": None,
+        "last_run": None,
+        "counts": {"upserted": 0, "skipped": 0, "deleted": 0, "failed": 0},
+        "lag_s": None,
         "dead_letters": 0,
     }
 
@@ -77,10 +89,17 @@ def test_the_status_reports_the_last_run_lag_and_dead_letters(
     pipe = store.transaction()
     store.catalogs.stage_status(pipe, tenant, CATALOG, CatalogStatus.DISABLED, enabled=False)
     store.commit(pipe)
-    store.redis.hset(store.keys.catalog(tenant, CATALOG), mapping={
-        "watermark": str(run_started), "last_run_id": "run-7", "last_run_at": str(run_started + 12),
-        "last_outcome": "success", "count_upserted": "40", "count_failed": "2",
-    })
+    store.redis.hset(
+        store.keys.catalog(tenant, CATALOG),
+        mapping={
+            "watermark": str(run_started),
+            "last_run_id": "run-7",
+            "last_run_at": str(run_started + 12),
+            "last_outcome": "success",
+            "count_upserted": "40",
+            "count_failed": "2",
+        },
+    )
     store.dead_letters.add(tenant, NewDeadLetter(catalog=CATALOG, reason="invalid", detail="no uuid", payload={}))
     clock.advance(100)
     body = client.get(f"/v1/tenants/{tenant}/catalogs/{CATALOG}", headers=AUTH).json()
@@ -158,8 +177,9 @@ def test_redis_failure_during_a_request_is_a_503_not_a_500(client_without_redis:
 def test_without_the_key_any_body_is_a_401_never_a_parse_error(
     tenant: str, client: TestClient, enqueuer: RecordingEnqueuer, body: bytes
 ) -> None:
-    response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=body,
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401
     assert enqueuer.calls == []
 
@@ -168,14 +188,20 @@ def test_an_authenticated_body_over_4_kib_is_a_413(
     tenant: str, client: TestClient, enqueuer: RecordingEnqueuer
 ) -> None:
     body = b'{"mode": "full", "pad": "' + b"x" * 5000 + b'"}'
-    response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=body,
-                           headers={**AUTH, "Content-Type": "application/json"})
+    response = client.post(
+        f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync",
+        content=body,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert enqueuer.calls == []
 
 
 def test_an_authenticated_malformed_body_is_a_422_naming_the_body(tenant: str, client: TestClient) -> None:
-    response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=b"{bad}",
-                           headers={**AUTH, "Content-Type": "application/json"})
+    response = client.post(
+        f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync",
+        content=b"{bad}",
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][0] == "body"

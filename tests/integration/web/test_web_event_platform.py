@@ -96,8 +96,9 @@ def test_product_events_from_the_subscription_made_at_activation_reach_the_enque
     created = pim.admin.post("/_emulator/products", json={"values": {}}).json()["uuid"]
     pim.admin.patch(f"/_emulator/products/{created}", json={"values": {}, "enabled": False}).raise_for_status()
     # The app's own API write comes back as an event too, and is ignored.
-    pim.admin.patch(f"/_emulator/products/{created}",
-                    json={"values": {}, "author": {"identifier": CLIENT_ID, "type": "api"}}).raise_for_status()
+    pim.admin.patch(
+        f"/_emulator/products/{created}", json={"values": {}, "author": {"identifier": CLIENT_ID, "type": "api"}}
+    ).raise_for_status()
     pim.admin.delete(f"/_emulator/products/{created}").raise_for_status()
     wait_delivered(pim, 4)
     flush_batches(batcher, tenant)
@@ -108,9 +109,7 @@ def test_product_events_from_the_subscription_made_at_activation_reach_the_enque
     ]
 
 
-def test_ensure_subscription_is_idempotent(
-    stack: Stack, pim: EmulatorHandle, store: StateStore
-) -> None:
+def test_ensure_subscription_is_idempotent(stack: Stack, pim: EmulatorHandle, store: StateStore) -> None:
     tenant = activate(stack, pim)
     first = subscribe(stack, store, tenant, pim)
     again = subscribe(stack, store, tenant, pim)
@@ -138,8 +137,9 @@ def test_a_suspended_subscription_delivers_nothing_and_its_resumption_requests_a
     assert [d["kind"] for d in settled(pim)] == ["notification"]  # the product event is lost while suspended
     # The operator resumes it (`tenants reactivate` runs ensure_subscription): the lost events are reconciled.
     client = EventPlatformClient(stack.http, stack.platform_url)
-    client.ensure_subscription(pim.base_url, store.tenants.token(tenant).access_token, CLIENT_ID, stack.web_url,
-                               [PRIMARY, SECONDARY])
+    client.ensure_subscription(
+        pim.base_url, store.tenants.token(tenant).access_token, CLIENT_ID, stack.web_url, [PRIMARY, SECONDARY]
+    )
     assert notifications(pim) == [("subscription.suspended.system", [202]), ("subscription.resumed", [202])]
     resumed = statuses.get(subscription)
     assert resumed is not None
@@ -165,8 +165,9 @@ def test_a_secret_rotation_moves_the_subscribers_notification_secret_to_the_new_
         subscription
     )
     assert stack.platform.notification_webhook(subscriber["id"]) == (f"{stack.web_url}/events/notifications", PRIMARY)
-    assert "notification_webhook_secret" not in client.list_subscribers(PimIdentity(pim.base_url, token, CLIENT_ID))[
-        0
-    ].model_dump()
+    assert (
+        "notification_webhook_secret"
+        not in client.list_subscribers(PimIdentity(pim.base_url, token, CLIENT_ID))[0].model_dump()
+    )
     system_suspend(pim, subscription)
     assert notifications(pim) == [("subscription.suspended.system", [202])]

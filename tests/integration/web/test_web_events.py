@@ -120,16 +120,22 @@ def test_another_api_clients_writes_are_synced(tenant: str, post_event: Post) ->
 
 
 def test_app_deleted_disconnects_the_tenant(tenant: str, post_event: Post, enqueuer: RecordingEnqueuer) -> None:
-    event = {**product_event("ev-app"), "type": "com.akeneo.pim.v1.app.deleted",
-             "data": {"app": {"client_id": "akeneo-sync-test"}}}
+    event = {
+        **product_event("ev-app"),
+        "type": "com.akeneo.pim.v1.app.deleted",
+        "data": {"app": {"client_id": "akeneo-sync-test"}},
+    }
     assert post_event(event).json() == {"outcome": "accepted"}
     assert post_event(event).json() == {"outcome": "duplicate"}
     assert enqueuer.calls == [Enqueued("tenant_disconnected", tenant)]
 
 
 def test_another_app_deleted_is_ignored(tenant: str, post_event: Post, enqueuer: RecordingEnqueuer) -> None:
-    event = {**product_event("ev-app"), "type": "com.akeneo.pim.v1.app.deleted",
-             "data": {"app": {"client_id": "some-other-app"}}}
+    event = {
+        **product_event("ev-app"),
+        "type": "com.akeneo.pim.v1.app.deleted",
+        "data": {"app": {"client_id": "some-other-app"}},
+    }
     assert post_event(event).json() == {"outcome": "ignored"}
     assert enqueuer.calls == []
 
@@ -179,13 +185,15 @@ def test_a_batch_reaching_its_maximum_is_sent_at_once(
 def test_the_subject_routes_to_its_own_tenant(
     tenant: str, store: StateStore, post_event: Post, enqueuer: RecordingEnqueuer, batcher: ProductBatcher
 ) -> None:
-    store.tenants.save("tenant-2", pim_url="https://other.example.com", token=StoredToken("t2"),
-                       subscription_id="sub-2")
+    store.tenants.save(
+        "tenant-2", pim_url="https://other.example.com", token=StoredToken("t2"), subscription_id="sub-2"
+    )
     post_event(product_event("ev-a", subject=SUBSCRIPTION))
     post_event(product_event("ev-b", subject="sub-2", uuid="6a9f8486-0000-0000-0000-0000000000b2"))
     flush_batches(batcher, tenant, "tenant-2")
     assert sorted((c.tenant, c.args) for c in enqueuer.calls) == [
-        (TENANT, ((UUID,),)), ("tenant-2", (("6a9f8486-0000-0000-0000-0000000000b2",),)),
+        (TENANT, ((UUID,),)),
+        ("tenant-2", (("6a9f8486-0000-0000-0000-0000000000b2",),)),
     ]
 
 

@@ -25,8 +25,9 @@ UUID = "6a9f8486-0000-0000-0000-000000000001"
 
 @pytest.fixture
 def async_app(config: WebConfig, store: StateStore, enqueuer: RecordingEnqueuer, clock: ManualClock) -> FastAPI:
-    return create_app(config, store=store, enqueuer=enqueuer, clock=clock,
-                      async_redis=redis.asyncio.Redis.from_url(REDIS_URL))
+    return create_app(
+        config, store=store, enqueuer=enqueuer, clock=clock, async_redis=redis.asyncio.Redis.from_url(REDIS_URL)
+    )
 
 
 @pytest.fixture
@@ -62,8 +63,13 @@ def test_a_full_batch_is_handed_to_the_background_flusher(
     tenant: str, config: WebConfig, store: StateStore, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
     # A flusher interval far longer than the test: only the hand-over can send the batch.
-    app = create_app(replace(config, flush_interval_s=600, batch_max=3), store=store, enqueuer=enqueuer, clock=clock,
-                     async_redis=redis.asyncio.Redis.from_url(REDIS_URL))
+    app = create_app(
+        replace(config, flush_interval_s=600, batch_max=3),
+        store=store,
+        enqueuer=enqueuer,
+        clock=clock,
+        async_redis=redis.asyncio.Redis.from_url(REDIS_URL),
+    )
     with TestClient(app) as client:
         for i in range(3):
             assert deliver(client, product_event(f"ev-{i}", uuid=f"u-{i}"))[0] == 200
@@ -83,8 +89,11 @@ def test_a_disconnected_tenants_route_expires_with_the_cache(
 
 def test_app_deleted_stops_routing_on_this_pod_at_once(tenant: str, http: TestClient, store: StateStore) -> None:
     assert deliver(http, product_event("ev-1"))[1] == {"outcome": "accepted"}
-    deleted = {**product_event("ev-app"), "type": "com.akeneo.pim.v1.app.deleted",
-               "data": {"app": {"client_id": "akeneo-sync-test"}}}
+    deleted = {
+        **product_event("ev-app"),
+        "type": "com.akeneo.pim.v1.app.deleted",
+        "data": {"app": {"client_id": "akeneo-sync-test"}},
+    }
     assert deliver(http, deleted)[1] == {"outcome": "accepted"}
     store.tenants.set_status(TENANT, TenantStatus.DELETED)  # what the tenant_disconnected actor does
     assert deliver(http, product_event("ev-2"))[1] == {"outcome": "inactive_tenant"}

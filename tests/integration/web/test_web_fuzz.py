@@ -36,8 +36,10 @@ envelopes = st.fixed_dictionaries(
     optional={
         "specversion": st.sampled_from(["1.0", "0.3", 1]) | st.text(max_size=4),
         "id": st.text(max_size=10) | st.integers(),
-        "type": st.sampled_from(["com.akeneo.pim.v1.product.updated", "com.akeneo.pim.v1.product.deleted",
-                                 "com.akeneo.pim.v1.app.deleted"]) | st.text(max_size=10),
+        "type": st.sampled_from(
+            ["com.akeneo.pim.v1.product.updated", "com.akeneo.pim.v1.product.deleted", "com.akeneo.pim.v1.app.deleted"]
+        )
+        | st.text(max_size=10),
         "subject": st.sampled_from(["sub-1", "nobody"]) | st.text(max_size=10),
         "source": json_values,
         "data": json_values,
@@ -60,8 +62,14 @@ def drained(batcher: ProductBatcher, enqueuer: RecordingEnqueuer) -> list[Any]:
 @given(body=bodies | envelopes.map(lambda e: json.dumps(e).encode()), headers=signature_headers)
 @pytest.mark.parametrize("path", ["/events", "/events/notifications"])
 def test_unsigned_or_badly_signed_deliveries_never_fail_and_never_enqueue(
-    *, tenant: str, client: TestClient, batcher: ProductBatcher, enqueuer: RecordingEnqueuer,
-    path: str, body: bytes, headers: dict[str, str],
+    *,
+    tenant: str,
+    client: TestClient,
+    batcher: ProductBatcher,
+    enqueuer: RecordingEnqueuer,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
 ) -> None:
     response = client.post(path, content=body, headers=headers)
     assert response.status_code in (401, 413)
@@ -71,8 +79,15 @@ def test_unsigned_or_badly_signed_deliveries_never_fail_and_never_enqueue(
 notifications = st.fixed_dictionaries(
     {},
     optional={
-        "notification_type": st.sampled_from(["subscription.suspended.system", "subscription.suspended.user",
-                                              "subscription.revoked", "subscription.resumed"]) | st.text(max_size=10),
+        "notification_type": st.sampled_from(
+            [
+                "subscription.suspended.system",
+                "subscription.suspended.user",
+                "subscription.revoked",
+                "subscription.resumed",
+            ]
+        )
+        | st.text(max_size=10),
         "subscription_id": st.sampled_from(["sub-1", "nobody"]) | json_values,
         "timestamp": json_values,
         "reason": json_values,
@@ -93,9 +108,12 @@ def test_any_validly_signed_body_is_answered_without_a_server_error(
 
 
 @FUZZ
-@given(params=st.dictionaries(st.sampled_from(["pim_url", "code", "state", "error", "other"]), st.text(max_size=60),
-                              max_size=4),
-       route=st.sampled_from(["/activate", "/callback"]))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["pim_url", "code", "state", "error", "other"]), st.text(max_size=60), max_size=4
+    ),
+    route=st.sampled_from(["/activate", "/callback"]),
+)
 def test_activation_routes_never_fail_on_odd_query_strings(
     client: TestClient, enqueuer: RecordingEnqueuer, params: dict[str, str], route: str
 ) -> None:
@@ -105,11 +123,23 @@ def test_activation_routes_never_fail_on_odd_query_strings(
 
 
 @FUZZ
-@given(tenant_id=st.text(min_size=1, max_size=20), catalog=st.text(min_size=1, max_size=20),
-       authorization=st.none() | header_text, body=bodies, method=st.sampled_from(["GET", "POST"]))
+@given(
+    tenant_id=st.text(min_size=1, max_size=20),
+    catalog=st.text(min_size=1, max_size=20),
+    authorization=st.none() | header_text,
+    body=bodies,
+    method=st.sampled_from(["GET", "POST"]),
+)
 def test_the_api_never_fails_and_never_enqueues_without_the_key(
-    *, tenant: str, client: TestClient, enqueuer: RecordingEnqueuer,
-    tenant_id: str, catalog: str, authorization: str | None, body: bytes, method: str,
+    *,
+    tenant: str,
+    client: TestClient,
+    enqueuer: RecordingEnqueuer,
+    tenant_id: str,
+    catalog: str,
+    authorization: str | None,
+    body: bytes,
+    method: str,
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     suffix = "/sync" if method == "POST" else ""
@@ -127,8 +157,11 @@ def test_the_api_with_the_key_validates_bodies_before_enqueuing(
 ) -> None:
     before = len(enqueuer.calls)
     for content in (body, json.dumps({"mode": mode}).encode()):
-        response = client.post(f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync", content=content,
-                               headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"})
+        response = client.post(
+            f"/v1/tenants/{tenant}/catalogs/{CATALOG}/sync",
+            content=content,
+            headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+        )
         assert response.status_code in (202, 400, 422), response.text
         if response.status_code != 202:
             assert len(enqueuer.calls) == before
@@ -141,9 +174,15 @@ def test_the_app_honours_its_own_openapi_document(app: FastAPI, tenant: str) -> 
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} >= {
-        "GET /activate", "GET /callback", "POST /events", "POST /events/notifications",
-        "POST /v1/tenants/{tenant}/catalogs/{catalog}/sync", "GET /v1/tenants/{tenant}/catalogs/{catalog}",
-        "GET /healthz", "GET /readyz", "GET /metrics",
+        "GET /activate",
+        "GET /callback",
+        "POST /events",
+        "POST /events/notifications",
+        "POST /v1/tenants/{tenant}/catalogs/{catalog}/sync",
+        "GET /v1/tenants/{tenant}/catalogs/{catalog}",
+        "GET /healthz",
+        "GET /readyz",
+        "GET /metrics",
     }
     for operation in operations:
 

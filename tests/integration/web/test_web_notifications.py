@@ -19,9 +19,13 @@ PATH = "/events/notifications"
 
 def notification(kind: str, subscription: str = SUBSCRIPTION) -> dict[str, Any]:
     return {
-        "notification_type": kind, "timestamp": "2024-10-14T13:01:21Z", "subscription_id": subscription,
-        "subscriber_id": "subscriber-1", "destination": "https://app.example.com/events",
-        "events": ["com.akeneo.pim.v1.product.updated"], "reason": "success rate below 90%",
+        "notification_type": kind,
+        "timestamp": "2024-10-14T13:01:21Z",
+        "subscription_id": subscription,
+        "subscriber_id": "subscriber-1",
+        "destination": "https://app.example.com/events",
+        "events": ["com.akeneo.pim.v1.product.updated"],
+        "reason": "success rate below 90%",
         "subject": "https://pim.example.com",
     }
 

@@ -39,7 +39,12 @@ def test_the_broker_enqueuer_puts_one_message_per_call_on_the_named_queue(real_r
     enqueuer.sync_products("t1", ("u1", "u2"))
     enqueuer.sync_catalog("t1", "c1", "full")
     assert queue_depths(real_redis, ["default", "syncs"]) == {
-        "default": 1, "default.DQ": 0, "default.XQ": 0, "syncs": 1, "syncs.DQ": 0, "syncs.XQ": 0,
+        "default": 1,
+        "default.DQ": 0,
+        "default.XQ": 0,
+        "syncs": 1,
+        "syncs.DQ": 0,
+        "syncs.XQ": 0,
     }
     (raw,) = real_redis.hvals("dramatiq:default.msgs")
     message = json.loads(raw)
@@ -54,8 +59,11 @@ def test_the_broker_enqueuer_speaks_the_worker_actors_names(real_redis: redis.Re
     enqueuer.tenant_disconnected("t1")
     sent = sorted((m["actor_name"], m["args"]) for m in map(json.loads, real_redis.hvals("dramatiq:default.msgs")))
     assert sent == [
-        ("app_activated", ["t1"]), ("reconcile_catalog", ["t1", "c1"]), ("reconcile_catalog", ["t1", "c2"]),
-        ("sync_products", ["t1", ["u9"]]), ("tenant_disconnected", ["t1"]),
+        ("app_activated", ["t1"]),
+        ("reconcile_catalog", ["t1", "c1"]),
+        ("reconcile_catalog", ["t1", "c2"]),
+        ("sync_products", ["t1", ["u9"]]),
+        ("tenant_disconnected", ["t1"]),
     ]
 
 
@@ -69,9 +77,14 @@ def test_an_unreachable_broker_is_a_state_error(real_redis: redis.Redis) -> None
 def test_akeneo_sync_web_serves_until_sigterm(real_redis: redis.Redis) -> None:
     port = free_port()
     env = {
-        **os.environ, "AKENEO_SYNC_REDIS_URL": REDIS_URL, "AKENEO_SYNC_CLIENT_ID": "cli-app",
-        "AKENEO_SYNC_CLIENT_SECRET": "s3cret", "AKENEO_SYNC_API_KEY": "k3y", "AKENEO_SYNC_EVENT_SECRETS": "p,s",
-        "AKENEO_SYNC_ENCRYPTION_KEY": Fernet.generate_key().decode(), "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
+        **os.environ,
+        "AKENEO_SYNC_REDIS_URL": REDIS_URL,
+        "AKENEO_SYNC_CLIENT_ID": "cli-app",
+        "AKENEO_SYNC_CLIENT_SECRET": "s3cret",
+        "AKENEO_SYNC_API_KEY": "k3y",
+        "AKENEO_SYNC_EVENT_SECRETS": "p,s",
+        "AKENEO_SYNC_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "AKENEO_SYNC_ALLOW_PRIVATE_PIM": "true",
     }
     cmd = [sys.executable, "-m", "akeneo_sync", "web", "--host", "127.0.0.1", "--port", str(port)]
     with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
@@ -104,8 +117,9 @@ def test_akeneo_sync_web_serves_until_sigterm(real_redis: redis.Redis) -> None:
 
 def test_akeneo_sync_web_exits_2_naming_missing_settings() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKENEO_SYNC_")}
-    result = subprocess.run([sys.executable, "-m", "akeneo_sync", "web"], env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "akeneo_sync", "web"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 2
     assert "AKENEO_SYNC_CLIENT_ID" in result.stderr
     assert "AKENEO_SYNC_API_KEY" in result.stderr
@@ -123,8 +137,11 @@ print(json.dumps({name: broker.get_actor(name).queue_name for name in broker.get
 
 def test_every_message_the_web_side_sends_names_a_worker_actor_on_its_queue(real_redis: redis.Redis) -> None:
     # In a fresh interpreter: importing the actors binds them to whichever broker is global.
-    declared = json.loads(subprocess.run([sys.executable, "-c", DECLARED_ACTORS], capture_output=True, text=True,
-                                         timeout=60, check=True).stdout)
+    declared = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", DECLARED_ACTORS], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    )
     enqueuer = BrokerEnqueuer(build_broker(real_redis), enabled_catalogs=lambda _t: ["c1"])
     enqueuer.app_activated("t1")
     enqueuer.sync_products("t1", ["u1"])

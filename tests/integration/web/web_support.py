@@ -40,8 +40,13 @@ def product_event(
 ) -> dict[str, Any]:
     """A product CloudEvent as the Event Platform sends it."""
     return {
-        "specversion": "1.0", "id": event_id, "source": "pim", "type": f"com.akeneo.pim.v1.product.{kind}",
-        "subject": subject, "time": "2024-02-22T17:31:00Z", "datacontenttype": "application/json",
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "pim",
+        "type": f"com.akeneo.pim.v1.product.{kind}",
+        "subject": subject,
+        "time": "2024-02-22T17:31:00Z",
+        "datacontenttype": "application/json",
         "data": {"product": {"uuid": uuid}, "author": author or {"identifier": "julia", "type": "user"}},
     }
 

@@ -128,8 +128,11 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
         token = pim.admin.post("/_emulator/tokens", json={"client_id": "kill"}).json()["access_token"]
         api = httpx.Client(base_url=f"{pim.base_url}/api/rest/v1", headers={"Authorization": f"Bearer {token}"})
         catalog = api.post("/catalogs", json={"name": "Kill test"}).json()["id"]
-        api.put(f"/catalogs/{catalog}/mapping-schemas/product", content=bundled_schema_path().read_bytes(),
-                headers={"Content-Type": "application/json"}).raise_for_status()
+        api.put(
+            f"/catalogs/{catalog}/mapping-schemas/product",
+            content=bundled_schema_path().read_bytes(),
+            headers={"Content-Type": "application/json"},
+        ).raise_for_status()
         pim.admin.post(f"/_emulator/catalogs/{catalog}/product-mapping/by-name").raise_for_status()
         pim.admin.post(f"/_emulator/catalogs/{catalog}/enable").raise_for_status()
         # Slow the PIM a little so the sync spans the trials.
@@ -159,7 +162,13 @@ def test_a_sync_killed_five_times_at_random_points_ends_equal_to_the_catalog(tmp
 
 
 def _trials(
-    workers: Workers, state: StateStore, catalog: str, rng: random.Random, *, log: Path, admin: httpx.Client,
+    workers: Workers,
+    state: StateStore,
+    catalog: str,
+    rng: random.Random,
+    *,
+    log: Path,
+    admin: httpx.Client,
     database: Path,
 ) -> tuple[int, dict[str, object], dict[str, object]]:
     """Kill a worker `TRIALS` times at random page counts, then let one finish; read both sides."""

@@ -62,7 +62,9 @@ def test_an_invalid_and_a_rejected_product_become_dead_letters_and_replay_once_f
     }
 
     # The merchant fixes both products in the PIM; the operator replays the dead letters.
-    stack.admin("PATCH", f"/_emulator/products/{bad_image}", json={"values": {"image_url": "https://img.example/1.jpg"}})
+    stack.admin(
+        "PATCH", f"/_emulator/products/{bad_image}", json={"values": {"image_url": "https://img.example/1.jpg"}}
+    )
     stack.admin("PATCH", f"/_emulator/products/{too_big}", json={"values": {"description": "Short again"}})
     settings = stack.runtime.settings
     assert settings.encryption_key is not None

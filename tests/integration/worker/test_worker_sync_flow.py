@@ -208,8 +208,9 @@ def test_a_403_marks_the_catalog_scope_missing_until_the_app_is_reconnected(stac
     pim_url = stack.pim.base_url
     tenants = stack.runtime.state.tenants
     # The PIM user connected the app before it asked for read_products: its token lacks the scope.
-    narrow = stack.admin("POST", "/_emulator/tokens", json={"client_id": WORKER_CLIENT_ID,
-                                                             "scopes": ["read_catalogs", "write_catalogs"]})
+    narrow = stack.admin(
+        "POST", "/_emulator/tokens", json={"client_id": WORKER_CLIENT_ID, "scopes": ["read_catalogs", "write_catalogs"]}
+    )
     tenants.save(stack.tenant, pim_url=pim_url, token=StoredToken(access_token=narrow["access_token"]))
 
     stack.actors().sync_catalog.send(stack.tenant, catalog, "incremental")
@@ -224,8 +225,11 @@ def test_a_403_marks_the_catalog_scope_missing_until_the_app_is_reconnected(stac
     assert stack.runtime.state.catalogs.require(stack.tenant, catalog).status is CatalogStatus.SCOPE_MISSING
 
     # Reconnected with every scope: activation clears it and the poll syncs the catalog in full.
-    stack.admin("PATCH", f"/_emulator/products/{sorted(stack.expected(catalog))[0]}",
-                json={"values": {"name": "Changed while refused"}})
+    stack.admin(
+        "PATCH",
+        f"/_emulator/products/{sorted(stack.expected(catalog))[0]}",
+        json={"values": {"name": "Changed while refused"}},
+    )
     tenants.save(stack.tenant, pim_url=pim_url, token=StoredToken(access_token=stack.token))
     stack.actors().app_activated.send(stack.tenant)
     stack.worker.drain()

@@ -47,8 +47,15 @@ def test_connect_stores_an_encrypted_token_creates_the_catalog_and_enabling_it_s
     )
     app = create_app(config, store=stack.runtime.state, enqueuer=_enqueuer(stack), clock=SystemClock())
     with capture_logs() as logs, running_asgi(app) as web_url, httpx.Client(timeout=10) as browser:
-        stack.admin("POST", "/_emulator/apps", json={"client_id": WEB_CLIENT_ID, "client_secret": WEB_CLIENT_SECRET,
-                                                       "callback_url": f"{web_url}/callback"})
+        stack.admin(
+            "POST",
+            "/_emulator/apps",
+            json={
+                "client_id": WEB_CLIENT_ID,
+                "client_secret": WEB_CLIENT_SECRET,
+                "callback_url": f"{web_url}/callback",
+            },
+        )
         authorize = browser.get(f"{web_url}/activate", params={"pim_url": stack.pim.base_url})
         assert authorize.status_code in (302, 303, 307)
         callback = browser.get(authorize.headers["location"])
@@ -108,8 +115,11 @@ def test_signed_product_events_update_and_delete_downstream_and_a_replay_is_enqu
     changed, deleted = uuids[0], uuids[1]
     runs_before = _uuid_runs()
     with running_asgi(app) as web_url:
-        stack.admin("PUT", "/_emulator/event-subscriber",
-                    json={"url": f"{web_url}/events", "subscription_id": "sub-e2e", "secrets": {"primary": secret}})
+        stack.admin(
+            "PUT",
+            "/_emulator/event-subscriber",
+            json={"url": f"{web_url}/events", "subscription_id": "sub-e2e", "secrets": {"primary": secret}},
+        )
         stack.admin("PATCH", f"/_emulator/products/{changed}", json={"values": {"name": "Changed by an event"}})
         stack.admin("DELETE", f"/_emulator/products/{deleted}")
         deliveries = stack.admin("GET", "/_emulator/events", params={"wait_s": 10})
@@ -126,9 +136,16 @@ def test_signed_product_events_update_and_delete_downstream_and_a_replay_is_enqu
         first = deliveries["deliveries"][0]
         # Fresh, as the platform's own retries are: an event older than the dedupe window is refused.
         first_time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {"specversion": "1.0", "id": first["id"], "source": "pim", "type": first["type"],
-                 "subject": "sub-e2e", "time": first_time, "datacontenttype": "application/json",
-                 "data": {"product": {"uuid": changed}, "author": {"identifier": "julia", "type": "user"}}}
+        event = {
+            "specversion": "1.0",
+            "id": first["id"],
+            "source": "pim",
+            "type": first["type"],
+            "subject": "sub-e2e",
+            "time": first_time,
+            "datacontenttype": "application/json",
+            "data": {"product": {"uuid": changed}, "author": {"identifier": "julia", "type": "user"}},
+        }
         body = json.dumps(event).encode()
         again = httpx.post(f"{web_url}/events", content=body, headers=_signed(body, secret))
         forged = httpx.post(f"{web_url}/events", content=body, headers=_signed(body, "not-the-secret-0123456789"))
@@ -152,8 +169,11 @@ def _uuid_runs() -> float:
 
 def _signed(body: bytes, secret: str) -> dict[str, str]:
     signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-AKENEO-SIGNATURE-PRIMARY": signature,
-            "X-AKENEO-SIGNATURE-ALGORITHM": "HmacSHA256"}
+    return {
+        "Content-Type": "application/json",
+        "X-AKENEO-SIGNATURE-PRIMARY": signature,
+        "X-AKENEO-SIGNATURE-ALGORITHM": "HmacSHA256",
+    }
 
 
 def _wait_for_flush(stack: Stack) -> None:

@@ -71,7 +71,12 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    redis_client: redis.Redis, tmp_path: Path, *, clock: Clock | None = None, products: int = 300, models: int = 0,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    *,
+    clock: Clock | None = None,
+    products: int = 300,
+    models: int = 0,
     **settings: Any,
 ) -> Iterator[Stack]:
     """The emulator (`products` generated), a tenant and a real worker; `settings` override the defaults."""

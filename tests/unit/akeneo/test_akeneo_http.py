@@ -167,7 +167,6 @@ def test_every_client_has_explicit_timeouts_and_fair_use_sized_limits() -> None:
         client.close()
 
 
-
 def test_the_package_exports_exactly_its_sorted_public_names() -> None:
     import akeneo_sync.akeneo as package
 

@@ -17,11 +17,17 @@ UUID = "65f5a521-e65c-4d7b-8be8-1f267fa2729c"
         ("GET", "/api/rest/v1/catalogs", "GET /api/rest/v1/catalogs"),
         ("GET", f"/api/rest/v1/catalogs/{UUID}", "GET /api/rest/v1/catalogs/{id}"),
         ("GET", f"/api/rest/v1/catalogs/{UUID}/product-uuids", "GET /api/rest/v1/catalogs/{id}/product-uuids"),
-        ("PUT", f"/api/rest/v1/catalogs/{UUID}/mapping-schemas/product",
-         "PUT /api/rest/v1/catalogs/{id}/mapping-schemas/product"),
+        (
+            "PUT",
+            f"/api/rest/v1/catalogs/{UUID}/mapping-schemas/product",
+            "PUT /api/rest/v1/catalogs/{id}/mapping-schemas/product",
+        ),
         ("GET", f"/api/rest/v1/catalogs/{UUID}/products/{UUID}", "GET /api/rest/v1/catalogs/{id}/products/{uuid}"),
-        ("GET", f"/api/rest/v1/catalogs/{UUID}/mapped-products/{UUID}",
-         "GET /api/rest/v1/catalogs/{id}/mapped-products/{uuid}"),
+        (
+            "GET",
+            f"/api/rest/v1/catalogs/{UUID}/mapped-products/{UUID}",
+            "GET /api/rest/v1/catalogs/{id}/mapped-products/{uuid}",
+        ),
         ("POST", "/api/oauth/v1/token", "POST /api/oauth/v1/token"),
     ],
 )
@@ -55,8 +61,12 @@ def test_stats_track_the_peak_of_concurrent_calls_per_token() -> None:
 
 def test_scripts_apply_in_order_to_matching_paths_only() -> None:
     faults = Faults(ManualClock())
-    faults.add_script(ScriptedFaults(path_pattern="uuids", responses=[
-        ScriptedFault(status=429, headers={"Retry-After": "7"}), ScriptedFault(drop=True)]))
+    faults.add_script(
+        ScriptedFaults(
+            path_pattern="uuids",
+            responses=[ScriptedFault(status=429, headers={"Retry-After": "7"}), ScriptedFault(drop=True)],
+        )
+    )
 
     other, _ = faults.decide("/api/rest/v1/catalogs", 1)
     first, _ = faults.decide("/x/product-uuids", 1)

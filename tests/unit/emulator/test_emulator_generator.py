@@ -63,8 +63,11 @@ def test_generated_data_is_varied_with_some_empty_values() -> None:
     assert all(mask >> CATEGORIES.index("master") & 1 for mask in data.categories)
     never_edited = sum(1 for c, u in zip(data.created, data.updated, strict=True) if c == u) / len(data.uuids)
     assert 0.25 < never_edited < 0.42
-    in_promotion = sum(1 for mask in data.categories
-                       if any(mask >> CATEGORIES.index(c) & 1 for c in ("sale", "new_arrivals", "outlet")))
+    in_promotion = sum(
+        1
+        for mask in data.categories
+        if any(mask >> CATEGORIES.index(c) & 1 for c in ("sale", "new_arrivals", "outlet"))
+    )
     assert 0.1 < in_promotion / len(data.uuids) < 0.2
 
 
@@ -72,8 +75,9 @@ def test_a_selection_filters_on_enabled_family_category_and_update_date() -> Non
     store, _ = make_store()
     everything = catalog(Selection(enabled_only=False))
     cutoff = UNTIL - HISTORY // 2
-    narrow = catalog(Selection(enabled_only=True, families=("shoes", "books"), categories=("master",),
-                               updated_after=cutoff))
+    narrow = catalog(
+        Selection(enabled_only=True, families=("shoes", "books"), categories=("master",), updated_after=cutoff)
+    )
 
     every = list(store.selected(everything))
     chosen = list(store.selected(narrow))

@@ -27,15 +27,30 @@ META = "https://api.akeneo.com/mapping/product/1.0.3/schema"
 
 
 def product(**values: Any) -> Product:
-    return Product("0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c", "shoes", ["master", "footwear"], True,
-                   1_700_000_000, 1_700_000_100, values)
+    return Product(
+        "0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c",
+        "shoes",
+        ["master", "footwear"],
+        True,
+        1_700_000_000,
+        1_700_000_100,
+        values,
+    )
 
 
 def catalog(schema: dict[str, Any] | None = None, currencies: list[str] | None = None) -> Catalog:
     """A catalog whose targets a PIM user mapped to the attributes of the same names."""
     chosen = schema or BUNDLED
-    return Catalog("c1", "app", "c", currencies or [], [], True, mapping_schema=chosen,
-                   product_mapping=suggested_mapping(chosen, KNOWN))
+    return Catalog(
+        "c1",
+        "app",
+        "c",
+        currencies or [],
+        [],
+        True,
+        mapping_schema=chosen,
+        product_mapping=suggested_mapping(chosen, KNOWN),
+    )
 
 
 def mutated(**changes: Any) -> dict[str, Any]:
@@ -62,8 +77,10 @@ def test_the_bundled_schema_is_accepted() -> None:
     ("schema", "message"),
     [
         (mutated(**{"$schema": None}), "You must provide a $schema reference."),
-        (mutated(**{"$schema": "https://api.akeneo.com/mapping/product/9.9.9/schema"}),
-         "You must provide a valid $schema reference."),
+        (
+            mutated(**{"$schema": "https://api.akeneo.com/mapping/product/9.9.9/schema"}),
+            "You must provide a valid $schema reference.",
+        ),
         (mutated(type="array"), "You must provide a valid schema."),
         (mutated(unknown_keyword=True), "You must provide a valid schema."),
         (with_target("name", {"type": "string", "foo": 1}), "You must provide a valid schema."),
@@ -71,10 +88,14 @@ def test_the_bundled_schema_is_accepted() -> None:
         (with_target("name", {"type": "number", "format": "uri"}), "You must provide a valid schema."),
         (with_target("name", {"type": "number", "maxLength": 3}), "You must provide a valid schema."),
         (with_target("tags", {"type": "array"}), "You must provide a valid schema."),
-        (with_target("dims", {"type": "object", "properties": {"w": {"type": "number"}}}),
-         "You must provide a valid schema."),
-        (with_target("name", {"type": "string", "enum": ["a"], "enumLink": "https://x"}),
-         "You must provide a valid schema."),
+        (
+            with_target("dims", {"type": "object", "properties": {"w": {"type": "number"}}}),
+            "You must provide a valid schema.",
+        ),
+        (
+            with_target("name", {"type": "string", "enum": ["a"], "enumLink": "https://x"}),
+            "You must provide a valid schema.",
+        ),
         (with_target("variants", {"type": "string", "format": "uri"}), "You must provide a valid schema."),
     ],
 )
@@ -104,26 +125,43 @@ def test_600_targets_pass_and_601_do_not() -> None:
 
 
 def test_a_products_with_variants_schema_is_accepted() -> None:
-    schema = {"$schema": META, "type": "object", "properties": {
-        "code": {"type": "string"},
-        "variation_axes": {"type": "array", "items": {"type": "string"}},
-        "variants": {"type": "string", "format": "uri"},
-    }}
+    schema = {
+        "$schema": META,
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"},
+            "variation_axes": {"type": "array", "items": {"type": "string"}},
+            "variants": {"type": "string", "format": "uri"},
+        },
+    }
 
     validate_schema(schema, 600)
 
 
 def test_the_bundled_schema_maps_every_target_of_a_complete_product() -> None:
-    full = product(sku="SKU-1", name="Runner", description="Nice.", brand="acme",
-                   price=[{"amount": "10.50", "currency": "EUR"}], weight={"amount": 1.2, "unit": "KILOGRAM"},
-                   image_url="https://img/1.jpg")
+    full = product(
+        sku="SKU-1",
+        name="Runner",
+        description="Nice.",
+        brand="acme",
+        price=[{"amount": "10.50", "currency": "EUR"}],
+        weight={"amount": 1.2, "unit": "KILOGRAM"},
+        image_url="https://img/1.jpg",
+    )
 
     mapped = map_product(full, catalog(), KNOWN)
 
     assert mapped == {
-        "uuid": full.uuid, "sku": "SKU-1", "name": "Runner", "description": "Nice.", "brand": "acme",
-        "price": {"amount": 10.5, "currency": "EUR"}, "weight": {"value": 1.2, "unit": "KILOGRAM"},
-        "image_url": "https://img/1.jpg", "categories": ["master", "footwear"], "is_active": True,
+        "uuid": full.uuid,
+        "sku": "SKU-1",
+        "name": "Runner",
+        "description": "Nice.",
+        "brand": "acme",
+        "price": {"amount": 10.5, "currency": "EUR"},
+        "weight": {"value": 1.2, "unit": "KILOGRAM"},
+        "image_url": "https://img/1.jpg",
+        "categories": ["master", "footwear"],
+        "is_active": True,
     }
     assert set(mapped) == set(BUNDLED["properties"])
 

@@ -70,13 +70,26 @@ def test_schema_validation_only_ever_refuses_with_its_own_error(schema: Any) -> 
 @given(values=st.dictionaries(st.sampled_from(ATTRIBUTES), json_values, max_size=len(ATTRIBUTES)))
 def test_mapped_products_never_carry_empty_or_mistyped_targets(values: dict[str, Any]) -> None:
     product = Product("0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c", "shoes", [], True, 0, 0, values)
-    catalog = Catalog("c", "app", "c", ["EUR"], [], True, mapping_schema=BUNDLED,
-                      product_mapping=suggested_mapping(BUNDLED, frozenset(ATTRIBUTES)))
+    catalog = Catalog(
+        "c",
+        "app",
+        "c",
+        ["EUR"],
+        [],
+        True,
+        mapping_schema=BUNDLED,
+        product_mapping=suggested_mapping(BUNDLED, frozenset(ATTRIBUTES)),
+    )
 
     mapped = map_product(product, catalog, frozenset(ATTRIBUTES))
 
-    python_types: dict[str, tuple[type, ...]] = {"string": (str,), "number": (int, float), "boolean": (bool,),
-                                                 "array": (list,), "object": (dict,)}
+    python_types: dict[str, tuple[type, ...]] = {
+        "string": (str,),
+        "number": (int, float),
+        "boolean": (bool,),
+        "array": (list,),
+        "object": (dict,),
+    }
     for target, value in mapped.items():
         assert value not in (None, "", [])
         assert isinstance(value, python_types[BUNDLED["properties"][target]["type"]])
@@ -86,9 +99,12 @@ def test_mapped_products_never_carry_empty_or_mistyped_targets(values: dict[str,
 
 
 @settings(max_examples=40, deadline=None)
-@given(selection=selections, limit=st.integers(1, 150),
-       after=st.none() | st.integers(1_780_000_000 - 2 * 365 * 86_400, 1_780_000_000),
-       span=st.none() | st.integers(1, 365 * 86_400))
+@given(
+    selection=selections,
+    limit=st.integers(1, 150),
+    after=st.none() | st.integers(1_780_000_000 - 2 * 365 * 86_400, 1_780_000_000),
+    span=st.none() | st.integers(1, 365 * 86_400),
+)
 def test_a_window_of_updated_dates_pages_exactly_its_products(
     selection: Selection, limit: int, after: int | None, span: int | None
 ) -> None:
@@ -106,17 +122,28 @@ def test_a_window_of_updated_dates_pages_exactly_its_products(
 
     # One bound alone is strict; both together are inclusive at both ends (Akeneo's BETWEEN).
     both = after is not None and before is not None
-    assert seen == [p.uuid for p in STORE.selected(catalog)
-                    if (after is None or p.updated > after or (both and p.updated == after))
-                    and (before is None or p.updated < before or (both and p.updated == before))]
+    assert seen == [
+        p.uuid
+        for p in STORE.selected(catalog)
+        if (after is None or p.updated > after or (both and p.updated == after))
+        and (before is None or p.updated < before or (both and p.updated == before))
+    ]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=st.dictionaries(st.text(max_size=6), json_values, max_size=6), enabled=st.booleans())
 def test_rendered_products_are_the_bytes_jsonresponse_sent(values: dict[str, Any], enabled: bool) -> None:
     product = Product("0b1c7e4a-5d5e-4f1a-9c3b-1e2d3f4a5b6c", "shoes", ["master"], enabled, 0, 86_400, values)
-    catalog = Catalog("c", "app", "c", ["USD"], [], True, mapping_schema=BUNDLED,
-                      product_mapping=suggested_mapping(BUNDLED, frozenset(ATTRIBUTES)))
+    catalog = Catalog(
+        "c",
+        "app",
+        "c",
+        ["USD"],
+        [],
+        True,
+        mapping_schema=BUNDLED,
+        product_mapping=suggested_mapping(BUNDLED, frozenset(ATTRIBUTES)),
+    )
     rendered = RenderCache(10**6, frozenset(ATTRIBUTES))
 
     standard = outcome(lambda: rendered.standard([product.uuid], lambda _: product)[0])

@@ -42,16 +42,32 @@ def jsonresponse_bytes(body: Any) -> bytes:
 def generated(count: int = 300) -> list[Product]:
     data = generate_dataset(count, 4, 1_780_000_000, 86_400 * 30)
     return [
-        Product(u, FAMILIES[data.family[i]], ["master", "sale"][: 1 + i % 2], bool(i % 3), data.created[i],
-                data.updated[i], generate_values(u, FAMILIES[data.family[i]], 4))
+        Product(
+            u,
+            FAMILIES[data.family[i]],
+            ["master", "sale"][: 1 + i % 2],
+            bool(i % 3),
+            data.created[i],
+            data.updated[i],
+            generate_values(u, FAMILIES[data.family[i]], 4),
+        )
         for i, u in enumerate(data.uuids)
     ]
 
 
 def catalog(**changes: Any) -> Catalog:
     schema = json.loads(json.dumps(BUNDLED))
-    return Catalog("c1", "app", "c", ["EUR"], [], True, mapping_schema=schema,
-                   product_mapping=suggested_mapping(schema, KNOWN), **changes)
+    return Catalog(
+        "c1",
+        "app",
+        "c",
+        ["EUR"],
+        [],
+        True,
+        mapping_schema=schema,
+        product_mapping=suggested_mapping(schema, KNOWN),
+        **changes,
+    )
 
 
 def test_generated_values_are_the_published_ones() -> None:
@@ -83,10 +99,12 @@ def test_a_page_body_is_the_page_dict_as_jsonresponse_rendered_it() -> None:
     links = {"self": {"href": "http://pim/x?limit=2"}, "next": {"href": "http://pim/x?search_after=b&limit=2"}}
     products = [{"uuid": "a", "name": "ä"}, {"uuid": "b", "price": {"amount": 1.5, "currency": "EUR"}}]
 
-    assert page_body(links, [encode(p) for p in products]) == \
-        jsonresponse_bytes({"_links": links, "_embedded": {"items": products}})
-    assert page_body(links, [], {"items_count": 0}) == \
-        jsonresponse_bytes({"_links": links, "items_count": 0, "_embedded": {"items": []}})
+    assert page_body(links, [encode(p) for p in products]) == jsonresponse_bytes(
+        {"_links": links, "_embedded": {"items": products}}
+    )
+    assert page_body(links, [], {"items_count": 0}) == jsonresponse_bytes(
+        {"_links": links, "items_count": 0, "_embedded": {"items": []}}
+    )
 
 
 def test_cached_mapped_bytes_are_reused_until_the_product_changes() -> None:
@@ -111,9 +129,15 @@ def test_cached_mapped_bytes_are_reused_until_the_product_changes() -> None:
 
 def test_a_changed_schema_mapping_or_currency_renders_again() -> None:
     product = generated(1)[0]
-    product = Product(product.uuid, product.family, product.categories, True, product.created, product.updated,
-                      {**product.values, "price": [{"amount": "2.00", "currency": "EUR"},
-                                                   {"amount": "3.00", "currency": "USD"}]})
+    product = Product(
+        product.uuid,
+        product.family,
+        product.categories,
+        True,
+        product.created,
+        product.updated,
+        {**product.values, "price": [{"amount": "2.00", "currency": "EUR"}, {"amount": "3.00", "currency": "USD"}]},
+    )
     cache, shop = RenderCache(10**9, KNOWN), catalog()
 
     def mapped() -> dict[str, Any]:

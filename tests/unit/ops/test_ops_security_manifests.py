@@ -19,8 +19,11 @@ PUBLIC = ["93.184.216.34"]
 
 def _prod_allowlist(manifests: dict[str, list[dict[str, Any]]]) -> str:
     # What the pods get: the ConfigMap of the rendered prod overlay (generator literals included).
-    (config,) = [doc for doc in render_overlay("prod") if doc["kind"] == "ConfigMap" and doc["metadata"]["name"]
-                 .startswith("akeneo-sync")]
+    (config,) = [
+        doc
+        for doc in render_overlay("prod")
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("akeneo-sync")
+    ]
     found = config["data"].get("AKENEO_SYNC_PIM_URL_ALLOWLIST")
     assert found, "the prod overlay sets PIM_URL_ALLOWLIST"
     return str(found)

@@ -57,8 +57,11 @@ def test_each_pod_disruption_budget_covers_exactly_one_deployment(overlay: list[
 
 def test_monitors_select_targets_with_the_named_metrics_port(overlay: list[Doc]) -> None:
     for sm in _of(overlay, "ServiceMonitor"):
-        services = [s for s in _of(overlay, "Service") if _selects(sm["spec"]["selector"]["matchLabels"],
-                                                                    s["metadata"]["labels"])]
+        services = [
+            s
+            for s in _of(overlay, "Service")
+            if _selects(sm["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
+        ]
         assert len(services) == 1, sm["metadata"]["name"]
         assert {e["port"] for e in sm["spec"]["endpoints"]} <= {p["name"] for p in services[0]["spec"]["ports"]}
     for pm in _of(overlay, "PodMonitor"):

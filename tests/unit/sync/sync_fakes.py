@@ -67,8 +67,15 @@ class MemorySource:
         updated_before: datetime | None = None,
         limit: int = 100,
     ) -> Page[MappedProduct]:
-        url, since, until, items = self._page(catalog_id, "mapped", next_url, updated_after, limit,
-                                              search_after=search_after, updated_before=updated_before)
+        url, since, until, items = self._page(
+            catalog_id,
+            "mapped",
+            next_url,
+            updated_after,
+            limit,
+            search_after=search_after,
+            updated_before=updated_before,
+        )
         products = [self.products[u] for u in items]
         return Page(items=products, next_url=self._next(url, items, limit, since, until), url=url)
 
@@ -82,8 +89,15 @@ class MemorySource:
         updated_before: datetime | None = None,
         limit: int = 1000,
     ) -> Page[str]:
-        url, since, until, items = self._page(catalog_id, "uuids", next_url, updated_after, limit,
-                                              search_after=search_after, updated_before=updated_before)
+        url, since, until, items = self._page(
+            catalog_id,
+            "uuids",
+            next_url,
+            updated_after,
+            limit,
+            search_after=search_after,
+            updated_before=updated_before,
+        )
         return Page(items=list(items), next_url=self._next(url, items, limit, since, until), url=url)
 
     def get_mapped_product(self, catalog_id: str, product_uuid: str) -> MappedProduct | None:
@@ -94,15 +108,25 @@ class MemorySource:
         return len(self.fetched) - len(set(self.fetched))
 
     def _page(
-        self, catalog_id: str, kind: str, next_url: str | None, updated_after: datetime | None, limit: int,
-        *, search_after: str | None = None, updated_before: datetime | None = None,
+        self,
+        catalog_id: str,
+        kind: str,
+        next_url: str | None,
+        updated_after: datetime | None,
+        limit: int,
+        *,
+        search_after: str | None = None,
+        updated_before: datetime | None = None,
     ) -> tuple[str, float | None, float | None, list[str]]:
         if next_url is None:
             since = updated_after.timestamp() if updated_after is not None else None
             until = updated_before.timestamp() if updated_before is not None else None
-            query = {"limit": limit, **({"updated_after": since} if since is not None else {}),
-                     **({"updated_before": until} if until is not None else {}),
-                     **({"search_after": search_after} if search_after else {})}
+            query = {
+                "limit": limit,
+                **({"updated_after": since} if since is not None else {}),
+                **({"updated_before": until} if until is not None else {}),
+                **({"search_after": search_after} if search_after else {}),
+            }
             url = f"mem://{catalog_id}/{kind}?{urlencode(query)}"
             after = search_after or ""
         else:
@@ -116,18 +140,26 @@ class MemorySource:
         if failure is not None:
             raise failure
         self._check()
-        ordered = sorted(u for u in self.products if u > after and (since is None or self.updated[u] > since)
-                         and (until is None or self.updated[u] < until))
+        ordered = sorted(
+            u
+            for u in self.products
+            if u > after and (since is None or self.updated[u] > since) and (until is None or self.updated[u] < until)
+        )
         return url, since, until, ordered[:limit]
 
-    def _next(self, url: str, items: Sequence[str], limit: int, since: float | None,
-              until: float | None = None) -> str | None:
+    def _next(
+        self, url: str, items: Sequence[str], limit: int, since: float | None, until: float | None = None
+    ) -> str | None:
         if len(items) < limit:
             return None
         kind = urlparse(url).path.strip("/")
         catalog = urlparse(url).netloc
-        query = {"limit": limit, "search_after": items[-1], **({"updated_after": since} if since is not None else {}),
-                 **({"updated_before": until} if until is not None else {})}
+        query = {
+            "limit": limit,
+            "search_after": items[-1],
+            **({"updated_after": since} if since is not None else {}),
+            **({"updated_before": until} if until is not None else {}),
+        }
         return f"mem://{catalog}/{kind}?{urlencode(query)}"
 
     def _check(self) -> None:

@@ -50,7 +50,10 @@ def test_a_product_edited_outside_any_window_is_drift_and_the_refresh_pushes_it_
 
 
 def test_a_change_the_target_refuses_is_not_drift_again_and_again(
-    make_engine: Callable[..., SyncEngine], source: MemorySource, target: DictTarget, clock: ManualClock,
+    make_engine: Callable[..., SyncEngine],
+    source: MemorySource,
+    target: DictTarget,
+    clock: ManualClock,
     state: StateStore,
 ) -> None:
     # One probe page holds the whole catalog, so every probe sees the refused product.
@@ -84,7 +87,10 @@ def test_products_that_entered_the_selection_are_drift_and_a_whole_catalog_page_
 
 
 def test_a_run_that_fails_after_probing_leaves_the_probe_positions_for_its_successor(
-    make_engine: Callable[..., SyncEngine], source: MemorySource, target: DictTarget, clock: ManualClock,
+    make_engine: Callable[..., SyncEngine],
+    source: MemorySource,
+    target: DictTarget,
+    clock: ManualClock,
     state: StateStore,
 ) -> None:
     engine = make_engine(drift_probe=True, uuid_page_size=100, page_size=50)

@@ -174,15 +174,21 @@ def test_a_batch_left_by_a_dead_pod_is_sent_by_another(
 
 
 @settings(max_examples=60, deadline=None)
-@given(steps=st.lists(
-    st.one_of(
-        st.tuples(st.just("add"), st.sampled_from([BatchKind.SYNC, BatchKind.DELETE]), st.sampled_from(["t1", "t2"]),
-                  st.lists(st.sampled_from([f"u{i}" for i in range(8)]), min_size=1, max_size=4)),
-        st.tuples(st.just("tick"), st.floats(min_value=0, max_value=2)),
-        st.tuples(st.just("flush_due")),
-    ),
-    max_size=30,
-))
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("add"),
+                st.sampled_from([BatchKind.SYNC, BatchKind.DELETE]),
+                st.sampled_from(["t1", "t2"]),
+                st.lists(st.sampled_from([f"u{i}" for i in range(8)]), min_size=1, max_size=4),
+            ),
+            st.tuples(st.just("tick"), st.floats(min_value=0, max_value=2)),
+            st.tuples(st.just("flush_due")),
+        ),
+        max_size=30,
+    )
+)
 def test_every_buffered_uuid_is_sent_and_no_batch_is_sent_twice(steps: list[tuple[object, ...]]) -> None:
     clock, enqueuer = ManualClock(), RecordingEnqueuer()
     batcher = ProductBatcher(fakeredis.FakeRedis(), WebKeys("prop"), enqueuer, clock, window_s=1.0, max_size=3)

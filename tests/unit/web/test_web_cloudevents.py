@@ -10,12 +10,18 @@ from pydantic import ValidationError
 from akeneo_sync.web.models import CloudEvent, ProductData, StatusNotification
 
 DOC_EXAMPLE = {
-    "specversion": "1.0", "id": "018e197c-dfe2-70f8-9346-1a8e016f5fbb", "source": "pim",
-    "type": "com.akeneo.pim.v1.product.updated", "subject": "019256aa-7f77-7f58-bc8c-770f7e369c5b",
-    "time": "2024-02-22T17:31:00Z", "datacontenttype": "application/json",
+    "specversion": "1.0",
+    "id": "018e197c-dfe2-70f8-9346-1a8e016f5fbb",
+    "source": "pim",
+    "type": "com.akeneo.pim.v1.product.updated",
+    "subject": "019256aa-7f77-7f58-bc8c-770f7e369c5b",
+    "time": "2024-02-22T17:31:00Z",
+    "datacontenttype": "application/json",
     "dataschema": "https://event.prd.sdk.akeneo.cloud/spec/com.akeneo.pim.v1.product.updated.schema.json",
-    "data": {"product": {"uuid": "6a9f8486-0000-0000-0000-000000000001"},
-             "author": {"identifier": "julia", "type": "user"}},
+    "data": {
+        "product": {"uuid": "6a9f8486-0000-0000-0000-000000000001"},
+        "author": {"identifier": "julia", "type": "user"},
+    },
 }
 
 
@@ -51,9 +57,16 @@ def test_product_data_without_a_uuid_is_refused() -> None:
 
 
 def test_a_documented_notification_parses() -> None:
-    note = StatusNotification.model_validate({
-        "notification_type": "subscription.suspended.system", "timestamp": "2024-10-14T13:01:21Z",
-        "subscription_id": "sub-1", "subscriber_id": "subr-1", "destination": "https://x/events",
-        "events": ["com.akeneo.pim.v1.product.updated"], "reason": "success rate below 90%", "subject": "https://pim",
-    })
+    note = StatusNotification.model_validate(
+        {
+            "notification_type": "subscription.suspended.system",
+            "timestamp": "2024-10-14T13:01:21Z",
+            "subscription_id": "sub-1",
+            "subscriber_id": "subr-1",
+            "destination": "https://x/events",
+            "events": ["com.akeneo.pim.v1.product.updated"],
+            "reason": "success rate below 90%",
+            "subject": "https://pim",
+        }
+    )
     assert (note.notification_type, note.subscription_id) == ("subscription.suspended.system", "sub-1")

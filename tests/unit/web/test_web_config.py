@@ -12,8 +12,12 @@ from akeneo_sync.web import WebConfig
 
 def complete(**overrides: object) -> Settings:
     values: dict[str, object] = {
-        "client_id": "app", "client_secret": "secret", "api_key": "key", "event_secrets": "p,s",
-        "encryption_key": Fernet.generate_key().decode(), "public_url": "https://app.example.com/",
+        "client_id": "app",
+        "client_secret": "secret",
+        "api_key": "key",
+        "event_secrets": "p,s",
+        "encryption_key": Fernet.generate_key().decode(),
+        "public_url": "https://app.example.com/",
         "pim_url_allowlist": r"https://[a-z]+\.cloud\.akeneo\.com",
     }
     values.update(overrides)

@@ -48,8 +48,16 @@ def test_the_identity_never_shows_its_token() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(401, TokenRevokedError), (403, PimValidationError), (404, PimValidationError), (422, PimValidationError),
-     (429, RateLimitedError), (408, PimUnavailableError), (500, PimUnavailableError), (503, PimUnavailableError)],
+    [
+        (401, TokenRevokedError),
+        (403, PimValidationError),
+        (404, PimValidationError),
+        (422, PimValidationError),
+        (429, RateLimitedError),
+        (408, PimUnavailableError),
+        (500, PimUnavailableError),
+        (503, PimUnavailableError),
+    ],
 )
 def test_error_statuses_map_to_the_error_tree(status: int, error: type[PimError]) -> None:
     with pytest.raises(error) as caught:
@@ -100,7 +108,8 @@ def test_ensure_subscription_creates_what_is_missing_with_signed_https_config() 
     assert subscriber_path == "/api/v1/subscribers"
     # In `contact`, with the webhook channel on (notification-webhooks.md); e-mail stays on too.
     assert subscriber["contact"] == {
-        "technical_email": "ops@example.com", "notification_channels": ["email", "webhook"],
+        "technical_email": "ops@example.com",
+        "notification_channels": ["email", "webhook"],
         "notification_webhook_url": "https://app.example.com/events/notifications",
         "notification_webhook_secret": secret,
     }
@@ -120,10 +129,13 @@ def test_ensure_subscription_resumes_a_suspended_subscription_to_our_url() -> No
         if request.url.path.endswith("/subscribers"):
             return httpx.Response(200, json=[{"id": "subscriber-1", "status": "active"}])
         if request.url.path.endswith("/subscriptions"):
-            return httpx.Response(200, json=[
-                {"id": "other", "status": "active", "config": {"url": "https://elsewhere.example.com/hook"}},
-                {"id": "ours", "status": "suspended", "config": {"url": "https://app.example.com/events"}},
-            ])
+            return httpx.Response(
+                200,
+                json=[
+                    {"id": "other", "status": "active", "config": {"url": "https://elsewhere.example.com/hook"}},
+                    {"id": "ours", "status": "suspended", "config": {"url": "https://app.example.com/events"}},
+                ],
+            )
         return httpx.Response(204)
 
     subscription = client_for(handler).ensure_subscription(
