@@ -13,11 +13,14 @@ the models API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
 from akeneo_sync.akeneo.types import MappedModel, MappedProduct
+from akeneo_sync.clock import Clock
+from akeneo_sync.metrics import TARGET_PUSH_DURATION
 
 __all__ = [
     "BatchContext",
@@ -27,6 +30,7 @@ __all__ = [
     "ReadableTarget",
     "Rejection",
     "Target",
+    "timed_push",
 ]
 
 
@@ -118,3 +122,13 @@ class ReadableTarget(Target, Protocol):
     def models(self, tenant: str, catalog: str) -> dict[str, MappedModel]:
         """Every model stored for a catalog, by code, with its variants in the order they were given."""
         ...
+
+
+@contextmanager
+def timed_push(kind: str, clock: Clock) -> Iterator[None]:
+    """Observe one batch's wall time in `akeneo_sync_target_push_duration_seconds`, failed ones too."""
+    started = clock.monotonic()
+    try:
+        yield
+    finally:
+        TARGET_PUSH_DURATION.labels(target=kind).observe(clock.monotonic() - started)

@@ -29,9 +29,9 @@ from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetUnavailableError
 from akeneo_sync.logging import get_logger
-from akeneo_sync.metrics import BACKOFF_SECONDS, TARGET_PUSH_DURATION
+from akeneo_sync.metrics import BACKOFF_SECONDS
 from akeneo_sync.retry import FINAL, Budget, Verdict, parse_retry_after, retry_call
-from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, Rejection
+from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, Rejection, timed_push
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedBatch, encode_batch, trim
 from akeneo_sync.targets.http_models import model_rejections, models_body
 from akeneo_sync.targets.model_encoding import encode_models
@@ -133,16 +133,12 @@ class HttpTarget:
 
     def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         """POST the batch, retrying transient failures; refused items come back as rejections."""
-        started = self._clock.monotonic()
-        encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
-        try:
+        with timed_push(self.kind, self._clock):
+            encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
             if not encoded.upserts and not encoded.deletes:
                 return BatchResult(rejected=encoded.rejected)
-            body = _body(batch, encoded)
-            response = self._post(batch, body)
+            response = self._post(batch, _body(batch, encoded))
             return BatchResult(rejected=encoded.rejected + _rejections(response, encoded))
-        finally:
-            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
 
     def apply_models(
         self,
@@ -152,17 +148,14 @@ class HttpTarget:
         variant_deletes: Sequence[str] = (),
     ) -> ModelBatchResult:
         """POST a models batch, retrying transient failures; refused models come back whole."""
-        started = self._clock.monotonic()
-        encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
-        try:
+        with timed_push(self.kind, self._clock):
+            encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
             if not encoded.models and not encoded.model_deletes and not encoded.variant_deletes:
                 return ModelBatchResult(
                     rejected=encoded.rejected, rejected_variant_deletes=encoded.rejected_variant_deletes
                 )
             response = self._post(batch, models_body(batch, encoded), key=batch.models_idempotency_key)
             return model_rejections(response, encoded)
-        finally:
-            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
 
     def close(self) -> None:
         """Close the HTTP client if this target created it."""

@@ -11,7 +11,6 @@ transaction, so a storefront reads the old set or the new one, never a mix.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
@@ -22,8 +21,14 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
-from akeneo_sync.metrics import TARGET_PUSH_DURATION
-from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, ModelRejection, Rejection
+from akeneo_sync.targets.base import (
+    BatchContext,
+    BatchResult,
+    ModelBatchResult,
+    ModelRejection,
+    Rejection,
+    timed_push,
+)
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, EncodedProduct, encode_batch, trim
 from akeneo_sync.targets.model_encoding import EncodedModel, encode_models
 from akeneo_sync.targets.postgres_models import MODEL_SCHEMA, SELECT_MODELS, SELECT_VARIANTS, has_nul, write_models
@@ -67,9 +72,7 @@ DELETE FROM akeneo_sync_products WHERE tenant = %(tenant)s AND catalog = %(catal
 """
 _SELECT: Final = "SELECT uuid, body FROM akeneo_sync_products WHERE tenant = %s AND catalog = %s ORDER BY uuid"
 
-# JSONB cannot hold U+0000. In compact JSON text it is `\u0000` preceded by an even run of
-# backslashes (an odd run would make it an escaped backslash followed by the letters "u0000").
-_NUL_ESCAPE: Final = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_REFUSED: Final = "contains a U+0000 character, which JSONB cannot store"
 
 
 class PostgresTarget:
@@ -118,31 +121,31 @@ class PostgresTarget:
 
     def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         """Upsert then delete in one transaction; rows PostgreSQL refuses come back as rejections."""
-        started = self._clock.monotonic()
-        encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
-        storable: list[EncodedProduct] = []
-        rejected = list(encoded.rejected)
-        for product in encoded.upserts:
-            # The substring test is C-fast; the regex (slow on 1 KiB bodies) only settles the rare hit.
-            if "\\u0000" in product.body and _NUL_ESCAPE.search(product.body):
-                rejected.append(Rejection(product.uuid, "contains a U+0000 character, which JSONB cannot store"))
-            else:
-                storable.append(product)
-        params: dict[str, Any] = {
+        with timed_push(self.kind, self._clock):
+            encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
+            storable: list[EncodedProduct] = []
+            rejected = list(encoded.rejected)
+            for product in encoded.upserts:
+                if has_nul(product.body):
+                    rejected.append(Rejection(product.uuid, _NUL_REFUSED))
+                else:
+                    storable.append(product)
+            params = self._params(batch)
+            refused: list[Rejection] = []
+            if storable or encoded.deletes:
+                with self._lock:
+                    refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
+        return BatchResult(rejected=tuple(rejected + refused))
+
+    def _params(self, batch: BatchContext) -> dict[str, Any]:
+        """The statement parameters every row of `batch` shares."""
+        return {
             "tenant": batch.tenant,
             "catalog": batch.catalog,
             "run_id": batch.run_id,
             "page": batch.page,
             "written_at": self._clock.now(),
         }
-        try:
-            refused: list[Rejection] = []
-            if storable or encoded.deletes:
-                with self._lock:
-                    refused = self._run(batch, lambda conn: _write(conn, params, storable, encoded.deletes))
-        finally:
-            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
-        return BatchResult(rejected=tuple(rejected + refused))
 
     def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]:
         """Every product stored for a catalog, by UUID."""
@@ -158,30 +161,21 @@ class PostgresTarget:
         variant_deletes: Sequence[str] = (),
     ) -> ModelBatchResult:
         """Replace each model and its variant set, then delete models and variants, in one transaction."""
-        started = self._clock.monotonic()
-        encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
-        storable: list[EncodedModel] = []
-        rejected = list(encoded.rejected)
-        for model in encoded.models:
-            if has_nul(model.body) or any(has_nul(v.body) for v in model.variants):
-                rejected.append(ModelRejection(model.code, "contains a U+0000 character, which JSONB cannot store"))
-            else:
-                storable.append(model)
-        params: dict[str, Any] = {
-            "tenant": batch.tenant,
-            "catalog": batch.catalog,
-            "run_id": batch.run_id,
-            "page": batch.page,
-            "written_at": self._clock.now(),
-        }
-        deletes = (encoded.model_deletes, encoded.variant_deletes)
-        try:
+        with timed_push(self.kind, self._clock):
+            encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
+            storable: list[EncodedModel] = []
+            rejected = list(encoded.rejected)
+            for model in encoded.models:
+                if has_nul(model.body) or any(has_nul(v.body) for v in model.variants):
+                    rejected.append(ModelRejection(model.code, _NUL_REFUSED))
+                else:
+                    storable.append(model)
+            params = self._params(batch)
+            deletes = (encoded.model_deletes, encoded.variant_deletes)
             refused: list[ModelRejection] = []
             if storable or encoded.model_deletes or encoded.variant_deletes:
                 with self._lock:
                     refused = self._run(batch, lambda conn: write_models(conn, params, storable, *deletes))
-        finally:
-            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
         return ModelBatchResult(
             rejected=tuple(rejected + refused), rejected_variant_deletes=encoded.rejected_variant_deletes
         )

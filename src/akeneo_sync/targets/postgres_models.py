@@ -79,11 +79,13 @@ SELECT_VARIANTS: Final = """
 SELECT model_code, body FROM akeneo_sync_variants WHERE tenant = %s AND catalog = %s ORDER BY model_code, position
 """
 
-# JSONB cannot hold U+0000: the escape after an even run of backslashes, as in postgres.py.
+# JSONB cannot hold U+0000. In compact JSON text it is `\u0000` preceded by an even run of
+# backslashes (an odd run would make it an escaped backslash followed by the letters "u0000").
 _NUL_ESCAPE: Final = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def has_nul(body: str) -> bool:
+    """Whether a JSON text holds an escaped U+0000 (products' and models' bodies alike)."""
     # The substring test is C-fast; the regex only settles the rare hit.
     return "\\u0000" in body and _NUL_ESCAPE.search(body) is not None
 

@@ -23,8 +23,7 @@ from typing import Final
 from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TargetError, TargetUnavailableError
-from akeneo_sync.metrics import TARGET_PUSH_DURATION
-from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult
+from akeneo_sync.targets.base import BatchContext, BatchResult, ModelBatchResult, timed_push
 from akeneo_sync.targets.encoding import DEFAULT_MAX_BODY_BYTES, encode_batch
 from akeneo_sync.targets.model_encoding import EncodedModelBatch, encode_models
 
@@ -147,17 +146,14 @@ class SqliteTarget:
 
     def apply(self, batch: BatchContext, upserts: Sequence[MappedProduct], deletes: Sequence[str]) -> BatchResult:
         """Upsert then delete in one transaction; unstorable items come back as rejections."""
-        started = self._clock.monotonic()
-        encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
-        written_at = self._clock.now()
-        rows = [
-            (batch.tenant, batch.catalog, p.uuid, p.body, batch.run_id, batch.page, written_at) for p in encoded.upserts
-        ]
-        keys = [(batch.tenant, batch.catalog, uuid) for uuid in encoded.deletes]
-        try:
-            self._write(batch, rows, keys)
-        finally:
-            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
+        with timed_push(self.kind, self._clock):
+            encoded = encode_batch(upserts, deletes, max_body_bytes=self._max_body_bytes)
+            written_at = self._clock.now()
+            rows = [
+                (batch.tenant, batch.catalog, p.uuid, p.body, batch.run_id, batch.page, written_at)
+                for p in encoded.upserts
+            ]
+            self._write(batch, rows, [(batch.tenant, batch.catalog, uuid) for uuid in encoded.deletes])
         return BatchResult(rejected=encoded.rejected)
 
     def apply_models(
@@ -168,13 +164,10 @@ class SqliteTarget:
         variant_deletes: Sequence[str] = (),
     ) -> ModelBatchResult:
         """Replace each model and its variant set, then delete models and variants, in one transaction."""
-        started = self._clock.monotonic()
-        encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
-        try:
+        with timed_push(self.kind, self._clock):
+            encoded = encode_models(models, model_deletes, variant_deletes, max_body_bytes=self._max_body_bytes)
             if encoded.models or encoded.model_deletes or encoded.variant_deletes:
                 self._transaction(batch, lambda: self._write_models(batch, encoded))
-        finally:
-            TARGET_PUSH_DURATION.labels(target=self.kind).observe(self._clock.monotonic() - started)
         return ModelBatchResult(rejected=encoded.rejected, rejected_variant_deletes=encoded.rejected_variant_deletes)
 
     def _write_models(self, batch: BatchContext, encoded: EncodedModelBatch) -> None:
