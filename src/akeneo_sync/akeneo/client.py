@@ -1,9 +1,9 @@
 """`AkeneoClient`: the Catalogs for Apps API with retries, fair use and cursor pagination.
 
 Every call goes through `akeneo.http.PimSender` (fair-use slot, token, retries, typed errors);
-this module builds the requests and turns the answers into typed values, raising
-`CatalogDisabledError` for the 200-with-`error` body and a retryable `PimUnavailableError` for a
-2xx body it cannot read.
+this module builds the requests and turns the answers into typed values (`akeneo.answers`:
+`CatalogDisabledError` for the 200-with-`error` body, a retryable `PimUnavailableError` for a
+2xx body it cannot read).
 
 The same 200-with-`error` body on mapped products also means "this catalog has no mapping
 schema" (GetMappedProductsAction). The text is never matched: when the client knows the schema
@@ -24,11 +24,11 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, TypeVar
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
+from akeneo_sync.akeneo.answers import AnswerReader, on_pim
 from akeneo_sync.akeneo.auth import TokenProvider
 from akeneo_sync.akeneo.http import PimSender, RetryPolicy
 from akeneo_sync.akeneo.models import (
@@ -45,11 +45,9 @@ from akeneo_sync.akeneo.ratelimit import FairUseLimiter
 from akeneo_sync.akeneo.types import CatalogInfo, MappedModelItem, MappedProduct, MappedVariant, Page
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import (
-    CatalogDisabledError,
     CatalogNotFoundError,
     MappingSchemaMissingError,
     PimError,
-    PimUnavailableError,
 )
 from akeneo_sync.logging import get_logger
 
@@ -57,7 +55,6 @@ __all__ = ["AkeneoClient", "CatalogClient"]
 
 _log = get_logger(__name__)
 _API: Final = "/api/rest/v1"
-_ModelT = TypeVar("_ModelT", bound=BaseModel)
 _T = TypeVar("_T")
 # The endpoints whose 200-with-error body may mean "no mapping schema" rather than "disabled".
 _MAPPED: Final = frozenset({"mapped-products", "mapped-product", "mapped-models", "mapped-variants"})
@@ -87,6 +84,7 @@ class AkeneoClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._tenant = tenant
+        self._answers = AnswerReader(tenant)
         self._schemas = mapping_schemas
         self._sender = PimSender(
             http,
@@ -107,7 +105,7 @@ class AkeneoClient:
         """The first page of this app's catalogs, or the page at `next_url`."""
         url = self._on_pim(next_url) if next_url else self._url("/catalogs")
         response = self._sender.send("GET", "catalogs", url, params=None if next_url else {"limit": limit})
-        page = self._parse(CatalogListPage, response, "catalogs")
+        page = self._answers.parse(CatalogListPage, response, "catalogs")
         items = [item.to_info() for item in page.embedded.items]
         return Page(items=items, next_url=self._next(page.links), url=str(response.request.url))
 
@@ -121,12 +119,12 @@ class AkeneoClient:
         """Create a catalog (the PIM creates it disabled)."""
         body = _catalog_body(name, managed_currencies, managed_locales)
         response = self._sender.send("POST", "catalogs", self._url("/catalogs"), body=body)
-        return self._parse(CatalogModel, response, "catalogs").to_info()
+        return self._answers.parse(CatalogModel, response, "catalogs").to_info()
 
     def get_catalog(self, catalog_id: str) -> CatalogInfo:
         """The catalog's current description."""
         response = self._sender.send("GET", "catalog", self._catalog_url(catalog_id), catalog=catalog_id)
-        return self._parse(CatalogModel, response, "catalog", catalog_id).to_info()
+        return self._answers.parse(CatalogModel, response, "catalog", catalog_id).to_info()
 
     def delete_catalog(self, catalog_id: str) -> None:
         """Delete a catalog."""
@@ -140,11 +138,11 @@ class AkeneoClient:
     def get_mapping_schema(self, catalog_id: str) -> dict[str, Any]:
         """The product mapping schema stored for the catalog."""
         url = self._catalog_url(catalog_id, "/mapping-schemas/product")
-        data = self._json(
+        data = self._answers.json(
             self._sender.send("GET", "mapping-schema", url, catalog=catalog_id), "mapping-schema", catalog_id
         )
         if not isinstance(data, dict):
-            raise self._malformed("mapping-schema", catalog_id, "a schema that is not a JSON object")
+            raise self._answers.malformed("mapping-schema", catalog_id, "a schema that is not a JSON object")
         return data
 
     def delete_mapping_schema(self, catalog_id: str) -> None:
@@ -185,8 +183,8 @@ class AkeneoClient:
         params = {**ListQuery(updated_after, updated_before, 1).params(), "with_count": "true"}
         url = self._catalog_url(catalog_id, "/product-uuids")
         response = self._sender.send("GET", "product-uuids", url, params=params, catalog=catalog_id)
-        data = self._json(response, "product-uuids", catalog_id)
-        self._raise_if_disabled(data, "product-uuids", catalog_id, single=False)
+        data = self._answers.json(response, "product-uuids", catalog_id)
+        self._answers.raise_if_disabled(data, "product-uuids", catalog_id, single=False)
         count = data.get("items_count") if isinstance(data, dict) else None
         return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
@@ -283,31 +281,31 @@ class AkeneoClient:
 
         def read() -> tuple[httpx.Response, object]:
             response = self._sender.send("GET", endpoint, url, params=params, catalog=catalog_id)
-            return response, self._json(response, endpoint, catalog_id)
+            return response, self._answers.json(response, endpoint, catalog_id)
 
         response, data = read()
         if self._schema_restored(data, endpoint, catalog_id, single=False):
             response, data = read()
-            self._raise_if_still_unmapped(data, endpoint, catalog_id, single=False)
-        self._raise_if_disabled(data, endpoint, catalog_id, single=False)
-        page = self._validate(model, data, endpoint, catalog_id)
+            self._answers.raise_if_still_unmapped(data, endpoint, catalog_id, single=False)
+        self._answers.raise_if_disabled(data, endpoint, catalog_id, single=False)
+        page = self._answers.validate(model, data, endpoint, catalog_id)
         return Page(items=page.item_list(), next_url=self._next(page.links), url=str(response.request.url))
 
     def _single(self, endpoint: str, catalog_id: str, suffix: str) -> dict[str, Any] | None:
         def read() -> object:
             response = self._sender.send("GET", endpoint, self._catalog_url(catalog_id, suffix), catalog=catalog_id)
-            return self._json(response, endpoint, catalog_id)
+            return self._answers.json(response, endpoint, catalog_id)
 
         try:
             data = read()
             if self._schema_restored(data, endpoint, catalog_id, single=True):
                 data = read()
-                self._raise_if_still_unmapped(data, endpoint, catalog_id, single=True)
+                self._answers.raise_if_still_unmapped(data, endpoint, catalog_id, single=True)
         except CatalogNotFoundError:
             return None
-        self._raise_if_disabled(data, endpoint, catalog_id, single=True)
+        self._answers.raise_if_disabled(data, endpoint, catalog_id, single=True)
         if not isinstance(data, dict):
-            raise self._malformed(endpoint, catalog_id, "a product that is not a JSON object")
+            raise self._answers.malformed(endpoint, catalog_id, "a product that is not a JSON object")
         return data
 
     def _schema_restored(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> bool:
@@ -333,70 +331,13 @@ class AkeneoClient:
         self.put_mapping_schema(catalog_id, schema)
         return True
 
-    def _raise_if_still_unmapped(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> None:
-        # Read again right after the PUT: an error body now is not a disabled catalog either (it
-        # was enabled a moment ago), and marking it disabled would start a full sync at every poll.
-        reason = disabled_reason(data, single=single)
-        if reason is not None:
-            raise MappingSchemaMissingError(
-                f"mapped products still unavailable after the mapping schema was pushed again: {reason}",
-                endpoint=endpoint,
-                status=200,
-                body=reason,
-                tenant=self._tenant,
-                catalog=catalog_id,
-            )
-
-    def _raise_if_disabled(self, data: object, endpoint: str, catalog_id: str, *, single: bool) -> None:
-        reason = disabled_reason(data, single=single)
-        if reason is not None:
-            _log.info("pim_catalog_disabled", endpoint=endpoint, catalog=catalog_id, tenant=self._tenant)
-            raise CatalogDisabledError(
-                reason, endpoint=endpoint, status=200, body=reason, tenant=self._tenant, catalog=catalog_id
-            )
-
     def _next(self, links: Links) -> str | None:
         if links.next is None:
             return None
         return self._on_pim(links.next.href)
 
     def _on_pim(self, url: str) -> str:
-        """The link rebuilt on the PIM base (its scheme, host and port), or refused if it names another host.
-
-        A next link (or a checkpointed one) gets the bearer token, so only its host decides; a
-        TLS-terminating proxy in front of the PIM makes it write `http://` links for an `https://`
-        base, which would otherwise send the token in clear or fail.
-        """
-        link, base = urlsplit(urljoin(self._base + "/", url)), urlsplit(self._base)
-        if (link.hostname or "") != (base.hostname or ""):
-            raise PimError(
-                f"a next-page link points to another host than the PIM ({link.hostname or 'no host'!s})",
-                endpoint="pagination",
-                tenant=self._tenant,
-            )
-        return urlunsplit((base.scheme, base.netloc, link.path, link.query, ""))
-
-    def _json(self, response: httpx.Response, endpoint: str, catalog: str | None = None) -> object:
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise self._malformed(endpoint, catalog, "a body that is not JSON") from exc
-
-    def _validate(self, model: type[_ModelT], data: object, endpoint: str, catalog: str | None) -> _ModelT:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise self._malformed(endpoint, catalog, f"an unexpected shape ({exc.error_count()} problems)") from exc
-
-    def _malformed(self, endpoint: str, catalog: str | None, what: str) -> PimUnavailableError:
-        # Retryable: a garbled 2xx body is almost always a proxy or a truncated transfer.
-        message = f"{endpoint}: the PIM answered {what}"
-        return PimUnavailableError(message, endpoint=endpoint, status=200, tenant=self._tenant, catalog=catalog)
-
-    def _parse(
-        self, model: type[_ModelT], response: httpx.Response, endpoint: str, catalog: str | None = None
-    ) -> _ModelT:
-        return self._validate(model, self._json(response, endpoint, catalog), endpoint, catalog)
+        return on_pim(self._base, url, self._tenant)
 
 
 def _catalog_body(name: str, currencies: list[str] | None, locales: list[str] | None) -> dict[str, Any]:
