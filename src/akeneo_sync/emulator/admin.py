@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from akeneo_sync.emulator.admin_bodies import (
+    DEFAULT_AUTHOR,
+    AppIn,
+    ConnectionIn,
+    CountsIn,
+    ProductIn,
+    RevokeIn,
+    SelectionIn,
+    TokenIn,
+    parse_body,
+)
 from akeneo_sync.emulator.auth import App, Connection
 from akeneo_sync.emulator.catalog_data import ATTRIBUTES
 from akeneo_sync.emulator.events import Subscriber
@@ -22,74 +33,6 @@ from akeneo_sync.emulator.runtime import Emulator, emulator_of
 from akeneo_sync.emulator.store import Catalog, Selection, StoreError
 
 __all__ = ["routes"]
-
-Model = TypeVar("Model", bound=BaseModel)
-_DEFAULT_AUTHOR = {"identifier": "emulator-admin", "type": "user"}
-
-
-class _Strict(BaseModel):
-    """Admin bodies refuse unknown keys, so a typo fails loudly instead of doing nothing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AppIn(_Strict):
-    """An app registration."""
-
-    client_id: str = Field(min_length=1)
-    client_secret: str = Field(min_length=1)
-    scopes: list[str] | None = None
-    callback_url: str | None = None
-
-
-class TokenIn(_Strict):
-    """A direct app-token request."""
-
-    client_id: str = Field(min_length=1)
-    scopes: list[str] | None = None
-
-
-class RevokeIn(_Strict):
-    """The token to revoke."""
-
-    access_token: str
-
-
-class ConnectionIn(_Strict):
-    """A connection's credentials."""
-
-    client_id: str = Field(min_length=1)
-    secret: str = Field(min_length=1)
-    username: str
-    password: str
-    expires_in: float | None = Field(default=None, gt=0)
-
-
-class SelectionIn(_Strict):
-    """A catalog's product selection."""
-
-    enabled_only: bool = True
-    families: list[str] | None = None
-    categories: list[str] | None = None
-    updated_after: str | None = None
-
-
-class ProductIn(_Strict):
-    """A product creation or change."""
-
-    uuid: str | None = None
-    values: dict[str, Any] = Field(default_factory=dict)
-    enabled: bool | None = None
-    family: str | None = None
-    categories: list[str] | None = None
-    author: dict[str, str] | None = None
-
-
-async def _body(request: Request, model: type[Model]) -> Model:
-    try:
-        return model.model_validate_json(await request.body() or b"{}")
-    except ValidationError as exc:
-        raise ApiError(422, "Invalid admin request.", extra={"errors": json.loads(exc.json())}) from exc
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +59,7 @@ async def reset(request: Request) -> Response:
 
 async def add_app(request: Request) -> Response:
     """Register an app (client id, secret, optional scopes and callback URL)."""
-    body = await _body(request, AppIn)
+    body = parse_body(AppIn, await request.body())
     scopes = tuple(body.scopes) if body.scopes is not None else None
     emulator_of(request).auth.register_app(App(body.client_id, body.client_secret, scopes, body.callback_url))
     return json_response({"client_id": body.client_id}, 201)
@@ -124,14 +67,14 @@ async def add_app(request: Request) -> Response:
 
 async def mint_token(request: Request) -> Response:
     """Mint an app token directly, as a custom app's user copies it from the PIM."""
-    body = await _body(request, TokenIn)
+    body = parse_body(TokenIn, await request.body())
     token = emulator_of(request).auth.mint_app_token(body.client_id, body.scopes)
     return json_response({"access_token": token.value, "scope": " ".join(token.scopes)}, 201)
 
 
 async def revoke_token(request: Request) -> Response:
     """Revoke a token; every later call with it gets 401."""
-    body = await _body(request, RevokeIn)
+    body = parse_body(RevokeIn, await request.body())
     emulator = emulator_of(request)
     token = emulator.auth.revoke(body.access_token)
     if token is None:
@@ -145,7 +88,7 @@ async def revoke_token(request: Request) -> Response:
 
 async def add_connection(request: Request) -> Response:
     """Register a connection for the password/refresh grants."""
-    body = await _body(request, ConnectionIn)
+    body = parse_body(ConnectionIn, await request.body())
     emulator = emulator_of(request)
     ttl = body.expires_in or emulator.config.connection_token_ttl_s
     emulator.auth.register_connection(Connection(body.client_id, body.secret, body.username, body.password, ttl))
@@ -172,7 +115,7 @@ async def invalidate(request: Request) -> Response:
 
 async def set_selection(request: Request) -> Response:
     """Replace a catalog's product selection."""
-    body = await _body(request, SelectionIn)
+    body = parse_body(SelectionIn, await request.body())
     emulator = emulator_of(request)
     catalog = _admin_catalog(emulator, request)
     after = parse_atom(body.updated_after) if body.updated_after is not None else None
@@ -214,15 +157,9 @@ async def map_by_name(request: Request) -> Response:
     return json_response({"id": catalog.id, "product_mapping": catalog.product_mapping})
 
 
-class CountsIn(_Strict):
-    """Whether product-uuids answers `with_count`."""
-
-    serve: bool
-
-
 async def put_counts(request: Request) -> Response:
     """Serve `items_count` on `product-uuids?with_count=true` (a real PIM never does) or stop."""
-    body = await _body(request, CountsIn)
+    body = parse_body(CountsIn, await request.body())
     emulator = emulator_of(request)
     with emulator.store.lock:
         emulator.store.serve_counts = body.serve
@@ -266,13 +203,13 @@ async def create_product(request: Request) -> Response:
         )
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("created", created.uuid, body.author or _DEFAULT_AUTHOR, created.values.get("sku"))
+    emulator.events.product_changed("created", created.uuid, body.author or DEFAULT_AUTHOR, created.values.get("sku"))
     return json_response({"uuid": created.uuid}, 201)
 
 
 async def update_product(request: Request) -> Response:
     """Change a product's values/family/categories/status; bumps `updated`."""
-    body = await _body(request, ProductIn)
+    body = parse_body(ProductIn, await request.body())
     emulator = emulator_of(request)
     try:
         updated = emulator.store.update_product(
@@ -284,7 +221,7 @@ async def update_product(request: Request) -> Response:
         )
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("updated", updated.uuid, body.author or _DEFAULT_AUTHOR, updated.values.get("sku"))
+    emulator.events.product_changed("updated", updated.uuid, body.author or DEFAULT_AUTHOR, updated.values.get("sku"))
     return json_response({"uuid": updated.uuid, "updated": updated.updated})
 
 
@@ -297,20 +234,20 @@ async def delete_product(request: Request) -> Response:
         emulator.store.delete_product(uuid)
     except StoreError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    emulator.events.product_changed("deleted", uuid, _DEFAULT_AUTHOR, doomed.values.get("sku") if doomed else None)
+    emulator.events.product_changed("deleted", uuid, DEFAULT_AUTHOR, doomed.values.get("sku") if doomed else None)
     return Response(status_code=204)
 
 
 async def put_faults(request: Request) -> Response:
     """Replace the random fault configuration."""
-    body = await _body(request, RandomFaults)
+    body = parse_body(RandomFaults, await request.body())
     emulator_of(request).faults.set_random(body)
     return json_response(emulator_of(request).faults.describe())
 
 
 async def script_faults(request: Request) -> Response:
     """Queue deterministic answers for the next matching API calls."""
-    body = await _body(request, ScriptedFaults)
+    body = parse_body(ScriptedFaults, await request.body())
     emulator_of(request).faults.add_script(body)
     return json_response(emulator_of(request).faults.describe())
 
@@ -322,7 +259,7 @@ async def get_faults(request: Request) -> Response:
 
 async def put_fair_use(request: Request) -> Response:
     """Replace the fair-use limits."""
-    body = await _body(request, FairUse)
+    body = parse_body(FairUse, await request.body())
     emulator_of(request).faults.set_fair_use(body)
     return json_response(body.model_dump())
 
@@ -340,7 +277,7 @@ async def reset_stats(request: Request) -> Response:
 
 async def put_subscriber(request: Request) -> Response:
     """Send every product event to one URL (a shortcut past the management API)."""
-    body = await _body(request, Subscriber)
+    body = parse_body(Subscriber, await request.body())
     emulator_of(request).events.configure(body)
     return json_response(body.model_dump(exclude={"secrets"}))
 

@@ -22,7 +22,7 @@ from akeneo_sync.emulator import (
     products_api,
 )
 from akeneo_sync.emulator.config import EmulatorConfig
-from akeneo_sync.emulator.event_platform import EventPlatformError
+from akeneo_sync.emulator.event_platform_bodies import EventPlatformError
 from akeneo_sync.emulator.faults import RAW_SEND_KEY, FaultMiddleware
 from akeneo_sync.emulator.protocol import API_PREFIX, ApiError, api_error_response, base_url, json_response
 from akeneo_sync.emulator.runtime import Emulator

@@ -9,7 +9,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from akeneo_sync.emulator.auth import AuthError
-from akeneo_sync.emulator.event_platform import EventPlatformError, SubscriberIn, SubscriberPatch, SubscriptionIn, parse
+from akeneo_sync.emulator.event_platform_bodies import (
+    EventPlatformError,
+    SubscriberIn,
+    SubscriberPatch,
+    SubscriptionIn,
+    parse,
+)
 from akeneo_sync.emulator.protocol import json_response
 from akeneo_sync.emulator.runtime import emulator_of
 

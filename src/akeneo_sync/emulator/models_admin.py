@@ -7,14 +7,11 @@ A variant is edited or deleted like any product (`PATCH`/`DELETE /_emulator/prod
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from akeneo_sync.emulator.admin_bodies import DEFAULT_AUTHOR, ModelBody, ModelEdit, VariantBody, parse_body
 from akeneo_sync.emulator.model_store import ModelChange, ModelStore, VariantIn
 from akeneo_sync.emulator.models_api import expected_models
 from akeneo_sync.emulator.protocol import ApiError, base_url, json_response
@@ -23,56 +20,13 @@ from akeneo_sync.emulator.store import StoreError
 
 __all__ = ["routes"]
 
-M = TypeVar("M", bound=BaseModel)
-_DEFAULT_AUTHOR = {"identifier": "emulator-admin", "type": "user"}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class VariantBody(_Strict):
-    """A variant: one option code per axis of its family (`{"color": "blue", "size": "m"}`)."""
-
-    axes: dict[str, str]
-    values: dict[str, Any] = Field(default_factory=dict)
-    enabled: bool = True
-    uuid: str | None = None
-    author: dict[str, str] | None = None
-
-
-class ModelBody(_Strict):
-    """A root model with its variants; `family` is `tshirts` (color, size) or `shoes` (size)."""
-
-    code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_]+$")
-    family: str
-    values: dict[str, Any] = Field(default_factory=dict)
-    categories: list[str] | None = None
-    variants: list[VariantBody] = Field(default_factory=list)
-    author: dict[str, str] | None = None
-
-
-class ModelEdit(_Strict):
-    """A change to a root or sub-model's values (null removes one) or categories."""
-
-    values: dict[str, Any] = Field(default_factory=dict)
-    categories: list[str] | None = None
-    author: dict[str, str] | None = None
-
-
-def _parse(model: type[M], raw: bytes) -> M:
-    try:
-        return model.model_validate_json(raw or b"{}")
-    except ValidationError as exc:
-        raise ApiError(422, "Invalid admin request.", extra={"errors": json.loads(exc.json())}) from exc
-
 
 def _variant(body: VariantBody) -> VariantIn:
     return VariantIn(axes=dict(body.axes), values=dict(body.values), enabled=body.enabled, uuid=body.uuid)
 
 
 def _announce(emulator: Emulator, change: ModelChange, author: dict[str, str] | None) -> None:
-    who = author or _DEFAULT_AUTHOR
+    who = author or DEFAULT_AUTHOR
     events = emulator.events
     for code in change.models_created:
         events.model_changed("created", code, who)
@@ -102,7 +56,7 @@ def _answer(change: ModelChange, status: int = 200) -> Response:
 
 async def create_model(request: Request) -> Response:
     """Create a root model (its sub-models follow from its variants' first axis) and its variants."""
-    body = _parse(ModelBody, await request.body())
+    body = parse_body(ModelBody, await request.body())
     emulator = emulator_of(request)
     try:
         change = ModelStore(emulator.store).create(
@@ -116,7 +70,7 @@ async def create_model(request: Request) -> Response:
 
 async def add_variant(request: Request) -> Response:
     """Add a variant to a root model."""
-    body = _parse(VariantBody, await request.body())
+    body = parse_body(VariantBody, await request.body())
     emulator = emulator_of(request)
     try:
         change = ModelStore(emulator.store).add_variant(request.path_params["code"], _variant(body))
@@ -128,7 +82,7 @@ async def add_variant(request: Request) -> Response:
 
 async def update_model(request: Request) -> Response:
     """Edit a model's values or categories; bumps its `updated` and its variants'."""
-    body = _parse(ModelEdit, await request.body())
+    body = parse_body(ModelEdit, await request.body())
     emulator = emulator_of(request)
     try:
         change = ModelStore(emulator.store).update(request.path_params["code"], body.values, body.categories)

@@ -11,7 +11,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, Final
+from typing import Final
 
 from akeneo_sync.emulator.catalog_data import (
     FAMILIES,
@@ -35,6 +35,7 @@ from akeneo_sync.emulator.records import (
     bounds,
     query_bounds,
 )
+from akeneo_sync.emulator.selection import always, is_empty, matcher, required_check
 
 __all__ = ["Catalog", "Product", "ProductQuery", "Selection", "Store", "StoreError", "StoreWatcher", "query_bounds"]
 
@@ -171,7 +172,7 @@ class Store:
             d.enabled.insert(i, 1 if enabled is None or enabled else 0)
             d.created.insert(i, now)
             d.updated.insert(i, now)
-            self._custom[new] = {k: v for k, v in values.items() if not _is_empty(v)}
+            self._custom[new] = {k: v for k, v in values.items() if not is_empty(v)}
             if parent is not None:
                 self.parents[new] = parent
                 self.children.setdefault(parent, set()).add(new)
@@ -188,7 +189,7 @@ class Store:
             # A variant's inherited values stay with its models: only its own are edited.
             current = dict(own) if own is not None else dict(self._product_at(i).values)
             for code, data in values.items():
-                if _is_empty(data):
+                if is_empty(data):
                     current.pop(code, None)
                 else:
                     current[code] = data
@@ -248,46 +249,10 @@ class Store:
     # -- selections -------------------------------------------------------------------------
 
     def _matcher(self, catalog: Catalog, query: ProductQuery | None = None) -> Callable[[int], bool]:
-        """A predicate on product indexes, with the catalog's constants worked out once."""
-        d, sel = self._data, catalog.selection
-        has_required = self._required_check(catalog)
-        families = None if sel.families is None else {FAMILIES.index(f) for f in sel.families if f in FAMILIES}
-        categories = None if sel.categories is None else category_mask(sel.categories)
-        low, high = bounds(sel, query)
-
-        def matches(i: int) -> bool:
-            if sel.enabled_only and not d.enabled[i]:
-                return False
-            if families is not None and d.family[i] not in families:
-                return False
-            if categories is not None and not d.categories[i] & categories:
-                return False
-            updated = d.updated[i]
-            in_dates = (low is None or updated > low) and (high is None or updated < high)
-            return in_dates and (has_required is None or has_required(i))
-
-        return matches
+        return matcher(self._data, catalog, query, self._required_check(catalog))
 
     def _required_check(self, catalog: Catalog) -> Callable[[int], bool] | None:
-        """Whether a product's required sources are all filled; None when nothing is required."""
-        attributes = frozenset(catalog.required_sources() or ()) - _SYSTEM_SOURCES
-        if not attributes:
-            return None
-        seeded_need = tuple(attributes - _ALWAYS_GENERATED)
-        needed = tuple(attributes)
-        uuids, family, custom, seed = self._data.uuids, self._data.family, self._custom, self._config.seed
-
-        def filled(i: int) -> bool:
-            uuid = uuids[i]
-            values = custom.get(uuid)
-            if values is not None:
-                return all(not _is_empty(values.get(code)) for code in needed)
-            if not seeded_need:
-                return True
-            values = generate_values(uuid, FAMILIES[family[i]], seed)
-            return all(not _is_empty(values.get(code)) for code in seeded_need)
-
-        return filled
+        return required_check(self._data, self._custom, self._config.seed, catalog)
 
     def _page_indexes(self, catalog: Catalog, query: ProductQuery, simple_only: bool = False) -> list[int]:
         """Indexes of up to `limit` selected products after the query's cursor, in UUID order.
@@ -308,14 +273,14 @@ class Store:
         # tested entirely inline; `enabled[i] >= 0` always holds when disabled ones count too.
         inline = sel.families is None and sel.categories is None
         # Required sources (a schema's `required`) are tested last, on products already in the dates.
-        required = self._required_check(catalog) or _always
+        required = self._required_check(catalog) or always
         need = 1 if sel.enabled_only else 0
         found: list[int] = []
         # A full page usually sits within the first chunk (most products are selected).
         chunk, end = query.limit + query.limit // 4 + 8, len(uuids)
         while start < end and len(found) < query.limit:
             stop = min(start + chunk, end)
-            if inline and required is _always:
+            if inline and required is always:
                 found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need]
             elif inline:
                 found += [i for i in range(start, stop) if lo < updated[i] < hi and enabled[i] >= need and required(i)]
@@ -433,18 +398,3 @@ class Store:
             if gone is not None:
                 for watcher in self._watchers:
                     watcher.forget_catalog(gone.id)
-
-
-# Sources that are product fields, never empty, rather than attribute values.
-_SYSTEM_SOURCES: Final = frozenset({"uuid", "enabled", "family", "categories", "created", "updated"})
-# What `generate_values` gives every seeded product, so a required source among these never
-# needs a seeded product's values built (test_emulator_generator checks it).
-_ALWAYS_GENERATED: Final = frozenset({"sku", "name", "ean"})
-
-
-def _always(_: int) -> bool:
-    return True
-
-
-def _is_empty(data: Any) -> bool:
-    return data is None or data in ("", [], {})

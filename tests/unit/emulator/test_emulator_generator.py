@@ -137,7 +137,7 @@ def test_reset_restores_the_seeded_products() -> None:
 
 
 def test_every_seeded_product_has_the_values_the_required_filter_takes_for_granted() -> None:
-    # store._ALWAYS_GENERATED skips building values for these: they must never be missing.
+    # selection._ALWAYS_GENERATED skips building values for these: they must never be missing.
     data = generate_dataset(2_000, 9, UNTIL, HISTORY)
     for i, uuid in enumerate(data.uuids):
         values = generate_values(uuid, FAMILIES[data.family[i]], 9)
