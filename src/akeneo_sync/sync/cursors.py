@@ -9,15 +9,11 @@ the `search_after` the PIM gave that cursor (its next link, with the piece's bou
 it fetched is fetched again and nothing after it is skipped: the pieces partition the window's
 seconds, and the products after that UUID in each piece are exactly the window's rest.
 
-Where to cut: at the quantiles of a sample of the window's `updated` dates (one page of
-standard-format products, in UUID order so a random sample; the run's plan hands its sample
-over, and pieces inherit their share), so the pieces hold about as many products each however
-bunched the dates are. Without enough sample, an unbounded window is cut on a ladder of ages
-(16 minutes, then x16 up to ~32 years) and a bounded one into even pieces in time, down to
-one-second windows; a piece that holds nothing costs one short request and frees its cursor.
-One piece more than the idle cursors is kept ready, so a cursor that finishes a window does not
-wait for a busy window's next page. The tail window (after the run's start) is handed out only once every
-other window is fetched to its end, so a product edited during the run is seen by some cursor.
+Where to cut (sample quantiles, else a ladder of ages or even parts) is sync/cuts.py's. One
+piece more than the idle cursors is kept ready, so a cursor that finishes a window does not wait
+for a busy window's next page. The tail window (after the run's start) is handed out only once
+every other window is fetched to its end, so a product edited during the run is seen by some
+cursor.
 """
 
 from __future__ import annotations
@@ -32,18 +28,15 @@ from typing import Final, Generic, TypeVar
 from akeneo_sync.akeneo.types import Page
 from akeneo_sync.state import Window
 from akeneo_sync.sync.bounds import Bounds, cursor_position
+from akeneo_sync.sync.cuts import cut_points, cuttable, inside, within
 
-__all__ = ["Split", "SplitPolicy", "WindowFetch", "WindowPager", "cut_points"]
+__all__ = ["Split", "SplitPolicy", "WindowFetch", "WindowPager"]
 
 T = TypeVar("T")
 
 # Fetches a window's first page (url None) or the page at `url`.
 WindowFetch = Callable[[Window, str | None], Page[T]]
 
-# Ages of the cuts of an unbounded window back from its upper bound: 16 minutes, then x16.
-_LADDER_BASE_S: Final = 60
-_LADDER_FACTOR: Final = 16
-_LADDER_STEPS: Final = 7
 # Pieces kept ready beyond the idle cursors (see `_demand`).
 _RESERVE: Final = 1
 
@@ -157,7 +150,7 @@ class WindowPager(Generic[T]):
         ]
         # Dates the plan already sampled (per window), and bound probes it already sent.
         for live, sample in zip(self._lives, samples, strict=False):
-            live.sample = None if sample is None else sorted(d for d in sample if _inside(d, live.window))
+            live.sample = None if sample is None else sorted(d for d in sample if inside(d, live.window))
         self._cursors = max(1, cursors)
         self._out: queue.Queue[_Fetched[T] | object] = queue.Queue(maxsize=self._cursors)
         self._stop = threading.Event()
@@ -320,7 +313,7 @@ class WindowPager(Generic[T]):
             return None
         # Leave a window far smaller than the busiest that can be cut: that one is cut on its next page.
         others = (self._lives[i] for i in self._counts.busy if i != index)
-        if remaining < 0.5 * max((r for o in others if _cuttable(o.window) and (r := o.remaining())), default=0.0):
+        if remaining < 0.5 * max((r for o in others if cuttable(o.window) and (r := o.remaining())), default=0.0):
             return None
         cuts = cut_points(window.lo, window.hi, self._demand() + 1, live.sample)
         if cuts is None:
@@ -332,7 +325,7 @@ class WindowPager(Generic[T]):
             for a, b in itertools.pairwise(cuts)
         )
         position = cursor_position(next_url)
-        samples = [_within(live.sample, piece) for piece in pieces]
+        samples = [within(live.sample, piece) for piece in pieces]
         live.window, live.origin, live.fetched, live.sample = pieces[0], position, 0, samples[0]
         first_new = len(self._lives)
         self._lives += [
@@ -350,7 +343,7 @@ class WindowPager(Generic[T]):
         """
         policy, live = self._policy, self._lives[index]
         window = live.window
-        if policy is None or policy.sample is None or page.next_url is None or not _cuttable(window):
+        if policy is None or policy.sample is None or page.next_url is None or not cuttable(window):
             return
         with self._turn:
             if live.sample is not None or self._demand() <= 0:
@@ -365,7 +358,7 @@ class WindowPager(Generic[T]):
                 return
             if max(self._catalog_estimate(), self._counts.fetched + remaining) < policy.min_products:
                 return
-        dates = sorted(d for d in policy.sample(window.lo, window.hi) if _inside(d, window))
+        dates = sorted(d for d in policy.sample(window.lo, window.hi) if inside(d, window))
         with self._turn:
             live.sample = dates
         if dates and policy.probe is not None and not policy.bounds.inclusive:
@@ -386,32 +379,3 @@ class WindowPager(Generic[T]):
             except queue.Full:
                 continue
         return False
-
-
-def _cuttable(window: Window) -> bool:
-    return not window.tail and window.hi is not None and (window.lo is None or window.hi - window.lo >= 2)
-
-
-def _inside(second: int, window: Window) -> bool:
-    return (window.lo is None or second >= window.lo) and (window.hi is None or second < window.hi)
-
-
-def _within(sample: list[int] | None, window: Window) -> list[int] | None:
-    return None if sample is None else [d for d in sample if _inside(d, window)]
-
-
-def cut_points(lo: int | None, hi: int, pieces: int, sample: list[int] | None = None) -> list[int | None] | None:
-    """Where to cut [lo, hi) into about `pieces`: at the sample's quantiles when it has enough
-    distinct seconds, else a ladder of ages when unbounded below, else even parts in time."""
-    if sample and len(sample) >= 2 * pieces:
-        inner = sorted({sample[len(sample) * i // pieces] for i in range(1, pieces)} - {lo, hi})
-        inner = [c for c in inner if (lo is None or c > lo) and c < hi]
-        if inner:
-            return [lo, *inner, hi]
-    if lo is None:
-        edges = [hi - _LADDER_BASE_S * _LADDER_FACTOR**k for k in range(_LADDER_STEPS - 1, 0, -1)]
-        return [None, *edges, hi]
-    parts = min(pieces, hi - lo)
-    if parts < 2:
-        return None
-    return [lo + (hi - lo) * i // parts for i in range(parts + 1)]

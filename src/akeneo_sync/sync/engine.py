@@ -33,20 +33,17 @@ from akeneo_sync.state import (
     StateStore,
 )
 from akeneo_sync.sync.batch import (
-    PreparedPage,
     apply_batch,
-    prepare_page,
-    stage_page_result,
 )
 from akeneo_sync.sync.by_uuid import ReplayReport, replay_dead_letters, sync_uuid_batch
 from akeneo_sync.sync.checkpoint import plan_run
-from akeneo_sync.sync.cursors import Split
 from akeneo_sync.sync.diff import diff_deletes, page_uuids
 from akeneo_sync.sync.drift import start_probe
 from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
 from akeneo_sync.sync.models import diff_models, page_models
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
+from akeneo_sync.sync.push import push_page
 from akeneo_sync.sync.run import ActiveRun, RunControl, StopRun
 from akeneo_sync.sync.summary import Outcome, RunSummary, outcome_for_error, record_products, record_summary
 from akeneo_sync.sync.validate import ProductValidator
@@ -286,90 +283,9 @@ class SyncEngine:
         with PagePrefetcher(fetch, start, prefetch=self.options.prefetch) as pages:
             for page in pages:
                 run.pages_fetched += 1
-                self.push_page(run, page, last_phase, seen_slot)
+                push_page(self, run, page, last_phase, seen_slot)
                 if page.next_url is not None:
                     self.between_pages(run)
-
-    def push_page(
-        self,
-        run: ActiveRun,
-        page: Page[MappedProduct],
-        last_phase: Phase,
-        seen_slot: Slot | None,
-        *,
-        window: int | None = None,
-        split: Split | None = None,
-        bounds_inclusive: bool = False,
-    ) -> None:
-        prepared = prepare_page(self.state, self.tenant, run.catalog, page.items, self.validator)
-        result, next_batch = self._push_products(run, prepared, window)
-        pipe = self.state.transaction()
-        counters, letters = stage_page_result(
-            self.state,
-            pipe,
-            tenant=self.tenant,
-            catalog=run.catalog,
-            run_id=run.checkpoint.run_id,
-            page=prepared,
-            result=result,
-            seen_slot=seen_slot,
-        )
-        if window is None:
-            position: dict[str, object] = {
-                "next_url": page.next_url,
-                "phase": Phase.PAGES if page.next_url is not None else last_phase,
-            }
-        else:
-            windows = list(run.checkpoint.windows)
-            if split is None:
-                windows[window] = windows[window].evolve(
-                    next_url=page.next_url, started=True, done=page.next_url is None
-                )
-            else:
-                # The window was cut where this page left its cursor: its first piece replaces it.
-                if split.first_new != len(windows):
-                    raise StateError(f"window pieces out of order: {split.first_new} after {len(windows)}")
-                windows[window] = split.pieces[0]
-                windows += split.pieces[1:]
-            position = {
-                "windows": tuple(windows),
-                "phase": last_phase if all(w.done for w in windows) else Phase.PAGES,
-                "bounds_inclusive": bounds_inclusive or run.checkpoint.bounds_inclusive,
-            }
-        checkpoint = run.checkpoint.evolve(
-            **position,
-            pages=run.checkpoint.pages + 1,
-            batch=next_batch,
-            pending_fingerprint=None,
-            pending_window=None,
-            counters=run.checkpoint.counters.add(counters),
-        )
-        self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, checkpoint)
-        self.state.commit(pipe)
-        run.checkpoint = checkpoint
-        self.count_products(run.catalog, counters, letters)
-
-    def _push_products(self, run: ActiveRun, prepared: PreparedPage, window: int | None) -> tuple[BatchResult, int]:
-        """Push the changed products; returns the result and the next batch number."""
-        checkpoint = run.checkpoint
-        pending = checkpoint.pending_fingerprint
-        if not prepared.changed:
-            # A batch that was in flight under this number may have reached the target: retire it.
-            return BatchResult(), checkpoint.batch + (1 if pending else 0)
-        number = checkpoint.batch if pending in (None, prepared.fingerprint) else checkpoint.batch + 1
-        if pending != prepared.fingerprint or prepared.unknown:
-            # Before the push: what may reach the target is known to the diff even if we die now.
-            run.checkpoint = checkpoint.evolve(
-                batch=number, pending_fingerprint=prepared.fingerprint, pending_window=window
-            )
-            pipe = self.state.transaction()
-            if len(prepared.unknown_keys) == len(prepared.unknown):  # packed once, at validation
-                self.state.digests.stage_unconfirmed_packed(pipe, self.tenant, run.catalog, prepared.unknown_keys)
-            else:
-                self.state.digests.stage_unconfirmed(pipe, self.tenant, run.catalog, prepared.unknown)
-            self.state.checkpoints.stage_save(pipe, self.tenant, run.catalog, run.slot, run.checkpoint)
-            self.state.commit(pipe)
-        return self.apply(run, number, prepared.upserts, ()), number + 1
 
     # -- helpers ------------------------------------------------------------------------------
 

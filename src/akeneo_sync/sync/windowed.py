@@ -18,6 +18,7 @@ from akeneo_sync.logging import get_logger
 from akeneo_sync.state import Phase, Window
 from akeneo_sync.sync.bounds import Bounds, cursor_position
 from akeneo_sync.sync.cursors import SplitPolicy, WindowPager
+from akeneo_sync.sync.push import push_page
 from akeneo_sync.sync.run import ActiveRun
 from akeneo_sync.sync.windows import plan_windows, sampled_windows
 
@@ -147,8 +148,8 @@ def page_windows(engine: SyncEngine, run: ActiveRun) -> None:
         # before the cursors start, so it goes out again under its own idempotency key.
         window = run.checkpoint.windows[first]
         run.pages_fetched += 1
-        engine.push_page(
-            run, fetch(window, window.next_url), engine.after_pages(run.checkpoint.mode), run.slot, window=first
+        push_page(
+            engine, run, fetch(window, window.next_url), engine.after_pages(run.checkpoint.mode), run.slot, window=first
         )
         if run.checkpoint.phase is not Phase.PAGES:
             return
@@ -170,7 +171,7 @@ def page_windows(engine: SyncEngine, run: ActiveRun) -> None:
         for index, page, split in pager:
             run.pages_fetched += 1
             after = engine.after_pages(run.checkpoint.mode)
-            engine.push_page(run, page, after, run.slot, window=index, split=split, bounds_inclusive=bounds.inclusive)
+            push_page(engine, run, page, after, run.slot, window=index, split=split, bounds_inclusive=bounds.inclusive)
             if run.checkpoint.phase is Phase.PAGES:
                 engine.between_pages(run)
     _log.info(

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from akeneo_sync.state import Window
-from akeneo_sync.sync.cursors import WindowPager, cut_points
+from akeneo_sync.sync.cursors import WindowPager
+from akeneo_sync.sync.cuts import cut_points
 
 __all__ = ["CountFn", "WindowPager", "WindowPlan", "plan_windows", "sampled_windows", "unplanned_windows"]
 

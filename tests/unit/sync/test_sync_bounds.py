@@ -8,7 +8,7 @@ import pytest
 
 from akeneo_sync.clock import to_utc_datetime
 from akeneo_sync.sync.bounds import Bounds, cursor_position
-from akeneo_sync.sync.cursors import cut_points
+from akeneo_sync.sync.cuts import cut_points
 from akeneo_sync.sync.windows import sampled_windows, unplanned_windows
 
 T = 1_780_000_000
