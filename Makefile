@@ -33,8 +33,11 @@ typecheck: $(STAMP)
 services:
 	bash scripts/ensure-services.sh
 
+# Coverage of the code the test process runs (worker and web subprocesses are not traced): a
+# report to read, not a gate.
 pytest: $(STAMP) services
-	$(BIN)/pytest -q
+	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage report
 
 # deploy/, grafana/ and the Dockerfile, checked with kubectl kustomize, kubernetes-validate,
 # the @kubernetes-models CRD schemas, promtool, tsc + @grafana/schema, yamllint and hadolint.
