@@ -25,6 +25,10 @@ class Transaction:
         # The stores' `stage_*` methods queue their commands here (inside state/ only).
         self.pipe: Pipeline = client.pipeline(transaction=True)
 
+    def __len__(self) -> int:
+        """How many commands are staged (one per write, or per script however many items it carries)."""
+        return len(self.pipe)
+
     @translate_errors
     def commit(self) -> list[Any]:
         """Apply every staged write in one MULTI/EXEC; the replies, in staging order."""
