@@ -12,9 +12,13 @@ from typing import Any, Literal, TypeVar
 import redis
 import uvicorn
 
+from akeneo_sync.akeneo.ratelimit import FairUsePolicy, FleetFairUseLimiter
 from akeneo_sync.akeneo.types import Page
+from akeneo_sync.clock import Clock
 from akeneo_sync.state import RunMode, Slot, StateStore
 from akeneo_sync.state.digests import pack_uuid
+from akeneo_sync.state.fairuse import RedisFairUseSlots
+from akeneo_sync.state.keys import Keys
 from akeneo_sync.sync.engine import SyncEngine
 from akeneo_sync.sync.runner import run_catalog_sync
 from akeneo_sync.sync.summary import RunSummary
@@ -124,3 +128,11 @@ def flush_batches(batcher: ProductBatcher, *tenants: str) -> None:
     for kind in (BatchKind.SYNC, BatchKind.DELETE):
         for tenant in tenants:
             batcher.flush(kind, tenant)
+
+
+def fleet_limiter(
+    client: redis.Redis, *, pim_url: str, connection: str, policy: FairUsePolicy, clock: Clock, key_prefix: str
+) -> FleetFairUseLimiter:
+    """The fleet-wide limiter of one connection, on Redis slots under `key_prefix` (as the runtime wires it)."""
+    slots = RedisFairUseSlots(client, Keys(key_prefix), pim_url=pim_url, connection=connection)
+    return FleetFairUseLimiter(slots, policy=policy, clock=clock)

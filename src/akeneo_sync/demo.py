@@ -21,7 +21,6 @@ from typing import Any, Final, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import redis
 from cryptography.fernet import Fernet
 from prometheus_client import REGISTRY
 
@@ -29,10 +28,11 @@ from akeneo_sync.akeneo.oauth import authorize_url, exchange_code, new_state
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
-from akeneo_sync.errors import AkeneoSyncError, ConfigError
+from akeneo_sync.errors import AkeneoSyncError
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.settings import CatalogSpec, Settings
 from akeneo_sync.state import Slot, StoredToken
+from akeneo_sync.state.connect import in_process_redis
 from akeneo_sync.targets.sqlite import SqliteTarget
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.worker.broker import build_broker
@@ -45,18 +45,6 @@ __all__ = ["DemoOptions", "DemoStack", "demo_stack", "run_demo"]
 CLIENT_ID: Final = "akeneo-sync-demo"
 CLIENT_SECRET: Final = "demo-secret-not-for-production"  # noqa: S105 -- the emulator's demo app
 CALLBACK: Final = "http://127.0.0.1:8000/callback"
-
-
-def in_process_redis() -> redis.Redis:
-    """The demo's Redis: fakeredis, an extra (`akeneo-sync[demo]`) the production image leaves out."""
-    try:
-        import fakeredis
-    except ImportError as exc:
-        raise ConfigError(
-            "akeneo-sync demo needs an in-process Redis: pip install 'akeneo-sync[demo]'"
-            " (the container image installs only what web, worker and scheduler need)"
-        ) from exc
-    return fakeredis.FakeRedis(server=fakeredis.FakeServer())
 
 
 @dataclass(frozen=True, slots=True)

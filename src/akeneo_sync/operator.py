@@ -12,14 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-import redis
-
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.errors import ConfigError, TenantConflictError
-from akeneo_sync.redis_connect import connect
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, StoredToken, TokenCipher
 from akeneo_sync.state.catalogs import ACTION_NEEDED
+from akeneo_sync.state.connect import RedisClient, connect
 from akeneo_sync.tenancy import normalize_pim_url
 from akeneo_sync.worker.broker import DEFAULT_QUEUE, build_broker
 from akeneo_sync.worker.queues import DeadMessage, dead_messages, queue_depths
@@ -36,7 +34,7 @@ class ControlPlane:
     """Redis state and the broker, as the operator commands see them."""
 
     settings: Settings
-    redis: redis.Redis
+    redis: RedisClient
     state: StateStore
 
     @classmethod

@@ -19,8 +19,8 @@ def test_importing_the_cli_loads_no_metrics_module() -> None:
 
 def test_the_demo_names_its_extra_when_fakeredis_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     # The production image installs the runtime lock only (no extras): no fakeredis there.
-    from akeneo_sync.demo import in_process_redis
     from akeneo_sync.errors import ConfigError
+    from akeneo_sync.state.connect import in_process_redis
 
     monkeypatch.setitem(sys.modules, "fakeredis", None)  # what `import fakeredis` meets when absent
     with pytest.raises(ConfigError, match=r"akeneo-sync\[demo\]"):

@@ -3,6 +3,9 @@
 The table is parsed from the document, so the rules and their statement cannot drift apart. Every
 import counts, at module level or inside a function or an `if TYPE_CHECKING:` block: a typing-only
 import still couples the importer to the imported package.
+
+Redis has one home: only `state/` and the broker's wiring (`REDIS_HOMES`) import redis-py or
+fakeredis; everyone else reaches Redis through the state store.
 """
 
 from __future__ import annotations
@@ -18,6 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src" / "akeneo_sync"
 DOC = ROOT / "docs" / "architecture.md"
 HEADER = "| package | owns | may import |"
+# The modules that may import redis-py (or fakeredis): the state store, and the Dramatiq broker's
+# wiring, which hands dramatiq a client and reads its queues' keys.
+REDIS_HOMES = (
+    "akeneo_sync.state",
+    "akeneo_sync.worker.broker",
+    "akeneo_sync.worker.queues",
+    "akeneo_sync.worker.fleet",
+)
+REDIS_PACKAGES = frozenset({"redis", "fakeredis"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,56 @@ def violations(rows: list[Row], source: Path = SOURCE) -> list[str]:
     return found
 
 
+def imported_roots(path: Path) -> set[str]:
+    """The top-level package of every absolute import in `path` (`import redis.asyncio` -> `redis`)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def redis_outside_its_home(source: Path = SOURCE) -> list[str]:
+    """Every module outside `REDIS_HOMES` that imports redis-py or fakeredis."""
+    found: list[str] = []
+    for path in sorted(source.rglob("*.py")):
+        module = module_name(path, source)
+        if any(module == home or module.startswith(f"{home}.") for home in REDIS_HOMES):
+            continue
+        found.extend(f"{module} imports {name}" for name in sorted(imported_roots(path) & REDIS_PACKAGES))
+    return found
+
+
+def test_only_the_state_store_and_the_broker_wiring_import_redis() -> None:
+    assert redis_outside_its_home() == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("web/app.py", "import redis.asyncio\n", ["akeneo_sync.web.app imports redis"]),
+        ("demo.py", "def f():\n    import fakeredis\n", ["akeneo_sync.demo imports fakeredis"]),
+        (
+            "akeneo/ratelimit.py",
+            "from redis.exceptions import RedisError\n",
+            ["akeneo_sync.akeneo.ratelimit imports redis"],
+        ),
+        ("state/lease.py", "import redis\n", []),
+        ("worker/queues.py", "import redis\n", []),
+        ("worker/runtime.py", "from akeneo_sync.state.connect import RedisClient\n", []),
+    ],
+)
+def test_a_redis_import_outside_its_home_is_reported(
+    module: str, source: str, expected: list[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "akeneo_sync" / module
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source)
+    assert redis_outside_its_home(tmp_path / "akeneo_sync") == expected
+
+
 def test_every_import_in_src_is_allowed_by_the_architecture_table() -> None:
     assert violations(parse_table(DOC.read_text(encoding="utf-8"))) == []
 
@@ -124,7 +186,8 @@ def test_a_forbidden_import_is_reported_and_an_allowed_one_is_not(
 
 def test_the_table_expands_foundations_and_everything_above() -> None:
     rows = {min(row.packages): row for row in parse_table(DOC.read_text(encoding="utf-8"))}
-    assert {"errors", "settings", "redis_connect"} <= rows["state"].allowed
+    assert {"errors", "settings", "clock"} <= rows["state"].allowed
+    assert "state" not in rows["akeneo"].allowed
     assert "sync" not in rows["akeneo"].allowed
     assert {"state", "sync", "eventplatform"} <= rows["worker"].allowed
     assert "web" not in rows["worker"].allowed

@@ -4,7 +4,13 @@ from akeneo_sync.akeneo.auth import AppTokenProvider, ConnectionTokenProvider, T
 from akeneo_sync.akeneo.client import AkeneoClient, CatalogClient
 from akeneo_sync.akeneo.http import HttpClientPool, build_http_client
 from akeneo_sync.akeneo.oauth import authorize_url, code_challenge, exchange_code, new_code_identifier, new_state
-from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
+from akeneo_sync.akeneo.ratelimit import (
+    FairUseLimiter,
+    FairUsePolicy,
+    FairUseSlots,
+    FleetFairUseLimiter,
+    InProcessFairUseLimiter,
+)
 from akeneo_sync.akeneo.types import CatalogInfo, MappedProduct, Page, TokenGrant
 
 __all__ = [
@@ -15,11 +21,12 @@ __all__ = [
     "ConnectionTokenProvider",
     "FairUseLimiter",
     "FairUsePolicy",
+    "FairUseSlots",
+    "FleetFairUseLimiter",
     "HttpClientPool",
     "InProcessFairUseLimiter",
     "MappedProduct",
     "Page",
-    "RedisFairUseLimiter",
     "TokenGrant",
     "TokenProvider",
     "authorize_url",

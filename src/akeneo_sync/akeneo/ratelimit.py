@@ -1,8 +1,9 @@
 """Fair use of the PIM: at most N concurrent calls per connection and R requests/s per PIM.
 
 Akeneo asks for at most 4 concurrent calls per connection and 100 requests/s per PIM instance;
-both limits hold for the whole fleet, so the production limiter keeps its state in Redis and
-decides atomically in one Lua script:
+both limits hold for the whole fleet, so the production limiter (`FleetFairUseLimiter`) keeps its
+state in Redis, behind the `FairUseSlots` port (implemented by `state/fairuse.py` and wired by the
+worker's runtime: this package does not import Redis), and decides atomically in one Lua script:
 
 * **Concurrency** is a sorted set of leases per connection: member = holder id, score = the
   lease's expiry. Expired leases are dropped on every call, so a holder that was SIGKILLed
@@ -15,7 +16,7 @@ decides atomically in one Lua script:
   window of t seconds at most `burst + max_per_s * t` requests pass, so there is no 2x burst at a
   bucket edge as with fixed one-second windows.
 
-The script answers "granted" or how long to wait; `acquire()` sleeps with the injected clock and
+The port answers "granted" or how long to wait; `acquire()` sleeps with the injected clock and
 asks again. A wait for a concurrency slot is a short poll (a release is not announced).
 
 Why not dramatiq's rate limiters (read in dramatiq 2.x's `rate_limits/`, run on real Redis):
@@ -31,16 +32,12 @@ the same algorithm under a `threading.Lock`, for the embedded demo where there i
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
-from urllib.parse import urlsplit
-
-import redis
 
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import RateLimitedError, StateError
@@ -52,46 +49,18 @@ __all__ = [
     "FLEET_LEASE_TTL_S",
     "FairUseLimiter",
     "FairUsePolicy",
+    "FairUseSlots",
+    "FleetFairUseLimiter",
     "InProcessFairUseLimiter",
-    "RedisFairUseLimiter",
     "build_limiter",
 ]
 
 _log = get_logger(__name__)
-_KEY_PREFIX: Final = "akeneo-sync:fair-use"
 # Epoch seconds near 1.7e9 have a resolution of ~0.24 us; without a tolerance a wait of a few ulps
 # would be slept, come back still "too early", and spin.
 _EPSILON_S: Final = 1e-5
 # The fleet limiter's lease TTL: how long a SIGKILLed holder's slots stay taken.
 FLEET_LEASE_TTL_S: Final = 10.0
-
-# KEYS[1] leases of one connection (ZSET holder -> expiry); KEYS[2] GCRA state of one PIM.
-# ARGV: now, holder, lease_ttl_s, max_concurrent, emission_interval_s, burst, poll_s, epsilon_s.
-# Returns {"ok", "0"} or {"concurrency" | "rate", seconds to wait}. Numbers travel as strings
-# because Redis truncates Lua numbers to integers on the way out.
-_ACQUIRE_LUA: Final = """
-local now = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[3])
-local interval = tonumber(ARGV[5])
-local epsilon = tonumber(ARGV[8])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now + epsilon)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  local wait = math.min(tonumber(oldest[2]) - now, tonumber(ARGV[7]))
-  return {'concurrency', string.format('%.6f', wait)}
-end
-local tat = tonumber(redis.call('GET', KEYS[2]) or now)
-if tat < now then tat = now end
-local allowed_at = tat - (tonumber(ARGV[6]) - 1) * interval
-if allowed_at > now + epsilon then
-  return {'rate', string.format('%.6f', allowed_at - now)}
-end
-local next_tat = tat + interval
-redis.call('SET', KEYS[2], string.format('%.6f', next_tat), 'PX', math.ceil((next_tat - now) * 1000) + 1000)
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000) + 1000)
-return {'ok', '0'}
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +104,34 @@ class FairUseLimiter(Protocol):
         ...
 
 
-def _pim_key(pim_url: str) -> str:
-    parts = urlsplit(pim_url)
-    return hashlib.sha256(f"{parts.scheme}://{parts.netloc}".lower().encode()).hexdigest()[:16]
+class FairUseSlots(Protocol):
+    """The fleet-wide leases of one connection and the rate of its PIM (`state/fairuse.py`).
 
+    Each method raises `StateError` when the store cannot be reached.
+    """
 
-def _connection_key(pim_url: str, connection: str) -> str:
-    # Hashed: the connection id may be a tenant id or client id, never worth exposing in keys.
-    return hashlib.sha256(f"{_pim_key(pim_url)}:{connection}".encode()).hexdigest()[:16]
+    def try_acquire(
+        self,
+        holder: str,
+        *,
+        now: float,
+        lease_ttl_s: float,
+        max_concurrent: int,
+        emission_interval_s: float,
+        burst: int,
+        poll_s: float,
+        epsilon_s: float,
+    ) -> tuple[str, float]:
+        """Take a lease and a rate permit: ("ok", 0), or ("concurrency" | "rate", seconds to wait)."""
+        ...
+
+    def renew(self, holders: Collection[str], *, expiry: float, lease_ttl_s: float) -> None:
+        """Move the expiry of the leases still held by `holders`."""
+        ...
+
+    def release(self, holder: str) -> None:
+        """Give `holder`'s lease back."""
+        ...
 
 
 def _wait_until_granted(try_once: Callable[[], tuple[str, float]], clock: Clock, max_wait_s: float) -> None:
@@ -159,25 +148,13 @@ def _wait_until_granted(try_once: Callable[[], tuple[str, float]], clock: Clock,
         clock.sleep(wait_s)
 
 
-class RedisFairUseLimiter:
-    """The fleet-wide limiter: leases and GCRA state in Redis, decided by one Lua script."""
+class FleetFairUseLimiter:
+    """The fleet-wide limiter: leases and GCRA state shared by every pod, decided by `slots`."""
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        *,
-        pim_url: str,
-        connection: str,
-        policy: FairUsePolicy,
-        clock: Clock,
-        key_prefix: str = _KEY_PREFIX,
-    ) -> None:
-        self._redis = client
-        self._script = client.register_script(_ACQUIRE_LUA)
+    def __init__(self, slots: FairUseSlots, *, policy: FairUsePolicy, clock: Clock) -> None:
+        self.slots = slots
         self._policy = policy
         self._clock = clock
-        self.leases_key = f"{key_prefix}:leases:{_connection_key(pim_url, connection)}"
-        self.rate_key = f"{key_prefix}:rate:{_pim_key(pim_url)}"
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
         self._renewer: threading.Thread | None = None
@@ -216,40 +193,29 @@ class RedisFairUseLimiter:
                     return
             expiry = self._clock.now() + self._policy.lease_ttl_s
             try:
-                # XX: renew only leases still there (a released or expired one stays gone).
-                self._redis.zadd(self.leases_key, dict.fromkeys(holders, expiry), xx=True)
-                self._redis.pexpire(self.leases_key, int(self._policy.lease_ttl_s * 1000) + 1000)
-            except redis.RedisError:
-                _log.warning("fair_use_lease_renewal_failed", leases_key=self.leases_key)
+                self.slots.renew(holders, expiry=expiry, lease_ttl_s=self._policy.lease_ttl_s)
+            except StateError:
+                _log.warning("fair_use_lease_renewal_failed")
 
     def _try(self, holder: str) -> tuple[str, float]:
         policy = self._policy
-        args: list[str | int] = [
-            repr(self._clock.now()),
+        return self.slots.try_acquire(
             holder,
-            repr(policy.lease_ttl_s),
-            policy.max_concurrent,
-            repr(1.0 / policy.max_per_s),
-            policy.burst,
-            repr(policy.poll_s),
-            repr(_EPSILON_S),
-        ]
-        try:
-            verdict, wait = self._script(keys=[self.leases_key, self.rate_key], args=args)
-        except redis.RedisError as exc:
-            raise StateError(f"fair-use limiter unavailable: {type(exc).__name__}") from exc
-        return _text(verdict), float(_text(wait))
+            now=self._clock.now(),
+            lease_ttl_s=policy.lease_ttl_s,
+            max_concurrent=policy.max_concurrent,
+            emission_interval_s=1.0 / policy.max_per_s,
+            burst=policy.burst,
+            poll_s=policy.poll_s,
+            epsilon_s=_EPSILON_S,
+        )
 
     def _release(self, holder: str) -> None:
         try:
-            self._redis.zrem(self.leases_key, holder)
-        except redis.RedisError:
+            self.slots.release(holder)
+        except StateError:
             # The lease expires by itself; failing the finished call over it would be worse.
-            _log.warning("fair_use_release_failed", leases_key=self.leases_key)
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+            _log.warning("fair_use_release_failed")
 
 
 class InProcessFairUseLimiter:
@@ -290,16 +256,14 @@ class InProcessFairUseLimiter:
             return "ok", 0.0
 
 
-def build_limiter(
-    settings: Settings, *, pim_url: str, connection: str, clock: Clock, redis_client: redis.Redis | None
-) -> FairUseLimiter:
-    """The fleet-wide Redis limiter, or (no Redis: the embedded demo) an in-process one.
+def build_limiter(settings: Settings, *, clock: Clock, slots: FairUseSlots | None) -> FairUseLimiter:
+    """The fleet-wide limiter on `slots` (one connection's), or (None: the embedded demo) an in-process one.
 
     An in-process limiter only limits the callers that share it: build one per connection
     and reuse it for every client of that connection in the process.
     """
     policy = FairUsePolicy.from_settings(settings)
-    if redis_client is None:
+    if slots is None:
         return InProcessFairUseLimiter(policy=policy, clock=clock)
     fleet = replace(policy, lease_ttl_s=FLEET_LEASE_TTL_S, lease_renew_s=FLEET_LEASE_TTL_S / 4)
-    return RedisFairUseLimiter(redis_client, pim_url=pim_url, connection=connection, policy=fleet, clock=clock)
+    return FleetFairUseLimiter(slots, policy=fleet, clock=clock)

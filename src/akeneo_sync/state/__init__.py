@@ -1,5 +1,9 @@
-"""The Redis state store: tenants, encrypted tokens, catalogs, checkpoints, digests, locks."""
+"""The Redis state store: tenants, encrypted tokens, catalogs, checkpoints, digests, locks.
 
+Every Redis key, script and transaction of the program lives in this package (docs/architecture.md).
+"""
+
+from akeneo_sync.state._redis import redis_failures
 from akeneo_sync.state.catalogs import CatalogRecord, CatalogStatus
 from akeneo_sync.state.checkpoints import Checkpoint, Counters, Phase, RunMode, Slot, Window
 from akeneo_sync.state.crypto import TokenCipher
@@ -25,4 +29,5 @@ __all__ = [
     "TokenKind",
     "Transaction",
     "Window",
+    "redis_failures",
 ]

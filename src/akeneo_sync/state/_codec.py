@@ -42,8 +42,8 @@ def as_int(fields: Mapping[str, str], name: str) -> int:
     return int(value) if value else 0
 
 
-def text(value: bytes | str | None) -> str:
+def text(value: object) -> str:
     """A reply value as text ("" for None)."""
     if value is None:
         return ""
-    return value.decode() if isinstance(value, bytes) else value
+    return value.decode() if isinstance(value, bytes) else str(value)

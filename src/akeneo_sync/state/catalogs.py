@@ -13,12 +13,12 @@ from enum import StrEnum
 from typing import Final
 
 import redis
-from redis.client import Pipeline
 
 from akeneo_sync.clock import Clock
 from akeneo_sync.state._codec import Fields, as_float, as_int, as_str, decode_hash
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.state.transaction import Transaction
 
 __all__ = ["ACTION_NEEDED", "COUNT_FIELDS", "GONE", "CatalogRecord", "CatalogStatus", "CatalogStore"]
 
@@ -158,26 +158,26 @@ class CatalogStore:
     @translate_errors
     def set_status(self, tenant: str, catalog_id: str, status: CatalogStatus, *, enabled: bool | None = None) -> None:
         """Record a lifecycle change (and the enabled flag when it is known)."""
-        self.stage_status(self._redis.pipeline(transaction=True), tenant, catalog_id, status, enabled=enabled).execute()
+        self.stage_status(Transaction(self._redis), tenant, catalog_id, status, enabled=enabled).commit()
 
     def stage_status(
-        self, pipe: Pipeline, tenant: str, catalog_id: str, status: CatalogStatus, *, enabled: bool | None = None
-    ) -> Pipeline:
-        """Queue a status change on `pipe` (part of a larger transaction)."""
+        self, tx: Transaction, tenant: str, catalog_id: str, status: CatalogStatus, *, enabled: bool | None = None
+    ) -> Transaction:
+        """Queue a status change on `tx` (part of a larger transaction)."""
         fields: Fields = {"status": status.value, "updated_at": str(self._clock.now())}
         if enabled is not None:
             fields["enabled"] = "1" if enabled else "0"
         key = self._keys.catalog(tenant, catalog_id)
-        pipe.hset(key, mapping=fields)
+        tx.pipe.hset(key, mapping=fields)
         if status is CatalogStatus.DELETED:
             # The first time only: a poll or a run finding it gone again does not restart the grace.
-            pipe.hsetnx(key, "deleted_at", str(self._clock.now()))
-        pipe.sadd(self._keys.catalogs(tenant), catalog_id)
-        return pipe
+            tx.pipe.hsetnx(key, "deleted_at", str(self._clock.now()))
+        tx.pipe.sadd(self._keys.catalogs(tenant), catalog_id)
+        return tx
 
     def stage_run_result(
         self,
-        pipe: Pipeline,
+        tx: Transaction,
         tenant: str,
         catalog_id: str,
         *,
@@ -187,8 +187,8 @@ class CatalogStore:
         counts: Mapping[str, int],
         watermark: float | None = None,
         refreshed_at: float | None = None,
-    ) -> Pipeline:
-        """Queue the end of a run on `pipe`; the watermark (and the refresh time) move only when given."""
+    ) -> Transaction:
+        """Queue the end of a run on `tx`; the watermark (and the refresh time) move only when given."""
         fields: Fields = {
             "status": status.value,
             "last_run_id": run_id,
@@ -204,9 +204,9 @@ class CatalogStore:
         key = self._keys.catalog(tenant, catalog_id)
         if refreshed_at is not None:
             fields["refreshed_at"] = repr(refreshed_at)
-        pipe.hset(key, mapping=fields)
-        pipe.sadd(self._keys.catalogs(tenant), catalog_id)
-        return pipe
+        tx.pipe.hset(key, mapping=fields)
+        tx.pipe.sadd(self._keys.catalogs(tenant), catalog_id)
+        return tx
 
     @translate_errors
     def start_refresh_clock(self, tenant: str, catalog_id: str, refreshed_at: float) -> None:

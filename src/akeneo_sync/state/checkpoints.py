@@ -16,11 +16,11 @@ from enum import StrEnum
 from typing import Any, Final
 
 import redis
-from redis.client import Pipeline
 
 from akeneo_sync.errors import StateError
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.state.transaction import Transaction
 
 __all__ = ["CHECKPOINT_TTL_S", "Checkpoint", "CheckpointStore", "Counters", "Phase", "RunMode", "Slot", "Window"]
 
@@ -248,12 +248,12 @@ class CheckpointStore:
                 found.append((catalog, Slot(slot), Checkpoint.from_json(raw)))
         return sorted(found, key=lambda item: (item[0], item[1].value))
 
-    def stage_save(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, checkpoint: Checkpoint) -> Pipeline:
-        """Queue a checkpoint write on `pipe`."""
-        pipe.set(self._keys.checkpoint(tenant, catalog, slot), checkpoint.to_json(), ex=CHECKPOINT_TTL_S)
-        return pipe
+    def stage_save(self, tx: Transaction, tenant: str, catalog: str, slot: Slot, checkpoint: Checkpoint) -> Transaction:
+        """Queue a checkpoint write on `tx`."""
+        tx.pipe.set(self._keys.checkpoint(tenant, catalog, slot), checkpoint.to_json(), ex=CHECKPOINT_TTL_S)
+        return tx
 
-    def stage_clear(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
-        """Queue the removal of a checkpoint on `pipe`."""
-        pipe.delete(self._keys.checkpoint(tenant, catalog, slot))
-        return pipe
+    def stage_clear(self, tx: Transaction, tenant: str, catalog: str, slot: Slot) -> Transaction:
+        """Queue the removal of a checkpoint on `tx`."""
+        tx.pipe.delete(self._keys.checkpoint(tenant, catalog, slot))
+        return tx

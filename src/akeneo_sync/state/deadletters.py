@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import redis
-from redis.client import Pipeline
 
 from akeneo_sync.clock import Clock
 from akeneo_sync.state._codec import Fields, as_float, as_int, as_str, decode_hash, text
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.state.transaction import Transaction
 
 __all__ = ["DEAD_LETTER_MAXLEN", "DeadLetter", "DeadLetterStore", "NewDeadLetter"]
 
@@ -76,12 +76,12 @@ class DeadLetterStore:
         )
         return text(entry_id)
 
-    def stage_add(self, pipe: Pipeline, tenant: str, letter: NewDeadLetter) -> Pipeline:
-        """Queue a dead letter on `pipe` (written with the page's checkpoint, so never twice)."""
-        pipe.xadd(self._keys.dead_letters(tenant), self._fields(letter), maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+    def stage_add(self, tx: Transaction, tenant: str, letter: NewDeadLetter) -> Transaction:
+        """Queue a dead letter on `tx` (written with the page's checkpoint, so never twice)."""
+        tx.pipe.xadd(self._keys.dead_letters(tenant), self._fields(letter), maxlen=DEAD_LETTER_MAXLEN, approximate=True)
         if letter.uuid:
-            pipe.hset(self._keys.dead_letter_index(tenant), _index_field(letter), _fingerprint(letter))
-        return pipe
+            tx.pipe.hset(self._keys.dead_letter_index(tenant), _index_field(letter), _fingerprint(letter))
+        return tx
 
     @translate_errors
     def unrecorded(self, tenant: str, letters: Sequence[NewDeadLetter]) -> list[NewDeadLetter]:

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
 import redis
-from redis.client import Pipeline
 
 from akeneo_sync.errors import StateError
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.state.transaction import Transaction
 
 __all__ = [
     "LUA_SPLIT",
@@ -191,35 +191,39 @@ class DigestStore:
         next_cursor, fields = self._redis.eval(_SCAN, 1, self._keys.digests(tenant, catalog), cursor, chunk)
         return int(next_cursor), [unpack_uuid(fields[i : i + 16]) for i in range(0, len(fields), 16)]
 
-    def stage_set(self, pipe: Pipeline, tenant: str, catalog: str, digests: Mapping[str, bytes]) -> Pipeline:
-        """Queue digest writes on `pipe`."""
-        return self.stage_set_packed(pipe, tenant, catalog, {pack_uuid(u): d for u, d in digests.items()})
+    def stage_set(self, tx: Transaction, tenant: str, catalog: str, digests: Mapping[str, bytes]) -> Transaction:
+        """Queue digest writes on `tx`."""
+        return self.stage_set_packed(tx, tenant, catalog, {pack_uuid(u): d for u, d in digests.items()})
 
-    def stage_set_packed(self, pipe: Pipeline, tenant: str, catalog: str, digests: Mapping[bytes, bytes]) -> Pipeline:
+    def stage_set_packed(
+        self, tx: Transaction, tenant: str, catalog: str, digests: Mapping[bytes, bytes]
+    ) -> Transaction:
         """Queue digest writes keyed by packed UUIDs (`ValueError` unless UUIDs and digests are 16 bytes)."""
         if digests:
             records = join_packed([part for pair in digests.items() for part in pair])
-            pipe.eval(_SET, 1, self._keys.digests(tenant, catalog), records)
-        return pipe
+            tx.pipe.eval(_SET, 1, self._keys.digests(tenant, catalog), records)
+        return tx
 
-    def stage_unconfirmed(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Iterable[str]) -> Pipeline:
+    def stage_unconfirmed(self, tx: Transaction, tenant: str, catalog: str, uuids: Iterable[str]) -> Transaction:
         """Queue `UNCONFIRMED` digests for products not known yet (before their first push)."""
-        return self.stage_unconfirmed_packed(pipe, tenant, catalog, [pack_uuid(u) for u in uuids])
+        return self.stage_unconfirmed_packed(tx, tenant, catalog, [pack_uuid(u) for u in uuids])
 
-    def stage_unconfirmed_packed(self, pipe: Pipeline, tenant: str, catalog: str, packed: Sequence[bytes]) -> Pipeline:
+    def stage_unconfirmed_packed(
+        self, tx: Transaction, tenant: str, catalog: str, packed: Sequence[bytes]
+    ) -> Transaction:
         """`stage_unconfirmed` for packed UUIDs: one command however many there are."""
         if packed:
             # EVAL, not a registered script: on a pipeline, redis-py would first send SCRIPT EXISTS
             # (one more round trip per page); Redis caches the compiled script either way.
-            pipe.eval(_SET_IF_ABSENT, 1, self._keys.digests(tenant, catalog), UNCONFIRMED, join_packed(packed))
-        return pipe
+            tx.pipe.eval(_SET_IF_ABSENT, 1, self._keys.digests(tenant, catalog), UNCONFIRMED, join_packed(packed))
+        return tx
 
-    def stage_delete(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Iterable[str]) -> Pipeline:
-        """Queue digest removals on `pipe`."""
+    def stage_delete(self, tx: Transaction, tenant: str, catalog: str, uuids: Iterable[str]) -> Transaction:
+        """Queue digest removals on `tx`."""
         packed = [pack_uuid(u) for u in uuids]
         if packed:
-            pipe.hdel(self._keys.digests(tenant, catalog), *packed)
-        return pipe
+            tx.pipe.hdel(self._keys.digests(tenant, catalog), *packed)
+        return tx
 
     @translate_errors
     def clear(self, tenant: str, catalog: str) -> None:

@@ -1,13 +1,16 @@
 """Key naming: every key the state store writes lives under one namespace prefix.
 
-Catalog-scoped keys share a `{tenant}:{catalog}` infix so one catalog's state can be listed with a
-single `SCAN MATCH` when debugging.
+Every key of the program is built here: the state store's, the web side's (`web:*`) and the
+fleet-wide fair-use limiter's (`fair-use:*`). Catalog-scoped keys share a `{tenant}:{catalog}`
+infix so one catalog's state can be listed with a single `SCAN MATCH` when debugging.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 __all__ = ["DEFAULT_PREFIX", "Keys"]
 
@@ -103,3 +106,38 @@ class Keys:
     def dead_letter_index(self, tenant: str) -> str:
         """`catalog:uuid` -> fingerprint of the item's last dead letter (HASH)."""
         return f"{self.prefix}:dead-letter-index:{tenant}"
+
+    def oauth_state(self, state: str) -> str:
+        """The PIM URL an OAuth `state` was issued for, consumed once (STRING with a TTL)."""
+        return f"{self.prefix}:web:oauth-state:{state}"
+
+    def batch(self, kind: str, tenant: str) -> str:
+        """A tenant's buffered product UUIDs or model codes of one kind (SET)."""
+        return f"{self.prefix}:web:batch:{kind}:{tenant}"
+
+    def batches_pending(self) -> str:
+        """`kind:tenant` -> when its batch opened (ZSET)."""
+        return f"{self.prefix}:web:batches"
+
+    def flush_lock(self, kind: str, tenant: str) -> str:
+        """The lease of the pod flushing one batch (STRING with a TTL)."""
+        return f"{self.prefix}:web:flush-lock:{kind}:{tenant}"
+
+    def subscription_status(self, subscription_id: str) -> str:
+        """An Event Platform subscription's status as last notified (HASH)."""
+        return f"{self.prefix}:web:subscription-status:{subscription_id}"
+
+    def fair_use_leases(self, pim_url: str, connection: str) -> str:
+        """The fair-use leases of one connection to a PIM: holder -> expiry (ZSET)."""
+        # Hashed: the connection id may be a tenant id or client id, never worth exposing in keys.
+        hashed = hashlib.sha256(f"{_pim_hash(pim_url)}:{connection}".encode()).hexdigest()[:16]
+        return f"{self.prefix}:fair-use:leases:{hashed}"
+
+    def fair_use_rate(self, pim_url: str) -> str:
+        """The GCRA state of one PIM's request rate (STRING with a TTL)."""
+        return f"{self.prefix}:fair-use:rate:{_pim_hash(pim_url)}"
+
+
+def _pim_hash(pim_url: str) -> str:
+    parts = urlsplit(pim_url)
+    return hashlib.sha256(f"{parts.scheme}://{parts.netloc}".lower().encode()).hexdigest()[:16]

@@ -1,7 +1,8 @@
 """A Redis lease: one holder at a time, kept alive by renewal, lost by anyone who stops renewing.
 
-Used for scheduler leadership and tenant activation. The owner check and the renewal are one Lua script each, so a
-holder whose lease already expired (and was taken by another) can neither renew nor release it.
+The one owner-checked lease of the program: scheduler leadership, tenant activation and the web
+side's per-batch flush lock. The owner check and the renewal are one Lua script each, so a holder
+whose lease already expired (and was taken by another) can neither renew nor release it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Final
 
 import redis
 
-from akeneo_sync.errors import StateError
+from akeneo_sync.state._redis import translate_errors
 
 __all__ = ["RedisLease"]
 
@@ -39,28 +40,27 @@ class RedisLease:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
 
+    @translate_errors
+    def acquire(self) -> bool:
+        """Take the lease if free; False when anyone (us included) holds it."""
+        return bool(self._client.set(self.key, self.holder, nx=True, px=self._ttl_ms))
+
+    @translate_errors
     def acquire_or_renew(self) -> bool:
         """Take the lease if free, renew it if ours; False when someone else holds it."""
-        try:
-            if self._client.set(self.key, self.holder, nx=True, px=self._ttl_ms):
-                return True
-            return bool(self._renew(keys=[self.key], args=[self.holder, self._ttl_ms]))
-        except redis.RedisError as exc:
-            raise StateError(f"cannot take lease {self.key}: {exc}") from exc
+        if self.acquire():
+            return True
+        return bool(self._renew(keys=[self.key], args=[self.holder, self._ttl_ms]))
 
+    @translate_errors
     def release(self) -> bool:
         """Give the lease up if we hold it."""
-        try:
-            return bool(self._release(keys=[self.key], args=[self.holder]))
-        except redis.RedisError as exc:
-            raise StateError(f"cannot release lease {self.key}: {exc}") from exc
+        return bool(self._release(keys=[self.key], args=[self.holder]))
 
+    @translate_errors
     def current_holder(self) -> str | None:
         """Who holds the lease now, if anyone."""
-        try:
-            value = self._client.get(self.key)
-        except redis.RedisError as exc:
-            raise StateError(f"cannot read lease {self.key}: {exc}") from exc
+        value = self._client.get(self.key)
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from redis.client import Pipeline
 
 from akeneo_sync.errors import StateError
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.state.transaction import Transaction
 
 __all__ = ["ModelRecord", "ModelStore"]
 
@@ -78,15 +78,15 @@ class ModelStore:
 
     def stage_put(
         self,
-        pipe: Pipeline,
+        tx: Transaction,
         tenant: str,
         catalog: str,
         records: Mapping[str, ModelRecord],
         previous: Mapping[str, ModelRecord],
-    ) -> Pipeline:
+    ) -> Transaction:
         """Queue these records and re-point the index at their variants; `previous` are the old records."""
         if not records:
-            return pipe
+            return tx
         index = self._keys.model_variants(tenant, catalog)
         dropped = [
             u
@@ -95,34 +95,36 @@ class ModelStore:
             for u in set(old.variants) - set(records[code].variants)
         ]
         if dropped:
-            pipe.hdel(index, *dropped)
-        pipe.hset(self._keys.models(tenant, catalog), mapping={code: r.to_json() for code, r in records.items()})
+            tx.pipe.hdel(index, *dropped)
+        tx.pipe.hset(self._keys.models(tenant, catalog), mapping={code: r.to_json() for code, r in records.items()})
         pointers = {u: code for code, record in records.items() for u in record.variants}
         if pointers:
-            pipe.hset(index, mapping=pointers)  # type: ignore[arg-type]
-        return pipe
+            tx.pipe.hset(index, mapping=pointers)  # type: ignore[arg-type]
+        return tx
 
-    def stage_delete(self, pipe: Pipeline, tenant: str, catalog: str, previous: Mapping[str, ModelRecord]) -> Pipeline:
+    def stage_delete(
+        self, tx: Transaction, tenant: str, catalog: str, previous: Mapping[str, ModelRecord]
+    ) -> Transaction:
         """Queue the removal of these models (`previous`: their records) and of their variants' index entries."""
         if not previous:
-            return pipe
-        pipe.hdel(self._keys.models(tenant, catalog), *previous)
+            return tx
+        tx.pipe.hdel(self._keys.models(tenant, catalog), *previous)
         variants = [u for record in previous.values() for u in record.variants]
         if variants:
-            pipe.hdel(self._keys.model_variants(tenant, catalog), *variants)
-        return pipe
+            tx.pipe.hdel(self._keys.model_variants(tenant, catalog), *variants)
+        return tx
 
-    def stage_seen(self, pipe: Pipeline, tenant: str, catalog: str, slot: str, codes: Iterable[str]) -> Pipeline:
+    def stage_seen(self, tx: Transaction, tenant: str, catalog: str, slot: str, codes: Iterable[str]) -> Transaction:
         """Queue model codes a diffing run saw."""
         listed = list(codes)
         if listed:
-            pipe.sadd(self._keys.seen_models(tenant, catalog, slot), *listed)
-        return pipe
+            tx.pipe.sadd(self._keys.seen_models(tenant, catalog, slot), *listed)
+        return tx
 
-    def stage_drop_seen(self, pipe: Pipeline, tenant: str, catalog: str, slot: str) -> Pipeline:
+    def stage_drop_seen(self, tx: Transaction, tenant: str, catalog: str, slot: str) -> Transaction:
         """Queue the removal of a run's seen model codes."""
-        pipe.delete(self._keys.seen_models(tenant, catalog, slot))
-        return pipe
+        tx.pipe.delete(self._keys.seen_models(tenant, catalog, slot))
+        return tx
 
     @translate_errors
     def unseen(self, tenant: str, catalog: str, slot: str, *, chunk: int = 1000) -> Iterator[list[str]]:

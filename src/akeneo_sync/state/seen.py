@@ -14,12 +14,12 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Final
 
 import redis
-from redis.client import Pipeline
 
 from akeneo_sync.state._redis import translate_errors
 from akeneo_sync.state.checkpoints import CHECKPOINT_TTL_S, Slot
 from akeneo_sync.state.digests import LUA_SPLIT, join_packed, pack_uuid
 from akeneo_sync.state.keys import Keys
+from akeneo_sync.state.transaction import Transaction
 
 __all__ = ["SeenStore"]
 
@@ -60,30 +60,30 @@ class SeenStore:
         self._redis = client
         self._keys = keys
 
-    def stage_start(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
+    def stage_start(self, tx: Transaction, tenant: str, catalog: str, slot: Slot) -> Transaction:
         """Queue the creation of an empty set (dropping any earlier one)."""
         key = self._keys.seen(tenant, catalog, slot)
-        pipe.delete(key)
-        pipe.sadd(key, SENTINEL)
-        pipe.expire(key, CHECKPOINT_TTL_S)
-        return pipe
+        tx.pipe.delete(key)
+        tx.pipe.sadd(key, SENTINEL)
+        tx.pipe.expire(key, CHECKPOINT_TTL_S)
+        return tx
 
-    def stage_add(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, uuids: Iterable[str]) -> Pipeline:
+    def stage_add(self, tx: Transaction, tenant: str, catalog: str, slot: Slot, uuids: Iterable[str]) -> Transaction:
         """Queue additions to the set."""
-        return self.stage_add_packed(pipe, tenant, catalog, slot, [pack_uuid(u) for u in uuids])
+        return self.stage_add_packed(tx, tenant, catalog, slot, [pack_uuid(u) for u in uuids])
 
     def stage_add_packed(
-        self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot, packed: Collection[bytes]
-    ) -> Pipeline:
+        self, tx: Transaction, tenant: str, catalog: str, slot: Slot, packed: Collection[bytes]
+    ) -> Transaction:
         """`stage_add` for UUIDs already packed (and so already checked) by `pack_uuid`."""
         if packed:
-            pipe.eval(_ADD, 1, self._keys.seen(tenant, catalog, slot), join_packed(list(packed)))
-        return pipe
+            tx.pipe.eval(_ADD, 1, self._keys.seen(tenant, catalog, slot), join_packed(list(packed)))
+        return tx
 
-    def stage_drop(self, pipe: Pipeline, tenant: str, catalog: str, slot: Slot) -> Pipeline:
+    def stage_drop(self, tx: Transaction, tenant: str, catalog: str, slot: Slot) -> Transaction:
         """Queue the removal of the set (and of the run's seen model codes, in variants mode)."""
-        pipe.delete(self._keys.seen(tenant, catalog, slot), self._keys.seen_models(tenant, catalog, slot))
-        return pipe
+        tx.pipe.delete(self._keys.seen(tenant, catalog, slot), self._keys.seen_models(tenant, catalog, slot))
+        return tx
 
     @translate_errors
     def is_active(self, tenant: str, catalog: str, slot: Slot) -> bool:
@@ -93,21 +93,19 @@ class SeenStore:
     @translate_errors
     def add_if_active(self, tenant: str, catalog: str, uuids: Sequence[str]) -> None:
         """Mark UUIDs seen in whichever runs are collecting (a product event was synced)."""
-        pipe = self._redis.pipeline(transaction=True)
-        self.stage_add_if_active(pipe, tenant, catalog, uuids)
-        pipe.execute()
+        self.stage_add_if_active(Transaction(self._redis), tenant, catalog, uuids).commit()
 
-    def stage_add_if_active(self, pipe: Pipeline, tenant: str, catalog: str, uuids: Sequence[str]) -> Pipeline:
-        """Queue `add_if_active` on `pipe`."""
-        return self.stage_add_if_active_packed(pipe, tenant, catalog, [pack_uuid(u) for u in uuids])
+    def stage_add_if_active(self, tx: Transaction, tenant: str, catalog: str, uuids: Sequence[str]) -> Transaction:
+        """Queue `add_if_active` on `tx`."""
+        return self.stage_add_if_active_packed(tx, tenant, catalog, [pack_uuid(u) for u in uuids])
 
     def stage_add_if_active_packed(
-        self, pipe: Pipeline, tenant: str, catalog: str, packed: Sequence[bytes]
-    ) -> Pipeline:
+        self, tx: Transaction, tenant: str, catalog: str, packed: Sequence[bytes]
+    ) -> Transaction:
         """`stage_add_if_active` for UUIDs already packed by `pack_uuid`."""
         if packed:
             keys = [self._keys.seen(tenant, catalog, slot) for slot in Slot]
             # EVAL, not a registered script: on a pipeline, redis-py sends SCRIPT EXISTS before
             # every transaction that carries one (a round trip per page of an incremental run).
-            pipe.eval(_ADD_IF_ACTIVE, len(keys), *keys, join_packed(packed))
-        return pipe
+            tx.pipe.eval(_ADD_IF_ACTIVE, len(keys), *keys, join_packed(packed))
+        return tx

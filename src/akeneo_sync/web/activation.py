@@ -12,13 +12,12 @@ import json
 import secrets
 from typing import Annotated, Final
 
-import redis
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from akeneo_sync.akeneo.oauth import authorize_url, exchange_code
-from akeneo_sync.errors import PimError, StateError, TenantConflictError
+from akeneo_sync.errors import PimError, TenantConflictError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import StoredToken
 from akeneo_sync.tenancy import normalize_pim_url
@@ -78,7 +77,7 @@ def build_router(ctx: WebContext) -> APIRouter:
         state = secrets.token_urlsafe(24)
         record = json.dumps({"pim_url": pim, "issued_at": ctx.clock.now()})
         ttl_s = int(ctx.config.state_ttl_s) + _STATE_GRACE_S
-        await run_in_threadpool(_store_state, ctx, state, record, ttl_s)
+        await run_in_threadpool(ctx.store.oauth_states.issue, state, record, ttl_s)
         _log.info("activation_started", pim_url=pim)
         target = authorize_url(pim, client_id=ctx.config.client_id, scopes=ctx.config.scopes, state=state)
         return RedirectResponse(target, status_code=302)
@@ -182,21 +181,11 @@ def _busy() -> Response:
     return response
 
 
-def _store_state(ctx: WebContext, state: str, record: str, ttl_s: int) -> None:
-    try:
-        ctx.store.redis.set(ctx.keys.oauth_state(state), record, ex=ttl_s, nx=True)
-    except redis.RedisError as exc:
-        raise StateError(f"cannot store the OAuth state: {type(exc).__name__}") from exc
-
-
 def _consume_state(ctx: WebContext, state: str) -> str | None:
     """The PIM URL the state was issued for, once; None when unknown, reused or expired."""
     if not state:
         return None
-    try:
-        raw = ctx.store.redis.getdel(ctx.keys.oauth_state(state))
-    except redis.RedisError as exc:
-        raise StateError(f"cannot read the OAuth state: {type(exc).__name__}") from exc
+    raw = ctx.store.oauth_states.consume(state)
     if raw is None:
         return None
     try:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import redis.asyncio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,13 +15,13 @@ from akeneo_sync.clock import Clock
 from akeneo_sync.errors import StateError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state import StateStore
+from akeneo_sync.state.connect import AsyncRedisClient
 from akeneo_sync.web import activation, api, events, health, notifications
 from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.flusher import BatchFlusher
 from akeneo_sync.web.guard import PimUrlChecker, RateLimiter
-from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
 from akeneo_sync.web.request_metrics import install_request_metrics
 from akeneo_sync.web.routing import SubscriptionRoutes
@@ -41,7 +40,7 @@ def create_app(
     clock: Clock,
     http: httpx.Client | None = None,
     resolver: Resolver = system_resolver,
-    async_redis: redis.asyncio.Redis | None = None,
+    async_redis: AsyncRedisClient | None = None,
 ) -> FastAPI:
     """The web application.
 
@@ -50,16 +49,8 @@ def create_app(
         async_redis: a client of the state store's Redis (same server and DB) for the event
             receiver's hot path; without it that path runs the sync client in a worker thread.
     """
-    keys = WebKeys(store.keys.prefix)
-    batcher = ProductBatcher(
-        store.redis,
-        keys,
-        enqueuer,
-        clock,
-        window_s=config.batch_window_s,
-        max_size=config.batch_max,
-        async_client=async_redis,
-    )
+    batches = store.event_batches(async_redis)
+    batcher = ProductBatcher(batches, enqueuer, clock, window_s=config.batch_window_s, max_size=config.batch_max)
     flusher = BatchFlusher(batcher, config.flush_interval_s) if config.flush_interval_s > 0 else None
     # The code exchange is one small POST; no redirects, so a PIM cannot bounce us elsewhere.
     outbound = http or httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
@@ -70,7 +61,6 @@ def create_app(
         clock=clock,
         http=outbound,
         resolver=resolver,
-        keys=keys,
         batcher=batcher,
         flusher=flusher,
         routes=SubscriptionRoutes(store, clock, ttl_s=config.route_cache_ttl_s),
@@ -93,10 +83,9 @@ def create_app(
         finally:
             if flusher is not None:
                 flusher.stop()
-            if async_redis is not None:
-                # Its connections belong to this event loop; a later loop (a test's next client)
-                # opens new ones.
-                await async_redis.connection_pool.disconnect()
+            # The async client's connections belong to this event loop; a later loop (a test's
+            # next client) opens new ones.
+            await batches.aclose()
             if http is None:
                 outbound.close()
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import dramatiq
-import redis
 from dramatiq.errors import DramatiqError
 
 from akeneo_sync.errors import StateError
+from akeneo_sync.state import redis_failures
 
 __all__ = ["BrokerEnqueuer"]
 
@@ -46,8 +46,10 @@ class BrokerEnqueuer:
             options={},
         )
         try:
-            self._broker.enqueue(message)
-        except (DramatiqError, redis.RedisError) as exc:
+            # The broker's Redis fails with redis-py's errors: the state store translates them.
+            with redis_failures(f"enqueue {actor}"):
+                self._broker.enqueue(message)
+        except DramatiqError as exc:
             raise StateError(f"cannot enqueue {actor}: {type(exc).__name__}") from exc
 
     def app_activated(self, tenant: str) -> None:

@@ -12,7 +12,6 @@ from akeneo_sync.web.batching import ProductBatcher
 from akeneo_sync.web.config import WebConfig
 from akeneo_sync.web.flusher import BatchFlusher
 from akeneo_sync.web.guard import PimUrlChecker, RateLimiter
-from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.ports import Enqueuer, Resolver
 from akeneo_sync.web.routing import SubscriptionRoutes
 
@@ -29,7 +28,6 @@ class WebContext:
     clock: Clock
     http: httpx.Client
     resolver: Resolver
-    keys: WebKeys
     batcher: ProductBatcher
     # None when `flush_interval_s` is 0: requests then flush the batches they find due themselves.
     flusher: BatchFlusher | None

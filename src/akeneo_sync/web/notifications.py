@@ -8,27 +8,22 @@ operator does, with `akeneo-sync tenants reactivate` (docs/operating.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
-import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from akeneo_sync.clock import Clock
-from akeneo_sync.errors import StateError
 from akeneo_sync.logging import get_logger
 from akeneo_sync.metrics import EVENTS_RECEIVED
+from akeneo_sync.state.subscriptions import SubscriptionState, SubscriptionStatuses
 from akeneo_sync.web.context import WebContext
 from akeneo_sync.web.events import read_body
-from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.models import ProblemResponse, StatusNotification
 from akeneo_sync.web.signatures import verify_signature
 
-__all__ = ["NOTIFICATION_TYPES", "SubscriptionState", "SubscriptionStatus", "SubscriptionStatuses", "build_router"]
+__all__ = ["NOTIFICATION_TYPES", "build_router"]
 
 _log = get_logger(__name__)
 SUSPENDED_SYSTEM: Final = "subscription.suspended.system"
@@ -36,71 +31,6 @@ SUSPENDED_USER: Final = "subscription.suspended.user"
 REVOKED: Final = "subscription.revoked"
 RESUMED: Final = "subscription.resumed"
 NOTIFICATION_TYPES: Final = frozenset({SUSPENDED_SYSTEM, SUSPENDED_USER, REVOKED, RESUMED})
-
-
-class SubscriptionState(StrEnum):
-    """A subscription's status as last notified."""
-
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    REVOKED = "revoked"
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionStatus:
-    """What the last notification said about a subscription."""
-
-    subscription_id: str
-    state: SubscriptionState
-    by_system: bool
-    reason: str
-    changed_at: float
-
-
-class SubscriptionStatuses:
-    """Subscription statuses in Redis (one HASH each)."""
-
-    def __init__(self, client: redis.Redis, keys: WebKeys, clock: Clock) -> None:
-        self._redis = client
-        self._keys = keys
-        self._clock = clock
-
-    def get(self, subscription_id: str) -> SubscriptionStatus | None:
-        """The recorded status, or None when no notification arrived yet."""
-        try:
-            raw = self._redis.hgetall(self._keys.subscription_status(subscription_id))
-        except redis.RedisError as exc:
-            raise StateError(f"cannot read subscription status: {type(exc).__name__}") from exc
-        if not raw:
-            return None
-        fields = {_text(k): _text(v) for k, v in raw.items()}
-        return SubscriptionStatus(
-            subscription_id=subscription_id,
-            state=SubscriptionState(fields.get("state", SubscriptionState.ACTIVE.value)),
-            by_system=fields.get("by_system") == "1",
-            reason=fields.get("reason", ""),
-            changed_at=float(fields.get("changed_at", "0")),
-        )
-
-    def record(self, subscription_id: str, state: SubscriptionState, *, by_system: bool, reason: str) -> None:
-        """Store a status change."""
-        now = self._clock.now()
-        try:
-            self._redis.hset(
-                self._keys.subscription_status(subscription_id),
-                mapping={
-                    "state": state.value,
-                    "by_system": "1" if by_system else "0",
-                    "reason": reason[:1000],
-                    "changed_at": str(now),
-                },
-            )
-        except redis.RedisError as exc:
-            raise StateError(f"cannot record subscription status: {type(exc).__name__}") from exc
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class NotificationRecorded(BaseModel):
@@ -119,7 +49,7 @@ def _count(notification_type: str, outcome: str) -> None:
 def build_router(ctx: WebContext) -> APIRouter:
     """The `/events/notifications` route."""
     router = APIRouter(tags=["events"])
-    statuses = SubscriptionStatuses(ctx.store.redis, ctx.keys, ctx.clock)
+    statuses = ctx.store.subscription_statuses
     # The platform signs notifications with the subscriber's single notification secret. It was our
     # primary when the subscriber was made; after a rotation it is the secondary until updated.
     secrets = ctx.config.event_secrets

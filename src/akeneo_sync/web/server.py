@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import dramatiq
-import redis
 import uvicorn
 from fastapi import FastAPI
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.observability import initialize_series
-from akeneo_sync.redis_connect import connect, connect_async
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, TokenCipher
+from akeneo_sync.state.connect import RedisClient, connect, connect_async
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
@@ -25,7 +24,7 @@ from akeneo_sync.web.ports import Enqueuer
 
 __all__ = ["BrokerFactory", "build_web_app", "serve"]
 
-BrokerFactory = Callable[[redis.Redis], dramatiq.Broker]
+BrokerFactory = Callable[[RedisClient], dramatiq.Broker]
 """Builds the Dramatiq broker on a Redis client."""
 
 

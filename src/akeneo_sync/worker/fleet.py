@@ -33,8 +33,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from akeneo_sync.clock import Clock
-from akeneo_sync.errors import StateError
-from akeneo_sync.state import StateStore
+from akeneo_sync.state import StateStore, redis_failures
 from akeneo_sync.state.catalogs import GONE, CatalogStatus
 from akeneo_sync.state.tenants import TenantStatus
 from akeneo_sync.worker.broker import NAMESPACE
@@ -98,7 +97,7 @@ def read_backlog(client: redis.Redis, queues: Iterable[str], namespace: str = NA
     ``ns:__heartbeats__`` (a dead one's set counts until maintenance re-enqueues it: still work).
     """
     names = sorted(set(queues))
-    try:
+    with redis_failures("read the backlog"):
         workers = [
             w.decode() if isinstance(w, bytes) else str(w) for w in client.zrange(f"{namespace}:__heartbeats__", 0, -1)
         ]
@@ -111,8 +110,6 @@ def read_backlog(client: redis.Redis, queues: Iterable[str], namespace: str = NA
                 pipe.scard(f"{namespace}:__acks__.{worker}.{queue}")
                 pipe.scard(f"{namespace}:__acks__.{worker}.{queue}.DQ")
         counts = [int(n) for n in pipe.execute()]
-    except redis.RedisError as exc:
-        raise StateError(f"cannot read the backlog: {exc}") from exc
     queued = counts[: 2 * len(names)]
     return Backlog(ready=sum(queued[0::2]), delayed=sum(queued[1::2]), in_flight=sum(counts[2 * len(names) :]))
 

@@ -12,8 +12,8 @@ from akeneo_sync.clock import SystemClock
 from akeneo_sync.logging import configure_logging
 from akeneo_sync.metrics import set_tenant_labels
 from akeneo_sync.observability import initialize_series
-from akeneo_sync.redis_connect import connect
 from akeneo_sync.settings import load_settings
+from akeneo_sync.state.connect import connect
 from akeneo_sync.worker.broker import build_broker, install_broker
 from akeneo_sync.worker.runtime import build_runtime, install_runtime
 from akeneo_sync.worker.shutdown import StopFlag

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import redis
 
-from akeneo_sync.errors import StateError
+from akeneo_sync.state import redis_failures
 from akeneo_sync.worker.broker import NAMESPACE
 
 __all__ = ["DeadMessage", "dead_messages", "queue_depths", "remove_dead_message"]
@@ -38,13 +38,11 @@ class DeadMessage:
 def queue_depths(client: redis.Redis, queues: Iterable[str], namespace: str = NAMESPACE) -> dict[str, int]:
     """Messages waiting per queue: `q` ready, `q.DQ` delayed, `q.XQ` dead-lettered."""
     depths: dict[str, int] = {}
-    try:
+    with redis_failures("read queue depths"):
         for queue in sorted(set(queues)):
             depths[queue] = int(client.llen(f"{namespace}:{queue}"))
             depths[f"{queue}.DQ"] = int(client.llen(f"{namespace}:{queue}.DQ"))
             depths[f"{queue}.XQ"] = int(client.zcard(f"{namespace}:{queue}.XQ"))
-    except redis.RedisError as exc:
-        raise StateError(f"cannot read queue depths: {exc}") from exc
     return depths
 
 
@@ -56,12 +54,10 @@ def _last_line(traceback: object) -> str:
 
 def dead_messages(client: redis.Redis, queue: str, namespace: str = NAMESPACE) -> list[DeadMessage]:
     """Dead-lettered messages of `queue`, oldest first."""
-    try:
+    with redis_failures("read dead-lettered messages"):
         # Typed by hand: redis-py's stubs return a union for every reply shape.
         scored = cast(list[tuple[bytes, float]], client.zrange(f"{namespace}:{queue}.XQ", 0, -1, withscores=True))
         bodies = cast(dict[bytes, bytes], client.hgetall(f"{namespace}:{queue}.XQ.msgs"))
-    except redis.RedisError as exc:
-        raise StateError(f"cannot read dead-lettered messages: {exc}") from exc
     found: list[DeadMessage] = []
     for raw_id, score in scored:
         message_id = raw_id.decode()
@@ -87,10 +83,8 @@ def dead_messages(client: redis.Redis, queue: str, namespace: str = NAMESPACE) -
 
 def remove_dead_message(client: redis.Redis, queue: str, message_id: str, namespace: str = NAMESPACE) -> None:
     """Forget a dead-lettered message (after it was replayed)."""
-    try:
+    with redis_failures(f"remove dead-lettered message {message_id}"):
         pipe = client.pipeline()
         pipe.zrem(f"{namespace}:{queue}.XQ", message_id)
         pipe.hdel(f"{namespace}:{queue}.XQ.msgs", message_id)
         pipe.execute()
-    except redis.RedisError as exc:
-        raise StateError(f"cannot remove dead-lettered message {message_id}: {exc}") from exc

@@ -12,8 +12,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
-
 from akeneo_sync.akeneo.auth import AppTokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import HttpClientPool
@@ -22,6 +20,7 @@ from akeneo_sync.clock import Clock
 from akeneo_sync.errors import ConfigError, TokenRevokedError
 from akeneo_sync.settings import Settings
 from akeneo_sync.state import StateStore, Tenant, TokenCipher
+from akeneo_sync.state.connect import RedisClient
 from akeneo_sync.targets.base import Target
 from akeneo_sync.targets.factory import build_target
 from akeneo_sync.worker.shutdown import StopFlag
@@ -34,7 +33,7 @@ class Runtime:
     """Everything an actor needs, shared by the threads of one worker process."""
 
     settings: Settings
-    redis: redis.Redis
+    redis: RedisClient
     state: StateStore
     target: Target
     clock: Clock
@@ -50,14 +49,9 @@ class Runtime:
         with self._lock:
             limiter = self._limiters.get(tenant.id)
             if limiter is None:
-                redis_client = self.redis if self.fleet_wide_limits else None
-                limiter = build_limiter(
-                    self.settings,
-                    pim_url=tenant.pim_url,
-                    connection=tenant.id,
-                    clock=self.clock,
-                    redis_client=redis_client,
-                )
+                # Fleet-wide: the slots live in the state store, under its prefix.
+                slots = self.state.fair_use(tenant.pim_url, tenant.id) if self.fleet_wide_limits else None
+                limiter = build_limiter(self.settings, clock=self.clock, slots=slots)
                 self._limiters[tenant.id] = limiter
             return limiter
 
@@ -114,7 +108,7 @@ def current_runtime() -> Runtime:
 
 def build_runtime(
     settings: Settings,
-    client: redis.Redis,
+    client: RedisClient,
     *,
     clock: Clock,
     stop: StopFlag,

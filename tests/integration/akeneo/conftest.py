@@ -15,10 +15,11 @@ import redis
 from akeneo_sync.akeneo.auth import AppTokenProvider, TokenProvider
 from akeneo_sync.akeneo.client import AkeneoClient
 from akeneo_sync.akeneo.http import build_http_client
-from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
+from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter
 from akeneo_sync.clock import Clock, ManualClock
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.settings import bundled_schema_path
+from helpers import fleet_limiter
 from redis_server import TEST_REDIS_PORT
 
 REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/2"
@@ -27,7 +28,7 @@ REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/2"
 @pytest.fixture
 def key_prefix() -> str:
     """A key namespace owned by one test."""
-    return f"test-{uuid.uuid4().hex[:12]}:fair-use"
+    return f"test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def make_limiter(request: pytest.FixtureRequest, redis_client: redis.Redis, key_
     def make(clock: Clock, connection: str = "tenant-1", **policy: float) -> FairUseLimiter:
         rules = FairUsePolicy(**policy)
         if request.param == "redis":
-            return RedisFairUseLimiter(
+            return fleet_limiter(
                 redis_client,
                 pim_url="https://pim.example.com",
                 connection=connection,

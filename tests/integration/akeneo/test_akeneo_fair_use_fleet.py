@@ -25,14 +25,16 @@ WORKER = textwrap.dedent(
     """
     import random, sys, threading
     import redis
-    from akeneo_sync.akeneo import AkeneoClient, AppTokenProvider, FairUsePolicy, RedisFairUseLimiter
+    from akeneo_sync.akeneo import AkeneoClient, AppTokenProvider, FairUsePolicy, FleetFairUseLimiter
     from akeneo_sync.akeneo.http import build_http_client
     from akeneo_sync.clock import SystemClock
+    from akeneo_sync.state.fairuse import RedisFairUseSlots
+    from akeneo_sync.state.keys import Keys
     base_url, token, catalog, redis_url, limit, prefix = sys.argv[1:7]
     clock = SystemClock()
     policy = FairUsePolicy(max_concurrent=int(limit), max_per_s=500, burst=50, poll_s=0.005)
-    limiter = RedisFairUseLimiter(redis.Redis.from_url(redis_url), pim_url=base_url, connection="tenant-x",
-                                  policy=policy, clock=clock, key_prefix=prefix)
+    slots = RedisFairUseSlots(redis.Redis.from_url(redis_url), Keys(prefix), pim_url=base_url, connection="tenant-x")
+    limiter = FleetFairUseLimiter(slots, policy=policy, clock=clock)
     with build_http_client(timeout_s=10) as http:
         client = AkeneoClient(base_url, http=http, tokens=AppTokenProvider(token), limiter=limiter, clock=clock,
                               rng=random.Random(), tenant="tenant-x")

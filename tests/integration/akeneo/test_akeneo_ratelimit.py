@@ -22,14 +22,16 @@ from akeneo_sync.akeneo.ratelimit import (
     FLEET_LEASE_TTL_S,
     FairUseLimiter,
     FairUsePolicy,
+    FleetFairUseLimiter,
     InProcessFairUseLimiter,
-    RedisFairUseLimiter,
     build_limiter,
 )
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import RateLimitedError
 from akeneo_sync.settings import Settings
-from helpers import wait_until
+from akeneo_sync.state.fairuse import RedisFairUseSlots
+from akeneo_sync.state.keys import Keys
+from helpers import fleet_limiter, wait_until
 from redis_server import TEST_REDIS_PORT
 
 pytestmark = pytest.mark.integration
@@ -116,21 +118,21 @@ def test_connections_have_separate_concurrency_but_share_the_pims_rate(
 ) -> None:
     policy = FairUsePolicy(max_concurrent=1, max_per_s=10, burst=2, lease_ttl_s=30)
     common = {"pim_url": "https://pim.example.com", "policy": policy, "clock": clock, "key_prefix": key_prefix}
-    first = RedisFairUseLimiter(redis_client, connection="a", **common)
-    second = RedisFairUseLimiter(redis_client, connection="b", **common)
+    first = fleet_limiter(redis_client, connection="a", **common)
+    second = fleet_limiter(redis_client, connection="b", **common)
     with first.acquire(), second.acquire():
         assert clock.sleeps == []
     with first.acquire():
         pass
     assert clock.sleeps == pytest.approx([0.1], abs=1e-5)
-    assert first.rate_key == second.rate_key
-    assert first.leases_key != second.leases_key
+    assert first.slots.rate_key == second.slots.rate_key
+    assert first.slots.leases_key != second.slots.leases_key
 
 
 def test_keys_never_contain_the_connection_id_and_expire_when_idle(
     redis_client: redis.Redis, clock: ManualClock, key_prefix: str
 ) -> None:
-    limiter = RedisFairUseLimiter(
+    limiter = fleet_limiter(
         redis_client,
         pim_url="https://pim.example.com",
         connection="secret-tenant",
@@ -143,18 +145,20 @@ def test_keys_never_contain_the_connection_id_and_expire_when_idle(
         assert len(keys) == 2
         assert all("secret-tenant" not in key for key in keys)
         assert all(0 < redis_client.pttl(key) <= 61_000 for key in keys)
-    assert redis_client.zcard(limiter.leases_key) == 0
+    assert redis_client.zcard(limiter.slots.leases_key) == 0
 
 
 HOLD_AND_WAIT = textwrap.dedent(
     """
     import sys, redis
-    from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
+    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, FleetFairUseLimiter
+    from akeneo_sync.state.fairuse import RedisFairUseSlots
+    from akeneo_sync.state.keys import Keys
     from akeneo_sync.clock import SystemClock
     client = redis.Redis.from_url(sys.argv[1])
     policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0)
-    limiter = RedisFairUseLimiter(client, pim_url="https://pim.example.com", connection="c", policy=policy,
-                                  clock=SystemClock(), key_prefix=sys.argv[2])
+    slots = RedisFairUseSlots(client, Keys(sys.argv[2]), pim_url="https://pim.example.com", connection="c")
+    limiter = FleetFairUseLimiter(slots, policy=policy, clock=SystemClock())
     with limiter.acquire():
         print("held", flush=True)
         sys.stdin.read()
@@ -179,19 +183,21 @@ def test_a_sigkilled_holders_slot_comes_back_when_its_lease_expires(redis_client
     common = {"pim_url": "https://pim.example.com", "connection": "c", "policy": policy, "key_prefix": key_prefix}
     # When another pod asks before the lease's expiry, it is refused...
     now = ManualClock(start=time.time())
-    early = RedisFairUseLimiter(redis_client, clock=now, **common)
+    early = fleet_limiter(redis_client, clock=now, **common)
     with pytest.raises(RateLimitedError), early.acquire():
         pass
     # ...and once the lease has expired it gets the slot at once, though nobody released it.
     later = ManualClock(start=time.time() + 31.0)
-    with RedisFairUseLimiter(redis_client, clock=later, **common).acquire():
+    with fleet_limiter(redis_client, clock=later, **common).acquire():
         assert later.sleeps == []
 
 
 CALLER = textwrap.dedent(
     """
     import sys, threading, time, redis
-    from akeneo_sync.akeneo.ratelimit import FairUseLimiter, FairUsePolicy, InProcessFairUseLimiter, RedisFairUseLimiter
+    from akeneo_sync.akeneo.ratelimit import FairUsePolicy, FleetFairUseLimiter
+    from akeneo_sync.state.fairuse import RedisFairUseSlots
+    from akeneo_sync.state.keys import Keys
     from akeneo_sync.clock import SystemClock
     url, threads, calls, limit, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     client = redis.Redis.from_url(url)
@@ -200,8 +206,8 @@ CALLER = textwrap.dedent(
         "if n > tonumber(redis.call('GET', KEYS[2]) or 0) then redis.call('SET', KEYS[2], n) end return n"
     )
     policy = FairUsePolicy(max_concurrent=limit, max_per_s=1e6, burst=1000, poll_s=0.002)
-    limiter = RedisFairUseLimiter(client, pim_url="https://pim.example.com", connection="shared", policy=policy,
-                                  clock=SystemClock(), key_prefix=prefix)
+    slots = RedisFairUseSlots(client, Keys(prefix), pim_url="https://pim.example.com", connection="shared")
+    limiter = FleetFairUseLimiter(slots, policy=policy, clock=SystemClock())
     def work():
         for _ in range(calls):
             with limiter.acquire():
@@ -270,9 +276,9 @@ def test_the_redis_script_and_the_in_process_limiter_make_the_same_decisions(
     # One algorithm, two homes: any sequence of calls, held slots, releases and elapsed time
     # must produce the same waits in both.
     policy = FairUsePolicy(max_concurrent=2, max_per_s=10, burst=2, lease_ttl_s=1.0, poll_s=0.1)
-    prefix = f"test-{uuid.uuid4().hex[:12]}:fair-use"
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
     redis_clock, local_clock = ManualClock(), ManualClock()
-    fleet = RedisFairUseLimiter(
+    fleet = fleet_limiter(
         redis_client,
         pim_url="https://pim.example.com",
         connection="c",
@@ -295,7 +301,7 @@ def test_the_fleet_limiter_renews_the_leases_its_calls_hold_and_builds_short_one
     # SIGKILLed pod's leases run out after FLEET_LEASE_TTL_S, not after the slowest possible call.
     clock = ManualClock(start=time.time())
     policy = FairUsePolicy(max_concurrent=1, lease_ttl_s=30.0, lease_renew_s=0.05)
-    limiter = RedisFairUseLimiter(
+    limiter = fleet_limiter(
         redis_client,
         pim_url="https://pim.example.com",
         connection="c",
@@ -304,14 +310,15 @@ def test_the_fleet_limiter_renews_the_leases_its_calls_hold_and_builds_short_one
         key_prefix=key_prefix,
     )
     with limiter.acquire():
-        ((holder, first),) = redis_client.zrange(limiter.leases_key, 0, -1, withscores=True)
+        ((holder, first),) = redis_client.zrange(limiter.slots.leases_key, 0, -1, withscores=True)
         clock.advance(20.0)
-        wait_until(lambda: redis_client.zscore(limiter.leases_key, holder) != first, 5, what="the lease was renewed")
-        assert redis_client.zscore(limiter.leases_key, holder) == pytest.approx(clock.now() + 30.0)
-    assert redis_client.zcard(limiter.leases_key) == 0
+        wait_until(
+            lambda: redis_client.zscore(limiter.slots.leases_key, holder) != first, 5, what="the lease was renewed"
+        )
+        assert redis_client.zscore(limiter.slots.leases_key, holder) == pytest.approx(clock.now() + 30.0)
+    assert redis_client.zcard(limiter.slots.leases_key) == 0
 
-    built = build_limiter(
-        Settings(), pim_url="https://pim.example.com", connection="c", clock=clock, redis_client=redis_client
-    )
-    assert isinstance(built, RedisFairUseLimiter)
+    slots = RedisFairUseSlots(redis_client, Keys(key_prefix), pim_url="https://pim.example.com", connection="c")
+    built = build_limiter(Settings(), clock=clock, slots=slots)
+    assert isinstance(built, FleetFairUseLimiter)
     assert (built._policy.lease_ttl_s, built._policy.lease_renew_s) == (FLEET_LEASE_TTL_S, FLEET_LEASE_TTL_S / 4)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from akeneo_sync.redis_connect import SOCKET_CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, connect
+from akeneo_sync.state.connect import SOCKET_CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, connect
 from redis_server import TEST_REDIS_PORT
 
 

@@ -20,10 +20,9 @@ from akeneo_sync.emulator.event_platform import SubscriptionRegistry
 from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.eventplatform import EventPlatformClient, PimIdentity
 from akeneo_sync.state import StateStore
+from akeneo_sync.state.subscriptions import SubscriptionState
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.batching import ProductBatcher
-from akeneo_sync.web.keys import WebKeys
-from akeneo_sync.web.notifications import SubscriptionState, SubscriptionStatuses
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 from helpers import flush_batches, running_asgi
 
@@ -128,7 +127,7 @@ def test_a_suspended_subscription_delivers_nothing_and_its_resumption_requests_a
 ) -> None:
     tenant = activate(stack, pim)
     subscription = subscribe(stack, store, tenant, pim)
-    statuses = SubscriptionStatuses(store.redis, WebKeys(store.keys.prefix), store.clock)
+    statuses = store.subscription_statuses
     system_suspend(pim, subscription)
     suspended = statuses.get(subscription)
     assert suspended is not None

@@ -9,8 +9,7 @@ from web_support import PRIMARY, SECONDARY, SUBSCRIPTION, Post
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.state import StateStore
-from akeneo_sync.web.keys import WebKeys
-from akeneo_sync.web.notifications import SubscriptionState, SubscriptionStatuses
+from akeneo_sync.state.subscriptions import SubscriptionState, SubscriptionStatuses
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 
 pytestmark = pytest.mark.integration
@@ -32,7 +31,7 @@ def notification(kind: str, subscription: str = SUBSCRIPTION) -> dict[str, Any]:
 
 @pytest.fixture
 def statuses(store: StateStore, clock: ManualClock) -> SubscriptionStatuses:
-    return SubscriptionStatuses(store.redis, WebKeys(store.keys.prefix), clock)
+    return SubscriptionStatuses(store.redis, store.keys, clock)
 
 
 def test_a_system_suspension_is_recorded(

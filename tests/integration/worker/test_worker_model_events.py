@@ -19,10 +19,10 @@ from worker_stack import Stack, running_stack
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.settings import DEFAULT_SCOPES, CatalogSpec
+from akeneo_sync.state.keys import Keys
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
-from akeneo_sync.web.keys import WebKeys
 from helpers import running_asgi
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,7 @@ def deliver_and_settle(stack: Stack) -> list[dict[str, Any]]:
     deliveries = stack.admin("GET", "/_emulator/events", params={"wait_s": 10})
     assert deliveries["idle"]
     assert all(d["outcome"] == "delivered" for d in deliveries["deliveries"]), deliveries
-    pending = WebKeys(stack.runtime.state.keys.prefix).batches_pending()
+    pending = Keys(stack.runtime.state.keys.prefix).batches_pending()
     deadline = time.monotonic() + 10
     while stack.runtime.redis.zcard(pending) > 0:
         assert time.monotonic() < deadline, "the event batches were never enqueued"

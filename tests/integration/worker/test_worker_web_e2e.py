@@ -20,11 +20,11 @@ from worker_stack import Stack
 
 from akeneo_sync.clock import SystemClock
 from akeneo_sync.settings import DEFAULT_SCOPES
+from akeneo_sync.state.keys import Keys
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.web.app import create_app
 from akeneo_sync.web.broker_enqueuer import BrokerEnqueuer
 from akeneo_sync.web.config import WebConfig
-from akeneo_sync.web.keys import WebKeys
 from helpers import running_asgi, wait_until
 
 pytestmark = pytest.mark.integration
@@ -180,7 +180,7 @@ def _wait_for_flush(stack: Stack) -> None:
     # The web side buffers UUIDs for its batch window (0.2 s here) and a background flusher
     # enqueues them, then drops the batch from its pending index: a bounded poll on that index,
     # not a sleep. (Not on the broker queue: the running worker may take the message first.)
-    pending = WebKeys(stack.runtime.state.keys.prefix).batches_pending()
+    pending = Keys(stack.runtime.state.keys.prefix).batches_pending()
     wait_until(lambda: stack.runtime.redis.zcard(pending) == 0, 10, what="the event batch was enqueued")
 
 

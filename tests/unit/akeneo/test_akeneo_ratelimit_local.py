@@ -8,12 +8,14 @@ import fakeredis
 
 from akeneo_sync.akeneo.ratelimit import (
     FairUsePolicy,
+    FleetFairUseLimiter,
     InProcessFairUseLimiter,
-    RedisFairUseLimiter,
     build_limiter,
 )
 from akeneo_sync.clock import ManualClock, SystemClock
 from akeneo_sync.settings import Settings
+from akeneo_sync.state.fairuse import RedisFairUseSlots
+from akeneo_sync.state.keys import Keys
 
 
 def test_threads_never_hold_more_slots_than_the_limit() -> None:
@@ -60,9 +62,8 @@ def test_the_policy_follows_the_fair_use_settings() -> None:
 def test_without_redis_the_limiter_is_in_process_and_with_redis_it_is_fleet_wide() -> None:
     settings = Settings()
     clock = ManualClock()
-    local = build_limiter(settings, pim_url="https://p", connection="t", clock=clock, redis_client=None)
+    local = build_limiter(settings, clock=clock, slots=None)
     assert isinstance(local, InProcessFairUseLimiter)
-    fleet = build_limiter(
-        settings, pim_url="https://p", connection="t", clock=clock, redis_client=fakeredis.FakeRedis()
-    )
-    assert isinstance(fleet, RedisFairUseLimiter)
+    slots = RedisFairUseSlots(fakeredis.FakeRedis(), Keys(), pim_url="https://p", connection="t")
+    fleet = build_limiter(settings, clock=clock, slots=slots)
+    assert isinstance(fleet, FleetFairUseLimiter)

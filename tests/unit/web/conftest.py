@@ -6,7 +6,7 @@ import fakeredis
 import pytest
 import redis
 
-from akeneo_sync.web.keys import WebKeys
+from akeneo_sync.state.keys import Keys
 from akeneo_sync.web.testing import RecordingEnqueuer
 
 
@@ -17,8 +17,8 @@ def fake_redis() -> redis.Redis:
 
 
 @pytest.fixture
-def keys() -> WebKeys:
-    return WebKeys("unit")
+def keys() -> Keys:
+    return Keys("unit")
 
 
 @pytest.fixture

@@ -14,16 +14,17 @@ from redis.retry import Retry
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import StateError
+from akeneo_sync.state.batches import EventBatches
+from akeneo_sync.state.keys import Keys
 from akeneo_sync.web.app import BatchFlusher
 from akeneo_sync.web.batching import BatchKind, Buffered, ProductBatcher
-from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 from helpers import flush_batches, wait_until
 
 
 @pytest.fixture
-def batcher(fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock) -> ProductBatcher:
-    return ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+def batcher(fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock) -> ProductBatcher:
+    return ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=3)
 
 
 def test_uuids_within_the_window_are_sent_as_one_message(
@@ -97,11 +98,11 @@ def test_add_event_remembers_the_event_id_for_its_ttl(batcher: ProductBatcher, f
 
 
 def test_add_event_raises_state_error_when_redis_fails(
-    keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+    keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
     # Nothing listens on port 1: every command fails with a connection error.
     down = redis.Redis(port=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
-    batcher = ProductBatcher(down, keys, enqueuer, clock)
+    batcher = ProductBatcher(EventBatches(down, keys), enqueuer, clock)
     with pytest.raises(StateError):
         batcher.add_event(BatchKind.SYNC, "t1", "u1", dedupe_key="dedupe:e1", dedupe_ttl_s=60)
 
@@ -122,10 +123,10 @@ def test_tenants_and_kinds_are_batched_apart(
 
 
 def test_an_oversized_buffer_is_sent_in_chunks_of_the_maximum(
-    fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+    fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
     # A buffer can outgrow the maximum while the broker is down and flushes keep failing.
-    batcher = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    batcher = ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=3)
     batcher.add(BatchKind.SYNC, "t1", [f"u{i}" for i in range(7)])
     batcher.flush(BatchKind.SYNC, "t1")
     sizes = [len(call.args[0]) for call in enqueuer.calls]
@@ -139,21 +140,21 @@ class FailingEnqueuer(RecordingEnqueuer):
 
 
 def test_a_failed_send_keeps_the_batch_for_the_next_flush(
-    fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+    fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
-    failing = ProductBatcher(fake_redis, keys, FailingEnqueuer(), clock, window_s=1.0, max_size=3)
+    failing = ProductBatcher(EventBatches(fake_redis, keys), FailingEnqueuer(), clock, window_s=1.0, max_size=3)
     failing.add(BatchKind.SYNC, "t1", ["u1"])
     clock.advance(1.0)
     with pytest.raises(StateError):
         failing.flush_due()
     # Another pod (or this one, once the broker is back) sends it: nothing was lost.
-    healthy = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    healthy = ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=3)
     assert healthy.flush_due() == 1
     assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]
 
 
 def test_a_batch_being_flushed_elsewhere_is_not_sent_twice(
-    batcher: ProductBatcher, fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer
+    batcher: ProductBatcher, fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer
 ) -> None:
     batcher.add(BatchKind.SYNC, "t1", ["u1"])
     fake_redis.set(keys.flush_lock("sync", "t1"), "other-pod")
@@ -162,13 +163,13 @@ def test_a_batch_being_flushed_elsewhere_is_not_sent_twice(
 
 
 def test_a_batch_left_by_a_dead_pod_is_sent_by_another(
-    fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+    fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
-    dead_pod = ProductBatcher(fake_redis, keys, RecordingEnqueuer(), clock, window_s=1.0, max_size=3)
+    dead_pod = ProductBatcher(EventBatches(fake_redis, keys), RecordingEnqueuer(), clock, window_s=1.0, max_size=3)
     dead_pod.add(BatchKind.SYNC, "t1", ["u1"])
     del dead_pod  # the web process is killed before its window ends: nothing was held in its memory
     clock.advance(1.0)
-    other_pod = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    other_pod = ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=3)
     assert other_pod.flush_due() == 1
     assert enqueuer.calls == [Enqueued("sync_products", "t1", (("u1",),))]
 
@@ -191,7 +192,9 @@ def test_a_batch_left_by_a_dead_pod_is_sent_by_another(
 )
 def test_every_buffered_uuid_is_sent_and_no_batch_is_sent_twice(steps: list[tuple[object, ...]]) -> None:
     clock, enqueuer = ManualClock(), RecordingEnqueuer()
-    batcher = ProductBatcher(fakeredis.FakeRedis(), WebKeys("prop"), enqueuer, clock, window_s=1.0, max_size=3)
+    batcher = ProductBatcher(
+        EventBatches(fakeredis.FakeRedis(), Keys("prop")), enqueuer, clock, window_s=1.0, max_size=3
+    )
     added: Counter[tuple[str, str, str]] = Counter()
     for step in steps:
         if step[0] == "add":

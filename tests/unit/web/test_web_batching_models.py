@@ -8,15 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from akeneo_sync.clock import ManualClock
+from akeneo_sync.state.batches import EventBatches
+from akeneo_sync.state.keys import Keys
 from akeneo_sync.web.batching import BatchKind, ProductBatcher
-from akeneo_sync.web.keys import WebKeys
 from akeneo_sync.web.testing import Enqueued, RecordingEnqueuer
 
 
 def test_ten_thousand_codes_in_one_window_are_one_message_and_leave_nothing_behind(
-    fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+    fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
-    batcher = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=100)
+    batcher = ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=100)
     # Far past `max_size`, yet not due: a models batch waits for its window.
     assert not batcher.add(BatchKind.MODELS, "t1", [f"model_{n}" for n in range(10_000)])
     assert batcher.flush_due() == 0
@@ -29,9 +30,9 @@ def test_ten_thousand_codes_in_one_window_are_one_message_and_leave_nothing_behi
 
 
 def test_models_and_products_of_one_tenant_are_separate_batches(
-    fake_redis: redis.Redis, keys: WebKeys, enqueuer: RecordingEnqueuer, clock: ManualClock
+    fake_redis: redis.Redis, keys: Keys, enqueuer: RecordingEnqueuer, clock: ManualClock
 ) -> None:
-    batcher = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    batcher = ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=3)
     batcher.add(BatchKind.MODELS, "t1", ["boot"])
     batcher.add(BatchKind.SYNC, "t1", ["u1"])
     clock.advance(1.0)
@@ -43,7 +44,7 @@ def test_models_and_products_of_one_tenant_are_separate_batches(
 
 
 def test_codes_that_arrive_during_a_send_wait_a_whole_window(
-    fake_redis: redis.Redis, keys: WebKeys, clock: ManualClock
+    fake_redis: redis.Redis, keys: Keys, clock: ManualClock
 ) -> None:
     class LateArrival(RecordingEnqueuer):
         def sync_models(self, tenant: str) -> None:
@@ -52,7 +53,7 @@ def test_codes_that_arrive_during_a_send_wait_a_whole_window(
                 batcher.add(BatchKind.MODELS, tenant, ["late"])  # an event lands while the message is sent
 
     enqueuer = LateArrival()
-    batcher = ProductBatcher(fake_redis, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    batcher = ProductBatcher(EventBatches(fake_redis, keys), enqueuer, clock, window_s=1.0, max_size=3)
     batcher.add(BatchKind.MODELS, "t1", ["early"])
     clock.advance(1.0)
     assert batcher.flush_due() == 1
@@ -77,9 +78,9 @@ def test_codes_that_arrive_during_a_send_wait_a_whole_window(
     )
 )
 def test_every_window_with_codes_sends_one_message_and_none_is_left(steps: list[tuple[object, ...]]) -> None:
-    clock, enqueuer, keys = ManualClock(), RecordingEnqueuer(), WebKeys("prop")
+    clock, enqueuer, keys = ManualClock(), RecordingEnqueuer(), Keys("prop")
     client = fakeredis.FakeRedis()
-    batcher = ProductBatcher(client, keys, enqueuer, clock, window_s=1.0, max_size=3)
+    batcher = ProductBatcher(EventBatches(client, keys), enqueuer, clock, window_s=1.0, max_size=3)
     adds = {"t1": 0, "t2": 0}
     for step in steps:
         if step[0] == "add":
