@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import httpx
 
@@ -36,7 +37,8 @@ def event(subject: str) -> bytes:
             "source": "pim",
             "type": "com.akeneo.pim.v1.product.updated",
             "subject": subject,
-            "time": "2026-11-23T10:00:00+00:00",
+            # Now: the receiver drops events older than its window as stale (a fixed date went stale).
+            "time": datetime.now(UTC).isoformat(),
             "data": {"product": {"uuid": str(uuid.uuid4())}, "author": {"identifier": "julia", "type": "user"}},
         }
     ).encode()
@@ -49,6 +51,7 @@ def main() -> int:
     service: list[float] = []
     from_due: list[float] = []
     errors: dict[str, int] = {}
+    outcomes: dict[str, int] = {}  # the receiver's `outcome` of each 2xx answer
     lock = threading.Lock()
     limits = httpx.Limits(max_connections=THREADS, max_keepalive_connections=THREADS)
     with httpx.Client(timeout=10.0, limits=limits) as client, ThreadPoolExecutor(THREADS) as pool:
@@ -62,14 +65,17 @@ def main() -> int:
                     headers={"Content-Type": "application/json", "X-Akeneo-Signature-Primary": sign(body, secret)},
                 )
                 outcome = None if response.status_code < 300 else str(response.status_code)
-            except httpx.HTTPError as exc:
-                outcome = type(exc).__name__
+                answered = response.json().get("outcome") if outcome is None else None
+            except (httpx.HTTPError, ValueError) as exc:
+                outcome, answered = type(exc).__name__, None
             done = time.perf_counter()
             with lock:
                 service.append(done - sent)
                 from_due.append(done - due)
                 if outcome is not None:
                     errors[outcome] = errors.get(outcome, 0) + 1
+                if answered is not None:
+                    outcomes[str(answered)] = outcomes.get(str(answered), 0) + 1
 
         start = time.perf_counter() + 0.2
         for i, body in enumerate(bodies):
@@ -87,6 +93,7 @@ def main() -> int:
                 "service": sorted(service),
                 "from_due": sorted(from_due),
                 "errors": errors,
+                "outcomes": outcomes,
             }
         )
     )
