@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from akeneo_sync import metrics
 from akeneo_sync.clock import Clock
-from akeneo_sync.state import CatalogStatus, Checkpoint, RunMode, Slot, StateStore
+from akeneo_sync.state import CatalogStatus, Checkpoint, RunMode, Slot, StateStore, Transaction
 from akeneo_sync.sync.summary import Outcome
 
 __all__ = ["begin_run", "end_run", "finish_run", "forget_runs"]
@@ -30,8 +30,7 @@ def begin_run(
     """Drop superseded runs, save a fresh run's first checkpoint, and mark the catalog running."""
     pipe = state.transaction()
     for old in discard:
-        state.checkpoints.stage_clear(pipe, tenant, catalog, old)
-        state.seen.stage_drop(pipe, tenant, catalog, old)
+        _stage_drop_run(state, pipe, tenant, catalog, old)
     if fresh:
         if checkpoint.mode in (RunMode.FULL, RunMode.RECONCILE):
             state.seen.stage_start(pipe, tenant, catalog, slot)
@@ -46,20 +45,19 @@ def finish_run(
     """Record a successful run: counts, watermark (full and incremental runs), no checkpoint left."""
     moves_watermark = checkpoint.mode in (RunMode.FULL, RunMode.INCREMENTAL)
     pipe = state.transaction()
-    state.catalogs.stage_run_result(
+    _stage_result(
+        state,
         pipe,
         tenant,
         catalog,
-        run_id=checkpoint.run_id,
-        outcome=Outcome.SUCCESS.value,
+        checkpoint,
+        outcome=Outcome.SUCCESS,
         status=CatalogStatus.IDLE,
-        counts=checkpoint.counters.as_dict(),
         # The run's start: anything changed while it ran is picked up by the next increment.
         watermark=checkpoint.started_at if moves_watermark else None,
         refreshed_at=checkpoint.started_at if checkpoint.mode is RunMode.FULL else None,
     )
-    state.checkpoints.stage_clear(pipe, tenant, catalog, slot)
-    state.seen.stage_drop(pipe, tenant, catalog, slot)
+    _stage_drop_run(state, pipe, tenant, catalog, slot)
     state.commit(pipe)
     now = clock.now()
     labels = {"tenant": metrics.tenant_label(tenant), "catalog": catalog}
@@ -79,17 +77,8 @@ def forget_runs(state: StateStore, tenant: str, catalog: str, checkpoint: Checkp
     status = CatalogStatus.DISABLED if outcome is Outcome.DISABLED else CatalogStatus.DELETED
     pipe = state.transaction()
     for slot in Slot:
-        state.checkpoints.stage_clear(pipe, tenant, catalog, slot)
-        state.seen.stage_drop(pipe, tenant, catalog, slot)
-    state.catalogs.stage_run_result(
-        pipe,
-        tenant,
-        catalog,
-        run_id=checkpoint.run_id,
-        outcome=outcome.value,
-        status=status,
-        counts=checkpoint.counters.as_dict(),
-    )
+        _stage_drop_run(state, pipe, tenant, catalog, slot)
+    _stage_result(state, pipe, tenant, catalog, checkpoint, outcome=outcome, status=status)
     state.catalogs.stage_status(pipe, tenant, catalog, status, enabled=False)
     state.commit(pipe)
     metrics.CATALOG_ENABLED.labels(tenant=metrics.tenant_label(tenant), catalog=catalog).set(0)
@@ -100,6 +89,27 @@ def end_run(
 ) -> None:
     """Record a run that ended before finishing (stopped, lock lost, failed); its checkpoint stays."""
     pipe = state.transaction()
+    _stage_result(state, pipe, tenant, catalog, checkpoint, outcome=outcome, status=status)
+    state.commit(pipe)
+
+
+def _stage_drop_run(state: StateStore, pipe: Transaction, tenant: str, catalog: str, slot: Slot) -> None:
+    state.checkpoints.stage_clear(pipe, tenant, catalog, slot)
+    state.seen.stage_drop(pipe, tenant, catalog, slot)
+
+
+def _stage_result(
+    state: StateStore,
+    pipe: Transaction,
+    tenant: str,
+    catalog: str,
+    checkpoint: Checkpoint,
+    *,
+    outcome: Outcome,
+    status: CatalogStatus,
+    watermark: float | None = None,
+    refreshed_at: float | None = None,
+) -> None:
     state.catalogs.stage_run_result(
         pipe,
         tenant,
@@ -108,5 +118,6 @@ def end_run(
         outcome=outcome.value,
         status=status,
         counts=checkpoint.counters.as_dict(),
+        watermark=watermark,
+        refreshed_at=refreshed_at,
     )
-    state.commit(pipe)
