@@ -57,7 +57,7 @@ test: lint typecheck validate-deploy pytest
 
 # Benchmarks (bench/README.md): each script prints its figures and the machine; BENCH_QUICK=1
 # (or `make bench-quick`) runs the small sizes, under 2 minutes in all.
-BENCH_SCRIPTS := full_sync refresh cpu_per_product memory incremental events fleet models_sync
+BENCH_SCRIPTS := full_sync refresh cpu_per_product memory incremental events fleet models_sync mapping_validation
 
 bench: $(STAMP) services
 	$(BIN)/ruff check bench
