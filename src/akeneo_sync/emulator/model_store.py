@@ -13,7 +13,7 @@ the edits below keep it right. A reset replaces `store.models`, which rebuilds t
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -61,7 +61,11 @@ class _ModelIndex:
         return index
 
     def add(self, model: ProductModel) -> None:
-        insort(self.roots if model.parent is None else self.subs.setdefault(model.parent, []), model.code)
+        # Idempotent: an index first built after `model` entered the store already holds it.
+        codes = self.roots if model.parent is None else self.subs.setdefault(model.parent, [])
+        at = bisect_left(codes, model.code)
+        if at == len(codes) or codes[at] != model.code:
+            codes.insert(at, model.code)
 
     def remove(self, model: ProductModel) -> None:
         if model.parent is None:

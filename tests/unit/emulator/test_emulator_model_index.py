@@ -24,8 +24,10 @@ def scanned(store: Store) -> dict[str, list[str]]:
 
 
 def indexed(store: Store) -> dict[str, list[str]]:
+    """The same through the index: the roots a models page lists (each once), their variants."""
     models = ModelStore(store)
     roots = [m.code for m in models.page(EVERYTHING, ProductQuery(limit=100_000))]
+    assert len(roots) == len(set(roots)), roots
     return {root: models.variant_uuids(root) for root in roots}
 
 
@@ -68,3 +70,16 @@ def test_the_index_follows_created_extended_and_deleted_models_and_a_reset() -> 
 
     store.reset()
     assert indexed(store) == seeded
+
+
+def test_an_edit_before_any_read_is_indexed_once() -> None:
+    # The index is built on first use, here inside the edit, after the new models entered the store.
+    store = Store(EmulatorConfig(products=20, seed=11, models=30, data_until_s=1_780_000_000))
+    ModelStore(store).create("aa_tee", "tshirts", {"name": "Tee"}, None, [tshirt("black", "s"), tshirt("white", "m")])
+    assert indexed(store) == scanned(store)
+    assert "aa_tee" in scanned(store)
+
+    fresh = Store(EmulatorConfig(products=20, seed=11, models=30, data_until_s=1_780_000_000))
+    root = next(code for code, m in fresh.models.items() if m.parent is None and m.family == "tshirts")
+    ModelStore(fresh).add_variant(root, tshirt("beige", "xxl"))  # a new sub-model, first thing
+    assert indexed(fresh) == scanned(fresh)
