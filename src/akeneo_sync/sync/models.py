@@ -25,7 +25,7 @@ from akeneo_sync.akeneo.types import MappedModelItem, Page
 from akeneo_sync.clock import to_utc_datetime
 from akeneo_sync.state import Phase, RunMode
 from akeneo_sync.sync.model_follow import follow_variants, place_new_variants
-from akeneo_sync.sync.model_push import delete_models, diff_models, push_units, record_codes
+from akeneo_sync.sync.model_push import diff_models, push_units, record_codes
 from akeneo_sync.sync.model_resync import ModelResync, resync_models
 from akeneo_sync.sync.model_units import assemble, model_codes, model_digest
 from akeneo_sync.sync.pages import PagePrefetcher
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 # The engine and the by-UUID path import the phase's entry points from here.
 __all__ = [
     "ModelResync",
-    "delete_models",
     "diff_models",
     "model_digest",
     "page_models",
