@@ -5,12 +5,17 @@ and edits them under the store's lock. Dates follow Akeneo's indexes: a root mod
 its own (GetElasticsearchProductModelProjection: GREATEST(model, root)), a variant's is the
 greatest of its own and its ancestors' (GetElasticsearchProductProjection), which the emulator
 keeps by bumping the variants' own column whenever a model above them changes.
+
+Every variants request looks up a root's sub-models, and every models page the root codes in
+order: an index of both per store (`_ModelIndex`) answers them without scanning every model, and
+the edits below keep it right. A reset replaces `store.models`, which rebuilds the index.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from akeneo_sync.emulator.catalog_data import Values
 from akeneo_sync.emulator.model_data import AXIS_OPTIONS, MODEL_FAMILIES, ProductModel
@@ -40,11 +45,55 @@ class ModelChange:
     variants_deleted: list[str]
 
 
+@dataclass(slots=True)
+class _ModelIndex:
+    """Root codes in order and each root's sub-model codes in order, for one `store.models` dict."""
+
+    models: dict[str, ProductModel]
+    roots: list[str] = field(default_factory=list)
+    subs: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, models: dict[str, ProductModel]) -> _ModelIndex:
+        index = cls(models, sorted(code for code, m in models.items() if m.parent is None))
+        for code in sorted(code for code, m in models.items() if m.parent is not None):
+            index.subs.setdefault(str(models[code].parent), []).append(code)
+        return index
+
+    def add(self, model: ProductModel) -> None:
+        # Idempotent: an index first built after `model` entered the store already holds it.
+        codes = self.roots if model.parent is None else self.subs.setdefault(model.parent, [])
+        at = bisect_left(codes, model.code)
+        if at == len(codes) or codes[at] != model.code:
+            codes.insert(at, model.code)
+
+    def remove(self, model: ProductModel) -> None:
+        if model.parent is None:
+            self.subs.pop(model.code, None)
+        codes = self.roots if model.parent is None else self.subs.get(model.parent, [])
+        at = bisect_left(codes, model.code)
+        if at < len(codes) and codes[at] == model.code:
+            del codes[at]
+
+
+# One index per store, dropped with it; callers hold the store's lock.
+_INDEXES: WeakKeyDictionary[Store, _ModelIndex] = WeakKeyDictionary()
+
+
 class ModelStore:
     """Root models as `mapped-models` pages them, their variants, and their edits."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    @property
+    def _index(self) -> _ModelIndex:
+        store = self._store
+        with store.lock:
+            index = _INDEXES.get(store)
+            if index is None or index.models is not store.models:
+                index = _INDEXES[store] = _ModelIndex.build(store.models)
+            return index
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -76,7 +125,7 @@ class ModelStore:
         """Up to `limit` root models after the cursor, by code, that hold a selected variant."""
         store = self._store
         with store.lock:
-            codes = sorted(code for code, m in store.models.items() if m.parent is None)
+            codes = self._index.roots
             start = 0 if query.search_after is None else bisect_right(codes, query.search_after)
             low, high = query_bounds(query)
             found: list[ProductModel] = []
@@ -116,9 +165,11 @@ class ModelStore:
             if code in store.models:
                 raise StoreError(422, f"Product model {code} already exists.")
             now = int(store.clock_now())
-            store.models[code] = ProductModel(
+            model = ProductModel(
                 code, family, None, MODEL_FAMILIES[family][:1], dict(values), list(categories or ["master"]), now, now
             )
+            store.models[code] = model
+            self._index.add(model)
             change = ModelChange([code], [], [], [], [])
             for variant in variants:
                 self._add_variant(code, variant, change)
@@ -162,13 +213,16 @@ class ModelStore:
             uuids = self.under(code)
             for uuid in uuids:
                 store.delete_product(uuid)
+            index = self._index
             for gone in codes:
-                store.models.pop(gone, None)
+                removed = store.models.pop(gone, None)
+                if removed is not None:
+                    index.remove(removed)
                 store.children.pop(gone, None)
             return ModelChange([], [], codes, [], uuids)
 
     def _sub_models(self, root: str) -> list[str]:
-        return sorted(code for code, m in self._store.models.items() if m.parent == root)
+        return list(self._index.subs.get(root, ()))
 
     def _add_variant(self, root_code: str, variant: VariantIn, change: ModelChange) -> None:
         store = self._store
@@ -189,7 +243,7 @@ class ModelStore:
             parent = f"{root_code}_{value}"
             if parent not in store.models:
                 now = int(store.clock_now())
-                store.models[parent] = ProductModel(
+                sub = ProductModel(
                     parent,
                     root.family,
                     root_code,
@@ -200,6 +254,8 @@ class ModelStore:
                     now,
                     {axes[0]: value},
                 )
+                store.models[parent] = sub
+                self._index.add(sub)
                 change.models_created.append(parent)
         # The first-axis value of a two-level variant lives on its sub-model, as in Akeneo.
         own = {k: v for k, v in {**variant.values, **variant.axes}.items() if len(axes) == 1 or k != axes[0]}
