@@ -40,7 +40,8 @@ from akeneo_sync.sync.batch import (
     letters_by_reason,
     prepare_page,
 )
-from akeneo_sync.sync.models import place_new_variants, resync_models
+from akeneo_sync.sync.model_follow import place_new_variants
+from akeneo_sync.sync.model_resync import resync_models
 from akeneo_sync.targets.base import BatchContext
 
 if TYPE_CHECKING:

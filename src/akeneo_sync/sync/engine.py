@@ -40,7 +40,8 @@ from akeneo_sync.sync.checkpoint import plan_run
 from akeneo_sync.sync.diff import diff_deletes, page_uuids
 from akeneo_sync.sync.drift import start_probe
 from akeneo_sync.sync.lifecycle import begin_run, end_run, finish_run, forget_runs
-from akeneo_sync.sync.models import diff_models, page_models
+from akeneo_sync.sync.model_push import diff_models
+from akeneo_sync.sync.models import page_models
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.ports import CatalogSource
 from akeneo_sync.sync.push import push_page

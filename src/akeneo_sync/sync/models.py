@@ -24,25 +24,16 @@ from typing import TYPE_CHECKING
 from akeneo_sync.akeneo.types import MappedModelItem, Page
 from akeneo_sync.clock import to_utc_datetime
 from akeneo_sync.state import Phase, RunMode
-from akeneo_sync.sync.model_follow import follow_variants, place_new_variants
-from akeneo_sync.sync.model_push import diff_models, push_units, record_codes
-from akeneo_sync.sync.model_resync import ModelResync, resync_models
-from akeneo_sync.sync.model_units import assemble, model_codes, model_digest
+from akeneo_sync.sync.model_follow import follow_variants
+from akeneo_sync.sync.model_push import push_units, record_codes
+from akeneo_sync.sync.model_units import assemble, model_codes
 from akeneo_sync.sync.pages import PagePrefetcher
 from akeneo_sync.sync.run import ActiveRun
 
 if TYPE_CHECKING:
     from akeneo_sync.sync.engine import SyncEngine
 
-# The engine and the by-UUID path import the phase's entry points from here.
-__all__ = [
-    "ModelResync",
-    "diff_models",
-    "model_digest",
-    "page_models",
-    "place_new_variants",
-    "resync_models",
-]
+__all__ = ["page_models"]
 
 
 def page_models(engine: SyncEngine, run: ActiveRun) -> None:
