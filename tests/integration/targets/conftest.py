@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from targets_platform import Harness, Platform, PlatformServer
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.targets.http import HttpRetryPolicy, HttpTarget
 from akeneo_sync.targets.postgres import PostgresTarget
 from akeneo_sync.targets.sqlite import SqliteTarget
+from target_platform import Harness, Platform, PlatformServer
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Small enough that the contract tests can exceed it without building megabytes.

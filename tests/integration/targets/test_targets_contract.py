@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from targets_platform import Harness
 
 from akeneo_sync.targets.base import BatchContext
+from target_platform import Harness
 
 pytestmark = pytest.mark.integration
 

@@ -10,12 +10,12 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
-from targets_platform import Platform, ScriptedAnswer
 
 from akeneo_sync.clock import ManualClock
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.targets.base import BatchContext, Rejection
 from akeneo_sync.targets.http import HttpTarget
+from target_platform import Platform, ScriptedAnswer
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ import json
 from collections.abc import Callable
 
 import pytest
-from targets_platform import Platform, ScriptedAnswer
 
 from akeneo_sync.akeneo.types import MappedModel
 from akeneo_sync.errors import TargetUnavailableError
 from akeneo_sync.targets.base import BatchContext, ModelRejection, Rejection
 from akeneo_sync.targets.http import HttpTarget
+from target_platform import Platform, ScriptedAnswer
 
 pytestmark = pytest.mark.integration
 

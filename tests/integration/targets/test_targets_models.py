@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from targets_platform import Harness
 
 from akeneo_sync.akeneo.types import MappedModel
 from akeneo_sync.targets.base import BatchContext, ModelRejection, Rejection
+from target_platform import Harness
 
 pytestmark = pytest.mark.integration
 

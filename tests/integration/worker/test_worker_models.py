@@ -1,4 +1,4 @@
-"""Variants mode end to end: product models with their variants, on the real worker and Redis."""
+"""Variants mode end to end: product models with their variants, on the real worker and Redis, into each target."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from worker_stack import Stack, running_stack
+from worker_stack import TARGET_KINDS, Stack, running_stack
 
 from akeneo_sync.settings import CatalogSpec, bundled_schema_path
 
@@ -17,10 +17,13 @@ pytestmark = pytest.mark.integration
 MODELS_SCHEMA = bundled_schema_path().parent / "product-models-mapping.json"
 
 
-@pytest.fixture
-def stack(redis_client: redis.Redis, tmp_path: Path) -> Iterator[Stack]:
+@pytest.fixture(params=TARGET_KINDS)
+def stack(redis_client: redis.Redis, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The worker on 300 simple products and 200 models, pushing to each real target in turn."""
     catalogs = (CatalogSpec(name="Store EU", mapping_schema=MODELS_SCHEMA),)
-    with running_stack(redis_client, tmp_path, products=300, models=200, catalogs=catalogs) as running:
+    with running_stack(
+        redis_client, tmp_path, products=300, models=200, target=request.param, catalogs=catalogs
+    ) as running:
         yield running
 
 

@@ -2,29 +2,80 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
+import psycopg
 import redis
 from cryptography.fernet import Fernet
 
+from akeneo_sync.akeneo.types import MappedModel, MappedProduct
 from akeneo_sync.clock import Clock, SystemClock
 from akeneo_sync.emulator.config import EmulatorConfig
 from akeneo_sync.emulator.testing import EmulatorHandle, running_emulator
 from akeneo_sync.settings import CatalogSpec, Settings
 from akeneo_sync.state import StoredToken
+from akeneo_sync.targets.base import Target
+from akeneo_sync.targets.http import HttpTarget
+from akeneo_sync.targets.postgres import PostgresTarget
 from akeneo_sync.targets.sqlite import SqliteTarget
 from akeneo_sync.tenancy import tenant_id_for
 from akeneo_sync.worker.broker import build_broker
 from akeneo_sync.worker.embedded import EmbeddedWorker
 from akeneo_sync.worker.runtime import Runtime, build_runtime
 from akeneo_sync.worker.shutdown import StopFlag
+from target_platform import Platform, PlatformServer
 
 CLIENT_ID = "akeneo-sync-tests"
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+TARGET_KINDS = ("sqlite", "postgres", "http")
+
+
+class StoredTarget(Protocol):
+    """What a target really stored, read back from its store (the file, the database, the platform)."""
+
+    def products(self, tenant: str, catalog: str) -> dict[str, MappedProduct]: ...
+
+    def models(self, tenant: str, catalog: str) -> dict[str, MappedModel]: ...
+
+
+@contextmanager
+def real_target(kind: str, tmp_path: Path) -> Iterator[tuple[Target, StoredTarget]]:
+    """A target of `kind` on its real store, and the reader of that store (the runtime closes the target)."""
+    if kind == "sqlite":
+        sqlite = SqliteTarget(f"sqlite:///{tmp_path / 'target.db'}")
+        yield sqlite, sqlite
+    elif kind == "postgres":
+        name = f"akeneo_sync_worker_test_{secrets.token_hex(4)}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        postgres = PostgresTarget(f"postgresql://postgres@127.0.0.1:5432/{name}")
+        try:
+            yield postgres, postgres
+        finally:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    elif kind == "http":
+        platform = Platform()
+        server = PlatformServer(platform)
+        thread = threading.Thread(target=server.serve_forever, name="platform", daemon=True)
+        thread.start()
+        host, port = server.server_address[:2]
+        http = HttpTarget(f"http://{host!s}:{port}/batches", Platform.SECRET)
+        try:
+            yield http, platform
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+    else:
+        raise ValueError(f"unknown target kind {kind!r}")
 
 
 @dataclass
@@ -34,7 +85,7 @@ class Stack:
     pim: EmulatorHandle
     runtime: Runtime
     worker: EmbeddedWorker
-    target: SqliteTarget
+    target: StoredTarget  # what the worker's target stored, read back
     tenant: str
     token: str
 
@@ -77,9 +128,11 @@ def running_stack(
     clock: Clock | None = None,
     products: int = 300,
     models: int = 0,
+    target: str = "sqlite",
     **settings: Any,
 ) -> Iterator[Stack]:
-    """The emulator (`products` generated), a tenant and a real worker; `settings` override the defaults."""
+    """The emulator (`products` generated), a tenant and a real worker pushing to a `target` of
+    TARGET_KINDS on its real store; `settings` override the defaults."""
     settings.setdefault("catalogs", (CatalogSpec(name="Store EU"),))
     config = Settings(
         encryption_key=Fernet.generate_key().decode(),
@@ -91,14 +144,13 @@ def running_stack(
         **settings,
     )
     emulator = EmulatorConfig(products=products, seed=7, clock=SystemClock(), models=models)
-    with running_emulator(config=emulator) as pim:
+    with running_emulator(config=emulator) as pim, real_target(target, tmp_path) as (pushed_to, stored):
         pim.admin.post("/_emulator/apps", json={"client_id": CLIENT_ID, "client_secret": "s3cret"}).raise_for_status()
         token = pim.admin.post("/_emulator/tokens", json={"client_id": CLIENT_ID}).json()["access_token"]
-        target = SqliteTarget(config.target_url)
-        runtime = build_runtime(config, redis_client, clock=clock or SystemClock(), stop=StopFlag(), target=target)
+        runtime = build_runtime(config, redis_client, clock=clock or SystemClock(), stop=StopFlag(), target=pushed_to)
         tenant = tenant_id_for(pim.base_url)
         runtime.state.tenants.save(tenant, pim_url=pim.base_url, token=StoredToken(access_token=token))
         broker = build_broker(redis_client)
         with EmbeddedWorker(runtime, broker, threads=2) as worker:
-            yield Stack(pim=pim, runtime=runtime, worker=worker, target=target, tenant=tenant, token=token)
+            yield Stack(pim=pim, runtime=runtime, worker=worker, target=stored, tenant=tenant, token=token)
         runtime.close()
