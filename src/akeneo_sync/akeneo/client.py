@@ -42,12 +42,11 @@ from akeneo_sync.akeneo.models import (
     disabled_reason,
 )
 from akeneo_sync.akeneo.ratelimit import FairUseLimiter
-from akeneo_sync.akeneo.types import CatalogInfo, MappedModelItem, MappedProduct, MappedVariant, Page
+from akeneo_sync.akeneo.types import CatalogInfo, MappedModelItem, MappedProduct, MappedVariant, Page, follow_pages
 from akeneo_sync.clock import Clock
 from akeneo_sync.errors import (
     CatalogNotFoundError,
     MappingSchemaMissingError,
-    PimError,
 )
 from akeneo_sync.logging import get_logger
 
@@ -111,7 +110,7 @@ class AkeneoClient:
 
     def iter_catalogs(self, *, limit: int = 100) -> Iterator[CatalogInfo]:
         """Every catalog of this app, following `_links.next.href`."""
-        return _follow(lambda next_url: self.catalogs_page(next_url=next_url, limit=limit))
+        return follow_pages(lambda next_url: self.catalogs_page(next_url=next_url, limit=limit))
 
     def create_catalog(
         self, name: str, *, managed_currencies: list[str] | None = None, managed_locales: list[str] | None = None
@@ -343,18 +342,6 @@ class AkeneoClient:
 def _catalog_body(name: str, currencies: list[str] | None, locales: list[str] | None) -> dict[str, Any]:
     optional = {"managed_currencies": currencies, "managed_locales": locales}
     return {"name": name} | {key: value for key, value in optional.items() if value is not None}
-
-
-def _follow(fetch: Callable[[str | None], Page[_T]]) -> Iterator[_T]:
-    next_url: str | None = None
-    while True:
-        page = fetch(next_url)
-        yield from page.items
-        if page.next_url is None:
-            return
-        if page.next_url == page.url:
-            raise PimError("the PIM's next link points to the same page", endpoint="pagination")
-        next_url = page.next_url
 
 
 CatalogClient = AkeneoClient

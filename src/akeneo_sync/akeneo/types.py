@@ -6,9 +6,11 @@ these frozen dataclasses; nothing past the client sees a pydantic model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeAlias, TypeVar
+
+from akeneo_sync.errors import PimError
 
 __all__ = [
     "VARIANTS_KEY",
@@ -20,6 +22,7 @@ __all__ = [
     "MappedVariant",
     "Page",
     "TokenGrant",
+    "follow_pages",
 ]
 
 # A mapped product exactly as the PIM returned it: its shape is the app's mapping schema, so it
@@ -49,6 +52,26 @@ class Page(Generic[T]):
     items: list[T]
     next_url: str | None
     url: str
+
+
+def follow_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of a list in order: the first page (`fetch(None)`), then each page its `next_url` names.
+
+    Lazy: a page is fetched when the items before it have been taken. A next link to a page
+    already read raises `PimError`: a PIM (or a proxy) that loops would otherwise hold a worker
+    thread forever.
+    """
+    url: str | None = None
+    read: set[str] = set()
+    while True:
+        page = fetch(url)
+        yield from page.items
+        if page.next_url is None:
+            return
+        read.add(page.url)
+        if page.next_url in read:
+            raise PimError("the PIM's next link points to a page already read", endpoint="pagination")
+        url = page.next_url
 
 
 @dataclass(frozen=True, slots=True)

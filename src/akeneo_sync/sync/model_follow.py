@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from akeneo_sync.akeneo.types import follow_pages
 from akeneo_sync.clock import to_utc_datetime
 from akeneo_sync.logging import get_logger
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.state.models import ModelRecord
 from akeneo_sync.sync.model_push import delete_models, push_units
 from akeneo_sync.sync.model_units import REJECTED, assemble, model_codes
-from akeneo_sync.sync.pager import follow_pages
 from akeneo_sync.sync.run import ActiveRun
 
 if TYPE_CHECKING:

@@ -12,13 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from akeneo_sync.akeneo.types import MappedModel, MappedModelItem, MappedVariant, Page
+from akeneo_sync.akeneo.types import MappedModel, MappedModelItem, MappedVariant, Page, follow_pages
 from akeneo_sync.state import NewDeadLetter
 from akeneo_sync.state.digests import is_canonical_uuid
 from akeneo_sync.state.models import ModelRecord
 from akeneo_sync.sync.batch import INVALID_PRODUCT, TARGET_REJECTED
 from akeneo_sync.sync.digest import canonical_json, digest_bytes
-from akeneo_sync.sync.pager import follow_pages
 
 if TYPE_CHECKING:
     from akeneo_sync.sync.engine import SyncEngine

@@ -1,9 +1,11 @@
-"""The one pager of whole lists: the pages its `next_url`s name, in order, each fetched when needed."""
+"""The one pager of whole lists (client and sync): the pages the `next_url`s name, in order, when needed."""
 
 from __future__ import annotations
 
-from akeneo_sync.akeneo.types import Page
-from akeneo_sync.sync.pager import follow_pages
+import pytest
+
+from akeneo_sync.akeneo.types import Page, follow_pages
+from akeneo_sync.errors import PimError
 
 PAGES = {
     None: Page(["a", "b"], "https://pim/list?after=b", "https://pim/list"),
@@ -35,3 +37,21 @@ def test_a_single_page_list_costs_one_request() -> None:
 
     assert list(follow_pages(fetch)) == ["only"]
     assert asked == [None]
+
+
+def test_a_next_link_back_to_a_page_already_read_raises_instead_of_looping_forever() -> None:
+    # A -> B -> A: no page links to itself, yet the list never ends.
+    looping = {
+        None: Page(["a"], "https://pim/list?after=a", "https://pim/list"),
+        "https://pim/list?after=a": Page(["b"], "https://pim/list", "https://pim/list?after=a"),
+        "https://pim/list": Page(["a"], "https://pim/list?after=a", "https://pim/list"),
+    }
+    asked: list[str | None] = []
+
+    def fetch(url: str | None) -> Page[str]:
+        asked.append(url)
+        return looping[url]
+
+    with pytest.raises(PimError, match="already read"):
+        list(follow_pages(fetch))
+    assert asked == [None, "https://pim/list?after=a"]
