@@ -22,6 +22,7 @@ __all__ = [
     "MappedVariant",
     "Page",
     "TokenGrant",
+    "check_next_link",
     "follow_pages",
 ]
 
@@ -68,10 +69,16 @@ def follow_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
         yield from page.items
         if page.next_url is None:
             return
-        read.add(page.url)
-        if page.next_url in read:
-            raise PimError("the PIM's next link points to a page already read", endpoint="pagination")
+        check_next_link(page, url, read)
         url = page.next_url
+
+
+def check_next_link(page: Page[Any], requested: str | None, read: set[str]) -> None:
+    """Record the page just read (as requested; the first page by its own URL) and refuse a next
+    link to any page already read: a list whose links loop (A -> A, or A -> B -> A) never ends."""
+    read.add(requested if requested is not None else page.url)
+    if page.next_url in read:
+        raise PimError("the PIM's next link points to a page already read", endpoint="pagination")
 
 
 @dataclass(frozen=True, slots=True)

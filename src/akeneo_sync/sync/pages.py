@@ -2,7 +2,8 @@
 
 A single background thread and a queue of one keep memory bounded to two pages. The prefetched
 page is never checkpointed before it is processed, so stopping (or crashing) with a page in hand
-loses nothing: the checkpoint still points at it.
+loses nothing: the checkpoint still points at it. A next link back to a page already read ends
+the iteration with `PimError` (`akeneo.types.check_next_link`) instead of paging forever.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
-from akeneo_sync.akeneo.types import Page
+from akeneo_sync.akeneo.types import Page, check_next_link
 
 __all__ = ["PageFetcher", "PagePrefetcher"]
 
@@ -37,14 +38,17 @@ class PagePrefetcher(Generic[T]):
         self.close()
 
     def __iter__(self) -> Iterator[Page[T]]:
-        page = self._get(self._start_url)
+        url, read = self._start_url, set[str]()
+        page = self._get(url)
         while True:
             if page.next_url is not None:
+                check_next_link(page, url, read)
                 self._submit(page.next_url)
             yield page
             if page.next_url is None:
                 return
-            page = self._take(page.next_url)
+            url = page.next_url
+            page = self._take(url)
 
     def close(self) -> None:
         """Drop a page fetched ahead and stop the thread (waits for an in-flight request)."""

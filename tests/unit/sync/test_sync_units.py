@@ -9,7 +9,7 @@ import pytest
 from sync_fakes import CATALOG, TENANT, product_uuid
 
 from akeneo_sync.akeneo.types import Page
-from akeneo_sync.errors import CatalogDisabledError, ConfigError
+from akeneo_sync.errors import CatalogDisabledError, ConfigError, PimError
 from akeneo_sync.state import Checkpoint, Phase, RunMode, Slot, StateStore
 from akeneo_sync.sync.checkpoint import plan_run
 from akeneo_sync.sync.digest import batch_fingerprint, product_digest
@@ -85,6 +85,17 @@ def test_the_prefetcher_fetches_the_next_page_while_the_current_one_is_processed
         iterator = iter(prefetcher)
         next(iterator)
         assert fetched_ahead.wait(timeout=5), "page 2 was requested while page 1 was in hand"
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_the_prefetcher_refuses_a_next_link_back_to_a_page_already_read(prefetch: bool) -> None:
+    # p0 -> p1 -> p0: a looping PIM (or proxy) would otherwise keep a run paging forever.
+    pages = {None: Page(items=[0], next_url="p1", url="p0"), "p1": Page(items=[1], next_url="p0", url="p1")}
+    with PagePrefetcher(pages.__getitem__, None, prefetch=prefetch) as prefetcher:
+        iterator = iter(prefetcher)
+        assert next(iterator).items == [0]
+        with pytest.raises(PimError, match="already read"):
+            next(iterator)  # p1 is refused whole: its next link would start the loop again
 
 
 def test_the_prefetcher_reraises_the_fetch_error_when_the_page_is_reached() -> None:
