@@ -33,8 +33,8 @@ typecheck: $(STAMP)
 services:
 	bash scripts/ensure-services.sh
 
-# Coverage of the code the test process runs (worker and web subprocesses are not traced): a
-# report to read, not a gate.
+# Coverage of the product code the test process runs (worker and web subprocesses are not
+# traced; the emulator is left out, pyproject.toml): a report to read, not a gate.
 pytest: $(STAMP) services
 	$(BIN)/coverage run -m pytest -q
 	$(BIN)/coverage report
