@@ -15,6 +15,7 @@ import uvicorn
 from akeneo_sync.akeneo.ratelimit import FairUsePolicy, FleetFairUseLimiter
 from akeneo_sync.akeneo.types import Page
 from akeneo_sync.clock import Clock
+from akeneo_sync.emulator.testing import EmulatorHandle
 from akeneo_sync.state import RunMode, Slot, StateStore
 from akeneo_sync.state.digests import pack_uuid
 from akeneo_sync.state.fairuse import RedisFairUseSlots
@@ -136,3 +137,11 @@ def fleet_limiter(
     """The fleet-wide limiter of one connection, on Redis slots under `key_prefix` (as the runtime wires it)."""
     slots = RedisFairUseSlots(client, Keys(key_prefix), pim_url=pim_url, connection=connection)
     return FleetFairUseLimiter(slots, policy=policy, clock=clock)
+
+
+def seeded_emulator(handle: EmulatorHandle, client_id: str) -> Iterator[EmulatorHandle]:
+    """A shared emulator back in its seeded state with the app `client_id` registered, reset again after."""
+    handle.admin.post("/_emulator/reset").raise_for_status()
+    handle.admin.post("/_emulator/apps", json={"client_id": client_id, "client_secret": "s"}).raise_for_status()
+    yield handle
+    handle.admin.post("/_emulator/reset").raise_for_status()

@@ -44,10 +44,7 @@ def _emulator(pim_clock: ManualClock) -> Iterator[EmulatorHandle]:
 @pytest.fixture
 def pim(_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
     """The emulator in its seeded state, with the app registered."""
-    _emulator.admin.post("/_emulator/reset").raise_for_status()
-    _emulator.admin.post("/_emulator/apps", json={"client_id": APP, "client_secret": "s"}).raise_for_status()
-    yield _emulator
-    _emulator.admin.post("/_emulator/reset").raise_for_status()
+    yield from helpers.seeded_emulator(_emulator, APP)
 
 
 @pytest.fixture

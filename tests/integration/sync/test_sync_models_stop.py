@@ -19,6 +19,7 @@ from akeneo_sync.settings import bundled_schema_path
 from akeneo_sync.state import Phase, RunMode, Slot, StateStore
 from akeneo_sync.sync import Outcome, RunControl, SyncEngine
 from akeneo_sync.targets.sqlite import SqliteTarget
+from helpers import seeded_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -37,10 +38,7 @@ def _models_emulator(pim_clock: ManualClock) -> Iterator[EmulatorHandle]:
 @pytest.fixture
 def pim(_models_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
     """The models emulator in its seeded state, with the app registered (overrides the conftest's)."""
-    _models_emulator.admin.post("/_emulator/reset").raise_for_status()
-    _models_emulator.admin.post("/_emulator/apps", json={"client_id": APP, "client_secret": "s"}).raise_for_status()
-    yield _models_emulator
-    _models_emulator.admin.post("/_emulator/reset").raise_for_status()
+    yield from seeded_emulator(_models_emulator, APP)
 
 
 @pytest.fixture
