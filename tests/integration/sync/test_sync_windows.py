@@ -209,7 +209,9 @@ def test_a_catalog_saved_by_one_import_is_paged_by_every_cursor_without_a_count(
         mapped = bulk.admin.post(f"/_emulator/catalogs/{created.id}/product-mapping/by-name")
         assert mapped.status_code in (200, 204, 404), mapped.text
         bulk.admin.post(f"/_emulator/catalogs/{created.id}/enable").raise_for_status()
-        bulk.admin.put("/_emulator/faults", json={"latency_s": 0.02}).raise_for_status()
+        # 100 ms a call, far above a page's processing even under coverage's tracing, so the four
+        # cursors surely overlap (at 20 ms, one traced run of a clean-clone CI peaked at 3).
+        bulk.admin.put("/_emulator/faults", json={"latency_s": 0.1}).raise_for_status()
         engine = SyncEngine(
             NoCounts(client),
             sqlite_target,
