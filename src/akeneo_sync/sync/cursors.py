@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Generic, TypeVar
 
-from akeneo_sync.akeneo.types import Page
+from akeneo_sync.akeneo.types import Page, check_next_link
 from akeneo_sync.state import Window
 from akeneo_sync.sync.bounds import Bounds, cursor_position
 from akeneo_sync.sync.cuts import cut_points, cuttable, inside, within
@@ -248,12 +248,16 @@ class WindowPager(Generic[T]):
     def _cursor(self) -> None:
         try:
             while (index := self._next_window()) is not None:
+                read: set[str] = set()  # this window's pages, so a looping next link is refused
                 while True:
                     live = self._lives[index]
                     if self._failed.is_set():
                         return  # another cursor failed: the run is ending, send nothing more
                     try:
-                        page = self._fetch(live.window, live.url)
+                        url = live.url
+                        page = self._fetch(live.window, url)
+                        if page.next_url is not None:
+                            check_next_link(page, url, read)
                         self._prepare_cut(index, page)
                     except BaseException as exc:  # handed to the consumer, which re-raises it
                         self._failed.set()

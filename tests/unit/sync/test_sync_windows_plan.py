@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from akeneo_sync.akeneo.types import Page
-from akeneo_sync.errors import CatalogDisabledError
+from akeneo_sync.errors import CatalogDisabledError, PimError
 from akeneo_sync.state import Window
 from akeneo_sync.sync.windows import WindowPager, plan_windows
 
@@ -141,6 +141,22 @@ def test_the_pager_resumes_started_windows_and_skips_done_ones() -> None:
         seen = [page.items[0] for _, page, _ in pager]
 
     assert seen == ["1:3", "1:4", "100:0", "100:1", "100:2", "100:3", "100:4"]
+
+
+def test_a_window_whose_next_link_loops_back_is_refused_instead_of_paged_forever() -> None:
+    # Window 1's second page links back to its first: without the check its cursor never ends.
+    windows = [Window(lo=0, hi=1), Window(lo=1, hi=2)]
+
+    def fetch(window: Window, url: str | None) -> Page[str]:
+        if window.lo == 1 and url == "http://pim/1?page=1":
+            return Page(items=["1:1"], next_url="http://pim/1?page=0", url=url)
+        if window.lo == 1 and url is None:
+            return Page(items=["1:0"], next_url="http://pim/1?page=1", url="http://pim/1?page=0")
+        return _pages(window, url, per_window=2)
+
+    with pytest.raises(PimError, match="already read"), WindowPager(fetch, windows, cursors=2) as pager:
+        for _ in pager:
+            pass
 
 
 def test_a_fetch_error_is_raised_and_every_cursor_stops() -> None:
